@@ -1,0 +1,397 @@
+//! A scripted fake router (RawSocket over TCP, JSON) that breaks the protocol in the ways a
+//! real router or a network can, and checks that the client answers as the spec says: ABORT
+//! `wamp.error.protocol_violation`, every pending request resolved, nothing hangs or panics.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use wamp_client::{
+    CallError, JoinError, JoinOptions, Payload, Session, SessionError, TransportConfig, WampError,
+};
+use wamp_core::message::{Message, RequestType};
+use wamp_core::serializer::{Json, Serializer};
+use wamp_core::{Dict, Value};
+
+const LIMIT: Duration = Duration::from_secs(10);
+
+/// One accepted client connection, spoken to in WAMP messages.
+struct Peer {
+    stream: TcpStream,
+}
+
+impl Peer {
+    async fn accept(listener: &TcpListener) -> Peer {
+        let (mut stream, _) = listener.accept().await.expect("accept");
+        let mut hs = [0u8; 4];
+        stream.read_exact(&mut hs).await.expect("handshake");
+        assert_eq!(hs[0], 0x7f, "not a RawSocket client");
+        assert_eq!(hs[1] & 0x0f, 1, "client should ask for JSON");
+        stream.write_all(&[0x7f, 0xf1, 0, 0]).await.expect("reply");
+        Peer { stream }
+    }
+
+    async fn recv(&mut self) -> Option<Message> {
+        let mut header = [0u8; 4];
+        self.stream.read_exact(&mut header).await.ok()?;
+        let len = u32::from_be_bytes([0, header[1], header[2], header[3]]) as usize;
+        let mut body = vec![0u8; len];
+        self.stream.read_exact(&mut body).await.ok()?;
+        Some(Json.decode(&body).expect("client sent valid JSON"))
+    }
+
+    async fn send(&mut self, msg: &Message) {
+        let mut body = Vec::new();
+        Json.encode(msg, &mut body).unwrap();
+        self.send_raw(&body).await;
+    }
+
+    async fn send_raw(&mut self, body: &[u8]) {
+        let len = body.len() as u32;
+        let mut frame = vec![0, (len >> 16) as u8, (len >> 8) as u8, len as u8];
+        frame.extend_from_slice(body);
+        let _ = self.stream.write_all(&frame).await;
+    }
+
+    /// Answers HELLO with WELCOME.
+    async fn welcome(&mut self) {
+        match self.recv().await {
+            Some(Message::Hello { realm, .. }) => assert_eq!(realm, "realm1"),
+            other => panic!("expected HELLO, got {other:?}"),
+        }
+        self.send(&Message::Welcome {
+            session: 1234,
+            details: Dict::new(),
+        })
+        .await;
+    }
+
+    /// Reads until an ABORT comes (or the connection ends) and returns its reason.
+    async fn abort_reason(&mut self) -> Option<String> {
+        while let Some(msg) = self.recv().await {
+            if let Message::Abort { reason, .. } = msg {
+                return Some(reason);
+            }
+        }
+        None
+    }
+}
+
+async fn fake_router() -> (TcpListener, TransportConfig) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("rs://{}", listener.local_addr().unwrap());
+    let config = TransportConfig::new(&url)
+        .unwrap()
+        .serializers(vec![Arc::new(Json)])
+        .max_message_size(64 * 1024);
+    (listener, config)
+}
+
+async fn join(config: &TransportConfig) -> Session {
+    Session::join(config, JoinOptions::new("realm1"))
+        .await
+        .expect("join the fake router")
+}
+
+#[tokio::test]
+async fn a_reply_to_an_unknown_request_aborts_with_protocol_violation() {
+    let (listener, config) = fake_router().await;
+    let router = tokio::spawn(async move {
+        let mut peer = Peer::accept(&listener).await;
+        peer.welcome().await;
+        peer.send(&Message::Result {
+            request: 999,
+            details: Dict::new(),
+            args: vec![],
+            kwargs: Dict::new(),
+        })
+        .await;
+        peer.abort_reason().await
+    });
+    let session = join(&config).await;
+    let closed = tokio::time::timeout(LIMIT, session.closed()).await.unwrap();
+    assert_eq!(closed.reason, "wamp.error.protocol_violation");
+    let reason = tokio::time::timeout(LIMIT, router).await.unwrap().unwrap();
+    assert_eq!(reason.as_deref(), Some("wamp.error.protocol_violation"));
+}
+
+#[tokio::test]
+async fn a_welcome_after_joining_aborts_and_fails_the_pending_call() {
+    let (listener, config) = fake_router().await;
+    let router = tokio::spawn(async move {
+        let mut peer = Peer::accept(&listener).await;
+        peer.welcome().await;
+        let Some(Message::Call { .. }) = peer.recv().await else {
+            panic!("expected CALL")
+        };
+        peer.send(&Message::Welcome {
+            session: 5,
+            details: Dict::new(),
+        })
+        .await;
+        peer.abort_reason().await
+    });
+    let session = join(&config).await;
+    let result = tokio::time::timeout(LIMIT, session.call::<_, i64>("com.example.x", ()))
+        .await
+        .unwrap();
+    match result {
+        Err(CallError::Session(e)) => assert!(e.is_protocol_violation(), "{e}"),
+        other => panic!("expected a protocol violation, got {other:?}"),
+    }
+    let reason = tokio::time::timeout(LIMIT, router).await.unwrap().unwrap();
+    assert_eq!(reason.as_deref(), Some("wamp.error.protocol_violation"));
+}
+
+#[tokio::test]
+async fn all_100_pending_calls_fail_when_the_socket_drops() {
+    let (listener, config) = fake_router().await;
+    let router = tokio::spawn(async move {
+        let mut peer = Peer::accept(&listener).await;
+        peer.welcome().await;
+        let mut calls = 0;
+        while calls < 100 {
+            match peer.recv().await {
+                Some(Message::Call { .. }) => calls += 1,
+                other => panic!("expected CALL, got {other:?}"),
+            }
+        }
+        drop(peer); // the socket goes away with 100 calls unanswered
+        calls
+    });
+    let session = join(&config).await;
+    let calls = (0..100).map(|i| {
+        let s = session.clone();
+        tokio::spawn(async move { s.call::<_, i64>("com.example.slow", (i,)).await })
+    });
+    let calls: Vec<_> = calls.collect();
+    assert_eq!(
+        tokio::time::timeout(LIMIT, router).await.unwrap().unwrap(),
+        100
+    );
+    for call in calls {
+        let result = tokio::time::timeout(LIMIT, call).await.unwrap().unwrap();
+        match result {
+            Err(CallError::Session(SessionError::Lost(d))) => {
+                assert_eq!(d.reason, "wamp.close.transport_lost")
+            }
+            other => panic!("expected session lost, got {other:?}"),
+        }
+    }
+    // Later operations fail at once too.
+    let late = session.call::<_, i64>("com.example.slow", ()).await;
+    assert!(matches!(
+        late,
+        Err(CallError::Session(SessionError::Lost(_)))
+    ));
+}
+
+#[tokio::test]
+async fn an_oversized_frame_aborts_the_session_and_fails_pending_calls() {
+    let (listener, config) = fake_router().await;
+    let router = tokio::spawn(async move {
+        let mut peer = Peer::accept(&listener).await;
+        peer.welcome().await;
+        let Some(Message::Call { request, .. }) = peer.recv().await else {
+            panic!("expected CALL")
+        };
+        // A RESULT far above the client's 64 KiB limit.
+        let big = Message::Result {
+            request,
+            details: Dict::new(),
+            args: vec![Value::String("x".repeat(200 * 1024))],
+            kwargs: Dict::new(),
+        };
+        peer.send(&big).await;
+        peer.abort_reason().await
+    });
+    let session = join(&config).await;
+    let result = tokio::time::timeout(LIMIT, session.call::<_, String>("com.example.big", ()))
+        .await
+        .unwrap();
+    assert!(
+        matches!(&result, Err(CallError::Session(SessionError::Lost(_)))),
+        "{result:?}"
+    );
+    let reason = tokio::time::timeout(LIMIT, router).await.unwrap().unwrap();
+    assert_eq!(reason.as_deref(), Some("wamp.error.protocol_violation"));
+}
+
+#[tokio::test]
+async fn an_oversized_outgoing_message_fails_only_that_call() {
+    let (listener, config) = fake_router().await;
+    let router = tokio::spawn(async move {
+        let mut peer = Peer::accept(&listener).await;
+        peer.welcome().await;
+        // The big call never reaches the router; the small one does.
+        let Some(Message::Call { request, args, .. }) = peer.recv().await else {
+            panic!("expected CALL")
+        };
+        assert_eq!(args, vec![Value::Int(1)]);
+        peer.send(&Message::Result {
+            request,
+            details: Dict::new(),
+            args: vec![Value::Int(2)],
+            kwargs: Dict::new(),
+        })
+        .await;
+        let _ = peer.recv().await;
+    });
+    let session = join(&config).await;
+    let big = session
+        .call::<_, ()>("com.example.big", ("x".repeat(100 * 1024),))
+        .await;
+    assert!(
+        matches!(
+            big,
+            Err(CallError::Session(SessionError::PayloadTooLarge { .. }))
+        ),
+        "{big:?}"
+    );
+    let small: i64 = tokio::time::timeout(LIMIT, session.call("com.example.small", (1,)))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(small, 2);
+    drop(session);
+    tokio::time::timeout(LIMIT, router).await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn garbage_from_the_router_aborts_with_protocol_violation() {
+    let (listener, config) = fake_router().await;
+    let router = tokio::spawn(async move {
+        let mut peer = Peer::accept(&listener).await;
+        peer.welcome().await;
+        peer.send_raw(b"[36, \"not an id\"").await;
+        peer.abort_reason().await
+    });
+    let session = join(&config).await;
+    let closed = tokio::time::timeout(LIMIT, session.closed()).await.unwrap();
+    assert_eq!(closed.reason, "wamp.error.protocol_violation");
+    let reason = tokio::time::timeout(LIMIT, router).await.unwrap().unwrap();
+    assert_eq!(reason.as_deref(), Some("wamp.error.protocol_violation"));
+}
+
+#[tokio::test]
+async fn an_abort_instead_of_welcome_refuses_the_join() {
+    let (listener, config) = fake_router().await;
+    tokio::spawn(async move {
+        let mut peer = Peer::accept(&listener).await;
+        let _hello = peer.recv().await;
+        let mut details = Dict::new();
+        details.insert("message".into(), "no such realm".into());
+        peer.send(&Message::Abort {
+            details,
+            reason: "wamp.error.no_such_realm".into(),
+        })
+        .await;
+        let _ = peer.recv().await;
+    });
+    let err = Session::join(&config, JoinOptions::new("realm1"))
+        .await
+        .unwrap_err();
+    match err {
+        JoinError::Refused(d) => {
+            assert_eq!(d.reason, "wamp.error.no_such_realm");
+            assert_eq!(d.message.as_deref(), Some("no such realm"));
+        }
+        other => panic!("expected refused, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_router_that_never_welcomes_times_out_the_join() {
+    let (listener, config) = fake_router().await;
+    tokio::spawn(async move {
+        let mut peer = Peer::accept(&listener).await;
+        let _hello = peer.recv().await;
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    });
+    let err = Session::join(
+        &config,
+        JoinOptions::new("realm1").timeout(Duration::from_millis(300)),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, JoinError::Timeout(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_panicking_procedure_answers_runtime_error_and_the_session_keeps_serving() {
+    let (listener, config) = fake_router().await;
+    let router = tokio::spawn(async move {
+        let mut peer = Peer::accept(&listener).await;
+        peer.welcome().await;
+        let Some(Message::Register { request, .. }) = peer.recv().await else {
+            panic!("expected REGISTER")
+        };
+        peer.send(&Message::Registered {
+            request,
+            registration: 42,
+        })
+        .await;
+        let mut answers = Vec::new();
+        for (req, arg) in [(1, 0), (2, 5)] {
+            peer.send(&Message::Invocation {
+                request: req,
+                registration: 42,
+                details: Dict::new(),
+                args: vec![Value::Int(arg)],
+                kwargs: Dict::new(),
+            })
+            .await;
+            answers.push(peer.recv().await);
+        }
+        answers
+    });
+    let session = join(&config).await;
+    session
+        .register(
+            "com.example.div",
+            |inv: wamp_client::Invocation| async move {
+                let d: i64 = inv.payload.arg(0).unwrap();
+                if d == 0 {
+                    panic!("division by zero");
+                }
+                Ok::<_, WampError>(Payload::args(&(10 / d,)).unwrap())
+            },
+        )
+        .await
+        .unwrap();
+    let answers = tokio::time::timeout(LIMIT, router).await.unwrap().unwrap();
+    match &answers[0] {
+        Some(Message::Error {
+            request_type: RequestType::Invocation,
+            request: 1,
+            error,
+            args,
+            ..
+        }) => {
+            assert_eq!(error, "wamp.error.runtime_error");
+            assert_eq!(args, &vec![Value::String("division by zero".into())]);
+        }
+        other => panic!("expected ERROR runtime_error, got {other:?}"),
+    }
+    assert!(
+        matches!(&answers[1], Some(Message::Yield { request: 2, args, .. }) if args == &vec![Value::Int(2)]),
+        "{:?}",
+        answers[1]
+    );
+}
+
+#[tokio::test]
+async fn leave_without_a_goodbye_reply_still_returns() {
+    let (listener, config) = fake_router().await;
+    tokio::spawn(async move {
+        let mut peer = Peer::accept(&listener).await;
+        peer.welcome().await;
+        // Read and ignore everything, never answer GOODBYE.
+        while peer.recv().await.is_some() {}
+    });
+    let session = join(&config).await;
+    let left = tokio::time::timeout(LIMIT, session.leave()).await.unwrap();
+    let details = left.expect("leave resolves");
+    assert_eq!(details.reason, "wamp.close.transport_lost");
+}

@@ -1,0 +1,52 @@
+//! Test support for the WAMP workspace: a real Crossbar.io router and Autobahn|Python peers.
+//!
+//! Shared by the integration tests in `tests/`, the examples and the benchmark. Everything is
+//! synchronous (`std::process`, `std::net`), so it works from plain `#[test]`s and from tokio
+//! tests alike.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use wamp_suite::{router, Endpoint, Peer};
+//!
+//! let router = router(); // one Crossbar.io node per test binary, started on first use
+//! println!("{} {} {}", router.ws_url(), router.rs_url(), router.unix_path().display());
+//!
+//! // A Python callee for cross-implementation tests.
+//! let mut args = router.peer_args(Endpoint::Ws, "msgpack");
+//! args.extend(["--prefix".to_string(), "com.mytest".to_string()]);
+//! let mut callee = Peer::spawn("callee.py", &args);
+//! callee.expect_line("READY", Duration::from_secs(20));
+//! // ... call com.mytest.echo from Rust ...
+//! ```
+//!
+//! # Setup
+//!
+//! The first use installs Crossbar.io 26.10.1 and Autobahn|Python into a virtualenv with
+//! `scripts/crossbar-venv.sh` (about two minutes, once per machine; needs Python 3 with pip
+//! and access to PyPI). A test that needs the router fails, never skips, when that is not
+//! possible, with a message saying what is missing.
+//!
+//! # Environment
+//!
+//! - `WAMP_VENV`: where the virtualenv lives (default
+//!   `~/.cache/wamp-rs/venv-crossbar-26.10.1`); `WAMP_PYTHON`: the interpreter that creates it.
+//! - `WAMP_SUITE_KEEP_DIR=1`: keep each node's temporary directory (config, `crossbar.log`).
+//! - `WAMP_SUITE_CROSSBAR_LOGLEVEL`: Crossbar.io's log level (default `info`).
+//!
+//! # Modules
+//!
+//! - [`router()`], [`Router`], [`Endpoint`]: the Crossbar.io node and its URLs.
+//! - [`Peer`]: a Python peer from `tests/peers/` (callee, caller, publisher, subscriber).
+//! - [`venv()`], [`python()`]: the virtualenv.
+
+mod certs;
+mod peer;
+mod process;
+mod router;
+mod venv;
+
+pub use peer::{bytes_from_json, bytes_to_json, peers_dir, Peer};
+pub use router::{
+    router, Endpoint, Router, REALM, RS_MAX_MESSAGE_SIZE, START_TIMEOUT, WS_MAX_MESSAGE_SIZE,
+};
+pub use venv::{python, repo_dir, venv};

@@ -1,0 +1,918 @@
+//! The one task that owns the protocol state and the transport.
+//!
+//! A reader task turns frames into messages; the driver selects over those messages, the
+//! commands of the [`Session`](crate::Session) handles, the answers of running invocations and
+//! the leave deadline. After each wake it feeds the core, delivers every event to its waiter,
+//! then writes every queued message and flushes once: writes are batched per wake. User code
+//! never runs here.
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::{AbortHandle, JoinHandle};
+use tokio::time::Instant;
+use wamp_core::message::{Message, RequestType};
+use wamp_core::serializer::Serializer;
+use wamp_core::session::{
+    ClientSession, CloseDetails, Event as CoreEvent, HelloConfig, Phase, Refused, Reply,
+    SessionDetails,
+};
+use wamp_core::uri::{close_uri, error_uri};
+use wamp_core::value::{Dict, Value};
+use wamp_core::{Id, ProtocolError, WampError};
+
+use crate::error::{
+    CallError, JoinError, PublishError, RegisterError, SessionError, SubscribeError,
+};
+use crate::options::JoinOptions;
+use crate::payload::Payload;
+use crate::session::{CallResult, Event, Invocation, Procedure};
+use crate::transport::{Connection, Frame, FrameSink, FrameStream, TransportError};
+use crate::Authenticator;
+
+/// How many commands the handles may queue before `send` waits.
+const COMMAND_QUEUE: usize = 4096;
+/// How many decoded messages the reader may queue ahead of the driver.
+const INCOMING_QUEUE: usize = 4096;
+/// How many inputs of one kind the driver takes per wake before writing.
+const BATCH: usize = 256;
+/// How long `leave` waits for the router's GOODBYE.
+const LEAVE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long closing the transport may take.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+
+type Reply1<T, E> = oneshot::Sender<Result<T, E>>;
+
+/// A command from a session handle.
+pub(crate) enum Command {
+    Call {
+        procedure: String,
+        options: Dict,
+        payload: Payload,
+        reply: Reply1<CallResult, CallError>,
+    },
+    Register {
+        procedure: String,
+        options: Dict,
+        handler: Arc<dyn Procedure>,
+        reply: Reply1<Id, RegisterError>,
+    },
+    Unregister {
+        registration: Id,
+        reply: Reply1<(), RegisterError>,
+    },
+    Subscribe {
+        topic: String,
+        options: Dict,
+        sink: EventSink,
+        reply: Reply1<(Id, u64), SubscribeError>,
+    },
+    Unsubscribe {
+        subscription: Id,
+        local: u64,
+        reply: Option<Reply1<(), SubscribeError>>,
+    },
+    Publish {
+        topic: String,
+        options: Dict,
+        payload: Payload,
+        acknowledge: bool,
+        reply: Reply1<Option<Id>, PublishError>,
+    },
+    Leave {
+        reason: String,
+        message: Option<String>,
+        reply: Reply1<CloseDetails, SessionError>,
+    },
+}
+
+/// Where the events of one local subscription go.
+pub(crate) struct EventSink {
+    pub(crate) tx: mpsc::Sender<Event>,
+    pub(crate) dropped: Arc<AtomicU64>,
+}
+
+impl EventSink {
+    fn deliver(&self, event: Event) {
+        if let Err(mpsc::error::TrySendError::Full(e)) = self.tx.try_send(event) {
+            let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+            tracing::warn!(
+                subscription = e.subscription,
+                dropped = n,
+                "event queue full; event dropped"
+            );
+        }
+    }
+}
+
+/// The waiter the core keeps with each request.
+enum Waiter {
+    Call(Reply1<CallResult, CallError>),
+    Register {
+        procedure: String,
+        handler: Arc<dyn Procedure>,
+        reply: Reply1<Id, RegisterError>,
+    },
+    Unregister(Reply1<(), RegisterError>),
+    Subscribe {
+        topic: String,
+        sink: EventSink,
+        local: u64,
+        reply: Reply1<(Id, u64), SubscribeError>,
+    },
+    Unsubscribe(Option<Reply1<(), SubscribeError>>),
+    Publish(Reply1<Option<Id>, PublishError>),
+}
+
+impl Waiter {
+    fn fail(self, e: SessionError) {
+        match self {
+            Waiter::Call(r) => drop(r.send(Err(e.into()))),
+            Waiter::Register { reply, .. } => drop(reply.send(Err(e.into()))),
+            Waiter::Unregister(r) => drop(r.send(Err(e.into()))),
+            Waiter::Subscribe { reply, .. } => drop(reply.send(Err(e.into()))),
+            Waiter::Unsubscribe(r) => {
+                if let Some(r) = r {
+                    drop(r.send(Err(e.into())));
+                }
+            }
+            Waiter::Publish(r) => drop(r.send(Err(e.into()))),
+        }
+    }
+
+    fn application_error(self, e: WampError) {
+        match self {
+            Waiter::Call(r) => drop(r.send(Err(CallError::Application(e)))),
+            Waiter::Register { reply, .. } => drop(reply.send(Err(RegisterError::Application(e)))),
+            Waiter::Unregister(r) => drop(r.send(Err(RegisterError::Application(e)))),
+            Waiter::Subscribe { reply, .. } => {
+                drop(reply.send(Err(SubscribeError::Application(e))))
+            }
+            Waiter::Unsubscribe(r) => {
+                if let Some(r) = r {
+                    drop(r.send(Err(SubscribeError::Application(e))));
+                }
+            }
+            Waiter::Publish(r) => drop(r.send(Err(PublishError::Application(e)))),
+        }
+    }
+}
+
+enum Incoming {
+    Message(Result<Message, ProtocolError>),
+    Ping(Vec<u8>),
+    Closed(Option<TransportError>),
+}
+
+struct Yielded {
+    request: Id,
+    result: Result<Payload, WampError>,
+}
+
+/// Starts the reader and the driver on `connection` and waits for the join to finish.
+pub(crate) async fn start(
+    connection: Connection,
+    options: JoinOptions,
+) -> Result<
+    (
+        SessionDetails,
+        mpsc::Sender<Command>,
+        watch::Receiver<Option<CloseDetails>>,
+    ),
+    JoinError,
+> {
+    let Connection {
+        serializer,
+        sink,
+        stream,
+        max_send_size,
+        ..
+    } = connection;
+    let (incoming_tx, incoming) = mpsc::channel(INCOMING_QUEUE);
+    let reader = tokio::spawn(read_loop(stream, serializer.clone(), incoming_tx));
+    let (commands_tx, commands) = mpsc::channel(COMMAND_QUEUE);
+    let (yields_tx, yields) = mpsc::unbounded_channel();
+    let (closed_tx, closed_rx) = watch::channel(None);
+    let (join_tx, join_rx) = oneshot::channel();
+
+    let mut hello = HelloConfig::new(options.realm.clone());
+    hello.authid = options.authid.clone();
+    hello.authrole = options.authrole.clone();
+    hello.authmethods = options.authmethods.clone();
+    hello.authextra = options.authextra.clone();
+
+    let driver = Driver {
+        core: ClientSession::new(hello),
+        serializer,
+        sink,
+        max_send: max_send_size,
+        commands,
+        incoming,
+        yields,
+        yields_tx,
+        reader,
+        procedures: HashMap::new(),
+        subscriptions: HashMap::new(),
+        running: HashMap::new(),
+        next_local: 0,
+        join: Some(join_tx),
+        authenticator: options.authenticator.clone(),
+        leave_waiters: Vec::new(),
+        leave_deadline: None,
+        closed: closed_tx,
+        transport_ok: true,
+        pongs: Vec::new(),
+    };
+    let span = tracing::info_span!("wamp_session", realm = %options.realm);
+    let task = tokio::spawn(tracing::Instrument::instrument(driver.run(), span));
+    match tokio::time::timeout(options.timeout, join_rx).await {
+        Ok(Ok(Ok(details))) => Ok((details, commands_tx, closed_rx)),
+        Ok(Ok(Err(e))) => Err(e),
+        Ok(Err(_)) => Err(JoinError::Session(SessionError::Lost(
+            closed_rx.borrow().clone().unwrap_or_else(|| CloseDetails {
+                reason: close_uri::TRANSPORT_LOST.into(),
+                message: None,
+                initiator: wamp_core::session::CloseInitiator::Transport,
+            }),
+        ))),
+        Err(_) => {
+            task.abort();
+            Err(JoinError::Timeout(options.timeout))
+        }
+    }
+}
+
+async fn read_loop(
+    mut stream: FrameStream,
+    serializer: Arc<dyn Serializer>,
+    tx: mpsc::Sender<Incoming>,
+) {
+    loop {
+        let item = match stream.next_frame().await {
+            Ok(Some(Frame::Message(bytes))) => Incoming::Message(serializer.decode(&bytes)),
+            Ok(Some(Frame::Ping(payload))) => Incoming::Ping(payload),
+            Ok(None) => Incoming::Closed(None),
+            Err(e) => Incoming::Closed(Some(e)),
+        };
+        let last = matches!(item, Incoming::Closed(_) | Incoming::Message(Err(_)));
+        if tx.send(item).await.is_err() || last {
+            return;
+        }
+    }
+}
+
+struct Driver {
+    core: ClientSession<Waiter>,
+    serializer: Arc<dyn Serializer>,
+    sink: FrameSink,
+    max_send: usize,
+    commands: mpsc::Receiver<Command>,
+    incoming: mpsc::Receiver<Incoming>,
+    yields: mpsc::UnboundedReceiver<Yielded>,
+    yields_tx: mpsc::UnboundedSender<Yielded>,
+    reader: JoinHandle<()>,
+    procedures: HashMap<Id, (String, Arc<dyn Procedure>)>,
+    subscriptions: HashMap<Id, (String, Vec<(u64, EventSink)>)>,
+    running: HashMap<Id, AbortHandle>,
+    next_local: u64,
+    join: Option<oneshot::Sender<Result<SessionDetails, JoinError>>>,
+    authenticator: Option<Arc<dyn Authenticator>>,
+    leave_waiters: Vec<Reply1<CloseDetails, SessionError>>,
+    leave_deadline: Option<Instant>,
+    closed: watch::Sender<Option<CloseDetails>>,
+    transport_ok: bool,
+    pongs: Vec<Vec<u8>>,
+}
+
+impl Driver {
+    async fn run(mut self) {
+        self.core.hello();
+        self.pump().await;
+        while self.core.phase() != Phase::Closed {
+            let deadline = self.leave_deadline;
+            tokio::select! {
+                biased;
+                inc = self.incoming.recv() => {
+                    self.on_incoming(inc.unwrap_or(Incoming::Closed(None)));
+                    for _ in 0..BATCH {
+                        match self.incoming.try_recv() {
+                            Ok(inc) => self.on_incoming(inc),
+                            Err(_) => break,
+                        }
+                    }
+                }
+                Some(y) = self.yields.recv() => {
+                    self.on_yield(y);
+                    while let Ok(y) = self.yields.try_recv() {
+                        self.on_yield(y);
+                    }
+                }
+                cmd = self.commands.recv() => match cmd {
+                    Some(cmd) => {
+                        self.on_command(cmd).await;
+                        for _ in 0..BATCH {
+                            match self.commands.try_recv() {
+                                Ok(cmd) => self.on_command(cmd).await,
+                                Err(_) => break,
+                            }
+                        }
+                    }
+                    None => self.on_all_handles_dropped(),
+                },
+                _ = sleep_until(deadline), if deadline.is_some() => {
+                    tracing::warn!("no GOODBYE from the router in time; closing");
+                    self.core.handle_transport_closed(Some("no GOODBYE reply in time".into()));
+                }
+            }
+            self.pump().await;
+        }
+        self.shutdown().await;
+    }
+
+    fn on_all_handles_dropped(&mut self) {
+        if self.core.phase() == Phase::Established {
+            tracing::debug!("every session handle dropped; leaving");
+            let _ = self.core.leave(close_uri::NORMAL, None);
+            self.leave_deadline = Some(Instant::now() + LEAVE_TIMEOUT);
+        } else if self.leave_deadline.is_none() {
+            self.core
+                .handle_transport_closed(Some("session dropped".into()));
+        }
+    }
+
+    async fn shutdown(mut self) {
+        for (_, handle) in self.running.drain() {
+            handle.abort();
+        }
+        self.procedures.clear();
+        self.subscriptions.clear();
+        if self.transport_ok {
+            let _ = tokio::time::timeout(CLOSE_TIMEOUT, self.sink.close()).await;
+        }
+        self.reader.abort();
+        // Commands still queued are answered by dropping their reply senders: the handles
+        // map that to `SessionError::Lost` with the details published here.
+    }
+
+    fn on_incoming(&mut self, inc: Incoming) {
+        match inc {
+            Incoming::Message(Ok(msg)) => {
+                tracing::trace!(message = msg.name(), "received");
+                if let Err(e) = self.core.handle_message(msg) {
+                    tracing::error!(error = %e, "protocol violation by the router; aborting");
+                }
+            }
+            Incoming::Message(Err(e)) => {
+                tracing::error!(error = %e, "undecodable message from the router; aborting");
+                self.core.handle_decode_error(&e);
+            }
+            Incoming::Ping(payload) => self.pongs.push(payload),
+            Incoming::Closed(Some(TransportError::TooLarge { size, limit })) => {
+                tracing::error!(size, limit, "oversized message from the router; aborting");
+                self.core
+                    .handle_decode_error(&ProtocolError::TooLarge { size, limit });
+            }
+            Incoming::Closed(err) => {
+                let message = err.map(|e| e.to_string());
+                tracing::info!(
+                    reason = message.as_deref().unwrap_or("closed by peer"),
+                    "transport closed"
+                );
+                self.transport_ok = false;
+                self.core.handle_transport_closed(message);
+            }
+        }
+    }
+
+    fn on_yield(&mut self, y: Yielded) {
+        if self.running.remove(&y.request).is_none() {
+            return; // interrupted, or from an ended session
+        }
+        let result = match y.result {
+            Ok(p) => self
+                .core
+                .yield_result(y.request, Dict::new(), p.args, p.kwargs),
+            Err(e) => self.core.yield_error(y.request, e),
+        };
+        if let Err(e) = result {
+            tracing::debug!(error = %e, "late answer to an invocation dropped");
+        }
+    }
+
+    async fn on_command(&mut self, cmd: Command) {
+        let phase = self.core.phase();
+        match cmd {
+            Command::Call {
+                procedure,
+                options,
+                payload,
+                reply,
+            } => {
+                let r = self.core.call(
+                    procedure,
+                    options,
+                    payload.args,
+                    payload.kwargs,
+                    Waiter::Call(reply),
+                );
+                refused(r);
+            }
+            Command::Register {
+                procedure,
+                options,
+                handler,
+                reply,
+            } => {
+                let r = self.core.register(
+                    procedure.clone(),
+                    options,
+                    Waiter::Register {
+                        procedure,
+                        handler,
+                        reply,
+                    },
+                );
+                refused(r);
+            }
+            Command::Unregister {
+                registration,
+                reply,
+            } => {
+                self.procedures.remove(&registration);
+                refused(
+                    self.core
+                        .unregister(registration, Waiter::Unregister(reply)),
+                );
+            }
+            Command::Subscribe {
+                topic,
+                options,
+                sink,
+                reply,
+            } => {
+                self.next_local += 1;
+                let local = self.next_local;
+                let r = self.core.subscribe(
+                    topic.clone(),
+                    options,
+                    Waiter::Subscribe {
+                        topic,
+                        sink,
+                        local,
+                        reply,
+                    },
+                );
+                refused(r);
+            }
+            Command::Unsubscribe {
+                subscription,
+                local,
+                reply,
+            } => {
+                let last = match self.subscriptions.get_mut(&subscription) {
+                    Some((_, sinks)) => {
+                        sinks.retain(|(l, _)| *l != local);
+                        sinks.is_empty()
+                    }
+                    None => false,
+                };
+                if last {
+                    self.subscriptions.remove(&subscription);
+                    refused(
+                        self.core
+                            .unsubscribe(subscription, Waiter::Unsubscribe(reply)),
+                    );
+                } else if let Some(reply) = reply {
+                    let _ = reply.send(if phase == Phase::Established {
+                        Ok(())
+                    } else {
+                        Err(SessionError::NotJoined.into())
+                    });
+                }
+            }
+            Command::Publish {
+                topic,
+                options,
+                payload,
+                acknowledge,
+                reply,
+            } => {
+                if acknowledge {
+                    let r = self.core.publish(
+                        topic,
+                        options,
+                        payload.args,
+                        payload.kwargs,
+                        Some(Waiter::Publish(reply)),
+                    );
+                    if let Err(Refused {
+                        waiter: Some(w), ..
+                    }) = r
+                    {
+                        w.fail(SessionError::NotJoined);
+                    }
+                } else {
+                    let result =
+                        match self
+                            .core
+                            .publish(topic, options, payload.args, payload.kwargs, None)
+                        {
+                            // The PUBLISH is the only queued message: encode it now so that
+                            // an encoding error reaches the publisher.
+                            Ok(_) => self.transmit().await.map(|()| None),
+                            Err(_) => Err(SessionError::NotJoined),
+                        };
+                    let _ = reply.send(result.map_err(PublishError::from));
+                }
+            }
+            Command::Leave {
+                reason,
+                message,
+                reply,
+            } => {
+                if self.core.leave(&reason, message.as_deref()).is_ok() {
+                    self.leave_deadline = Some(Instant::now() + LEAVE_TIMEOUT);
+                    self.leave_waiters.push(reply);
+                } else if phase == Phase::ShuttingDown {
+                    self.leave_waiters.push(reply);
+                } else {
+                    let _ = reply.send(Err(SessionError::NotJoined));
+                }
+            }
+        }
+    }
+
+    /// Delivers every event, writes every queued message, flushes once.
+    async fn pump(&mut self) {
+        loop {
+            while let Some(ev) = self.core.poll_event() {
+                self.on_event(ev);
+            }
+            if let Err(e) = self.transmit().await {
+                tracing::debug!(error = %e, "message not sent");
+            }
+            if self.pongs.is_empty() {
+                break;
+            }
+            for p in std::mem::take(&mut self.pongs) {
+                if let Err(e) = self.sink.send_pong(p).await {
+                    self.write_failed(e);
+                }
+            }
+        }
+        if self.transport_ok {
+            if let Err(e) = self.sink.flush().await {
+                self.write_failed(e);
+                while let Some(ev) = self.core.poll_event() {
+                    self.on_event(ev);
+                }
+            }
+        }
+    }
+
+    fn write_failed(&mut self, e: TransportError) {
+        tracing::info!(error = %e, "transport write failed");
+        self.transport_ok = false;
+        self.core.handle_transport_closed(Some(e.to_string()));
+    }
+
+    /// Encodes and feeds every queued message. A message that cannot be encoded or is too
+    /// large fails its own request; the error of the last such message is returned (used for
+    /// unacknowledged publications).
+    async fn transmit(&mut self) -> Result<(), SessionError> {
+        let mut last = Ok(());
+        while let Some(msg) = self.core.poll_transmit() {
+            let frame = match self.encode(&msg) {
+                Ok(frame) => frame,
+                Err(e) => {
+                    tracing::warn!(message = msg.name(), error = %e, "message not sent");
+                    self.undeliverable(msg, e.clone());
+                    last = Err(e);
+                    continue;
+                }
+            };
+            if !self.transport_ok {
+                continue;
+            }
+            tracing::trace!(message = msg.name(), bytes = frame.len(), "sending");
+            if let Err(e) = self.sink.feed(frame).await {
+                self.write_failed(e);
+            }
+        }
+        last
+    }
+
+    fn encode(&self, msg: &Message) -> Result<Vec<u8>, SessionError> {
+        let mut frame = Vec::new();
+        self.serializer
+            .encode(msg, &mut frame)
+            .map_err(|e| SessionError::Encode(e.0))?;
+        if frame.len() > self.max_send {
+            return Err(SessionError::PayloadTooLarge {
+                size: frame.len(),
+                limit: self.max_send,
+            });
+        }
+        Ok(frame)
+    }
+
+    /// A message could not be sent: fail the request it belongs to, or for a YIELD or an
+    /// invocation ERROR send an ERROR without the payload instead.
+    fn undeliverable(&mut self, msg: Message, e: SessionError) {
+        let request = match msg {
+            Message::Call { request, .. }
+            | Message::Register { request, .. }
+            | Message::Unregister { request, .. }
+            | Message::Subscribe { request, .. }
+            | Message::Unsubscribe { request, .. }
+            | Message::Publish { request, .. } => request,
+            Message::Yield { request, .. }
+            | Message::Error {
+                request_type: RequestType::Invocation,
+                request,
+                ..
+            } => {
+                let uri = match e {
+                    SessionError::PayloadTooLarge { .. } => error_uri::PAYLOAD_SIZE_EXCEEDED,
+                    _ => error_uri::INVALID_PAYLOAD,
+                };
+                self.core.replace_invocation_answer(
+                    request,
+                    WampError::with_message(uri, e.to_string()),
+                );
+                return;
+            }
+            _ => return,
+        };
+        if let Some(waiter) = self.core.discard_request(request) {
+            waiter.fail(e);
+        }
+    }
+
+    fn on_event(&mut self, ev: CoreEvent<Waiter>) {
+        match ev {
+            CoreEvent::Joined(details) => {
+                tracing::info!(
+                    session = details.session,
+                    realm = %details.realm,
+                    authid = details.authid.as_deref().unwrap_or(""),
+                    authrole = details.authrole.as_deref().unwrap_or(""),
+                    "joined"
+                );
+                if let Some(join) = self.join.take() {
+                    if join.send(Ok(details)).is_err() {
+                        // The joiner gave up (timeout): leave again.
+                        let _ = self.core.leave(close_uri::NORMAL, None);
+                        self.leave_deadline = Some(Instant::now() + LEAVE_TIMEOUT);
+                    }
+                }
+            }
+            CoreEvent::Challenge { method, extra } => {
+                let answer = match &self.authenticator {
+                    Some(a) => a.authenticate(&method, &extra),
+                    None => Err(WampError::with_message(
+                        error_uri::CANNOT_AUTHENTICATE,
+                        format!("no authenticator for {method}"),
+                    )),
+                };
+                match answer {
+                    Ok((signature, extra)) => {
+                        let _ = self.core.authenticate(signature, extra);
+                    }
+                    Err(e) => {
+                        tracing::error!(method = %method, error = %e.uri, "cannot answer challenge");
+                        if let Some(join) = self.join.take() {
+                            let _ = join.send(Err(JoinError::CannotAuthenticate(method)));
+                        }
+                        self.core.abort(error_uri::CANNOT_AUTHENTICATE, None);
+                    }
+                }
+            }
+            CoreEvent::Reply { waiter, reply } => self.on_reply(waiter, reply),
+            CoreEvent::Progress { request, .. } => {
+                tracing::debug!(request, "progressive result ignored (not requested)");
+            }
+            CoreEvent::Invocation {
+                request,
+                registration,
+                details,
+                args,
+                kwargs,
+            } => self.on_invocation(request, registration, details, args, kwargs),
+            CoreEvent::Interrupt { request, options } => {
+                if let Some(handle) = self.running.remove(&request) {
+                    handle.abort();
+                    let _ = self.core.yield_error(
+                        request,
+                        WampError::with_message(error_uri::CANCELED, "canceled by the caller"),
+                    );
+                    tracing::debug!(request, ?options, "invocation interrupted");
+                }
+            }
+            CoreEvent::Event {
+                subscription,
+                publication,
+                details,
+                args,
+                kwargs,
+            } => {
+                let Some((topic, sinks)) = self.subscriptions.get(&subscription) else {
+                    tracing::debug!(subscription, "event for a subscription being removed");
+                    return;
+                };
+                let topic = details
+                    .get("topic")
+                    .and_then(Value::as_str)
+                    .unwrap_or(topic)
+                    .to_owned();
+                let mut event = Some(Event {
+                    subscription,
+                    publication,
+                    topic,
+                    payload: Payload::from_parts(args, kwargs),
+                    details,
+                });
+                let n = sinks.len();
+                for (i, (_, sink)) in sinks.iter().enumerate() {
+                    let e = if i + 1 == n {
+                        event.take()
+                    } else {
+                        event.clone()
+                    };
+                    if let Some(e) = e {
+                        sink.deliver(e);
+                    }
+                }
+            }
+            CoreEvent::RegistrationRevoked {
+                registration,
+                details,
+            } => {
+                tracing::warn!(registration, ?details, "registration revoked by the router");
+                self.procedures.remove(&registration);
+            }
+            CoreEvent::SubscriptionRevoked {
+                subscription,
+                details,
+            } => {
+                tracing::warn!(subscription, ?details, "subscription revoked by the router");
+                self.subscriptions.remove(&subscription);
+            }
+            CoreEvent::Left(details) => {
+                tracing::info!(reason = %details.reason, message = details.message.as_deref().unwrap_or(""), "session ended");
+                if let Some(join) = self.join.take() {
+                    let err = match details.initiator {
+                        wamp_core::session::CloseInitiator::RouterAbort => {
+                            JoinError::Refused(details.clone())
+                        }
+                        _ => JoinError::Session(SessionError::Lost(details.clone())),
+                    };
+                    let _ = join.send(Err(err));
+                }
+                for w in self.leave_waiters.drain(..) {
+                    let _ = w.send(Ok(details.clone()));
+                }
+                self.subscriptions.clear();
+                for (_, handle) in self.running.drain() {
+                    handle.abort();
+                }
+                self.leave_deadline = None;
+                self.closed.send_replace(Some(details));
+            }
+        }
+    }
+
+    fn on_reply(&mut self, waiter: Waiter, reply: Reply) {
+        match (waiter, reply) {
+            (w, Reply::Lost(d)) => w.fail(SessionError::Lost(d)),
+            (w, Reply::Error(e)) => w.application_error(e),
+            (
+                Waiter::Call(r),
+                Reply::Result {
+                    details,
+                    args,
+                    kwargs,
+                },
+            ) => {
+                let _ = r.send(Ok(CallResult {
+                    payload: Payload::from_parts(args, kwargs),
+                    details,
+                }));
+            }
+            (
+                Waiter::Register {
+                    procedure,
+                    handler,
+                    reply,
+                },
+                Reply::Registered(id),
+            ) => {
+                self.procedures.insert(id, (procedure, handler));
+                let _ = reply.send(Ok(id));
+            }
+            (Waiter::Unregister(r), Reply::Unregistered) => {
+                let _ = r.send(Ok(()));
+            }
+            (
+                Waiter::Subscribe {
+                    topic,
+                    sink,
+                    local,
+                    reply,
+                },
+                Reply::Subscribed(id),
+            ) => {
+                self.subscriptions
+                    .entry(id)
+                    .or_insert_with(|| (topic, Vec::new()))
+                    .1
+                    .push((local, sink));
+                let _ = reply.send(Ok((id, local)));
+            }
+            (Waiter::Unsubscribe(r), Reply::Unsubscribed) => {
+                if let Some(r) = r {
+                    let _ = r.send(Ok(()));
+                }
+            }
+            (Waiter::Publish(r), Reply::Published(id)) => {
+                let _ = r.send(Ok(Some(id)));
+            }
+            (w, other) => {
+                // The core matches replies to request kinds, so this cannot happen; fail the
+                // waiter rather than leave it hanging.
+                tracing::error!(?other, "reply of the wrong kind");
+                w.fail(SessionError::Encode(
+                    "internal error: reply of the wrong kind".into(),
+                ));
+            }
+        }
+    }
+
+    fn on_invocation(
+        &mut self,
+        request: Id,
+        registration: Id,
+        details: Dict,
+        args: Vec<Value>,
+        kwargs: Dict,
+    ) {
+        let Some((uri, handler)) = self.procedures.get(&registration) else {
+            // Unregistered locally while the router still routed a call to us.
+            let _ = self.core.yield_error(
+                request,
+                WampError::with_message(error_uri::NO_SUCH_PROCEDURE, "procedure unregistered"),
+            );
+            return;
+        };
+        let procedure = details
+            .get("procedure")
+            .and_then(Value::as_str)
+            .unwrap_or(uri)
+            .to_owned();
+        let invocation = Invocation {
+            request,
+            registration,
+            procedure,
+            payload: Payload::from_parts(args, kwargs),
+            details,
+        };
+        let handler = handler.clone();
+        let tx = self.yields_tx.clone();
+        let task = tokio::spawn(async move {
+            let run = AssertUnwindSafe(async move { handler.invoke(invocation).await });
+            let result = match run.catch_unwind().await {
+                Ok(r) => r,
+                Err(panic) => {
+                    let text = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| (*s).to_owned())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "procedure panicked".to_owned());
+                    tracing::error!(request, panic = %text, "procedure panicked");
+                    Err(WampError::with_message(error_uri::RUNTIME_ERROR, text))
+                }
+            };
+            let _ = tx.send(Yielded { request, result });
+        });
+        self.running.insert(request, task.abort_handle());
+    }
+}
+
+/// A command the core refused (the session is not joined) fails its waiter.
+fn refused(r: Result<Id, Refused<Waiter>>) {
+    if let Err(Refused { waiter, .. }) = r {
+        waiter.fail(SessionError::NotJoined);
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,52 @@
+//! An async WAMP v2 client on tokio: join a realm on a router (Crossbar.io or any WAMP router)
+//! over WebSocket or RawSocket, then call, register, publish and subscribe.
+//!
+//! ```no_run
+//! use wamp_client::{typed, Session, WampError};
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let session = Session::connect("ws://127.0.0.1:8080/ws", "realm1").await?;
+//!
+//! // A procedure with typed arguments.
+//! session
+//!     .register("com.example.add2", typed(|(a, b): (i64, i64)| async move { Ok::<_, WampError>(a + b) }))
+//!     .await?;
+//!
+//! // A typed call.
+//! let sum: i64 = session.call("com.example.add2", (2, 3)).await?;
+//! assert_eq!(sum, 5);
+//!
+//! // Events as a stream.
+//! let mut events = session.subscribe_stream("com.example.topic", Default::default()).await?;
+//! session.publish("com.example.topic", ("hello",)).await?;
+//!
+//! session.leave().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Each [`Session`] is served by one task that owns the transport and the protocol state
+//! (from `wamp-core`); handlers run on tasks of their own. When the session ends, every
+//! pending operation fails at once with [`SessionError::Lost`].
+
+mod driver;
+pub mod error;
+mod options;
+mod payload;
+mod session;
+pub mod transport;
+
+pub use error::{
+    CallError, ConfigError, ConnectError, JoinError, PublishError, RegisterError, SessionError,
+    SubscribeError, TransportError,
+};
+pub use options::{CallOptions, JoinOptions, PublishOptions, RegisterOptions, SubscribeOptions};
+pub use payload::Payload;
+pub use session::{
+    typed, Authenticator, BoxFuture, CallResult, Event, EventHandler, EventStream, Invocation,
+    Procedure, Registration, Session, Subscription,
+};
+pub use transport::{TlsConfig, TransportConfig};
+pub use wamp_core::session::{CloseDetails, CloseInitiator, SessionDetails};
+pub use wamp_core::uri::MatchPolicy;
+pub use wamp_core::value::{Dict, Value};
+pub use wamp_core::{Id, WampError};

@@ -1,0 +1,289 @@
+//! Options of each operation: the Basic Profile fields, and `extra` for any advanced or
+//! router-specific key (sent as is).
+
+use std::time::Duration;
+
+use wamp_core::uri::MatchPolicy;
+use wamp_core::value::{Dict, Value};
+
+/// How a client joins a realm: HELLO details, authentication and the handshake timeout.
+///
+/// ```
+/// let opts = wamp_client::JoinOptions::new("realm1").authid("joe");
+/// assert_eq!(opts.realm, "realm1");
+/// ```
+#[derive(Clone)]
+pub struct JoinOptions {
+    /// The realm to join.
+    pub realm: String,
+    /// `authid` to announce.
+    pub authid: Option<String>,
+    /// `authrole` to request.
+    pub authrole: Option<String>,
+    /// Authentication methods to offer (empty = anonymous).
+    pub authmethods: Vec<String>,
+    /// `authextra` to send.
+    pub authextra: Dict,
+    /// Answers CHALLENGE messages.
+    pub authenticator: Option<std::sync::Arc<dyn crate::Authenticator>>,
+    /// How long to wait for WELCOME after the transport is up. Default 10 s.
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for JoinOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JoinOptions")
+            .field("realm", &self.realm)
+            .field("authid", &self.authid)
+            .field("authrole", &self.authrole)
+            .field("authmethods", &self.authmethods)
+            .field(
+                "authenticator",
+                &self.authenticator.as_ref().map(|_| "<set>"),
+            )
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JoinOptions {
+    /// The default join timeout.
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+    /// Join `realm` anonymously.
+    pub fn new(realm: impl Into<String>) -> Self {
+        JoinOptions {
+            realm: realm.into(),
+            authid: None,
+            authrole: None,
+            authmethods: Vec::new(),
+            authextra: Dict::new(),
+            authenticator: None,
+            timeout: Self::DEFAULT_TIMEOUT,
+        }
+    }
+
+    /// Sets `authid`.
+    pub fn authid(mut self, authid: impl Into<String>) -> Self {
+        self.authid = Some(authid.into());
+        self
+    }
+
+    /// Sets `authrole`.
+    pub fn authrole(mut self, authrole: impl Into<String>) -> Self {
+        self.authrole = Some(authrole.into());
+        self
+    }
+
+    /// Sets the join timeout.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Offers an authentication method answered by `authenticator`.
+    pub fn authenticate(
+        mut self,
+        method: impl Into<String>,
+        authenticator: std::sync::Arc<dyn crate::Authenticator>,
+    ) -> Self {
+        self.authmethods.push(method.into());
+        self.authenticator = Some(authenticator);
+        self
+    }
+}
+
+fn put(d: &mut Dict, key: &str, v: Option<Value>) {
+    if let Some(v) = v {
+        d.insert(key.to_owned(), v);
+    }
+}
+
+/// Options of a call.
+///
+/// ```
+/// use std::time::Duration;
+/// let o = wamp_client::CallOptions::default().timeout(Duration::from_secs(2));
+/// assert_eq!(o.to_dict().get("timeout"), Some(&2000.into()));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct CallOptions {
+    /// Asks the router to cancel the call after this long (`timeout`, in ms).
+    pub timeout: Option<Duration>,
+    /// Asks the router to disclose our identity to the callee.
+    pub disclose_me: Option<bool>,
+    /// Any other option, sent as is.
+    pub extra: Dict,
+}
+
+impl CallOptions {
+    /// Sets the router-side timeout.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The options dictionary sent in CALL.
+    pub fn to_dict(&self) -> Dict {
+        let mut d = self.extra.clone();
+        put(
+            &mut d,
+            "timeout",
+            self.timeout
+                .map(|t| Value::from(u64::try_from(t.as_millis()).unwrap_or(u64::MAX))),
+        );
+        put(&mut d, "disclose_me", self.disclose_me.map(Value::Bool));
+        d
+    }
+}
+
+/// Options of a registration.
+#[derive(Debug, Clone, Default)]
+pub struct RegisterOptions {
+    /// How the procedure URI matches calls (`exact` by default).
+    pub match_policy: MatchPolicy,
+    /// Shared registration policy: `single`, `roundrobin`, `random`, `first`, `last`.
+    pub invoke: Option<String>,
+    /// Asks the router to disclose callers.
+    pub disclose_caller: Option<bool>,
+    /// Any other option, sent as is.
+    pub extra: Dict,
+}
+
+impl RegisterOptions {
+    /// Sets the match policy.
+    pub fn match_policy(mut self, policy: MatchPolicy) -> Self {
+        self.match_policy = policy;
+        self
+    }
+
+    /// Sets the invocation policy.
+    pub fn invoke(mut self, policy: impl Into<String>) -> Self {
+        self.invoke = Some(policy.into());
+        self
+    }
+
+    /// The options dictionary sent in REGISTER.
+    pub fn to_dict(&self) -> Dict {
+        let mut d = self.extra.clone();
+        if self.match_policy != MatchPolicy::Exact {
+            d.insert("match".into(), self.match_policy.as_str().into());
+        }
+        put(&mut d, "invoke", self.invoke.clone().map(Value::String));
+        put(
+            &mut d,
+            "disclose_caller",
+            self.disclose_caller.map(Value::Bool),
+        );
+        d
+    }
+}
+
+/// Options of a subscription.
+#[derive(Debug, Clone)]
+pub struct SubscribeOptions {
+    /// How the topic matches publications (`exact` by default).
+    pub match_policy: MatchPolicy,
+    /// Asks for the retained event, if any.
+    pub get_retained: Option<bool>,
+    /// How many events may wait for the handler or stream; beyond that, events are dropped
+    /// and counted ([`crate::Subscription::dropped`]). Default 65536.
+    pub queue_capacity: usize,
+    /// Any other option, sent as is.
+    pub extra: Dict,
+}
+
+impl Default for SubscribeOptions {
+    fn default() -> Self {
+        SubscribeOptions {
+            match_policy: MatchPolicy::Exact,
+            get_retained: None,
+            queue_capacity: Self::DEFAULT_QUEUE_CAPACITY,
+            extra: Dict::new(),
+        }
+    }
+}
+
+impl SubscribeOptions {
+    /// The default queue capacity.
+    pub const DEFAULT_QUEUE_CAPACITY: usize = 65536;
+
+    /// Sets the match policy.
+    pub fn match_policy(mut self, policy: MatchPolicy) -> Self {
+        self.match_policy = policy;
+        self
+    }
+
+    /// Sets the local queue capacity.
+    pub fn queue_capacity(mut self, capacity: usize) -> Self {
+        self.queue_capacity = capacity.max(1);
+        self
+    }
+
+    /// The options dictionary sent in SUBSCRIBE.
+    pub fn to_dict(&self) -> Dict {
+        let mut d = self.extra.clone();
+        if self.match_policy != MatchPolicy::Exact {
+            d.insert("match".into(), self.match_policy.as_str().into());
+        }
+        put(&mut d, "get_retained", self.get_retained.map(Value::Bool));
+        d
+    }
+}
+
+/// Options of a publication.
+///
+/// ```
+/// let o = wamp_client::PublishOptions::acknowledged().exclude_me(false);
+/// assert!(o.acknowledge);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct PublishOptions {
+    /// Wait for the broker's PUBLISHED (or ERROR).
+    pub acknowledge: bool,
+    /// Whether the publisher receives its own event (the broker's default is `true`: it
+    /// does not).
+    pub exclude_me: Option<bool>,
+    /// Asks the broker to disclose our identity to subscribers.
+    pub disclose_me: Option<bool>,
+    /// Asks the broker to retain the event.
+    pub retain: Option<bool>,
+    /// Session ids that must not receive the event.
+    pub exclude: Vec<u64>,
+    /// Only these session ids may receive the event.
+    pub eligible: Vec<u64>,
+    /// Any other option, sent as is.
+    pub extra: Dict,
+}
+
+impl PublishOptions {
+    /// Acknowledged publication.
+    pub fn acknowledged() -> Self {
+        PublishOptions {
+            acknowledge: true,
+            ..Default::default()
+        }
+    }
+
+    /// Sets `exclude_me`.
+    pub fn exclude_me(mut self, exclude_me: bool) -> Self {
+        self.exclude_me = Some(exclude_me);
+        self
+    }
+
+    /// The options dictionary sent in PUBLISH (`acknowledge` is added by the session).
+    pub fn to_dict(&self) -> Dict {
+        let mut d = self.extra.clone();
+        put(&mut d, "exclude_me", self.exclude_me.map(Value::Bool));
+        put(&mut d, "disclose_me", self.disclose_me.map(Value::Bool));
+        put(&mut d, "retain", self.retain.map(Value::Bool));
+        let ids = |v: &[u64]| Value::List(v.iter().map(|i| Value::from(*i)).collect());
+        if !self.exclude.is_empty() {
+            d.insert("exclude".into(), ids(&self.exclude));
+        }
+        if !self.eligible.is_empty() {
+            d.insert("eligible".into(), ids(&self.eligible));
+        }
+        d
+    }
+}

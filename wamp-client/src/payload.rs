@@ -1,0 +1,171 @@
+//! Payloads (args and kwargs) and their typed conversions.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use wamp_core::value::{from_value, to_value, Args, Dict, Kwargs, Value, ValueError};
+
+/// The application payload of a message: positional and keyword arguments.
+///
+/// ```
+/// use wamp_client::Payload;
+///
+/// let p = Payload::args((2, "two")).unwrap();
+/// assert_eq!(p.args.len(), 2);
+/// let (n, s): (i64, String) = p.args_as().unwrap();
+/// assert_eq!((n, s.as_str()), (2, "two"));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Payload {
+    /// Positional arguments.
+    pub args: Args,
+    /// Keyword arguments.
+    pub kwargs: Kwargs,
+}
+
+impl Payload {
+    /// An empty payload.
+    pub fn new() -> Self {
+        Payload::default()
+    }
+
+    /// Positional arguments from any serde value: a tuple, list or sequence becomes the
+    /// argument list, `()` becomes no arguments, anything else becomes one argument.
+    pub fn args<T: Serialize + ?Sized>(args: &T) -> Result<Self, ValueError> {
+        Ok(Payload {
+            args: into_args(to_value(args)?),
+            kwargs: Dict::new(),
+        })
+    }
+
+    /// A payload of exactly one positional argument (a list stays one argument).
+    pub fn single<T: Serialize + ?Sized>(value: &T) -> Result<Self, ValueError> {
+        Ok(Payload {
+            args: vec![to_value(value)?],
+            kwargs: Dict::new(),
+        })
+    }
+
+    /// Keyword arguments from a struct or map.
+    pub fn kwargs<T: Serialize + ?Sized>(kwargs: &T) -> Result<Self, ValueError> {
+        Payload::new().with_kwargs(kwargs)
+    }
+
+    /// Sets the keyword arguments from a struct or map.
+    pub fn with_kwargs<T: Serialize + ?Sized>(mut self, kwargs: &T) -> Result<Self, ValueError> {
+        self.kwargs = match to_value(kwargs)? {
+            Value::Dict(d) => d,
+            Value::Null => Dict::new(),
+            other => {
+                return Err(ValueError(format!(
+                    "keyword arguments must serialize to a map, not {}",
+                    kind(&other)
+                )))
+            }
+        };
+        Ok(self)
+    }
+
+    /// Raw positional and keyword arguments.
+    pub fn from_parts(args: Args, kwargs: Kwargs) -> Self {
+        Payload { args, kwargs }
+    }
+
+    /// The positional arguments as a serde type (a tuple, a `Vec`, a struct with fields in
+    /// order).
+    pub fn args_as<T: DeserializeOwned>(&self) -> Result<T, ValueError> {
+        from_value(Value::List(self.args.clone()))
+    }
+
+    /// Positional argument `i` as a serde type.
+    pub fn arg<T: DeserializeOwned>(&self, i: usize) -> Result<T, ValueError> {
+        let v = self
+            .args
+            .get(i)
+            .cloned()
+            .ok_or_else(|| ValueError(format!("no positional argument {i}")))?;
+        from_value(v)
+    }
+
+    /// The keyword arguments as a serde type (a struct or map).
+    pub fn kwargs_as<T: DeserializeOwned>(&self) -> Result<T, ValueError> {
+        from_value(Value::Dict(self.kwargs.clone()))
+    }
+
+    /// The payload as one value, the way Autobahn maps a result: no payload is `null`, a
+    /// single argument is that value, keyword arguments alone are a map, several arguments
+    /// are a list.
+    pub fn into_value(self) -> Value {
+        let Payload { mut args, kwargs } = self;
+        match (args.len(), kwargs.is_empty()) {
+            (0, true) => Value::Null,
+            (1, true) => args.pop().unwrap_or_default(),
+            (0, false) => Value::Dict(kwargs),
+            _ => Value::List(args),
+        }
+    }
+
+    /// [`Payload::into_value`] then deserialize.
+    pub fn decode<T: DeserializeOwned>(self) -> Result<T, ValueError> {
+        from_value(self.into_value())
+    }
+
+    /// Whether there are no arguments at all.
+    pub fn is_empty(&self) -> bool {
+        self.args.is_empty() && self.kwargs.is_empty()
+    }
+}
+
+pub(crate) fn into_args(v: Value) -> Args {
+    match v {
+        Value::List(l) => l,
+        Value::Null => Vec::new(),
+        other => vec![other],
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Int(_) | Value::UInt(_) => "an integer",
+        Value::Float(_) => "a float",
+        Value::String(_) => "a string",
+        Value::Bytes(_) => "bytes",
+        Value::List(_) => "a list",
+        Value::Dict(_) => "a map",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tuple_becomes_the_argument_list_and_a_scalar_one_argument() {
+        assert_eq!(Payload::args(&(1, 2)).unwrap().args.len(), 2);
+        assert_eq!(Payload::args(&5).unwrap().args, vec![Value::Int(5)]);
+        assert!(Payload::args(&()).unwrap().args.is_empty());
+    }
+
+    #[test]
+    fn results_map_like_autobahn() {
+        assert_eq!(Payload::new().into_value(), Value::Null);
+        assert_eq!(
+            Payload::from_parts(vec![Value::Int(3)], Dict::new()).into_value(),
+            Value::Int(3)
+        );
+        let two = Payload::from_parts(vec![Value::Int(1), Value::Int(2)], Dict::new());
+        assert_eq!(two.decode::<(i64, i64)>().unwrap(), (1, 2));
+    }
+
+    #[test]
+    fn kwargs_must_be_a_map() {
+        assert!(Payload::kwargs(&5).is_err());
+        #[derive(serde::Serialize)]
+        struct K {
+            a: i32,
+        }
+        let p = Payload::kwargs(&K { a: 1 }).unwrap();
+        assert_eq!(p.kwargs.get("a"), Some(&Value::Int(1)));
+    }
+}

@@ -1,0 +1,389 @@
+//! [`TransportConfig`]: one transport to connect over.
+
+use std::fmt;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use wamp_core::serializer::{self, Cbor, Json, MsgPack, Serializer};
+
+use super::error::ConfigError;
+use super::tls::TlsConfig;
+use super::url::Endpoint;
+use super::TransportKind;
+
+/// The default [`TransportConfig::max_message_size`]: 16 MiB - 1 octets, the most a RawSocket
+/// frame can carry for Crossbar.
+pub const DEFAULT_MAX_MESSAGE_SIZE: usize = (1 << 24) - 1;
+
+/// The default [`TransportConfig::connect_timeout`]: 10 seconds.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One transport to connect over: a URL plus serializers, limits, TLS and HTTP headers.
+///
+/// URLs:
+///
+/// | URL | transport |
+/// |---|---|
+/// | `ws://host[:port][/path]` | WebSocket (port 80 by default, path `/`) |
+/// | `wss://host[:port][/path]` | WebSocket over TLS (port 443 by default) |
+/// | `rs://host:port`, `tcp://host:port` | RawSocket over TCP |
+/// | `rss://host:port`, `tcps://host:port` | RawSocket over TLS |
+/// | `unix:///abs/path`, `unix:/abs/path`, `rs://unix:/abs/path` | RawSocket over a Unix socket |
+///
+/// Hosts may be names, IPv4 addresses or bracketed IPv6 addresses (`ws://[::1]:8080/ws`).
+///
+/// The configuration is cheap to clone; clones share the TLS client configuration, which is
+/// built on the first TLS connect and reused on reconnects.
+///
+/// ```
+/// use std::time::Duration;
+/// use wamp_client::transport::{TransportConfig, TransportKind};
+///
+/// # fn main() -> Result<(), wamp_client::transport::ConfigError> {
+/// let config = TransportConfig::new("ws://127.0.0.1:8080/ws")?
+///     .serializer_names(&["json"])?
+///     .max_message_size(1 << 20)
+///     .connect_timeout(Duration::from_secs(3))
+///     .header("Authorization", "Bearer token");
+/// assert_eq!(config.kind(), TransportKind::WebSocket);
+/// assert_eq!(config.serializer_list()[0].name(), "json");
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct TransportConfig {
+    url: String,
+    endpoint: Endpoint,
+    serializers: Vec<Arc<dyn Serializer>>,
+    max_message_size: usize,
+    tls: Option<TlsConfig>,
+    tls_cache: Arc<OnceLock<Arc<rustls::ClientConfig>>>,
+    connect_timeout: Duration,
+    headers: Vec<(String, String)>,
+}
+
+impl fmt::Debug for TransportConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Header values may be credentials: show names only.
+        let header_names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        let serializers: Vec<&str> = self.serializers.iter().map(|s| s.name()).collect();
+        f.debug_struct("TransportConfig")
+            .field("url", &self.url)
+            .field("serializers", &serializers)
+            .field("max_message_size", &self.max_message_size)
+            .field("tls", &self.tls)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("header_names", &header_names)
+            .finish()
+    }
+}
+
+impl TransportConfig {
+    /// Parses a transport URL (see the table above) and applies the defaults: serializers
+    /// CBOR, MessagePack, JSON; [`DEFAULT_MAX_MESSAGE_SIZE`]; [`DEFAULT_CONNECT_TIMEOUT`]; TLS
+    /// with [`TlsConfig::default`] for `wss`, `rss` and `tcps`.
+    ///
+    /// ```
+    /// use wamp_client::transport::{ConfigError, TransportConfig, UrlProblem};
+    ///
+    /// assert!(TransportConfig::new("rs://[::1]:8081").is_ok());
+    /// assert!(TransportConfig::new("unix:///run/crossbar.sock").is_ok());
+    /// let err = TransportConfig::new("http://example.com").unwrap_err();
+    /// assert!(matches!(
+    ///     err,
+    ///     ConfigError::InvalidUrl { problem: UrlProblem::UnsupportedScheme(_), .. }
+    /// ));
+    /// ```
+    pub fn new(url: &str) -> Result<Self, ConfigError> {
+        let endpoint = Endpoint::parse(url)?;
+        Ok(TransportConfig {
+            url: url.to_string(),
+            endpoint,
+            serializers: vec![Arc::new(Cbor), Arc::new(MsgPack), Arc::new(Json)],
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+            tls: None,
+            tls_cache: Arc::default(),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            headers: Vec::new(),
+        })
+    }
+
+    /// Sets the serializers in order of preference.
+    ///
+    /// WebSocket offers all of them as subprotocols and uses the one the router picks;
+    /// RawSocket negotiates a single serializer and uses the first one only. An empty list
+    /// makes `connect` fail with [`ConfigError::NoSerializer`].
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use wamp_client::transport::TransportConfig;
+    /// use wamp_core::serializer::{Json, MsgPack};
+    ///
+    /// let config = TransportConfig::new("rs://127.0.0.1:8081")
+    ///     .unwrap()
+    ///     .serializers(vec![Arc::new(MsgPack), Arc::new(Json)]);
+    /// assert_eq!(config.serializer_list()[0].name(), "msgpack");
+    /// ```
+    pub fn serializers(mut self, list: Vec<Arc<dyn Serializer>>) -> Self {
+        self.serializers = list;
+        self
+    }
+
+    /// Sets the serializers by name (`json`, `msgpack`, `cbor`), in order of preference.
+    ///
+    /// ```
+    /// use wamp_client::transport::{ConfigError, TransportConfig};
+    ///
+    /// let config = TransportConfig::new("ws://localhost/ws").unwrap();
+    /// let err = config.clone().serializer_names(&["json", "xml"]).unwrap_err();
+    /// assert!(matches!(err, ConfigError::UnknownSerializer(name) if name == "xml"));
+    /// let err = config.serializer_names(&[]).unwrap_err();
+    /// assert!(matches!(err, ConfigError::NoSerializer));
+    /// ```
+    pub fn serializer_names(self, names: &[&str]) -> Result<Self, ConfigError> {
+        if names.is_empty() {
+            return Err(ConfigError::NoSerializer);
+        }
+        let list = names
+            .iter()
+            .map(|n| {
+                serializer::by_name(n).ok_or_else(|| ConfigError::UnknownSerializer(n.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(self.serializers(list))
+    }
+
+    /// Sets the largest message we accept, which is also the largest we send unless the router
+    /// announced a smaller limit (RawSocket). Default [`DEFAULT_MAX_MESSAGE_SIZE`].
+    ///
+    /// RawSocket never sends or accepts more than 2^24 - 1 octets whatever this says (Crossbar
+    /// reads the frame header as a plain length), and announces the smallest power of two
+    /// from 512 to 16 MiB that covers this limit.
+    ///
+    /// ```
+    /// use wamp_client::transport::TransportConfig;
+    ///
+    /// let config = TransportConfig::new("ws://localhost/ws").unwrap().max_message_size(65_536);
+    /// assert_eq!(config.message_size_limit(), 65_536);
+    /// ```
+    pub fn max_message_size(mut self, bytes: usize) -> Self {
+        self.max_message_size = bytes;
+        self
+    }
+
+    /// Sets how to verify the server (and present a client certificate) for `wss`, `rss` and
+    /// `tcps` URLs; ignored for the others.
+    ///
+    /// ```
+    /// use wamp_client::transport::{TlsConfig, TransportConfig};
+    ///
+    /// let config = TransportConfig::new("wss://10.0.0.5/ws")
+    ///     .unwrap()
+    ///     .tls(TlsConfig::default().server_name("router.internal"));
+    /// assert!(config.tls_config().is_some());
+    /// ```
+    pub fn tls(mut self, tls: TlsConfig) -> Self {
+        self.tls = Some(tls);
+        self.tls_cache = Arc::default();
+        self
+    }
+
+    /// Sets the time allowed for the TCP connect, the TLS handshake and the WebSocket or
+    /// RawSocket handshake together. Default [`DEFAULT_CONNECT_TIMEOUT`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use wamp_client::transport::TransportConfig;
+    ///
+    /// let config = TransportConfig::new("rs://localhost:8081")
+    ///     .unwrap()
+    ///     .connect_timeout(Duration::from_secs(2));
+    /// assert_eq!(config.timeout(), Duration::from_secs(2));
+    /// ```
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.connect_timeout = d;
+        self
+    }
+
+    /// Adds an HTTP header to the WebSocket opening request (ignored for RawSocket). An invalid
+    /// name or value makes `connect` fail with [`ConfigError::InvalidHeader`].
+    ///
+    /// ```
+    /// use wamp_client::transport::TransportConfig;
+    ///
+    /// let config = TransportConfig::new("ws://localhost/ws")
+    ///     .unwrap()
+    ///     .header("X-Trace", "on");
+    /// assert_eq!(config.headers(), &[("X-Trace".to_string(), "on".to_string())]);
+    /// ```
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// The URL as given.
+    ///
+    /// ```
+    /// use wamp_client::transport::TransportConfig;
+    ///
+    /// let config = TransportConfig::new("tcp://localhost:8081").unwrap();
+    /// assert_eq!(config.url(), "tcp://localhost:8081");
+    /// ```
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// WebSocket or RawSocket, from the URL scheme.
+    ///
+    /// ```
+    /// use wamp_client::transport::{TransportConfig, TransportKind};
+    ///
+    /// let config = TransportConfig::new("unix:/tmp/router.sock").unwrap();
+    /// assert_eq!(config.kind(), TransportKind::RawSocket);
+    /// ```
+    pub fn kind(&self) -> TransportKind {
+        match self.endpoint {
+            Endpoint::WebSocket { .. } => TransportKind::WebSocket,
+            Endpoint::RawSocket { .. } | Endpoint::Unix { .. } => TransportKind::RawSocket,
+        }
+    }
+
+    /// Whether the URL asks for TLS (`wss`, `rss`, `tcps`).
+    ///
+    /// ```
+    /// use wamp_client::transport::TransportConfig;
+    ///
+    /// assert!(TransportConfig::new("tcps://localhost:443").unwrap().is_tls());
+    /// assert!(!TransportConfig::new("ws://localhost").unwrap().is_tls());
+    /// ```
+    pub fn is_tls(&self) -> bool {
+        self.endpoint.is_tls()
+    }
+
+    /// The host to connect to (without IPv6 brackets); `None` for a Unix socket.
+    ///
+    /// ```
+    /// use wamp_client::transport::TransportConfig;
+    ///
+    /// assert_eq!(TransportConfig::new("ws://[::1]:8080/ws").unwrap().host(), Some("::1"));
+    /// ```
+    pub fn host(&self) -> Option<&str> {
+        match &self.endpoint {
+            Endpoint::WebSocket { host, .. } | Endpoint::RawSocket { host, .. } => Some(host),
+            Endpoint::Unix { .. } => None,
+        }
+    }
+
+    /// The port to connect to (the scheme's default for WebSocket URLs without one); `None`
+    /// for a Unix socket.
+    ///
+    /// ```
+    /// use wamp_client::transport::TransportConfig;
+    ///
+    /// assert_eq!(TransportConfig::new("wss://example.com/ws").unwrap().port(), Some(443));
+    /// ```
+    pub fn port(&self) -> Option<u16> {
+        match &self.endpoint {
+            Endpoint::WebSocket { port, .. } | Endpoint::RawSocket { port, .. } => Some(*port),
+            Endpoint::Unix { .. } => None,
+        }
+    }
+
+    /// The socket path of a `unix:` URL.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use wamp_client::transport::TransportConfig;
+    ///
+    /// let config = TransportConfig::new("unix:///tmp/r.sock").unwrap();
+    /// assert_eq!(config.unix_path(), Some(Path::new("/tmp/r.sock")));
+    /// ```
+    pub fn unix_path(&self) -> Option<&Path> {
+        match &self.endpoint {
+            Endpoint::Unix { path } => Some(path),
+            _ => None,
+        }
+    }
+
+    /// The serializers in order of preference.
+    ///
+    /// ```
+    /// use wamp_client::transport::TransportConfig;
+    ///
+    /// let config = TransportConfig::new("ws://localhost").unwrap();
+    /// let names: Vec<_> = config.serializer_list().iter().map(|s| s.name()).collect();
+    /// assert_eq!(names, ["cbor", "msgpack", "json"]);
+    /// ```
+    pub fn serializer_list(&self) -> &[Arc<dyn Serializer>] {
+        &self.serializers
+    }
+
+    /// The largest message we accept (see [`max_message_size`](Self::max_message_size)).
+    ///
+    /// ```
+    /// use wamp_client::transport::{TransportConfig, DEFAULT_MAX_MESSAGE_SIZE};
+    ///
+    /// let config = TransportConfig::new("ws://localhost").unwrap();
+    /// assert_eq!(config.message_size_limit(), DEFAULT_MAX_MESSAGE_SIZE);
+    /// ```
+    pub fn message_size_limit(&self) -> usize {
+        self.max_message_size
+    }
+
+    /// The connect timeout (see [`connect_timeout`](Self::connect_timeout)).
+    ///
+    /// ```
+    /// use wamp_client::transport::{TransportConfig, DEFAULT_CONNECT_TIMEOUT};
+    ///
+    /// let config = TransportConfig::new("ws://localhost").unwrap();
+    /// assert_eq!(config.timeout(), DEFAULT_CONNECT_TIMEOUT);
+    /// ```
+    pub fn timeout(&self) -> Duration {
+        self.connect_timeout
+    }
+
+    /// The extra HTTP headers, in order.
+    ///
+    /// ```
+    /// use wamp_client::transport::TransportConfig;
+    ///
+    /// assert!(TransportConfig::new("ws://localhost").unwrap().headers().is_empty());
+    /// ```
+    pub fn headers(&self) -> &[(String, String)] {
+        &self.headers
+    }
+
+    /// The TLS settings given with [`tls`](Self::tls), if any.
+    ///
+    /// ```
+    /// use wamp_client::transport::TransportConfig;
+    ///
+    /// assert!(TransportConfig::new("wss://localhost").unwrap().tls_config().is_none());
+    /// ```
+    pub fn tls_config(&self) -> Option<&TlsConfig> {
+        self.tls.as_ref()
+    }
+
+    pub(crate) fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// The rustls client configuration: built once (off the async threads, as loading the
+    /// system roots reads files), then shared by every connect of this config and its clones.
+    pub(crate) async fn rustls_config(&self) -> Result<Arc<rustls::ClientConfig>, ConfigError> {
+        if let Some(c) = self.tls_cache.get() {
+            return Ok(c.clone());
+        }
+        let tls = self.tls.clone().unwrap_or_default();
+        let built = match tokio::task::spawn_blocking(move || tls.build()).await {
+            Ok(res) => res?,
+            Err(e) => {
+                return Err(ConfigError::Tls(format!(
+                    "building the tls configuration failed: {e}"
+                )))
+            }
+        };
+        Ok(self.tls_cache.get_or_init(|| built).clone())
+    }
+}

@@ -1,0 +1,882 @@
+//! Connect and frame tests against fake peers on 127.0.0.1 (and a Unix socket).
+
+// tungstenite's server callback returns `Result<Response, ErrorResponse>` by design.
+#![allow(clippy::result_large_err)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
+use tokio_tungstenite::tungstenite::Message;
+use wamp_core::serializer::{Cbor, Json, MsgPack};
+
+use super::*;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+async fn bounded<F: std::future::Future>(f: F) -> F::Output {
+    tokio::time::timeout(WAIT, f)
+        .await
+        .expect("test step timed out")
+}
+
+async fn listener() -> (TcpListener, SocketAddr) {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    (l, addr)
+}
+
+/// A RawSocket "router" that reads the client hello, answers `reply`, and hands back the
+/// socket and the hello it received.
+async fn fake_rawsocket_router(reply: Vec<u8>) -> (SocketAddr, JoinHandle<(TcpStream, [u8; 4])>) {
+    let (l, addr) = listener().await;
+    let task = tokio::spawn(async move {
+        let (mut s, _) = l.accept().await.unwrap();
+        let mut hello = [0u8; 4];
+        s.read_exact(&mut hello).await.unwrap();
+        s.write_all(&reply).await.unwrap();
+        (s, hello)
+    });
+    (addr, task)
+}
+
+fn rs_config(addr: SocketAddr) -> TransportConfig {
+    TransportConfig::new(&format!("rs://{addr}")).unwrap()
+}
+
+async fn read_raw_frame(s: &mut TcpStream) -> (u8, Vec<u8>) {
+    let mut h = [0u8; 4];
+    s.read_exact(&mut h).await.unwrap();
+    let len = (usize::from(h[1]) << 16) | (usize::from(h[2]) << 8) | usize::from(h[3]);
+    let mut payload = vec![0u8; len];
+    s.read_exact(&mut payload).await.unwrap();
+    (h[0], payload)
+}
+
+// ---- defaults ----
+
+#[test]
+fn the_defaults_are_16_mib_minus_1_ten_seconds_and_cbor_msgpack_json() {
+    assert_eq!(DEFAULT_MAX_MESSAGE_SIZE, 16 * 1024 * 1024 - 1);
+    assert_eq!(RAWSOCKET_MAX_MESSAGE_SIZE, 16 * 1024 * 1024 - 1);
+    assert_eq!(DEFAULT_CONNECT_TIMEOUT, Duration::from_secs(10));
+    assert_eq!(CLOSE_TIMEOUT, Duration::from_secs(5));
+    let config = TransportConfig::new("ws://localhost/ws").unwrap();
+    let names: Vec<_> = config.serializer_list().iter().map(|s| s.name()).collect();
+    assert_eq!(names, ["cbor", "msgpack", "json"]);
+    assert_eq!(config.message_size_limit(), DEFAULT_MAX_MESSAGE_SIZE);
+    assert_eq!(config.timeout(), DEFAULT_CONNECT_TIMEOUT);
+    assert!(config.tls_config().is_none());
+}
+
+#[test]
+fn transport_config_debug_shows_header_names_but_not_their_values() {
+    let config = TransportConfig::new("ws://localhost/ws")
+        .unwrap()
+        .header("Authorization", "Bearer s3cret");
+    let dbg = format!("{config:?}");
+    assert!(dbg.contains("Authorization"), "{dbg}");
+    assert!(!dbg.contains("s3cret"), "{dbg}");
+}
+
+#[test]
+fn connections_and_the_connect_future_can_move_between_tasks() {
+    fn send<T: Send>(_: &T) {}
+    fn send_static<T: Send + 'static>() {}
+    let config = TransportConfig::new("ws://localhost/ws").unwrap();
+    send(&connect(&config));
+    send_static::<Connection>();
+    send_static::<FrameSink>();
+    send_static::<FrameStream>();
+    send_static::<TransportConfig>();
+    send_static::<ConnectError>();
+    send_static::<TransportError>();
+}
+
+// ---- TLS configuration ----
+
+fn testdata(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/src/transport/testdata/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+#[test]
+fn a_bad_pem_is_a_config_error() {
+    let err = TlsConfig::default().add_ca_pem(b"hello").unwrap_err();
+    assert!(matches!(err, ConfigError::InvalidPem(_)), "{err:?}");
+    let armored_garbage = b"-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n";
+    let err = TlsConfig::default()
+        .add_ca_pem(armored_garbage)
+        .unwrap_err();
+    assert!(matches!(err, ConfigError::InvalidPem(_)), "{err:?}");
+    let not_a_cert = b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+    let err = TlsConfig::default().add_ca_pem(not_a_cert).unwrap_err();
+    assert!(matches!(err, ConfigError::InvalidCertificate(_)), "{err:?}");
+    let err = TlsConfig::default()
+        .client_cert_pem(b"nope", &testdata("client.key"))
+        .unwrap_err();
+    assert!(matches!(err, ConfigError::InvalidPem(_)), "{err:?}");
+    let err = TlsConfig::default()
+        .client_cert_pem(&testdata("client.pem"), b"nope")
+        .unwrap_err();
+    assert!(matches!(err, ConfigError::InvalidClientKey(_)), "{err:?}");
+    assert!(err.to_string().starts_with("invalid client key: "), "{err}");
+}
+
+#[test]
+fn a_client_key_that_does_not_match_the_certificate_is_refused() {
+    let other = rcgen::KeyPair::generate().unwrap();
+    let err = TlsConfig::default()
+        .client_cert_pem(&testdata("client.pem"), other.serialize_pem().as_bytes())
+        .unwrap_err();
+    assert!(matches!(err, ConfigError::InvalidClientKey(_)), "{err:?}");
+}
+
+#[test]
+fn tls_config_debug_with_a_client_key_shows_no_key() {
+    let key_pem = testdata("client.key");
+    let tls = TlsConfig::default()
+        .add_ca_pem(&testdata("ca.pem"))
+        .unwrap()
+        .client_cert_pem(&testdata("client.pem"), &key_pem)
+        .unwrap();
+    let dbg = format!(
+        "{tls:?} {:?}",
+        TransportConfig::new("wss://h/").unwrap().tls(tls.clone())
+    );
+    assert!(dbg.contains("<redacted>"), "{dbg}");
+    let key_text = String::from_utf8(key_pem).unwrap();
+    for line in key_text.lines().filter(|l| !l.starts_with("-----")) {
+        assert!(
+            !dbg.contains(line),
+            "debug output leaks key material: {dbg}"
+        );
+    }
+    assert!(!dbg.contains("PrivateKey"), "{dbg}");
+}
+
+#[test]
+fn only_custom_roots_without_any_root_cannot_build() {
+    let err = TlsConfig::default()
+        .only_custom_roots()
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, ConfigError::NoRootCertificates), "{err:?}");
+}
+
+#[test]
+fn tls_server_names_may_be_dns_names_or_ip_addresses() {
+    let tls = TlsConfig::default();
+    assert!(tls.server_name_for("example.com").is_ok());
+    assert!(tls.server_name_for("127.0.0.1").is_ok());
+    assert!(tls.server_name_for("::1").is_ok());
+    assert!(matches!(
+        tls.server_name_for("bad name"),
+        Err(ConfigError::InvalidServerName(_))
+    ));
+}
+
+// ---- RawSocket handshake ----
+
+#[tokio::test]
+async fn rawsocket_handshake_succeeds_and_takes_the_routers_limit() {
+    let (addr, router) = fake_rawsocket_router(vec![0x7F, 0x73, 0, 0]).await;
+    let mut conn = bounded(connect(&rs_config(addr))).await.unwrap();
+    let (_s, hello) = router.await.unwrap();
+    // L = 15 (16 MiB), S = 3 (CBOR, the first default serializer)
+    assert_eq!(hello, [0x7F, 0xF3, 0, 0]);
+    assert_eq!(conn.kind, TransportKind::RawSocket);
+    assert_eq!(conn.serializer.name(), "cbor");
+    // the router's L = 7: 2^16
+    assert_eq!(conn.max_send_size, 65_536);
+    assert_eq!(conn.sink.max_send_size(), 65_536);
+    match conn.sink.feed(vec![0; 65_537]).await {
+        Err(TransportError::TooLarge { size, limit }) => {
+            assert_eq!((size, limit), (65_537, 65_536))
+        }
+        other => panic!("{other:?}"),
+    }
+    conn.sink.feed(vec![0; 65_536]).await.unwrap();
+}
+
+#[tokio::test]
+async fn rawsocket_never_sends_more_than_2_pow_24_minus_1_even_if_allowed_more() {
+    let (addr, router) = fake_rawsocket_router(vec![0x7F, 0xF2, 0, 0]).await;
+    let config = rs_config(addr)
+        .serializer_names(&["msgpack"])
+        .unwrap()
+        .max_message_size(100 << 20);
+    let conn = bounded(connect(&config)).await.unwrap();
+    let (_s, hello) = router.await.unwrap();
+    assert_eq!(hello, [0x7F, 0xF2, 0, 0]);
+    assert_eq!(conn.max_send_size, (1 << 24) - 1);
+}
+
+#[tokio::test]
+async fn rawsocket_announces_the_smallest_length_exponent_covering_our_limit() {
+    let (addr, router) = fake_rawsocket_router(vec![0x7F, 0xF1, 0, 0]).await;
+    let config = rs_config(addr)
+        .serializers(vec![Arc::new(Json), Arc::new(Cbor)])
+        .max_message_size(1000);
+    let conn = bounded(connect(&config)).await.unwrap();
+    let (_s, hello) = router.await.unwrap();
+    // 2^(9+1) = 1024 >= 1000; JSON = 1
+    assert_eq!(hello, [0x7F, 0x11, 0, 0]);
+    assert_eq!(conn.serializer.name(), "json");
+    // our own cap is lower than the router's
+    assert_eq!(conn.max_send_size, 1000);
+}
+
+#[tokio::test]
+async fn each_rawsocket_handshake_error_code_is_reported_with_its_reason() {
+    let reasons = [
+        (1, "serializer unsupported"),
+        (2, "maximum message length unacceptable"),
+        (3, "use of reserved bits (unsupported feature)"),
+        (4, "maximum connection count reached"),
+        (9, "unknown error code"),
+    ];
+    for (code, want) in reasons {
+        let (addr, _router) = fake_rawsocket_router(vec![0x7F, code << 4, 0, 0]).await;
+        match bounded(connect(&rs_config(addr))).await {
+            Err(e @ ConnectError::RawSocketRefused { .. }) => {
+                let ConnectError::RawSocketRefused { code: c, reason } = &e else {
+                    unreachable!()
+                };
+                assert_eq!((*c, *reason), (code, want));
+                assert_eq!(e.is_retryable(), code == 4, "code {code}");
+                assert!(e.to_string().contains(want));
+            }
+            other => panic!("code {code}: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_rawsocket_error_reply_with_code_0_is_an_invalid_handshake() {
+    let (addr, _router) = fake_rawsocket_router(vec![0x7F, 0x00, 0, 0]).await;
+    let err = bounded(connect(&rs_config(addr))).await.unwrap_err();
+    assert!(matches!(err, ConnectError::InvalidHandshake(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_reply_not_starting_with_0x7f_means_the_peer_does_not_speak_rawsocket() {
+    let (addr, _router) = fake_rawsocket_router(b"HTTP/1.1 400 Bad Request\r\n\r\n".to_vec()).await;
+    let err = bounded(connect(&rs_config(addr))).await.unwrap_err();
+    assert!(matches!(err, ConnectError::NotRawSocket), "{err:?}");
+    assert!(!err.is_retryable());
+}
+
+#[tokio::test]
+async fn a_router_echoing_another_serializer_is_an_invalid_handshake() {
+    let (addr, _router) = fake_rawsocket_router(vec![0x7F, 0xF1, 0, 0]).await;
+    let err = bounded(connect(&rs_config(addr))).await.unwrap_err();
+    match &err {
+        ConnectError::InvalidHandshake(m) => {
+            assert!(m.contains("serializer 1 instead of 3"), "{m}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!err.is_retryable());
+}
+
+#[tokio::test]
+async fn nonzero_reserved_handshake_octets_are_an_invalid_handshake() {
+    for reply in [[0x7F, 0xF3, 1, 0], [0x7F, 0xF3, 0, 0x80]] {
+        let (addr, _router) = fake_rawsocket_router(reply.to_vec()).await;
+        let err = bounded(connect(&rs_config(addr))).await.unwrap_err();
+        assert!(matches!(err, ConnectError::InvalidHandshake(_)), "{err:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_router_closing_during_the_handshake_is_a_retryable_io_error() {
+    let (l, addr) = listener().await;
+    let _router = tokio::spawn(async move {
+        let (mut s, _) = l.accept().await.unwrap();
+        let mut hello = [0u8; 4];
+        s.read_exact(&mut hello).await.unwrap();
+        s.write_all(&[0x7F, 0xF3]).await.unwrap();
+    });
+    let err = bounded(connect(&rs_config(addr))).await.unwrap_err();
+    match &err {
+        ConnectError::Io(e) => assert_eq!(e.kind(), std::io::ErrorKind::UnexpectedEof),
+        other => panic!("{other:?}"),
+    }
+    assert!(err.is_retryable());
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_retryable() {
+    let (l, addr) = listener().await;
+    drop(l);
+    let err = bounded(connect(&rs_config(addr))).await.unwrap_err();
+    assert!(matches!(err, ConnectError::Io(_)), "{err:?}");
+    assert!(err.is_retryable());
+}
+
+#[tokio::test]
+async fn a_silent_peer_makes_connect_time_out() {
+    let (l, addr) = listener().await;
+    let _keep = tokio::spawn(async move {
+        let (s, _) = l.accept().await.unwrap();
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        drop(s);
+    });
+    let config = rs_config(addr).connect_timeout(Duration::from_millis(200));
+    let err = bounded(connect(&config)).await.unwrap_err();
+    assert!(matches!(err, ConnectError::Timeout), "{err:?}");
+    assert!(err.is_retryable());
+}
+
+#[tokio::test]
+async fn an_empty_serializer_list_is_a_config_error() {
+    let config = TransportConfig::new("rs://127.0.0.1:1")
+        .unwrap()
+        .serializers(vec![]);
+    let err = connect(&config).await.unwrap_err();
+    assert!(
+        matches!(err, ConnectError::Config(ConfigError::NoSerializer)),
+        "{err:?}"
+    );
+    assert!(!err.is_retryable());
+}
+
+// ---- RawSocket frames ----
+
+#[tokio::test]
+async fn three_fed_frames_reach_the_peer_after_one_flush() {
+    let (addr, router) = fake_rawsocket_router(vec![0x7F, 0xF3, 0, 0]).await;
+    let mut conn = bounded(connect(&rs_config(addr))).await.unwrap();
+    let (mut peer, _) = router.await.unwrap();
+    for m in [&b"one"[..], b"two", b"three"] {
+        conn.sink.feed(m.to_vec()).await.unwrap();
+    }
+    let mut probe = [0u8; 1];
+    let early = tokio::time::timeout(Duration::from_millis(50), peer.read(&mut probe)).await;
+    assert!(early.is_err(), "fed frames must wait for flush");
+    conn.sink.flush().await.unwrap();
+    for want in [&b"one"[..], b"two", b"three"] {
+        let (kind, payload) = bounded(read_raw_frame(&mut peer)).await;
+        assert_eq!((kind, payload.as_slice()), (0, want));
+    }
+}
+
+#[tokio::test]
+async fn a_ping_is_returned_and_answered_with_an_echoing_pong() {
+    let (addr, router) = fake_rawsocket_router(vec![0x7F, 0xF3, 0, 0]).await;
+    let mut conn = bounded(connect(&rs_config(addr))).await.unwrap();
+    let (mut peer, _) = router.await.unwrap();
+    peer.write_all(b"\x01\0\0\x04ping\x00\0\0\x02hi")
+        .await
+        .unwrap();
+    let ping = bounded(conn.stream.next_frame()).await.unwrap();
+    assert_eq!(ping, Some(Frame::Ping(b"ping".to_vec())));
+    let msg = bounded(conn.stream.next_frame()).await.unwrap();
+    assert_eq!(msg, Some(Frame::Message(b"hi".to_vec())));
+    conn.sink.send_pong(b"ping".to_vec()).await.unwrap();
+    let (kind, payload) = bounded(read_raw_frame(&mut peer)).await;
+    assert_eq!((kind, payload.as_slice()), (2, &b"ping"[..]));
+}
+
+#[tokio::test]
+async fn frames_with_reserved_bits_set_fail_the_stream() {
+    let (addr, router) = fake_rawsocket_router(vec![0x7F, 0xF3, 0, 0]).await;
+    let mut conn = bounded(connect(&rs_config(addr))).await.unwrap();
+    let (mut peer, _) = router.await.unwrap();
+    peer.write_all(b"\x10\0\0\x01x").await.unwrap();
+    let err = bounded(conn.stream.next_frame()).await.unwrap_err();
+    assert!(matches!(err, TransportError::Protocol(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn an_oversized_incoming_frame_is_too_large_without_waiting_for_its_payload() {
+    let (addr, router) = fake_rawsocket_router(vec![0x7F, 0xF3, 0, 0]).await;
+    let config = rs_config(addr).max_message_size(1024);
+    let mut conn = bounded(connect(&config)).await.unwrap();
+    let (mut peer, hello) = router.await.unwrap();
+    assert_eq!(hello[1] >> 4, 1);
+    // 16 MiB - 1 announced, never sent
+    peer.write_all(&[0, 0xFF, 0xFF, 0xFF]).await.unwrap();
+    match bounded(conn.stream.next_frame()).await {
+        Err(TransportError::TooLarge { size, limit }) => {
+            assert_eq!((size, limit), ((1 << 24) - 1, 1024))
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn closing_shuts_down_and_the_peer_closing_ends_the_stream() {
+    let (addr, router) = fake_rawsocket_router(vec![0x7F, 0xF3, 0, 0]).await;
+    let mut conn = bounded(connect(&rs_config(addr))).await.unwrap();
+    let (mut peer, _) = router.await.unwrap();
+    conn.sink.feed(b"bye".to_vec()).await.unwrap();
+    bounded(conn.sink.close()).await.unwrap();
+    let (_, payload) = bounded(read_raw_frame(&mut peer)).await;
+    assert_eq!(payload, b"bye");
+    let mut rest = Vec::new();
+    bounded(peer.read_to_end(&mut rest)).await.unwrap();
+    assert!(rest.is_empty());
+    assert!(matches!(
+        conn.sink.feed(b"x".to_vec()).await,
+        Err(TransportError::Closed)
+    ));
+    conn.sink.close().await.unwrap();
+    drop(peer);
+    assert_eq!(bounded(conn.stream.next_frame()).await.unwrap(), None);
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn rawsocket_works_over_a_unix_socket() {
+    let dir = std::env::temp_dir().join(format!("wamp-transport-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("router.sock");
+    let _ = std::fs::remove_file(&path);
+    let l = tokio::net::UnixListener::bind(&path).unwrap();
+    let router = tokio::spawn(async move {
+        let (mut s, _) = l.accept().await.unwrap();
+        let mut hello = [0u8; 4];
+        s.read_exact(&mut hello).await.unwrap();
+        s.write_all(&[0x7F, 0xF2, 0, 0]).await.unwrap();
+        s.write_all(b"\0\0\0\x05hello").await.unwrap();
+        let mut back = [0u8; 7];
+        s.read_exact(&mut back).await.unwrap();
+        (hello, back)
+    });
+    for url in [
+        format!("unix://{}", path.display()),
+        format!("unix:{}", path.display()),
+    ] {
+        let config = TransportConfig::new(&url)
+            .unwrap()
+            .serializers(vec![Arc::new(MsgPack)]);
+        assert_eq!(config.unix_path(), Some(path.as_path()));
+    }
+    let config = TransportConfig::new(&format!("unix:{}", path.display()))
+        .unwrap()
+        .serializers(vec![Arc::new(MsgPack)]);
+    let mut conn = bounded(connect(&config)).await.unwrap();
+    assert_eq!(conn.serializer.name(), "msgpack");
+    let got = bounded(conn.stream.next_frame()).await.unwrap();
+    assert_eq!(got, Some(Frame::Message(b"hello".to_vec())));
+    conn.sink.send(b"abc".to_vec()).await.unwrap();
+    let (hello, back) = bounded(router).await.unwrap();
+    assert_eq!(hello, [0x7F, 0xF2, 0, 0]);
+    assert_eq!(&back, b"\0\0\0\x03abc");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ---- WebSocket ----
+
+/// A WebSocket server for one connection: `pick` chooses the answer to the opening request.
+async fn fake_ws_server<P>(
+    pick: P,
+) -> (
+    SocketAddr,
+    JoinHandle<Option<(tokio_tungstenite::WebSocketStream<TcpStream>, Request)>>,
+)
+where
+    P: FnOnce(&Request) -> Result<Option<&'static str>, StatusCode> + Send + Unpin + 'static,
+{
+    let (l, addr) = listener().await;
+    let task = tokio::spawn(async move {
+        let (s, _) = l.accept().await.unwrap();
+        let mut seen = None;
+        let cb = |req: &Request, mut resp: Response| -> Result<Response, ErrorResponse> {
+            seen = Some(req.clone());
+            match pick(req) {
+                Ok(Some(proto)) => {
+                    resp.headers_mut()
+                        .insert("Sec-WebSocket-Protocol", HeaderValue::from_static(proto));
+                    Ok(resp)
+                }
+                Ok(None) => Ok(resp),
+                Err(status) => {
+                    let mut err = ErrorResponse::new(Some("no".into()));
+                    *err.status_mut() = status;
+                    Err(err)
+                }
+            }
+        };
+        let ws = tokio_tungstenite::accept_hdr_async(s, cb).await.ok()?;
+        Some((ws, seen?))
+    });
+    (addr, task)
+}
+
+fn ws_config(addr: SocketAddr) -> TransportConfig {
+    TransportConfig::new(&format!("ws://{addr}/ws")).unwrap()
+}
+
+#[tokio::test]
+async fn websocket_offers_the_subprotocols_in_order_and_uses_the_one_picked() {
+    use futures_util::{SinkExt, StreamExt};
+    let (addr, server) = fake_ws_server(|_| Ok(Some("wamp.2.json"))).await;
+    let config = ws_config(addr).header("X-Test", "yes");
+    let mut conn = bounded(connect(&config)).await.unwrap();
+    let (mut ws, req) = server.await.unwrap().unwrap();
+    assert_eq!(
+        req.headers().get("Sec-WebSocket-Protocol").unwrap(),
+        "wamp.2.cbor, wamp.2.msgpack, wamp.2.json"
+    );
+    assert_eq!(req.headers().get("X-Test").unwrap(), "yes");
+    assert_eq!(req.uri().path(), "/ws");
+    assert_eq!(conn.kind, TransportKind::WebSocket);
+    assert_eq!(conn.serializer.name(), "json");
+    assert_eq!(conn.max_send_size, DEFAULT_MAX_MESSAGE_SIZE);
+
+    // JSON goes out as text frames, batched until flush
+    conn.sink.feed(b"[1]".to_vec()).await.unwrap();
+    conn.sink.feed(b"[2]".to_vec()).await.unwrap();
+    conn.sink.flush().await.unwrap();
+    for want in ["[1]", "[2]"] {
+        match bounded(ws.next()).await.unwrap().unwrap() {
+            Message::Text(t) => assert_eq!(t.as_str(), want),
+            other => panic!("{other:?}"),
+        }
+    }
+    // a text frame must be UTF-8
+    assert!(matches!(
+        conn.sink.feed(vec![0xFF]).await,
+        Err(TransportError::Protocol(_))
+    ));
+    // both text and binary messages come in as bytes; pings are answered underneath
+    ws.send(Message::Ping(b"p".to_vec().into())).await.unwrap();
+    ws.send(Message::text("[3]")).await.unwrap();
+    ws.send(Message::binary(b"\x01\x02".to_vec()))
+        .await
+        .unwrap();
+    assert_eq!(
+        bounded(conn.stream.next_frame()).await.unwrap(),
+        Some(Frame::Message(b"[3]".to_vec()))
+    );
+    assert_eq!(
+        bounded(conn.stream.next_frame()).await.unwrap(),
+        Some(Frame::Message(vec![1, 2]))
+    );
+    match bounded(ws.next()).await.unwrap().unwrap() {
+        Message::Pong(p) => assert_eq!(&p[..], b"p"),
+        other => panic!("{other:?}"),
+    }
+    // send_pong is a no-op here
+    conn.sink.send_pong(b"x".to_vec()).await.unwrap();
+
+    // close: the server sees a close frame, answers, and our stream ends
+    bounded(conn.sink.close()).await.unwrap();
+    match bounded(ws.next()).await.unwrap().unwrap() {
+        Message::Close(_) => {}
+        other => panic!("{other:?}"),
+    }
+    // reading on sends the server's close reply
+    while let Some(Ok(_)) = bounded(ws.next()).await {}
+    drop(ws);
+    assert_eq!(bounded(conn.stream.next_frame()).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn binary_serializers_send_binary_websocket_frames() {
+    use futures_util::StreamExt;
+    let (addr, server) = fake_ws_server(|_| Ok(Some("wamp.2.msgpack"))).await;
+    let mut conn = bounded(connect(&ws_config(addr))).await.unwrap();
+    let (mut ws, _) = server.await.unwrap().unwrap();
+    assert_eq!(conn.serializer.name(), "msgpack");
+    conn.sink.send(vec![0x91, 0x01]).await.unwrap();
+    match bounded(ws.next()).await.unwrap().unwrap() {
+        Message::Binary(b) => assert_eq!(&b[..], &[0x91, 0x01]),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_server_picking_no_subprotocol_means_no_serializer() {
+    let (addr, _server) = fake_ws_server(|_| Ok(None)).await;
+    let err = bounded(connect(&ws_config(addr))).await.unwrap_err();
+    assert!(matches!(err, ConnectError::NoSerializer), "{err:?}");
+    assert!(!err.is_retryable());
+}
+
+#[tokio::test]
+async fn a_server_picking_a_subprotocol_we_did_not_offer_means_no_serializer() {
+    let (addr, _server) = fake_ws_server(|_| Ok(Some("wamp.2.ubjson"))).await;
+    let err = bounded(connect(&ws_config(addr))).await.unwrap_err();
+    assert!(matches!(err, ConnectError::NoSerializer), "{err:?}");
+}
+
+#[tokio::test]
+async fn http_error_statuses_are_websocket_errors_retryable_only_for_server_trouble() {
+    for (status, retryable) in [
+        (StatusCode::NOT_FOUND, false),
+        (StatusCode::SERVICE_UNAVAILABLE, true),
+    ] {
+        let (addr, _server) = fake_ws_server(move |_| Err(status)).await;
+        let err = bounded(connect(&ws_config(addr))).await.unwrap_err();
+        match &err {
+            ConnectError::WebSocket {
+                status: Some(s),
+                reason,
+            } => {
+                assert_eq!(*s, status.as_u16());
+                assert!(
+                    reason.starts_with(&format!("http status {}", status.as_u16())),
+                    "{reason}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(err.is_retryable(), retryable, "{status}");
+    }
+}
+
+#[tokio::test]
+async fn an_invalid_header_is_a_config_error() {
+    let (addr, _server) = fake_ws_server(|_| Ok(Some("wamp.2.json"))).await;
+    let config = ws_config(addr).header("Bad Header", "x");
+    let err = bounded(connect(&config)).await.unwrap_err();
+    assert!(
+        matches!(&err, ConnectError::Config(ConfigError::InvalidHeader { name }) if name == "Bad Header"),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn websocket_messages_over_our_limit_are_too_large_both_ways() {
+    use futures_util::SinkExt;
+    let (addr, server) = fake_ws_server(|_| Ok(Some("wamp.2.cbor"))).await;
+    let mut conn = bounded(connect(&ws_config(addr).max_message_size(100)))
+        .await
+        .unwrap();
+    let (mut ws, _) = server.await.unwrap().unwrap();
+    assert_eq!(conn.max_send_size, 100);
+    assert!(matches!(
+        conn.sink.feed(vec![0; 101]).await,
+        Err(TransportError::TooLarge {
+            size: 101,
+            limit: 100
+        })
+    ));
+    ws.send(Message::binary(vec![0u8; 101])).await.unwrap();
+    match bounded(conn.stream.next_frame()).await {
+        Err(TransportError::TooLarge { size, limit }) => {
+            assert_eq!(limit, 100);
+            assert!(size > 100);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+// ---- TLS ----
+
+struct TestPki {
+    ca_pem: String,
+    server_chain: Vec<rustls::pki_types::CertificateDer<'static>>,
+    server_key: rustls::pki_types::PrivateKeyDer<'static>,
+    ca: rcgen::Certificate,
+    ca_key: rcgen::KeyPair,
+}
+
+fn test_pki() -> TestPki {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let server_key = KeyPair::generate().unwrap();
+    let server = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+        .unwrap()
+        .signed_by(&server_key, &ca, &ca_key)
+        .unwrap();
+    TestPki {
+        ca_pem: ca.pem(),
+        server_chain: vec![server.der().clone()],
+        server_key: rustls::pki_types::PrivateKeyDer::Pkcs8(server_key.serialize_der().into()),
+        ca,
+        ca_key,
+    }
+}
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// A TLS server answering the RawSocket handshake; reports whether the client sent a cert.
+async fn tls_rawsocket_router(
+    server_config: rustls::ServerConfig,
+) -> (SocketAddr, JoinHandle<Result<bool, std::io::Error>>) {
+    let (l, addr) = listener().await;
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server_config));
+    let task = tokio::spawn(async move {
+        let (s, _) = l.accept().await?;
+        let mut tls = acceptor.accept(s).await?;
+        let had_cert = tls.get_ref().1.peer_certificates().is_some();
+        let mut hello = [0u8; 4];
+        tls.read_exact(&mut hello).await?;
+        tls.write_all(&[0x7F, 0xF3, 0, 0]).await?;
+        tls.write_all(b"\0\0\0\x02ok").await?;
+        tls.flush().await?;
+        let mut rest = Vec::new();
+        let _ = tls.read_to_end(&mut rest).await;
+        Ok(had_cert)
+    });
+    (addr, task)
+}
+
+fn plain_server_config(pki: &TestPki) -> rustls::ServerConfig {
+    rustls::ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(pki.server_chain.clone(), pki.server_key.clone_key())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn rawsocket_over_tls_verifies_the_server_by_ip_address_with_a_custom_root() {
+    let pki = test_pki();
+    let (addr, router) = tls_rawsocket_router(plain_server_config(&pki)).await;
+    let tls = TlsConfig::default()
+        .add_ca_pem(pki.ca_pem.as_bytes())
+        .unwrap()
+        .only_custom_roots();
+    let config = TransportConfig::new(&format!("rss://{addr}"))
+        .unwrap()
+        .tls(tls);
+    let mut conn = bounded(connect(&config)).await.unwrap();
+    assert_eq!(
+        bounded(conn.stream.next_frame()).await.unwrap(),
+        Some(Frame::Message(b"ok".to_vec()))
+    );
+    bounded(conn.sink.close()).await.unwrap();
+    assert!(!bounded(router).await.unwrap().unwrap());
+}
+
+#[tokio::test]
+async fn tls_uses_the_server_name_override_for_verification() {
+    let pki = test_pki();
+    let (addr, _router) = tls_rawsocket_router(plain_server_config(&pki)).await;
+    let ca = pki.ca_pem.as_bytes();
+    // the certificate names localhost and 127.0.0.1, not example.com
+    let wrong = TlsConfig::default()
+        .add_ca_pem(ca)
+        .unwrap()
+        .server_name("example.com");
+    let config = TransportConfig::new(&format!("tcps://{addr}"))
+        .unwrap()
+        .tls(wrong);
+    let err = bounded(connect(&config)).await.unwrap_err();
+    assert!(matches!(err, ConnectError::Tls(_)), "{err:?}");
+
+    let (addr, _router) = tls_rawsocket_router(plain_server_config(&pki)).await;
+    let right = TlsConfig::default()
+        .add_ca_pem(ca)
+        .unwrap()
+        .server_name("localhost");
+    let config = TransportConfig::new(&format!("tcps://{addr}"))
+        .unwrap()
+        .tls(right);
+    bounded(connect(&config)).await.unwrap();
+}
+
+#[tokio::test]
+async fn an_untrusted_server_certificate_is_a_tls_error_that_is_not_retryable() {
+    let pki = test_pki();
+    let (addr, _router) = tls_rawsocket_router(plain_server_config(&pki)).await;
+    let config = TransportConfig::new(&format!("rss://{addr}")).unwrap();
+    let err = bounded(connect(&config)).await.unwrap_err();
+    assert!(
+        matches!(err, ConnectError::Tls(rustls::Error::InvalidCertificate(_))),
+        "{err:?}"
+    );
+    assert!(!err.is_retryable());
+    assert!(
+        err.to_string().starts_with("tls handshake failed: "),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_client_certificate_is_presented_when_configured() {
+    use rcgen::{CertificateParams, KeyPair};
+    let pki = test_pki();
+    let client_key = KeyPair::generate().unwrap();
+    let client = CertificateParams::new(Vec::<String>::new())
+        .unwrap()
+        .signed_by(&client_key, &pki.ca, &pki.ca_key)
+        .unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(pki.ca.der().clone()).unwrap();
+    let verifier =
+        rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
+            .build()
+            .unwrap();
+    let server_config = rustls::ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(pki.server_chain.clone(), pki.server_key.clone_key())
+        .unwrap();
+    let (addr, router) = tls_rawsocket_router(server_config).await;
+    let tls = TlsConfig::default()
+        .add_ca_pem(pki.ca_pem.as_bytes())
+        .unwrap()
+        .client_cert_pem(
+            client.pem().as_bytes(),
+            client_key.serialize_pem().as_bytes(),
+        )
+        .unwrap();
+    let config = TransportConfig::new(&format!("rss://localhost:{}", addr.port()))
+        .unwrap()
+        .tls(tls);
+    let mut conn = bounded(connect(&config)).await.unwrap();
+    assert_eq!(
+        bounded(conn.stream.next_frame()).await.unwrap(),
+        Some(Frame::Message(b"ok".to_vec()))
+    );
+    bounded(conn.sink.close()).await.unwrap();
+    assert!(bounded(router).await.unwrap().unwrap());
+}
+
+#[tokio::test]
+async fn websocket_over_tls_connects_and_reuses_the_cached_tls_config() {
+    let pki = test_pki();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(plain_server_config(&pki)));
+    let (l, addr) = listener().await;
+    let server = tokio::spawn(async move {
+        for _ in 0..2 {
+            let (s, _) = l.accept().await.unwrap();
+            let tls = acceptor.accept(s).await.unwrap();
+            let cb = |_: &Request, mut resp: Response| -> Result<Response, ErrorResponse> {
+                resp.headers_mut().insert(
+                    "Sec-WebSocket-Protocol",
+                    HeaderValue::from_static("wamp.2.cbor"),
+                );
+                Ok(resp)
+            };
+            let ws = tokio_tungstenite::accept_hdr_async(tls, cb).await.unwrap();
+            drop(ws);
+        }
+    });
+    let tls = TlsConfig::default()
+        .add_ca_pem(pki.ca_pem.as_bytes())
+        .unwrap();
+    let config = TransportConfig::new(&format!("wss://localhost:{}/ws", addr.port()))
+        .unwrap()
+        .tls(tls);
+    let first = bounded(connect(&config)).await.unwrap();
+    assert_eq!(first.serializer.name(), "cbor");
+    let cached = config.rustls_config().await.unwrap();
+    let again = config.clone();
+    let second = bounded(connect(&again)).await.unwrap();
+    assert!(Arc::ptr_eq(&cached, &again.rustls_config().await.unwrap()));
+    drop((first, second));
+    bounded(server).await.unwrap();
+}

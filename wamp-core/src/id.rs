@@ -1,0 +1,61 @@
+//! WAMP IDs: integers in `1..=2^53`.
+
+/// A WAMP ID (session, request, subscription, registration, publication).
+pub type Id = u64;
+
+/// The largest valid ID, 2^53.
+pub const MAX_ID: Id = 1 << 53;
+
+/// Whether `id` is in the valid range `1..=2^53`.
+pub fn is_valid_id(id: u64) -> bool {
+    (1..=MAX_ID).contains(&id)
+}
+
+/// Generates per-session request IDs: 1, 2, 3, ... wrapping back to 1 after 2^53.
+///
+/// ```
+/// let mut ids = wamp_core::IdGenerator::default();
+/// assert_eq!(ids.next_id(), 1);
+/// assert_eq!(ids.next_id(), 2);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct IdGenerator {
+    last: Id,
+}
+
+impl IdGenerator {
+    /// The next ID.
+    pub fn next_id(&mut self) -> Id {
+        self.last = if self.last >= MAX_ID {
+            1
+        } else {
+            self.last + 1
+        };
+        self.last
+    }
+
+    /// A generator whose next ID is `last + 1` (for tests of the wrap-around).
+    pub fn starting_after(last: Id) -> Self {
+        IdGenerator { last }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_wrap_back_to_one_after_two_to_the_53() {
+        let mut ids = IdGenerator::starting_after(MAX_ID - 1);
+        assert_eq!(ids.next_id(), MAX_ID);
+        assert_eq!(ids.next_id(), 1);
+    }
+
+    #[test]
+    fn zero_and_values_above_two_to_the_53_are_not_ids() {
+        assert!(!is_valid_id(0));
+        assert!(is_valid_id(1));
+        assert!(is_valid_id(MAX_ID));
+        assert!(!is_valid_id(MAX_ID + 1));
+    }
+}
