@@ -23,7 +23,8 @@ use crate::venv::{crossbar, python, SETUP_HINT};
 pub const REALM: &str = "realm1";
 
 /// Bound on a router start: from spawning Crossbar.io until every endpoint accepts connections.
-/// A start takes about 3.5 s on an idle 2-core machine.
+/// A start takes about 4 s on an idle 2-core machine (Crossbar.io boots a controller and a
+/// router worker, two Python processes).
 pub const START_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The largest message the router accepts on its WebSocket endpoints: 64 MiB, crossbar's cap.
@@ -187,7 +188,7 @@ enum LaunchError {
 impl Router {
     /// Starts a private node on fresh ports; dropping the returned value stops it.
     ///
-    /// Takes about 3.5 s (more on a loaded machine), at most [`START_TIMEOUT`] per attempt.
+    /// Takes about 4 s (more on a loaded machine), at most [`START_TIMEOUT`] per attempt.
     ///
     /// # Panics
     ///

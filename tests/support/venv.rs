@@ -1,6 +1,6 @@
 //! The Python virtualenv with Crossbar.io and Autobahn|Python, installed on first use.
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
@@ -78,9 +78,17 @@ fn install() -> Result<PathBuf, String> {
         s
     });
     let err = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stderr.read_to_string(&mut s);
-        s
+        // Echo the script's own progress lines to the terminal as they come (a first install
+        // takes minutes; std::io::stderr is not captured by the test runner), keep everything.
+        let mut all = String::new();
+        for line in BufReader::new(&mut stderr).lines().map_while(Result::ok) {
+            if line.starts_with("crossbar-venv.sh:") {
+                let _ = writeln!(std::io::stderr(), "{line}");
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
     });
     let Some(status) = wait_timeout(&mut child, INSTALL_TIMEOUT) else {
         let _ = child.kill();
