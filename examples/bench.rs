@@ -1,0 +1,382 @@
+//! Client benchmark: call latency and throughput, publish-to-event rate and loss, connect+join
+//! time, client CPU per call, and resident memory, against a real router.
+//!
+//! ```sh
+//! cargo run --release --example bench                       # starts a local Crossbar.io
+//! cargo run --release --example bench -- --url rs://127.0.0.1:8081 --serializer msgpack
+//! ```
+//!
+//! Options: `--url URL` (default: start a local Crossbar.io with the test harness),
+//! `--serializer json|msgpack|cbor` (default msgpack), `--calls N` (sequential calls, default
+//! 5000), `--pipelined N` (pipelined calls, default 100000), `--window N` (calls in flight,
+//! default 1000), `--events N` (default 100000), `--runtime multi|current` (the tokio runtime
+//! flavour, default multi).
+//!
+//! The callee runs in a separate process (this program with `--role callee`) so that the CPU
+//! time measured is the caller's alone; memory is measured in a fresh process too (`--role
+//! memory`). Every loop is bounded in count and time. The figures are printed, never
+//! asserted.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cpu_time::ProcessTime;
+use wamp_client::{
+    Invocation, JoinOptions, Payload, Session, SubscribeOptions, TransportConfig, WampError,
+};
+use wamp_core::serializer;
+
+/// Bound on every measured phase.
+const PHASE_LIMIT: Duration = Duration::from_secs(60);
+
+struct Args {
+    url: Option<String>,
+    serializer: String,
+    role: String,
+    calls: usize,
+    pipelined: usize,
+    window: usize,
+    events: usize,
+    runtime: String,
+}
+
+fn parse_args() -> Args {
+    let mut a = Args {
+        url: None,
+        serializer: "msgpack".into(),
+        role: "main".into(),
+        calls: 5000,
+        pipelined: 100_000,
+        window: 1000,
+        events: 100_000,
+        runtime: "multi".into(),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+        match flag.as_str() {
+            "--url" => a.url = Some(value()),
+            "--serializer" => a.serializer = value(),
+            "--role" => a.role = value(),
+            "--calls" => a.calls = value().parse().expect("--calls N"),
+            "--pipelined" => a.pipelined = value().parse().expect("--pipelined N"),
+            "--window" => a.window = value().parse().expect("--window N"),
+            "--events" => a.events = value().parse().expect("--events N"),
+            "--runtime" => a.runtime = value(),
+            "--bench" => {} // passed by `cargo bench`
+            other => panic!("unknown option {other}"),
+        }
+    }
+    a
+}
+
+fn transport(url: &str, ser: &str) -> TransportConfig {
+    TransportConfig::new(url)
+        .expect("valid URL")
+        .serializers(vec![serializer::by_name(ser).expect("json, msgpack or cbor")])
+}
+
+async fn join(url: &str, ser: &str) -> Session {
+    Session::join(&transport(url, ser), JoinOptions::new("realm1"))
+        .await
+        .expect("join the router")
+}
+
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+/// `--role callee`: registers `bench.echo` and serves until stdin closes.
+async fn callee(url: &str, ser: &str) {
+    let session = join(url, ser).await;
+    session
+        .register("bench.echo", |inv: Invocation| async move {
+            Ok::<_, WampError>(inv.payload)
+        })
+        .await
+        .expect("register bench.echo");
+    println!("READY");
+    std::io::stdout().flush().ok();
+    tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        let _ = std::io::stdin().read_line(&mut line);
+    })
+    .await
+    .ok();
+    let _ = session.leave().await;
+}
+
+/// `--role memory`: resident memory of an idle joined client, then with 1000 registrations.
+async fn memory(url: &str, ser: &str) {
+    let before = rss_kib();
+    let session = join(url, ser).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let idle = rss_kib();
+    let mut regs = Vec::with_capacity(1000);
+    for i in 0..1000 {
+        let reg = session
+            .register(&format!("bench.memory.p{i}"), |inv: Invocation| async move {
+                Ok::<_, WampError>(inv.payload)
+            })
+            .await
+            .expect("register");
+        regs.push(reg);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let registered = rss_kib();
+    println!("MEMORY {before} {idle} {registered}");
+    let _ = session.leave().await;
+}
+
+fn spawn_role(role: &str, url: &str, ser: &str, runtime: &str) -> std::process::Child {
+    let exe = std::env::current_exe().expect("own path");
+    Command::new(exe)
+        .args(["--role", role, "--url", url, "--serializer", ser, "--runtime", runtime])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn a benchmark helper process")
+}
+
+fn read_line_with_prefix(child: &mut std::process::Child, prefix: &str) -> String {
+    let out = child.stdout.take().expect("piped stdout");
+    let mut reader = BufReader::new(out);
+    let deadline = Instant::now() + PHASE_LIMIT;
+    let mut line = String::new();
+    while Instant::now() < deadline {
+        line.clear();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        if let Some(rest) = line.trim_end().strip_prefix(prefix) {
+            let rest = rest.trim().to_owned();
+            child.stdout = None;
+            // Keep draining in the background so the child never blocks on a full pipe.
+            std::thread::spawn(move || {
+                let mut sink = String::new();
+                while reader.read_line(&mut sink).unwrap_or(0) > 0 {
+                    sink.clear();
+                }
+            });
+            return rest;
+        }
+    }
+    panic!("helper process did not print {prefix}");
+}
+
+async fn run_main(args: &Args, url: &str) {
+    let ser = args.serializer.as_str();
+    println!("router {url}, serializer {ser}, tokio runtime {}", args.runtime);
+
+    // Connect + join.
+    let mut joins = Vec::new();
+    for _ in 0..20 {
+        let t = Instant::now();
+        let s = join(url, ser).await;
+        joins.push(t.elapsed());
+        let _ = s.leave().await;
+    }
+    joins.sort();
+    println!(
+        "connect+join: p50 {:.2} ms, p99 {:.2} ms (20 joins)",
+        percentile(&joins, 0.5).as_secs_f64() * 1e3,
+        percentile(&joins, 0.99).as_secs_f64() * 1e3
+    );
+
+    let mut callee = spawn_role("callee", url, ser, &args.runtime);
+    read_line_with_prefix(&mut callee, "READY");
+    let session = join(url, ser).await;
+    let payload = Payload::args(&(1, "two", 3.0)).expect("payload");
+
+    // Warm up.
+    for _ in 0..200 {
+        session
+            .call_with("bench.echo", payload.clone(), Default::default())
+            .await
+            .expect("call");
+    }
+
+    // Sequential calls.
+    let mut lat = Vec::with_capacity(args.calls);
+    let cpu = ProcessTime::now();
+    let t = Instant::now();
+    for _ in 0..args.calls {
+        if t.elapsed() > PHASE_LIMIT {
+            break;
+        }
+        let c = Instant::now();
+        session
+            .call_with("bench.echo", payload.clone(), Default::default())
+            .await
+            .expect("call");
+        lat.push(c.elapsed());
+    }
+    let wall = t.elapsed();
+    let cpu = cpu.elapsed();
+    let n = lat.len();
+    lat.sort();
+    println!(
+        "sequential calls: {n} in {:.2} s = {:.0} calls/s, latency p50 {:.1} us, p99 {:.1} us, client CPU {:.2} us/call",
+        wall.as_secs_f64(),
+        n as f64 / wall.as_secs_f64(),
+        percentile(&lat, 0.5).as_secs_f64() * 1e6,
+        percentile(&lat, 0.99).as_secs_f64() * 1e6,
+        cpu.as_secs_f64() * 1e6 / n as f64
+    );
+
+    // Pipelined calls: `window` in flight.
+    let total = args.pipelined;
+    let window = args.window.max(1);
+    let done = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let cpu = ProcessTime::now();
+    let t = Instant::now();
+    let per_task = total / window;
+    let tasks: Vec<_> = (0..window)
+        .map(|_| {
+            let s = session.clone();
+            let p = payload.clone();
+            let done = done.clone();
+            let failed = failed.clone();
+            tokio::spawn(async move {
+                let start = Instant::now();
+                for _ in 0..per_task {
+                    if start.elapsed() > PHASE_LIMIT {
+                        break;
+                    }
+                    match s.call_with("bench.echo", p.clone(), Default::default()).await {
+                        Ok(_) => done.fetch_add(1, Ordering::Relaxed),
+                        Err(_) => failed.fetch_add(1, Ordering::Relaxed),
+                    };
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        let _ = task.await;
+    }
+    let wall = t.elapsed();
+    let cpu = cpu.elapsed();
+    let n = done.load(Ordering::Relaxed);
+    println!(
+        "pipelined calls ({window} in flight): {n} in {:.2} s = {:.0} calls/s, {} failed, client CPU {:.2} us/call",
+        wall.as_secs_f64(),
+        n as f64 / wall.as_secs_f64(),
+        failed.load(Ordering::Relaxed),
+        cpu.as_secs_f64() * 1e6 / n.max(1) as f64
+    );
+
+    // Publish -> event, at full speed, fire-and-forget.
+    let subscriber = join(url, ser).await;
+    let received = Arc::new(AtomicU64::new(0));
+    let r = received.clone();
+    let sub = subscriber
+        .subscribe_with(
+            "bench.topic",
+            SubscribeOptions::default().queue_capacity(args.events.max(1)),
+            move |_e: wamp_client::Event| {
+                r.fetch_add(1, Ordering::Relaxed);
+                async {}
+            },
+        )
+        .await
+        .expect("subscribe");
+    let events = args.events as u64;
+    let t = Instant::now();
+    for i in 0..events {
+        if t.elapsed() > PHASE_LIMIT {
+            break;
+        }
+        session
+            .publish("bench.topic", (i, "event"))
+            .await
+            .expect("publish");
+    }
+    let published_in = t.elapsed();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut last = 0;
+    let mut idle_since = Instant::now();
+    while received.load(Ordering::Relaxed) < events && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let now = received.load(Ordering::Relaxed);
+        if now != last {
+            last = now;
+            idle_since = Instant::now();
+        } else if idle_since.elapsed() > Duration::from_secs(5) {
+            break;
+        }
+    }
+    let wall = t.elapsed();
+    let got = received.load(Ordering::Relaxed);
+    println!(
+        "publish->event: {events} published in {:.2} s, {got} received in {:.2} s = {:.0} events/s, lost {}, dropped by the client {}",
+        published_in.as_secs_f64(),
+        wall.as_secs_f64(),
+        got as f64 / wall.as_secs_f64(),
+        events - got.min(events),
+        sub.dropped()
+    );
+    let _ = subscriber.leave().await;
+    let _ = session.leave().await;
+    drop(callee.stdin.take());
+    let _ = callee.wait();
+
+    // Memory, in a fresh process.
+    let mut probe = spawn_role("memory", url, ser, &args.runtime);
+    let line = read_line_with_prefix(&mut probe, "MEMORY");
+    let kib: Vec<u64> = line
+        .split_whitespace()
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    if let [before, idle, registered] = kib[..] {
+        println!(
+            "resident memory: {:.2} MiB before joining, {:.2} MiB idle joined, {:.2} MiB with 1000 registrations (+{:.2} MiB)",
+            before as f64 / 1024.0,
+            idle as f64 / 1024.0,
+            registered as f64 / 1024.0,
+            registered.saturating_sub(idle) as f64 / 1024.0
+        );
+    }
+    let _ = probe.wait();
+}
+
+fn main() {
+    let args = parse_args();
+    let runtime = match args.runtime.as_str() {
+        "current" => tokio::runtime::Builder::new_current_thread(),
+        "multi" => tokio::runtime::Builder::new_multi_thread(),
+        other => panic!("--runtime current|multi, not {other}"),
+    }
+    .enable_all()
+    .build()
+    .expect("tokio runtime");
+    let url_given = args.url.clone();
+    match args.role.as_str() {
+        "callee" => runtime.block_on(callee(url_given.as_deref().expect("--url"), &args.serializer)),
+        "memory" => runtime.block_on(memory(url_given.as_deref().expect("--url"), &args.serializer)),
+        _ => {
+            let local = url_given.is_none().then(wamp_suite::Router::start);
+            let url = url_given.unwrap_or_else(|| {
+                local.as_ref().map(|r| r.rs_url()).unwrap_or_default()
+            });
+            runtime.block_on(run_main(&args, &url));
+            drop(local);
+        }
+    }
+}
