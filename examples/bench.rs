@@ -2,9 +2,13 @@
 //! time, client CPU per call, and resident memory, against a real router.
 //!
 //! ```sh
-//! cargo run --release --example bench                       # starts a local Crossbar.io
-//! cargo run --release --example bench -- --url rs://127.0.0.1:8081 --serializer msgpack
+//! cargo build --release --examples
+//! target/release/examples/bench                             # starts a local Crossbar.io
+//! target/release/examples/bench --url rs://127.0.0.1:8081 --serializer msgpack
 //! ```
+//!
+//! `--role router` only starts a local Crossbar.io, prints its RawSocket and WebSocket URLs
+//! and keeps it running until standard input closes.
 //!
 //! Options: `--url URL` (default: start a local Crossbar.io with the test harness),
 //! `--serializer json|msgpack|cbor` (default msgpack), `--calls N` (sequential calls, default
@@ -13,8 +17,8 @@
 //! flavour, default multi).
 //!
 //! The callee runs in a separate process (this program with `--role callee`) so that the CPU
-//! time measured is the caller's alone; memory is measured in a fresh process too (`--role
-//! memory`). Every loop is bounded in count and time. The figures are printed, never
+//! time measured is the caller's alone; memory is measured in a fresh process of a minimal
+//! client, `examples/memory_probe.rs` (build both with `cargo build --release --examples`). Every loop is bounded in count and time. The figures are printed, never
 //! asserted.
 
 use std::io::{BufRead, BufReader, Write};
@@ -76,22 +80,15 @@ fn parse_args() -> Args {
 fn transport(url: &str, ser: &str) -> TransportConfig {
     TransportConfig::new(url)
         .expect("valid URL")
-        .serializers(vec![serializer::by_name(ser).expect("json, msgpack or cbor")])
+        .serializers(vec![
+            serializer::by_name(ser).expect("json, msgpack or cbor")
+        ])
 }
 
 async fn join(url: &str, ser: &str) -> Session {
     Session::join(&transport(url, ser), JoinOptions::new("realm1"))
         .await
         .expect("join the router")
-}
-
-fn rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -122,32 +119,19 @@ async fn callee(url: &str, ser: &str) {
     let _ = session.leave().await;
 }
 
-/// `--role memory`: resident memory of an idle joined client, then with 1000 registrations.
-async fn memory(url: &str, ser: &str) {
-    let before = rss_kib();
-    let session = join(url, ser).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let idle = rss_kib();
-    let mut regs = Vec::with_capacity(1000);
-    for i in 0..1000 {
-        let reg = session
-            .register(&format!("bench.memory.p{i}"), |inv: Invocation| async move {
-                Ok::<_, WampError>(inv.payload)
-            })
-            .await
-            .expect("register");
-        regs.push(reg);
-    }
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let registered = rss_kib();
-    println!("MEMORY {before} {idle} {registered}");
-    let _ = session.leave().await;
-}
-
 fn spawn_role(role: &str, url: &str, ser: &str, runtime: &str) -> std::process::Child {
     let exe = std::env::current_exe().expect("own path");
     Command::new(exe)
-        .args(["--role", role, "--url", url, "--serializer", ser, "--runtime", runtime])
+        .args([
+            "--role",
+            role,
+            "--url",
+            url,
+            "--serializer",
+            ser,
+            "--runtime",
+            runtime,
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -182,7 +166,10 @@ fn read_line_with_prefix(child: &mut std::process::Child, prefix: &str) -> Strin
 
 async fn run_main(args: &Args, url: &str) {
     let ser = args.serializer.as_str();
-    println!("router {url}, serializer {ser}, tokio runtime {}", args.runtime);
+    println!(
+        "router {url}, serializer {ser}, tokio runtime {}",
+        args.runtime
+    );
 
     // Connect + join.
     let mut joins = Vec::new();
@@ -260,7 +247,10 @@ async fn run_main(args: &Args, url: &str) {
                     if start.elapsed() > PHASE_LIMIT {
                         break;
                     }
-                    match s.call_with("bench.echo", p.clone(), Default::default()).await {
+                    match s
+                        .call_with("bench.echo", p.clone(), Default::default())
+                        .await
+                    {
                         Ok(_) => done.fetch_add(1, Ordering::Relaxed),
                         Err(_) => failed.fetch_add(1, Ordering::Relaxed),
                     };
@@ -337,8 +327,22 @@ async fn run_main(args: &Args, url: &str) {
     drop(callee.stdin.take());
     let _ = callee.wait();
 
-    // Memory, in a fresh process.
-    let mut probe = spawn_role("memory", url, ser, &args.runtime);
+    // Memory, in a fresh process of a minimal client binary (examples/memory_probe.rs, built
+    // beside this one by `cargo build --release --examples`).
+    let probe_path = std::env::current_exe()
+        .expect("own path")
+        .with_file_name("memory_probe");
+    let Ok(mut probe) = Command::new(&probe_path)
+        .args([url, args.runtime.as_str()])
+        .stdout(Stdio::piped())
+        .spawn()
+    else {
+        println!(
+            "resident memory: not measured, {} missing (cargo build --release --examples)",
+            probe_path.display()
+        );
+        return;
+    };
     let line = read_line_with_prefix(&mut probe, "MEMORY");
     let kib: Vec<u64> = line
         .split_whitespace()
@@ -368,13 +372,21 @@ fn main() {
     .expect("tokio runtime");
     let url_given = args.url.clone();
     match args.role.as_str() {
-        "callee" => runtime.block_on(callee(url_given.as_deref().expect("--url"), &args.serializer)),
-        "memory" => runtime.block_on(memory(url_given.as_deref().expect("--url"), &args.serializer)),
+        "callee" => runtime.block_on(callee(
+            url_given.as_deref().expect("--url"),
+            &args.serializer,
+        )),
+        "router" => {
+            // Keeps a local Crossbar.io running for manual runs until stdin closes.
+            let router = wamp_suite::Router::start();
+            println!("{}\n{}", router.rs_url(), router.ws_url());
+            let mut line = String::new();
+            let _ = std::io::stdin().read_line(&mut line);
+        }
         _ => {
             let local = url_given.is_none().then(wamp_suite::Router::start);
-            let url = url_given.unwrap_or_else(|| {
-                local.as_ref().map(|r| r.rs_url()).unwrap_or_default()
-            });
+            let url =
+                url_given.unwrap_or_else(|| local.as_ref().map(|r| r.rs_url()).unwrap_or_default());
             runtime.block_on(run_main(&args, &url));
             drop(local);
         }

@@ -1,12 +1,11 @@
 //! The one task that owns the protocol state and the transport.
 //!
-//! A reader task turns frames into messages; the driver selects over those messages, the
-//! commands of the [`Session`](crate::Session) handles, the answers of running invocations and
-//! the leave deadline. After each wake it feeds the core, delivers every event to its waiter,
+//! The driver selects over the incoming frames, the commands of the
+//! [`Session`](crate::Session) handles, the answers of running invocations and the leave
+//! deadline. After each wake it feeds the core, delivers every event to its waiter,
 //! then writes every queued message and flushes once: writes are batched per wake. User code
 //! never runs here.
 
-use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -14,8 +13,9 @@ use std::time::Duration;
 
 use futures_util::FutureExt;
 use tokio::sync::{mpsc, oneshot, watch};
-use tokio::task::{AbortHandle, JoinHandle};
+use tokio::task::AbortHandle;
 use tokio::time::Instant;
+use wamp_core::id::IdMap;
 use wamp_core::message::{Message, RequestType};
 use wamp_core::serializer::Serializer;
 use wamp_core::session::{
@@ -37,10 +37,11 @@ use crate::Authenticator;
 
 /// How many commands the handles may queue before `send` waits.
 const COMMAND_QUEUE: usize = 4096;
-/// How many decoded messages the reader may queue ahead of the driver.
-const INCOMING_QUEUE: usize = 4096;
 /// How many inputs of one kind the driver takes per wake before writing.
 const BATCH: usize = 256;
+/// The encoding buffer's first capacity, and the largest it keeps between messages.
+const SCRATCH_START: usize = 4096;
+const SCRATCH_KEEP: usize = 1 << 20;
 /// How long `leave` waits for the router's GOODBYE.
 const LEAVE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long closing the transport may take.
@@ -193,8 +194,6 @@ pub(crate) async fn start(
         max_send_size,
         ..
     } = connection;
-    let (incoming_tx, incoming) = mpsc::channel(INCOMING_QUEUE);
-    let reader = tokio::spawn(read_loop(stream, serializer.clone(), incoming_tx));
     let (commands_tx, commands) = mpsc::channel(COMMAND_QUEUE);
     let (yields_tx, yields) = mpsc::unbounded_channel();
     let (closed_tx, closed_rx) = watch::channel(None);
@@ -212,13 +211,13 @@ pub(crate) async fn start(
         sink,
         max_send: max_send_size,
         commands,
-        incoming,
+        stream,
+        reading: true,
         yields,
         yields_tx,
-        reader,
-        procedures: HashMap::new(),
-        subscriptions: HashMap::new(),
-        running: HashMap::new(),
+        procedures: IdMap::default(),
+        subscriptions: IdMap::default(),
+        running: IdMap::default(),
         next_local: 0,
         join: Some(join_tx),
         authenticator: options.authenticator.clone(),
@@ -227,6 +226,7 @@ pub(crate) async fn start(
         closed: closed_tx,
         transport_ok: true,
         pongs: Vec::new(),
+        scratch: Vec::with_capacity(SCRATCH_START),
     };
     let span = tracing::info_span!("wamp_session", realm = %options.realm);
     let task = tokio::spawn(tracing::Instrument::instrument(driver.run(), span));
@@ -247,38 +247,20 @@ pub(crate) async fn start(
     }
 }
 
-async fn read_loop(
-    mut stream: FrameStream,
-    serializer: Arc<dyn Serializer>,
-    tx: mpsc::Sender<Incoming>,
-) {
-    loop {
-        let item = match stream.next_frame().await {
-            Ok(Some(Frame::Message(bytes))) => Incoming::Message(serializer.decode(&bytes)),
-            Ok(Some(Frame::Ping(payload))) => Incoming::Ping(payload),
-            Ok(None) => Incoming::Closed(None),
-            Err(e) => Incoming::Closed(Some(e)),
-        };
-        let last = matches!(item, Incoming::Closed(_) | Incoming::Message(Err(_)));
-        if tx.send(item).await.is_err() || last {
-            return;
-        }
-    }
-}
-
 struct Driver {
     core: ClientSession<Waiter>,
     serializer: Arc<dyn Serializer>,
     sink: FrameSink,
     max_send: usize,
     commands: mpsc::Receiver<Command>,
-    incoming: mpsc::Receiver<Incoming>,
+    stream: FrameStream,
+    /// False once the stream has ended or failed.
+    reading: bool,
     yields: mpsc::UnboundedReceiver<Yielded>,
     yields_tx: mpsc::UnboundedSender<Yielded>,
-    reader: JoinHandle<()>,
-    procedures: HashMap<Id, (String, Arc<dyn Procedure>)>,
-    subscriptions: HashMap<Id, (String, Vec<(u64, EventSink)>)>,
-    running: HashMap<Id, AbortHandle>,
+    procedures: IdMap<(String, Arc<dyn Procedure>)>,
+    subscriptions: IdMap<(String, Vec<(u64, EventSink)>)>,
+    running: IdMap<AbortHandle>,
     next_local: u64,
     join: Option<oneshot::Sender<Result<SessionDetails, JoinError>>>,
     authenticator: Option<Arc<dyn Authenticator>>,
@@ -287,6 +269,7 @@ struct Driver {
     closed: watch::Sender<Option<CloseDetails>>,
     transport_ok: bool,
     pongs: Vec<Vec<u8>>,
+    scratch: Vec<u8>,
 }
 
 impl Driver {
@@ -297,12 +280,16 @@ impl Driver {
             let deadline = self.leave_deadline;
             tokio::select! {
                 biased;
-                inc = self.incoming.recv() => {
-                    self.on_incoming(inc.unwrap_or(Incoming::Closed(None)));
+                frame = self.stream.next_frame(), if self.reading => {
+                    self.on_frame(frame);
+                    // Take whatever else is already readable before writing.
                     for _ in 0..BATCH {
-                        match self.incoming.try_recv() {
-                            Ok(inc) => self.on_incoming(inc),
-                            Err(_) => break,
+                        if !self.reading {
+                            break;
+                        }
+                        match self.stream.next_frame().now_or_never() {
+                            Some(frame) => self.on_frame(frame),
+                            None => break,
                         }
                     }
                 }
@@ -354,9 +341,21 @@ impl Driver {
         if self.transport_ok {
             let _ = tokio::time::timeout(CLOSE_TIMEOUT, self.sink.close()).await;
         }
-        self.reader.abort();
         // Commands still queued are answered by dropping their reply senders: the handles
         // map that to `SessionError::Lost` with the details published here.
+    }
+
+    fn on_frame(&mut self, frame: Result<Option<Frame>, TransportError>) {
+        let incoming = match frame {
+            Ok(Some(Frame::Message(bytes))) => Incoming::Message(self.serializer.decode(&bytes)),
+            Ok(Some(Frame::Ping(payload))) => Incoming::Ping(payload),
+            Ok(None) => Incoming::Closed(None),
+            Err(e) => Incoming::Closed(Some(e)),
+        };
+        if matches!(incoming, Incoming::Closed(_) | Incoming::Message(Err(_))) {
+            self.reading = false;
+        }
+        self.on_incoming(incoming);
     }
 
     fn on_incoming(&mut self, inc: Incoming) {
@@ -587,8 +586,8 @@ impl Driver {
     async fn transmit(&mut self) -> Result<(), SessionError> {
         let mut last = Ok(());
         while let Some(msg) = self.core.poll_transmit() {
-            let frame = match self.encode(&msg) {
-                Ok(frame) => frame,
+            match self.encode(&msg) {
+                Ok(()) => {}
                 Err(e) => {
                     tracing::warn!(message = msg.name(), error = %e, "message not sent");
                     self.undeliverable(msg, e.clone());
@@ -599,26 +598,30 @@ impl Driver {
             if !self.transport_ok {
                 continue;
             }
-            tracing::trace!(message = msg.name(), bytes = frame.len(), "sending");
-            if let Err(e) = self.sink.feed(frame).await {
+            tracing::trace!(message = msg.name(), bytes = self.scratch.len(), "sending");
+            if let Err(e) = self.sink.feed(&self.scratch).await {
                 self.write_failed(e);
             }
         }
         last
     }
 
-    fn encode(&self, msg: &Message) -> Result<Vec<u8>, SessionError> {
-        let mut frame = Vec::new();
+    /// Encodes `msg` into the scratch buffer (reused for every message).
+    fn encode(&mut self, msg: &Message) -> Result<(), SessionError> {
+        self.scratch.clear();
+        if self.scratch.capacity() > SCRATCH_KEEP {
+            self.scratch = Vec::with_capacity(SCRATCH_START);
+        }
         self.serializer
-            .encode(msg, &mut frame)
+            .encode(msg, &mut self.scratch)
             .map_err(|e| SessionError::Encode(e.0))?;
-        if frame.len() > self.max_send {
+        if self.scratch.len() > self.max_send {
             return Err(SessionError::PayloadTooLarge {
-                size: frame.len(),
+                size: self.scratch.len(),
                 limit: self.max_send,
             });
         }
-        Ok(frame)
+        Ok(())
     }
 
     /// A message could not be sent: fail the request it belongs to, or for a YIELD or an

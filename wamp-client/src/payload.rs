@@ -9,7 +9,7 @@ use wamp_core::value::{from_value, to_value, Args, Dict, Kwargs, Value, ValueErr
 /// ```
 /// use wamp_client::Payload;
 ///
-/// let p = Payload::args((2, "two")).unwrap();
+/// let p = Payload::args(&(2, "two")).unwrap();
 /// assert_eq!(p.args.len(), 2);
 /// let (n, s): (i64, String) = p.args_as().unwrap();
 /// assert_eq!((n, s.as_str()), (2, "two"));

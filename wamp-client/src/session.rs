@@ -308,7 +308,9 @@ impl Session {
     /// ```no_run
     /// # async fn demo(session: wamp_client::Session) -> Result<(), Box<dyn std::error::Error>> {
     /// use wamp_client::{CallOptions, Payload};
-    /// let payload = Payload::args(&(1, 2))?.with_kwargs(&serde_json::json!({"verbose": true}))?;
+    /// let mut kwargs = std::collections::BTreeMap::new();
+    /// kwargs.insert("verbose", true);
+    /// let payload = Payload::args(&(1, 2))?.with_kwargs(&kwargs)?;
     /// let result = session.call_with("com.example.echo", payload, CallOptions::default()).await?;
     /// println!("{:?} {:?}", result.payload.args, result.payload.kwargs);
     /// # Ok(()) }

@@ -59,3 +59,31 @@ mod tests {
         assert!(!is_valid_id(MAX_ID + 1));
     }
 }
+
+/// A fast hasher for [`Id`] keys: one multiply instead of SipHash. IDs are sequential or
+/// random integers chosen by the session or the router, so a keyed hash buys nothing here.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        let h = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.0 = h ^ (h >> 29);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A `HashMap` keyed by [`Id`], with [`IdHasher`].
+pub type IdMap<V> = std::collections::HashMap<Id, V, std::hash::BuildHasherDefault<IdHasher>>;
+
+/// A `HashSet` of [`Id`]s, with [`IdHasher`].
+pub type IdSet = std::collections::HashSet<Id, std::hash::BuildHasherDefault<IdHasher>>;

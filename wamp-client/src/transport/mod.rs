@@ -20,7 +20,7 @@
 //! };
 //! let mut bytes = Vec::new();
 //! conn.serializer.encode(&hello, &mut bytes)?;
-//! conn.sink.feed(bytes).await?;
+//! conn.sink.feed(&bytes).await?;
 //! conn.sink.flush().await?;
 //!
 //! while let Some(frame) = conn.stream.next_frame().await? {
@@ -121,7 +121,8 @@ impl fmt::Debug for FrameSink {
 }
 
 impl FrameSink {
-    /// Queues one serialized message without flushing it (it may still be written if the
+    /// Queues one serialized message without flushing it (RawSocket copies it into the write
+    /// buffer, so the caller can reuse its encoding buffer) (it may still be written if the
     /// buffer fills). Feed a batch, then [`flush`](Self::flush) once.
     ///
     /// A message larger than [`max_send_size`](Self::max_send_size) is refused with
@@ -130,14 +131,14 @@ impl FrameSink {
     /// ```no_run
     /// # async fn f(sink: &mut wamp_client::transport::FrameSink, msgs: Vec<Vec<u8>>)
     /// # -> Result<(), wamp_client::transport::TransportError> {
-    /// for bytes in msgs {
+    /// for bytes in &msgs {
     ///     sink.feed(bytes).await?;
     /// }
     /// sink.flush().await?;
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn feed(&mut self, frame: Vec<u8>) -> Result<(), TransportError> {
+    pub async fn feed(&mut self, frame: &[u8]) -> Result<(), TransportError> {
         if self.closed {
             return Err(TransportError::Closed);
         }
@@ -150,7 +151,7 @@ impl FrameSink {
         tracing::trace!(len = frame.len(), "frame queued");
         match &mut self.inner {
             SinkInner::WebSocket(s) => s.feed(frame).await,
-            SinkInner::RawSocket(w) => w.feed(&frame).await,
+            SinkInner::RawSocket(w) => w.feed(frame).await,
         }
     }
 
@@ -159,7 +160,7 @@ impl FrameSink {
     /// ```no_run
     /// # async fn f(sink: &mut wamp_client::transport::FrameSink)
     /// # -> Result<(), wamp_client::transport::TransportError> {
-    /// sink.feed(b"[6,{},\"wamp.close.normal\"]".to_vec()).await?;
+    /// sink.feed(b"[6,{},\"wamp.close.normal\"]").await?;
     /// sink.flush().await?;
     /// # Ok(())
     /// # }
@@ -179,11 +180,11 @@ impl FrameSink {
     /// ```no_run
     /// # async fn f(sink: &mut wamp_client::transport::FrameSink)
     /// # -> Result<(), wamp_client::transport::TransportError> {
-    /// sink.send(b"[6,{},\"wamp.close.normal\"]".to_vec()).await?;
+    /// sink.send(b"[6,{},\"wamp.close.normal\"]").await?;
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn send(&mut self, frame: Vec<u8>) -> Result<(), TransportError> {
+    pub async fn send(&mut self, frame: &[u8]) -> Result<(), TransportError> {
         self.feed(frame).await?;
         self.flush().await
     }

@@ -198,13 +198,13 @@ async fn rawsocket_handshake_succeeds_and_takes_the_routers_limit() {
     // the router's L = 7: 2^16
     assert_eq!(conn.max_send_size, 65_536);
     assert_eq!(conn.sink.max_send_size(), 65_536);
-    match conn.sink.feed(vec![0; 65_537]).await {
+    match conn.sink.feed(&vec![0; 65_537]).await {
         Err(TransportError::TooLarge { size, limit }) => {
             assert_eq!((size, limit), (65_537, 65_536))
         }
         other => panic!("{other:?}"),
     }
-    conn.sink.feed(vec![0; 65_536]).await.unwrap();
+    conn.sink.feed(&vec![0; 65_536]).await.unwrap();
 }
 
 #[tokio::test]
@@ -358,7 +358,7 @@ async fn three_fed_frames_reach_the_peer_after_one_flush() {
     let mut conn = bounded(connect(&rs_config(addr))).await.unwrap();
     let (mut peer, _) = router.await.unwrap();
     for m in [&b"one"[..], b"two", b"three"] {
-        conn.sink.feed(m.to_vec()).await.unwrap();
+        conn.sink.feed(m).await.unwrap();
     }
     let mut probe = [0u8; 1];
     let early = tokio::time::timeout(Duration::from_millis(50), peer.read(&mut probe)).await;
@@ -419,7 +419,7 @@ async fn closing_shuts_down_and_the_peer_closing_ends_the_stream() {
     let (addr, router) = fake_rawsocket_router(vec![0x7F, 0xF3, 0, 0]).await;
     let mut conn = bounded(connect(&rs_config(addr))).await.unwrap();
     let (mut peer, _) = router.await.unwrap();
-    conn.sink.feed(b"bye".to_vec()).await.unwrap();
+    conn.sink.feed(b"bye").await.unwrap();
     bounded(conn.sink.close()).await.unwrap();
     let (_, payload) = bounded(read_raw_frame(&mut peer)).await;
     assert_eq!(payload, b"bye");
@@ -427,7 +427,7 @@ async fn closing_shuts_down_and_the_peer_closing_ends_the_stream() {
     bounded(peer.read_to_end(&mut rest)).await.unwrap();
     assert!(rest.is_empty());
     assert!(matches!(
-        conn.sink.feed(b"x".to_vec()).await,
+        conn.sink.feed(b"x").await,
         Err(TransportError::Closed)
     ));
     conn.sink.close().await.unwrap();
@@ -469,7 +469,7 @@ async fn rawsocket_works_over_a_unix_socket() {
     assert_eq!(conn.serializer.name(), "msgpack");
     let got = bounded(conn.stream.next_frame()).await.unwrap();
     assert_eq!(got, Some(Frame::Message(b"hello".to_vec())));
-    conn.sink.send(b"abc".to_vec()).await.unwrap();
+    conn.sink.send(b"abc").await.unwrap();
     let (hello, back) = bounded(router).await.unwrap();
     assert_eq!(hello, [0x7F, 0xF2, 0, 0]);
     assert_eq!(&back, b"\0\0\0\x03abc");
@@ -536,8 +536,8 @@ async fn websocket_offers_the_subprotocols_in_order_and_uses_the_one_picked() {
     assert_eq!(conn.max_send_size, DEFAULT_MAX_MESSAGE_SIZE);
 
     // JSON goes out as text frames, batched until flush
-    conn.sink.feed(b"[1]".to_vec()).await.unwrap();
-    conn.sink.feed(b"[2]".to_vec()).await.unwrap();
+    conn.sink.feed(b"[1]").await.unwrap();
+    conn.sink.feed(b"[2]").await.unwrap();
     conn.sink.flush().await.unwrap();
     for want in ["[1]", "[2]"] {
         match bounded(ws.next()).await.unwrap().unwrap() {
@@ -547,7 +547,7 @@ async fn websocket_offers_the_subprotocols_in_order_and_uses_the_one_picked() {
     }
     // a text frame must be UTF-8
     assert!(matches!(
-        conn.sink.feed(vec![0xFF]).await,
+        conn.sink.feed(&[0xFF]).await,
         Err(TransportError::Protocol(_))
     ));
     // both text and binary messages come in as bytes; pings are answered underneath
@@ -590,7 +590,7 @@ async fn binary_serializers_send_binary_websocket_frames() {
     let mut conn = bounded(connect(&ws_config(addr))).await.unwrap();
     let (mut ws, _) = server.await.unwrap().unwrap();
     assert_eq!(conn.serializer.name(), "msgpack");
-    conn.sink.send(vec![0x91, 0x01]).await.unwrap();
+    conn.sink.send(&[0x91, 0x01]).await.unwrap();
     match bounded(ws.next()).await.unwrap().unwrap() {
         Message::Binary(b) => assert_eq!(&b[..], &[0x91, 0x01]),
         other => panic!("{other:?}"),
@@ -658,7 +658,7 @@ async fn websocket_messages_over_our_limit_are_too_large_both_ways() {
     let (mut ws, _) = server.await.unwrap().unwrap();
     assert_eq!(conn.max_send_size, 100);
     assert!(matches!(
-        conn.sink.feed(vec![0; 101]).await,
+        conn.sink.feed(&[0; 101]).await,
         Err(TransportError::TooLarge {
             size: 101,
             limit: 100

@@ -232,11 +232,11 @@ pub(crate) struct WsSink {
 
 impl WsSink {
     /// Queues one message without flushing (tungstenite writes once its buffer fills).
-    pub(crate) async fn feed(&mut self, frame: Vec<u8>) -> Result<(), TransportError> {
+    pub(crate) async fn feed(&mut self, frame: &[u8]) -> Result<(), TransportError> {
         let msg = if self.binary {
-            Message::Binary(Bytes::from(frame))
+            Message::Binary(Bytes::copy_from_slice(frame))
         } else {
-            let text = String::from_utf8(frame)
+            let text = std::str::from_utf8(frame)
                 .map_err(|_| TransportError::Protocol("a text frame must be valid utf-8".into()))?;
             Message::Text(text.into())
         };

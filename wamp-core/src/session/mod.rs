@@ -33,10 +33,10 @@
 //! }
 //! ```
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 
 use crate::error::{ProtocolError, WampError};
-use crate::id::{Id, IdGenerator};
+use crate::id::{Id, IdGenerator, IdMap, IdSet};
 use crate::message::{Message, RequestType};
 use crate::uri::close_uri;
 use crate::value::{Args, Dict, Kwargs, Value};
@@ -438,10 +438,10 @@ pub struct ClientSession<W> {
     phase: Phase,
     session_id: Option<Id>,
     ids: IdGenerator,
-    pending: HashMap<Id, (Kind, W)>,
-    registrations: HashSet<Id>,
-    subscriptions: HashSet<Id>,
-    invocations: HashSet<Id>,
+    pending: IdMap<(Kind, W)>,
+    registrations: IdSet,
+    subscriptions: IdSet,
+    invocations: IdSet,
     transmit: VecDeque<Message>,
     events: VecDeque<Event<W>>,
 }
@@ -454,10 +454,10 @@ impl<W> ClientSession<W> {
             phase: Phase::Closed,
             session_id: None,
             ids: IdGenerator::default(),
-            pending: HashMap::new(),
-            registrations: HashSet::new(),
-            subscriptions: HashSet::new(),
-            invocations: HashSet::new(),
+            pending: IdMap::default(),
+            registrations: IdSet::default(),
+            subscriptions: IdSet::default(),
+            invocations: IdSet::default(),
             transmit: VecDeque::new(),
             events: VecDeque::new(),
         }
