@@ -166,7 +166,7 @@ impl Waiter {
 
 enum Incoming {
     Message(Result<Message, ProtocolError>),
-    Ping(Vec<u8>),
+    Ping(bytes::Bytes),
     Closed(Option<TransportError>),
 }
 
@@ -268,7 +268,7 @@ struct Driver {
     leave_deadline: Option<Instant>,
     closed: watch::Sender<Option<CloseDetails>>,
     transport_ok: bool,
-    pongs: Vec<Vec<u8>>,
+    pongs: Vec<bytes::Bytes>,
     scratch: Vec<u8>,
 }
 
@@ -559,7 +559,7 @@ impl Driver {
                 break;
             }
             for p in std::mem::take(&mut self.pongs) {
-                if let Err(e) = self.sink.send_pong(p).await {
+                if let Err(e) = self.sink.send_pong(&p).await {
                     self.write_failed(e);
                 }
             }

@@ -26,13 +26,14 @@
 //! while let Some(frame) = conn.stream.next_frame().await? {
 //!     match frame {
 //!         Frame::Message(bytes) => println!("{:?}", conn.serializer.decode(&bytes)?),
-//!         Frame::Ping(payload) => conn.sink.send_pong(payload).await?,
+//!         Frame::Ping(payload) => conn.sink.send_pong(&payload).await?,
 //!     }
 //! }
 //! # Ok(())
 //! # }
 //! ```
 
+use bytes::Bytes;
 use std::fmt;
 use std::io;
 use std::sync::Arc;
@@ -75,11 +76,11 @@ pub enum TransportKind {
 /// What [`FrameStream::next_frame`] yields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Frame {
-    /// One serialized WAMP message.
-    Message(Vec<u8>),
+    /// One serialized WAMP message (a view into the read buffer: no copy).
+    Message(Bytes),
     /// A RawSocket PING: answer with [`FrameSink::send_pong`] and the same payload. WebSocket
     /// pings never show up here: they are answered inside the WebSocket layer.
-    Ping(Vec<u8>),
+    Ping(Bytes),
 }
 
 /// An open connection, with the serializer the router agreed to.
@@ -197,18 +198,18 @@ impl FrameSink {
     /// # async fn f(conn: &mut wamp_client::transport::Connection)
     /// # -> Result<(), wamp_client::transport::TransportError> {
     /// if let Some(Frame::Ping(payload)) = conn.stream.next_frame().await? {
-    ///     conn.sink.send_pong(payload).await?;
+    ///     conn.sink.send_pong(&payload).await?;
     /// }
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn send_pong(&mut self, payload: Vec<u8>) -> Result<(), TransportError> {
+    pub async fn send_pong(&mut self, payload: &[u8]) -> Result<(), TransportError> {
         if self.closed {
             return Err(TransportError::Closed);
         }
         match &mut self.inner {
             SinkInner::WebSocket(_) => Ok(()),
-            SinkInner::RawSocket(w) => w.send_pong(&payload).await,
+            SinkInner::RawSocket(w) => w.send_pong(payload).await,
         }
     }
 

@@ -13,7 +13,7 @@
 
 use std::io;
 
-use bytes::{Buf, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter};
 
 use super::error::{ConnectError, TransportError};
@@ -196,7 +196,7 @@ impl RawReader {
                     let Some(p) = self.pending.take() else {
                         continue;
                     };
-                    match finish(p.kind, p.data) {
+                    match finish(p.kind, Bytes::from(p.data)) {
                         Some(frame) => return Ok(Some(frame)),
                         None => continue,
                     }
@@ -213,8 +213,11 @@ impl RawReader {
                 let header = parse_header(*h, self.limit)?;
                 let total = 4 + header.len;
                 if self.buf.len() >= total {
-                    let payload = self.buf[4..total].to_vec();
-                    self.buf.advance(total);
+                    // Hand out the frame as a view of the buffer: no copy. Once it is
+                    // dropped, the buffer can reuse its space.
+                    let mut frame = self.buf.split_to(total);
+                    frame.advance(4);
+                    let payload = frame.freeze();
                     tracing::trace!(
                         kind = header.kind,
                         len = header.len,
@@ -264,7 +267,7 @@ fn eof_in_frame() -> TransportError {
 }
 
 /// Turns a complete frame into what the caller sees; pongs are dropped.
-fn finish(kind: u8, payload: Vec<u8>) -> Option<Frame> {
+fn finish(kind: u8, payload: Bytes) -> Option<Frame> {
     match kind {
         TYPE_MESSAGE => Some(Frame::Message(payload)),
         TYPE_PING => Some(Frame::Ping(payload)),
@@ -407,17 +410,20 @@ mod tests {
         let mut r = reader_over(bytes, MAX_LEN);
         assert_eq!(
             r.next_frame().await.unwrap(),
-            Some(Frame::Message(b"abc".to_vec()))
+            Some(Frame::Message(Bytes::from_static(b"abc")))
         );
         assert_eq!(
             r.next_frame().await.unwrap(),
-            Some(Frame::Ping(b"ping".to_vec()))
+            Some(Frame::Ping(Bytes::from_static(b"ping")))
         );
         assert_eq!(
             r.next_frame().await.unwrap(),
-            Some(Frame::Message(Vec::new()))
+            Some(Frame::Message(Bytes::new()))
         );
-        assert_eq!(r.next_frame().await.unwrap(), Some(Frame::Message(big)));
+        assert_eq!(
+            r.next_frame().await.unwrap(),
+            Some(Frame::Message(Bytes::from(big)))
+        );
         assert_eq!(r.next_frame().await.unwrap(), None);
     }
 
@@ -462,7 +468,10 @@ mod tests {
         let res = tokio::time::timeout(std::time::Duration::from_millis(20), r.next_frame()).await;
         assert!(res.is_err());
         a.write_all(&frame[100_000..]).await.unwrap();
-        assert_eq!(r.next_frame().await.unwrap(), Some(Frame::Message(big)));
+        assert_eq!(
+            r.next_frame().await.unwrap(),
+            Some(Frame::Message(Bytes::from(big)))
+        );
     }
 
     #[tokio::test]

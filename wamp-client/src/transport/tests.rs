@@ -379,10 +379,10 @@ async fn a_ping_is_returned_and_answered_with_an_echoing_pong() {
         .await
         .unwrap();
     let ping = bounded(conn.stream.next_frame()).await.unwrap();
-    assert_eq!(ping, Some(Frame::Ping(b"ping".to_vec())));
+    assert_eq!(ping, Some(Frame::Ping(Bytes::from_static(b"ping"))));
     let msg = bounded(conn.stream.next_frame()).await.unwrap();
-    assert_eq!(msg, Some(Frame::Message(b"hi".to_vec())));
-    conn.sink.send_pong(b"ping".to_vec()).await.unwrap();
+    assert_eq!(msg, Some(Frame::Message(Bytes::from_static(b"hi"))));
+    conn.sink.send_pong(b"ping").await.unwrap();
     let (kind, payload) = bounded(read_raw_frame(&mut peer)).await;
     assert_eq!((kind, payload.as_slice()), (2, &b"ping"[..]));
 }
@@ -468,7 +468,7 @@ async fn rawsocket_works_over_a_unix_socket() {
     let mut conn = bounded(connect(&config)).await.unwrap();
     assert_eq!(conn.serializer.name(), "msgpack");
     let got = bounded(conn.stream.next_frame()).await.unwrap();
-    assert_eq!(got, Some(Frame::Message(b"hello".to_vec())));
+    assert_eq!(got, Some(Frame::Message(Bytes::from_static(b"hello"))));
     conn.sink.send(b"abc").await.unwrap();
     let (hello, back) = bounded(router).await.unwrap();
     assert_eq!(hello, [0x7F, 0xF2, 0, 0]);
@@ -558,18 +558,18 @@ async fn websocket_offers_the_subprotocols_in_order_and_uses_the_one_picked() {
         .unwrap();
     assert_eq!(
         bounded(conn.stream.next_frame()).await.unwrap(),
-        Some(Frame::Message(b"[3]".to_vec()))
+        Some(Frame::Message(Bytes::from_static(b"[3]")))
     );
     assert_eq!(
         bounded(conn.stream.next_frame()).await.unwrap(),
-        Some(Frame::Message(vec![1, 2]))
+        Some(Frame::Message(Bytes::from_static(&[1, 2])))
     );
     match bounded(ws.next()).await.unwrap().unwrap() {
         Message::Pong(p) => assert_eq!(&p[..], b"p"),
         other => panic!("{other:?}"),
     }
     // send_pong is a no-op here
-    conn.sink.send_pong(b"x".to_vec()).await.unwrap();
+    conn.sink.send_pong(b"x").await.unwrap();
 
     // close: the server sees a close frame, answers, and our stream ends
     bounded(conn.sink.close()).await.unwrap();
@@ -753,7 +753,7 @@ async fn rawsocket_over_tls_verifies_the_server_by_ip_address_with_a_custom_root
     let mut conn = bounded(connect(&config)).await.unwrap();
     assert_eq!(
         bounded(conn.stream.next_frame()).await.unwrap(),
-        Some(Frame::Message(b"ok".to_vec()))
+        Some(Frame::Message(Bytes::from_static(b"ok")))
     );
     bounded(conn.sink.close()).await.unwrap();
     assert!(!bounded(router).await.unwrap().unwrap());
@@ -839,7 +839,7 @@ async fn a_client_certificate_is_presented_when_configured() {
     let mut conn = bounded(connect(&config)).await.unwrap();
     assert_eq!(
         bounded(conn.stream.next_frame()).await.unwrap(),
-        Some(Frame::Message(b"ok".to_vec()))
+        Some(Frame::Message(Bytes::from_static(b"ok")))
     );
     bounded(conn.sink.close()).await.unwrap();
     assert!(bounded(router).await.unwrap().unwrap());

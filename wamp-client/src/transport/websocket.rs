@@ -279,10 +279,8 @@ impl WsStream {
         loop {
             match self.stream.next().await {
                 None => return Ok(None),
-                Some(Ok(Message::Binary(b))) => return Ok(Some(Frame::Message(Vec::from(b)))),
-                Some(Ok(Message::Text(t))) => {
-                    return Ok(Some(Frame::Message(Vec::from(Bytes::from(t)))))
-                }
+                Some(Ok(Message::Binary(b))) => return Ok(Some(Frame::Message(b))),
+                Some(Ok(Message::Text(t))) => return Ok(Some(Frame::Message(Bytes::from(t)))),
                 Some(Ok(Message::Close(frame))) => {
                     tracing::debug!(?frame, "websocket close frame received");
                 }
