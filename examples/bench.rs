@@ -99,6 +99,93 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
+/// The floor: the CPU a minimal client spends per call on this machine, with no runtime and
+/// no session logic: blocking RawSocket over TCP, messages encoded with the serializer into
+/// one reused buffer, reads through a 64 KiB buffer, one thread. Sequential (one call per round trip), then batched (`window`
+/// calls written at once, then their results read).
+fn raw_floor(url: &str, ser: &str, calls: usize, window: usize) -> Option<(f64, f64)> {
+    use std::io::Read;
+    use wamp_core::message::Message;
+    use wamp_core::{Dict, Value};
+
+    let addr = url.strip_prefix("rs://")?;
+    let serializer = serializer::by_name(ser)?;
+    let mut sock = std::net::TcpStream::connect(addr).ok()?;
+    sock.set_nodelay(true).ok()?;
+    sock.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    sock.write_all(&[0x7f, 0xf0 | serializer.rawsocket_id(), 0, 0])
+        .ok()?;
+    let mut hs = [0u8; 4];
+    sock.read_exact(&mut hs).ok()?;
+    let mut buf = Vec::new();
+    let mut send = |msg: &Message, out: &mut Vec<u8>| {
+        buf.clear();
+        serializer.encode(msg, &mut buf).ok()?;
+        let n = buf.len() as u32;
+        out.extend_from_slice(&[0, (n >> 16) as u8, (n >> 8) as u8, n as u8]);
+        out.extend_from_slice(&buf);
+        Some(())
+    };
+    let mut reader = BufReader::with_capacity(1 << 16, sock.try_clone().ok()?);
+    let mut body = Vec::new();
+    let mut recv = || -> Option<Message> {
+        let mut h = [0u8; 4];
+        reader.read_exact(&mut h).ok()?;
+        let n = u32::from_be_bytes([0, h[1], h[2], h[3]]) as usize;
+        body.resize(n, 0);
+        reader.read_exact(&mut body).ok()?;
+        serializer.decode(&body).ok()
+    };
+    let mut out = Vec::new();
+    let mut details = Dict::new();
+    details.insert(
+        "roles".into(),
+        Value::Dict(wamp_core::session::default_roles()),
+    );
+    let hello = Message::Hello {
+        realm: "realm1".into(),
+        details,
+    };
+    send(&hello, &mut out)?;
+    sock.write_all(&out).ok()?;
+    if !matches!(recv()?, Message::Welcome { .. }) {
+        return None;
+    }
+    let args = vec![Value::Int(1), Value::from("two"), Value::Float(3.0)];
+    let call = |request| Message::Call {
+        request,
+        options: Dict::new(),
+        procedure: "bench.echo".into(),
+        args: args.clone(),
+        kwargs: Dict::new(),
+    };
+    let mut request = 0u64;
+    let cpu = ProcessTime::now();
+    for _ in 0..calls {
+        request += 1;
+        out.clear();
+        send(&call(request), &mut out)?;
+        sock.write_all(&out).ok()?;
+        recv()?;
+    }
+    let sequential = cpu.elapsed().as_secs_f64() * 1e6 / calls.max(1) as f64;
+    let rounds = (calls * 10 / window.max(1)).max(1);
+    let cpu = ProcessTime::now();
+    for _ in 0..rounds {
+        out.clear();
+        for _ in 0..window {
+            request += 1;
+            send(&call(request), &mut out)?;
+        }
+        sock.write_all(&out).ok()?;
+        for _ in 0..window {
+            recv()?;
+        }
+    }
+    let batched = cpu.elapsed().as_secs_f64() * 1e6 / (rounds * window.max(1)) as f64;
+    Some((sequential, batched))
+}
+
 /// `--role callee`: registers `bench.echo` and serves until stdin closes.
 async fn callee(url: &str, ser: &str) {
     let session = join(url, ser).await;
@@ -271,6 +358,14 @@ async fn run_main(args: &Args, url: &str) {
         failed.load(Ordering::Relaxed),
         cpu.as_secs_f64() * 1e6 / n.max(1) as f64
     );
+
+    // The floor for comparison: a minimal blocking client on this machine.
+    match raw_floor(url, ser, args.calls.min(5000), window) {
+        Some((seq, batched)) => println!(
+            "floor (blocking RawSocket client, no runtime, one thread): {seq:.2} us CPU per sequential call, {batched:.2} us per call in batches of {window}"
+        ),
+        None => println!("floor: not measured (needs an rs:// URL)"),
+    }
 
     // Publish -> event, at full speed, fire-and-forget.
     let subscriber = join(url, ser).await;
