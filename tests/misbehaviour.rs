@@ -94,6 +94,17 @@ async fn join(config: &TransportConfig) -> Session {
         .expect("join the fake router")
 }
 
+/// The session ends with a protocol violation, and the router got ABORT saying so.
+async fn assert_ended_by_violation(
+    session: &Session,
+    router: tokio::task::JoinHandle<Option<String>>,
+) {
+    let closed = tokio::time::timeout(LIMIT, session.closed()).await.unwrap();
+    assert_eq!(closed.reason, "wamp.error.protocol_violation");
+    let reason = tokio::time::timeout(LIMIT, router).await.unwrap().unwrap();
+    assert_eq!(reason.as_deref(), Some("wamp.error.protocol_violation"));
+}
+
 #[tokio::test]
 async fn a_reply_to_an_unknown_request_aborts_with_protocol_violation() {
     let (listener, config) = fake_router().await;
@@ -110,10 +121,7 @@ async fn a_reply_to_an_unknown_request_aborts_with_protocol_violation() {
         peer.abort_reason().await
     });
     let session = join(&config).await;
-    let closed = tokio::time::timeout(LIMIT, session.closed()).await.unwrap();
-    assert_eq!(closed.reason, "wamp.error.protocol_violation");
-    let reason = tokio::time::timeout(LIMIT, router).await.unwrap().unwrap();
-    assert_eq!(reason.as_deref(), Some("wamp.error.protocol_violation"));
+    assert_ended_by_violation(&session, router).await;
 }
 
 #[tokio::test]
@@ -268,10 +276,7 @@ async fn garbage_from_the_router_aborts_with_protocol_violation() {
         peer.abort_reason().await
     });
     let session = join(&config).await;
-    let closed = tokio::time::timeout(LIMIT, session.closed()).await.unwrap();
-    assert_eq!(closed.reason, "wamp.error.protocol_violation");
-    let reason = tokio::time::timeout(LIMIT, router).await.unwrap().unwrap();
-    assert_eq!(reason.as_deref(), Some("wamp.error.protocol_violation"));
+    assert_ended_by_violation(&session, router).await;
 }
 
 #[tokio::test]

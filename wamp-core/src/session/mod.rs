@@ -831,15 +831,30 @@ impl<W> ClientSession<W> {
         self.events.push_back(Event::Left(details));
     }
 
+    /// Removes pending request `request` if `select` accepts its kind, with what `select`
+    /// extracts; anything else is a reply to an unknown request.
+    fn take_as<T>(
+        &mut self,
+        message: &'static str,
+        request: Id,
+        select: impl Fn(Kind) -> Option<T>,
+    ) -> Result<(T, W), ProtocolError> {
+        let unknown = || ProtocolError::UnknownRequest { message, request };
+        let selected = self
+            .pending
+            .get(&request)
+            .and_then(|(k, _)| select(*k))
+            .ok_or_else(unknown)?;
+        let (_, waiter) = self.pending.remove(&request).ok_or_else(unknown)?;
+        Ok((selected, waiter))
+    }
+
     fn take(&mut self, message: &'static str, request: Id, kind: Kind) -> Result<W, ProtocolError> {
-        match self.pending.remove(&request) {
-            Some((k, w)) if std::mem::discriminant(&k) == std::mem::discriminant(&kind) => Ok(w),
-            Some(entry) => {
-                self.pending.insert(request, entry);
-                Err(ProtocolError::UnknownRequest { message, request })
-            }
-            None => Err(ProtocolError::UnknownRequest { message, request }),
-        }
+        let same = std::mem::discriminant(&kind);
+        self.take_as(message, request, |k| {
+            (std::mem::discriminant(&k) == same).then_some(())
+        })
+        .map(|((), w)| w)
     }
 
     /// Feeds one message from the router. A message the protocol does not allow here is a
@@ -951,14 +966,7 @@ impl<W> ClientSession<W> {
                 request: 0,
                 details,
             } => {
-                let details = details.unwrap_or_default();
-                let registration = details.get("registration").and_then(Value::as_u64).ok_or(
-                    ProtocolError::WrongType {
-                        message: "UNREGISTERED",
-                        field: "Details.registration",
-                        expected: "an id",
-                    },
-                )?;
+                let (registration, details) = revoked(details, "UNREGISTERED", "registration")?;
                 self.registrations.remove(&registration);
                 self.events.push_back(Event::RegistrationRevoked {
                     registration,
@@ -966,20 +974,11 @@ impl<W> ClientSession<W> {
                 });
             }
             Message::Unregistered { request, .. } => {
-                let (kind, waiter) =
-                    self.pending
-                        .remove(&request)
-                        .ok_or(ProtocolError::UnknownRequest {
-                            message: "UNREGISTERED",
-                            request,
-                        })?;
-                let Kind::Unregister(registration) = kind else {
-                    self.pending.insert(request, (kind, waiter));
-                    return Err(ProtocolError::UnknownRequest {
-                        message: "UNREGISTERED",
-                        request,
-                    });
-                };
+                let (registration, waiter) =
+                    self.take_as("UNREGISTERED", request, |k| match k {
+                        Kind::Unregister(id) => Some(id),
+                        _ => None,
+                    })?;
                 self.registrations.remove(&registration);
                 self.reply(waiter, Reply::Unregistered);
             }
@@ -995,14 +994,7 @@ impl<W> ClientSession<W> {
                 request: 0,
                 details,
             } => {
-                let details = details.unwrap_or_default();
-                let subscription = details.get("subscription").and_then(Value::as_u64).ok_or(
-                    ProtocolError::WrongType {
-                        message: "UNSUBSCRIBED",
-                        field: "Details.subscription",
-                        expected: "an id",
-                    },
-                )?;
+                let (subscription, details) = revoked(details, "UNSUBSCRIBED", "subscription")?;
                 self.subscriptions.remove(&subscription);
                 self.events.push_back(Event::SubscriptionRevoked {
                     subscription,
@@ -1010,20 +1002,11 @@ impl<W> ClientSession<W> {
                 });
             }
             Message::Unsubscribed { request, .. } => {
-                let (kind, waiter) =
-                    self.pending
-                        .remove(&request)
-                        .ok_or(ProtocolError::UnknownRequest {
-                            message: "UNSUBSCRIBED",
-                            request,
-                        })?;
-                let Kind::Unsubscribe(subscription) = kind else {
-                    self.pending.insert(request, (kind, waiter));
-                    return Err(ProtocolError::UnknownRequest {
-                        message: "UNSUBSCRIBED",
-                        request,
-                    });
-                };
+                let (subscription, waiter) =
+                    self.take_as("UNSUBSCRIBED", request, |k| match k {
+                        Kind::Unsubscribe(id) => Some(id),
+                        _ => None,
+                    })?;
                 self.subscriptions.remove(&subscription);
                 self.reply(waiter, Reply::Unsubscribed);
             }
@@ -1042,16 +1025,9 @@ impl<W> ClientSession<W> {
                 args,
                 kwargs,
             } => {
-                let kind = match self.pending.get(&request) {
-                    Some((k, _)) if k.request_type() == request_type => *k,
-                    _ => {
-                        return Err(ProtocolError::UnknownRequest {
-                            message: "ERROR",
-                            request,
-                        })
-                    }
-                };
-                let waiter = self.take("ERROR", request, kind)?;
+                let ((), waiter) = self.take_as("ERROR", request, |k| {
+                    (k.request_type() == request_type).then_some(())
+                })?;
                 self.reply(
                     waiter,
                     Reply::Error(WampError {
@@ -1143,6 +1119,24 @@ impl<W> ClientSession<W> {
     fn reply(&mut self, waiter: W, reply: Reply) {
         self.events.push_back(Event::Reply { waiter, reply });
     }
+}
+
+/// The id named in a revocation's details (`[67, 0, {"registration": id}]`).
+fn revoked(
+    details: Option<Dict>,
+    message: &'static str,
+    key: &'static str,
+) -> Result<(Id, Dict), ProtocolError> {
+    let details = details.unwrap_or_default();
+    let id = details
+        .get(key)
+        .and_then(Value::as_u64)
+        .ok_or(ProtocolError::WrongType {
+            message,
+            field: "Details",
+            expected: "a dict naming the revoked id",
+        })?;
+    Ok((id, details))
 }
 
 fn message_of(details: &Dict) -> Option<String> {
