@@ -278,6 +278,13 @@ async fn run_main(args: &Args, url: &str) {
     let session = join(url, ser).await;
     let payload = Payload::args(&(1, "two", 3.0)).expect("payload");
 
+    if std::env::var_os("WAMP_BENCH_SHOW_RESULT").is_some() {
+        let r = session
+            .call_with("bench.echo", payload.clone(), Default::default())
+            .await
+            .expect("call");
+        println!("RESULT details {:?}", r.details);
+    }
     // Warm up.
     for _ in 0..200 {
         session

@@ -241,8 +241,17 @@ impl Message {
         let Value::List(items) = v else {
             return Err(ProtocolError::NotAMessage);
         };
-        let len = items.len();
-        let mut it = items.into_iter();
+        Message::from_elements(items.len(), items)
+    }
+
+    /// Reads a message from the `len` elements of its wire list (a decoder that reads the
+    /// list element by element need not collect it first). Same checks as
+    /// [`Message::from_value`].
+    pub fn from_elements(
+        len: usize,
+        elements: impl IntoIterator<Item = Value>,
+    ) -> Result<Message, ProtocolError> {
+        let mut it = elements.into_iter();
         let c = match it.next() {
             Some(Value::Int(i)) => u64::try_from(i).map_err(|_| ProtocolError::NotAMessage)?,
             Some(Value::UInt(u)) => u,
@@ -479,12 +488,12 @@ impl Serialize for Message {
 }
 
 /// The remaining elements of a message being decoded.
-struct Fields {
+struct Fields<I> {
     name: &'static str,
-    it: std::vec::IntoIter<Value>,
+    it: I,
 }
 
-impl Fields {
+impl<I: Iterator<Item = Value>> Fields<I> {
     fn check_len(
         &self,
         len: usize,

@@ -27,6 +27,10 @@ use crate::value::{Dict, Value, MAX_DEPTH};
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MsgPack;
 
+/// The most elements a WAMP message has (ERROR: code, type, request, details, uri, args,
+/// kwargs).
+const MAX_ELEMENTS: usize = 7;
+
 const NAME: &str = "msgpack";
 
 fn malformed(detail: impl Into<String>) -> ProtocolError {
@@ -63,14 +67,27 @@ impl Serializer for MsgPack {
 
     fn decode(&self, bytes: &[u8]) -> Result<Message, ProtocolError> {
         let mut reader = Reader { rest: bytes };
-        let value = reader.value(0)?;
-        if !reader.rest.is_empty() {
-            return Err(malformed(format!(
-                "{} trailing bytes after the message",
-                reader.rest.len()
-            )));
+        // The common case, a list of at most 7 elements (every valid message), is read onto
+        // the stack rather than into a `Vec`; anything else takes the general path, which
+        // reports the same errors.
+        match bytes.first().map(|b| Marker::from_u8(*b)) {
+            Some(Marker::FixArray(len)) if usize::from(len) <= MAX_ELEMENTS => {
+                reader.u8()?;
+                let len = usize::from(len);
+                let mut elements: [Value; MAX_ELEMENTS] = Default::default();
+                for slot in elements.iter_mut().take(len) {
+                    // Elements sit one level down, as `list` counts them.
+                    *slot = reader.value(1)?;
+                }
+                reader.finish()?;
+                Message::from_elements(len, elements.into_iter().take(len))
+            }
+            _ => {
+                let value = reader.value(0)?;
+                reader.finish()?;
+                Message::from_value(value)
+            }
         }
-        Message::from_value(value)
     }
 }
 
@@ -123,6 +140,18 @@ impl<'a> Reader<'a> {
 
     fn len32(&mut self) -> Result<usize, ProtocolError> {
         usize::try_from(self.u32()?).map_err(|_| truncated())
+    }
+
+    /// Fails if bytes are left after the message.
+    fn finish(&self) -> Result<(), ProtocolError> {
+        if self.rest.is_empty() {
+            Ok(())
+        } else {
+            Err(malformed(format!(
+                "{} trailing bytes after the message",
+                self.rest.len()
+            )))
+        }
     }
 
     fn str(&mut self, len: usize) -> Result<String, ProtocolError> {
