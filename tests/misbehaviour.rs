@@ -400,3 +400,31 @@ async fn leave_without_a_goodbye_reply_still_returns() {
     let details = left.expect("leave resolves");
     assert_eq!(details.reason, "wamp.close.transport_lost");
 }
+
+#[tokio::test]
+async fn dropping_every_handle_leaves_the_session() {
+    let (listener, config) = fake_router().await;
+    let router = tokio::spawn(async move {
+        let mut peer = Peer::accept(&listener).await;
+        peer.welcome().await;
+        let goodbye = peer.recv().await;
+        // Answer after a while: the client must wait for it without spinning.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        peer.send(&Message::Goodbye {
+            details: Dict::new(),
+            reason: "wamp.close.goodbye_and_out".into(),
+        })
+        .await;
+        // The client closes the transport once the session is over.
+        let after = peer.recv().await;
+        (goodbye, after)
+    });
+    let session = join(&config).await;
+    drop(session);
+    let (goodbye, after) = tokio::time::timeout(LIMIT, router).await.unwrap().unwrap();
+    assert!(
+        matches!(&goodbye, Some(Message::Goodbye { reason, .. }) if reason == "wamp.close.normal"),
+        "{goodbye:?}"
+    );
+    assert!(after.is_none(), "{after:?}");
+}

@@ -225,6 +225,7 @@ pub(crate) async fn start(
         leave_deadline: None,
         closed: closed_tx,
         transport_ok: true,
+        commands_open: true,
         pongs: Vec::new(),
         scratch: Vec::with_capacity(SCRATCH_START),
     };
@@ -268,6 +269,8 @@ struct Driver {
     leave_deadline: Option<Instant>,
     closed: watch::Sender<Option<CloseDetails>>,
     transport_ok: bool,
+    /// False once every session handle is gone (the command channel is closed).
+    commands_open: bool,
     pongs: Vec<bytes::Bytes>,
     scratch: Vec<u8>,
 }
@@ -299,7 +302,7 @@ impl Driver {
                         self.on_yield(y);
                     }
                 }
-                cmd = self.commands.recv() => match cmd {
+                cmd = self.commands.recv(), if self.commands_open => match cmd {
                     Some(cmd) => {
                         self.on_command(cmd).await;
                         for _ in 0..BATCH {
@@ -322,6 +325,7 @@ impl Driver {
     }
 
     fn on_all_handles_dropped(&mut self) {
+        self.commands_open = false;
         if self.core.phase() == Phase::Established {
             tracing::debug!("every session handle dropped; leaving");
             let _ = self.core.leave(close_uri::NORMAL, None);
