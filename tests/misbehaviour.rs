@@ -428,3 +428,89 @@ async fn dropping_every_handle_leaves_the_session() {
     );
     assert!(after.is_none(), "{after:?}");
 }
+
+#[tokio::test]
+async fn a_rawsocket_ping_is_answered_with_a_pong_echoing_it() {
+    let (listener, config) = fake_router().await;
+    let router = tokio::spawn(async move {
+        let mut peer = Peer::accept(&listener).await;
+        peer.welcome().await;
+        // PING: frame type 1, payload "are you there".
+        let payload = b"are you there";
+        let mut frame = vec![1, 0, 0, payload.len() as u8];
+        frame.extend_from_slice(payload);
+        peer.stream.write_all(&frame).await.unwrap();
+        let mut header = [0u8; 4];
+        peer.stream.read_exact(&mut header).await.unwrap();
+        let mut body = vec![0u8; header[3] as usize];
+        peer.stream.read_exact(&mut body).await.unwrap();
+        (header[0], body)
+    });
+    let session = join(&config).await;
+    let (kind, body) = tokio::time::timeout(LIMIT, router).await.unwrap().unwrap();
+    assert_eq!(kind, 2, "PONG frame type");
+    assert_eq!(body, b"are you there");
+    assert!(session.is_joined());
+}
+
+#[tokio::test]
+async fn events_beyond_the_queue_capacity_are_dropped_and_counted() {
+    let (listener, config) = fake_router().await;
+    let router = tokio::spawn(async move {
+        let mut peer = Peer::accept(&listener).await;
+        peer.welcome().await;
+        let Some(Message::Subscribe { request, .. }) = peer.recv().await else {
+            panic!("expected SUBSCRIBE")
+        };
+        peer.send(&Message::Subscribed {
+            request,
+            subscription: 7,
+        })
+        .await;
+        for i in 0..100 {
+            peer.send(&Message::Event {
+                subscription: 7,
+                publication: i + 1,
+                details: Dict::new(),
+                args: vec![Value::Int(i as i64)],
+                kwargs: Dict::new(),
+            })
+            .await;
+        }
+        // Then an answer to a call, so the client can tell all events were handled.
+        let Some(Message::Call { request, .. }) = peer.recv().await else {
+            panic!("expected CALL")
+        };
+        peer.send(&Message::Result {
+            request,
+            details: Dict::new(),
+            args: vec![],
+            kwargs: Dict::new(),
+        })
+        .await;
+        let _ = peer.recv().await;
+    });
+    let session = join(&config).await;
+    let mut events = session
+        .subscribe_stream(
+            "com.example.fast",
+            wamp_client::SubscribeOptions::default().queue_capacity(10),
+        )
+        .await
+        .unwrap();
+    // Nobody reads the stream while the events arrive.
+    let () = tokio::time::timeout(LIMIT, session.call("com.example.sync", ()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(events.pending(), 10);
+    assert_eq!(events.dropped(), 90);
+    // The ones kept are the first ten, in order.
+    for i in 0..10 {
+        let e = events.next().await.unwrap();
+        assert_eq!(e.payload.args, vec![Value::Int(i)]);
+    }
+    drop(events);
+    drop(session);
+    tokio::time::timeout(LIMIT, router).await.unwrap().unwrap();
+}
