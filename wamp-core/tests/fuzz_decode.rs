@@ -131,7 +131,8 @@ fn value() -> impl Strategy<Value = Value> {
     leaf.prop_recursive(5, 48, 6, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..6).prop_map(Value::List),
-            prop::collection::btree_map(text(), inner, 0..6).prop_map(Value::Dict),
+            prop::collection::btree_map(text(), inner, 0..6)
+                .prop_map(|m| Value::Dict(m.into_iter().collect())),
         ]
     })
 }
@@ -144,7 +145,7 @@ fn text() -> impl Strategy<Value = String> {
 fn payload() -> impl Strategy<Value = (Vec<Value>, Dict)> {
     (
         prop::collection::vec(value(), 0..4),
-        prop::collection::btree_map(text(), value(), 0..4),
+        prop::collection::btree_map(text(), value(), 0..4).prop_map(|m| m.into_iter().collect()),
     )
 }
 

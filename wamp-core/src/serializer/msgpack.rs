@@ -256,13 +256,14 @@ impl<'a> Reader<'a> {
         if depth >= MAX_DEPTH {
             return Err(ProtocolError::TooDeep(MAX_DEPTH));
         }
-        let mut dict = Dict::new();
+        // Every entry takes at least two bytes: never allocate more than the input can fill.
+        let mut entries = Vec::with_capacity(len.min(self.rest.len() / 2));
         for _ in 0..len {
             let key = self.key()?;
             let value = self.value(depth + 1)?;
-            dict.insert(key, value);
+            entries.push((key, value));
         }
-        Ok(Value::Dict(dict))
+        Ok(Value::Dict(Dict::from_entries(entries)))
     }
 
     fn key(&mut self) -> Result<String, ProtocolError> {

@@ -6,7 +6,6 @@
 //! the message's own list, so its args list is level 2.
 
 use std::cell::Cell;
-use std::collections::btree_map;
 
 use base64::Engine as _;
 use serde::de::{
@@ -238,12 +237,13 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let child = self.enter()?;
-        let mut dict = Dict::new();
+        // Never trust a declared length for the allocation; build the dict in bulk.
+        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(1024));
         while let Some(key) = map.next_key_seed(KeySeed)? {
             let v = map.next_value_seed(child)?;
-            dict.insert(key, v);
+            entries.push((key, v));
         }
-        Ok(Value::Dict(dict))
+        Ok(Value::Dict(Dict::from_entries(entries)))
     }
 
     /// CBOR tags arrive as enums: the tag is dropped and the tagged value kept.
@@ -482,7 +482,7 @@ impl<'de> SeqAccess<'de> for SeqDe {
 
 /// The entries of a dict.
 struct MapDe {
-    iter: btree_map::IntoIter<String, Value>,
+    iter: std::vec::IntoIter<(String, Value)>,
     value: Option<Value>,
 }
 

@@ -9,10 +9,11 @@
 //! assert_eq!(a + b, 5);
 //! ```
 
-use std::collections::BTreeMap;
-
 mod de;
+mod dict;
 mod ser;
+
+pub use dict::Dict;
 
 pub use de::from_value;
 pub use ser::to_value;
@@ -22,9 +23,6 @@ pub(crate) use ser::{DictRef, ListRef, StrRef};
 
 /// How deep values may nest when they are decoded from the wire.
 pub const MAX_DEPTH: usize = 128;
-
-/// A dictionary of WAMP values (keyword arguments, options, details).
-pub type Dict = BTreeMap<String, Value>;
 
 /// Positional arguments.
 pub type Args = Vec<Value>;

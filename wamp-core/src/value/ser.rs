@@ -200,7 +200,7 @@ impl ser::Serializer for ValueSerializer {
 
     fn serialize_map(self, _len: Option<usize>) -> Result<SerializeDict, ValueError> {
         Ok(SerializeDict {
-            dict: Dict::new(),
+            entries: Vec::new(),
             next_key: None,
         })
     }
@@ -294,7 +294,7 @@ impl ser::SerializeTupleVariant for SerializeTupleVariant {
 
 /// Collects a map or a struct.
 struct SerializeDict {
-    dict: Dict,
+    entries: Vec<(String, Value)>,
     next_key: Option<String>,
 }
 
@@ -312,12 +312,12 @@ impl ser::SerializeMap for SerializeDict {
             .next_key
             .take()
             .ok_or_else(|| ValueError("map value serialized before its key".to_owned()))?;
-        self.dict.insert(key, value.serialize(ValueSerializer)?);
+        self.entries.push((key, value.serialize(ValueSerializer)?));
         Ok(())
     }
 
     fn end(self) -> Result<Value, ValueError> {
-        Ok(Value::Dict(self.dict))
+        Ok(Value::Dict(Dict::from_entries(self.entries)))
     }
 }
 
@@ -330,13 +330,13 @@ impl ser::SerializeStruct for SerializeDict {
         key: &'static str,
         value: &T,
     ) -> Result<(), ValueError> {
-        self.dict
-            .insert(key.to_owned(), value.serialize(ValueSerializer)?);
+        self.entries
+            .push((key.to_owned(), value.serialize(ValueSerializer)?));
         Ok(())
     }
 
     fn end(self) -> Result<Value, ValueError> {
-        Ok(Value::Dict(self.dict))
+        Ok(Value::Dict(Dict::from_entries(self.entries)))
     }
 }
 
