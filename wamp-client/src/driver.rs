@@ -164,12 +164,6 @@ impl Waiter {
     }
 }
 
-enum Incoming {
-    Message(Result<Message, ProtocolError>),
-    Ping(bytes::Bytes),
-    Closed(Option<TransportError>),
-}
-
 struct Yielded {
     request: Id,
     result: Result<Payload, WampError>,
@@ -349,43 +343,37 @@ impl Driver {
         // map that to `SessionError::Lost` with the details published here.
     }
 
+    /// Handles what the transport delivered. Reading stops after the transport ends or
+    /// fails, or after a message that cannot be decoded (the session then aborts).
     fn on_frame(&mut self, frame: Result<Option<Frame>, TransportError>) {
-        let incoming = match frame {
-            Ok(Some(Frame::Message(bytes))) => Incoming::Message(self.serializer.decode(&bytes)),
-            Ok(Some(Frame::Ping(payload))) => Incoming::Ping(payload),
-            Ok(None) => Incoming::Closed(None),
-            Err(e) => Incoming::Closed(Some(e)),
-        };
-        if matches!(incoming, Incoming::Closed(_) | Incoming::Message(Err(_))) {
-            self.reading = false;
-        }
-        self.on_incoming(incoming);
-    }
-
-    fn on_incoming(&mut self, inc: Incoming) {
-        match inc {
-            Incoming::Message(Ok(msg)) => {
-                tracing::trace!(message = msg.name(), "received");
-                if let Err(e) = self.core.handle_message(msg) {
-                    tracing::error!(error = %e, "protocol violation by the router; aborting");
+        match frame {
+            Ok(Some(Frame::Message(bytes))) => match self.serializer.decode(&bytes) {
+                Ok(msg) => {
+                    tracing::trace!(message = msg.name(), "received");
+                    if let Err(e) = self.core.handle_message(msg) {
+                        tracing::error!(error = %e, "protocol violation by the router; aborting");
+                    }
                 }
-            }
-            Incoming::Message(Err(e)) => {
-                tracing::error!(error = %e, "undecodable message from the router; aborting");
-                self.core.handle_decode_error(&e);
-            }
-            Incoming::Ping(payload) => self.pongs.push(payload),
-            Incoming::Closed(Some(TransportError::TooLarge { size, limit })) => {
+                Err(e) => {
+                    tracing::error!(error = %e, "undecodable message from the router; aborting");
+                    self.reading = false;
+                    self.core.handle_decode_error(&e);
+                }
+            },
+            Ok(Some(Frame::Ping(payload))) => self.pongs.push(payload),
+            Err(TransportError::TooLarge { size, limit }) => {
                 tracing::error!(size, limit, "oversized message from the router; aborting");
+                self.reading = false;
                 self.core
                     .handle_decode_error(&ProtocolError::TooLarge { size, limit });
             }
-            Incoming::Closed(err) => {
-                let message = err.map(|e| e.to_string());
+            closed => {
+                let message = closed.err().map(|e| e.to_string());
                 tracing::info!(
                     reason = message.as_deref().unwrap_or("closed by peer"),
                     "transport closed"
                 );
+                self.reading = false;
                 self.transport_ok = false;
                 self.core.handle_transport_closed(message);
             }

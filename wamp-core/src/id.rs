@@ -40,26 +40,6 @@ impl IdGenerator {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn request_ids_wrap_back_to_one_after_two_to_the_53() {
-        let mut ids = IdGenerator::starting_after(MAX_ID - 1);
-        assert_eq!(ids.next_id(), MAX_ID);
-        assert_eq!(ids.next_id(), 1);
-    }
-
-    #[test]
-    fn zero_and_values_above_two_to_the_53_are_not_ids() {
-        assert!(!is_valid_id(0));
-        assert!(is_valid_id(1));
-        assert!(is_valid_id(MAX_ID));
-        assert!(!is_valid_id(MAX_ID + 1));
-    }
-}
-
 /// A fast hasher for [`Id`] keys: one multiply instead of SipHash. IDs are sequential or
 /// random integers chosen by the session or the router, so a keyed hash buys nothing here.
 #[derive(Debug, Clone, Copy, Default)]
@@ -87,3 +67,23 @@ pub type IdMap<V> = std::collections::HashMap<Id, V, std::hash::BuildHasherDefau
 
 /// A `HashSet` of [`Id`]s, with [`IdHasher`].
 pub type IdSet = std::collections::HashSet<Id, std::hash::BuildHasherDefault<IdHasher>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_wrap_back_to_one_after_two_to_the_53() {
+        let mut ids = IdGenerator::starting_after(MAX_ID - 1);
+        assert_eq!(ids.next_id(), MAX_ID);
+        assert_eq!(ids.next_id(), 1);
+    }
+
+    #[test]
+    fn zero_and_values_above_two_to_the_53_are_not_ids() {
+        assert!(!is_valid_id(0));
+        assert!(is_valid_id(1));
+        assert!(is_valid_id(MAX_ID));
+        assert!(!is_valid_id(MAX_ID + 1));
+    }
+}

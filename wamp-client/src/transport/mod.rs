@@ -122,9 +122,9 @@ impl fmt::Debug for FrameSink {
 }
 
 impl FrameSink {
-    /// Queues one serialized message without flushing it (RawSocket copies it into the write
-    /// buffer, so the caller can reuse its encoding buffer) (it may still be written if the
-    /// buffer fills). Feed a batch, then [`flush`](Self::flush) once.
+    /// Queues one serialized message without flushing it (it may still be written if the
+    /// buffer fills). The bytes are copied, so the caller can reuse its encoding buffer.
+    /// Feed a batch, then [`flush`](Self::flush) once.
     ///
     /// A message larger than [`max_send_size`](Self::max_send_size) is refused with
     /// [`TransportError::TooLarge`] and nothing is sent; the connection stays usable.
