@@ -9,7 +9,7 @@ use std::net::TcpStream;
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rustls::pki_types::{CertificateDer, ServerName};
 use serde_json::{json, Value};
@@ -211,11 +211,65 @@ fn all_endpoints_accept(router: &Router) -> bool {
     })
 }
 
-fn no_endpoint_accepts(router: &Router) -> bool {
-    Endpoint::ALL.iter().all(|&e| match router.addr(e) {
-        Some(addr) => TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_err(),
-        None => UnixStream::connect(router.unix_path()).is_err(),
-    })
+/// The endpoints that still accept connections, polled for up to 5 s (a dying process may
+/// hold its listener a moment), each with the processes that listen on it.
+fn endpoints_still_accepting(router: &Router) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let accepting: Vec<Endpoint> = Endpoint::ALL
+            .into_iter()
+            .filter(|&e| match router.addr(e) {
+                Some(addr) => TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok(),
+                None => UnixStream::connect(router.unix_path()).is_ok(),
+            })
+            .collect();
+        if accepting.is_empty() || Instant::now() >= deadline {
+            return accepting
+                .into_iter()
+                .map(|e| {
+                    let owners = router.addr(e).map(|a| tcp_listeners(a.port()));
+                    format!("{e:?} (listening: {owners:?})")
+                })
+                .collect();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// `pid comm` of every process holding a TCP socket that listens on `port`, from /proc.
+fn tcp_listeners(port: u16) -> Vec<String> {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+    let inodes: Vec<String> = table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let local_port = f.get(1)?.rsplit_once(':')?.1;
+            let listening = f.get(3) == Some(&"0A");
+            let inode = f.get(9)?;
+            (listening && u16::from_str_radix(local_port, 16).ok()? == port)
+                .then(|| format!("socket:[{inode}]"))
+        })
+        .collect();
+    let mut owners = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(fds) = std::fs::read_dir(entry.path().join("fd")) else {
+            continue;
+        };
+        let holds = fds.flatten().any(|fd| {
+            std::fs::read_link(fd.path())
+                .is_ok_and(|target| inodes.iter().any(|i| target.as_os_str() == i.as_str()))
+        });
+        if holds {
+            let comm = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
+            owners.push(format!(
+                "{} {}",
+                entry.file_name().to_string_lossy(),
+                comm.trim()
+            ));
+        }
+    }
+    owners
 }
 
 /// Pids of the live (not zombie) processes whose process group is `pgid`, from /proc.
@@ -561,7 +615,11 @@ fn a_killed_router_restarts_on_the_same_ports() {
 
     router.kill();
     assert!(!router.is_running());
-    assert!(no_endpoint_accepts(&router), "nothing listens after kill()");
+    let accepting = endpoints_still_accepting(&router);
+    assert!(
+        accepting.is_empty(),
+        "after kill(), still accepting: {accepting:?}"
+    );
     assert!(
         processes_in_group(first_pid).is_empty(),
         "no process of the node is left"
@@ -577,7 +635,12 @@ fn a_killed_router_restarts_on_the_same_ports() {
     }
 
     router.stop();
-    assert!(no_endpoint_accepts(&router), "nothing listens after stop()");
+    let accepting = endpoints_still_accepting(&router);
+    assert!(
+        accepting.is_empty(),
+        "after stop(), still accepting: {accepting:?}\n{}",
+        router.log_tail(30)
+    );
     router.restart();
     hello_gets_welcome(&router, Endpoint::Rs, "127.0.0.1");
 }
