@@ -47,7 +47,7 @@ fn from_json(j: &serde_json::Value) -> Value {
             .map(Value::Int)
             .or_else(|| n.as_u64().map(Value::UInt))
             .unwrap_or_else(|| Value::Float(n.as_f64().unwrap_or(f64::NAN))),
-        serde_json::Value::String(s) => Value::String(s.clone()),
+        serde_json::Value::String(s) => Value::from(s.as_str()),
         serde_json::Value::Array(a) => Value::List(a.iter().map(from_json).collect()),
         serde_json::Value::Object(o) => {
             Value::Dict(o.iter().map(|(k, v)| (k.clone(), from_json(v))).collect())
@@ -67,7 +67,7 @@ fn to_json(v: &Value) -> serde_json::Value {
         Value::Bytes(b) => bytes_to_json(b),
         Value::List(l) => serde_json::Value::Array(l.iter().map(to_json).collect()),
         Value::Dict(d) => {
-            serde_json::Value::Object(d.iter().map(|(k, v)| (k.clone(), to_json(v))).collect())
+            serde_json::Value::Object(d.iter().map(|(k, v)| (k.to_string(), to_json(v))).collect())
         }
     }
 }

@@ -208,7 +208,7 @@ async fn an_oversized_frame_aborts_the_session_and_fails_pending_calls() {
         let big = Message::Result {
             request,
             details: Dict::new(),
-            args: vec![Value::String("x".repeat(200 * 1024))],
+            args: vec![Value::from("x".repeat(200 * 1024))],
             kwargs: Dict::new(),
         };
         peer.send(&big).await;

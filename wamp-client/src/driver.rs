@@ -6,6 +6,7 @@
 //! then writes every queued message and flushes once: writes are batched per wake. User code
 //! never runs here.
 
+use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -31,6 +32,7 @@ use crate::error::{
 };
 use crate::options::JoinOptions;
 use crate::payload::Payload;
+use crate::queue;
 use crate::session::{CallResult, Event, Invocation, Procedure};
 use crate::transport::{Connection, Frame, FrameSink, FrameStream, TransportError};
 use crate::Authenticator;
@@ -176,7 +178,7 @@ pub(crate) async fn start(
 ) -> Result<
     (
         SessionDetails,
-        mpsc::Sender<Command>,
+        queue::Sender<Command>,
         watch::Receiver<Option<CloseDetails>>,
     ),
     JoinError,
@@ -188,7 +190,7 @@ pub(crate) async fn start(
         max_send_size,
         ..
     } = connection;
-    let (commands_tx, commands) = mpsc::channel(COMMAND_QUEUE);
+    let (commands_tx, commands) = queue::queue(COMMAND_QUEUE);
     let (yields_tx, yields) = mpsc::unbounded_channel();
     let (closed_tx, closed_rx) = watch::channel(None);
     let (join_tx, join_rx) = oneshot::channel();
@@ -205,6 +207,7 @@ pub(crate) async fn start(
         sink,
         max_send: max_send_size,
         commands,
+        batch: VecDeque::new(),
         stream,
         reading: true,
         yields,
@@ -247,7 +250,9 @@ struct Driver {
     serializer: Arc<dyn Serializer>,
     sink: FrameSink,
     max_send: usize,
-    commands: mpsc::Receiver<Command>,
+    commands: queue::Receiver<Command>,
+    /// The commands taken from the queue in one go, handled in order.
+    batch: VecDeque<Command>,
     stream: FrameStream,
     /// False once the stream has ended or failed.
     reading: bool,
@@ -296,18 +301,15 @@ impl Driver {
                         self.on_yield(y);
                     }
                 }
-                cmd = self.commands.recv(), if self.commands_open => match cmd {
-                    Some(cmd) => {
-                        self.on_command(cmd).await;
-                        for _ in 0..BATCH {
-                            match self.commands.try_recv() {
-                                Ok(cmd) => self.on_command(cmd).await,
-                                Err(_) => break,
-                            }
+                open = self.commands.recv_all(&mut self.batch), if self.commands_open => {
+                    if open {
+                        while let Some(cmd) = self.batch.pop_front() {
+                            self.on_command(cmd).await;
                         }
+                    } else {
+                        self.on_all_handles_dropped();
                     }
-                    None => self.on_all_handles_dropped(),
-                },
+                }
                 _ = sleep_until(deadline), if deadline.is_some() => {
                     tracing::warn!("no GOODBYE from the router in time; closing");
                     self.core.handle_transport_closed(Some("no GOODBYE reply in time".into()));

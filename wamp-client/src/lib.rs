@@ -32,6 +32,7 @@ mod driver;
 pub mod error;
 mod options;
 mod payload;
+mod queue;
 mod session;
 pub mod transport;
 

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use wamp_core::uri::MatchPolicy;
-use wamp_core::value::{Dict, Value};
+use wamp_core::value::{Dict, Str, Value};
 
 /// How a client joins a realm: HELLO details, authentication and the handshake timeout.
 ///
@@ -93,9 +93,9 @@ impl JoinOptions {
     }
 }
 
-fn put(d: &mut Dict, key: &str, v: Option<Value>) {
+fn put(d: &mut Dict, key: &'static str, v: Option<Value>) {
     if let Some(v) = v {
-        d.insert(key.to_owned(), v);
+        d.insert(Str::from_static(key), v);
     }
 }
 
@@ -169,7 +169,7 @@ impl RegisterOptions {
         if self.match_policy != MatchPolicy::Exact {
             d.insert("match".into(), self.match_policy.as_str().into());
         }
-        put(&mut d, "invoke", self.invoke.clone().map(Value::String));
+        put(&mut d, "invoke", self.invoke.as_deref().map(Value::from));
         put(
             &mut d,
             "disclose_caller",

@@ -20,6 +20,7 @@ use crate::error::{
 };
 use crate::options::{CallOptions, JoinOptions, PublishOptions, RegisterOptions, SubscribeOptions};
 use crate::payload::{into_args, Payload};
+use crate::queue;
 use crate::transport::TransportConfig;
 
 /// A boxed future, as returned by [`Procedure`] and [`EventHandler`].
@@ -160,7 +161,7 @@ impl Event {
 }
 
 pub(crate) struct Inner {
-    pub(crate) commands: mpsc::Sender<Command>,
+    pub(crate) commands: queue::Sender<Command>,
     pub(crate) details: SessionDetails,
     pub(crate) closed: watch::Receiver<Option<CloseDetails>>,
 }

@@ -144,6 +144,6 @@ impl WampError {
 
     /// An error with a URI and a human readable message as its first argument.
     pub fn with_message(uri: impl Into<String>, message: impl Into<String>) -> Self {
-        WampError::new(uri).with_args(vec![Value::String(message.into())])
+        WampError::new(uri).with_args(vec![Value::from(message.into())])
     }
 }

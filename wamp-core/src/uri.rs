@@ -207,6 +207,44 @@ fn strict_char(c: char) -> bool {
 /// assert!(validate("com..add2", MatchPolicy::Exact, false).is_err());
 /// ```
 pub fn validate(uri: &str, policy: MatchPolicy, strict: bool) -> Result<(), InvalidUri> {
+    if valid_ascii(uri.as_bytes(), policy, strict) {
+        return Ok(());
+    }
+    validate_chars(uri, policy, strict)
+}
+
+/// The fast path of [`validate`], one pass over the bytes: true when `uri` is ASCII and valid.
+/// Anything else (non-ASCII, or invalid) goes to [`validate_chars`], which explains the error.
+fn valid_ascii(uri: &[u8], policy: MatchPolicy, strict: bool) -> bool {
+    let mut component_len = 0usize;
+    for &b in uri {
+        if b == b'.' {
+            let empty_ok = match policy {
+                MatchPolicy::Exact | MatchPolicy::Prefix => false,
+                MatchPolicy::Wildcard => true,
+            };
+            if component_len == 0 && !empty_ok {
+                return false;
+            }
+            component_len = 0;
+            continue;
+        }
+        let ok = if strict {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'
+        } else {
+            // The ASCII characters `is_space` refuses, and '#'.
+            b.is_ascii() && !matches!(b, b'#' | b' ' | b'\t'..=b'\r' | 0x1c..=0x1f)
+        };
+        if !ok {
+            return false;
+        }
+        component_len += 1;
+    }
+    // The last component: empty only for a prefix or a wildcard pattern.
+    component_len > 0 || policy != MatchPolicy::Exact
+}
+
+fn validate_chars(uri: &str, policy: MatchPolicy, strict: bool) -> Result<(), InvalidUri> {
     let allowed: fn(char) -> bool = if strict { strict_char } else { loose_char };
     let bad_char = if strict {
         "components may hold only lowercase letters, digits and '_' (strict rule)"
@@ -431,6 +469,39 @@ impl<'de> serde::Deserialize<'de> for Uri {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_fast_path_agrees_with_the_character_rules_on_every_short_ascii_uri() {
+        let alphabet = [b'a', b'.', b'#', b'_', b' ', b'Z', b'1', 0x0b, 0x1c, b'-'];
+        let mut uris: Vec<Vec<u8>> = vec![Vec::new()];
+        for len in 1..=4 {
+            let mut next = Vec::new();
+            for u in uris.iter().filter(|u| u.len() == len - 1) {
+                for &c in &alphabet {
+                    let mut v = u.clone();
+                    v.push(c);
+                    next.push(v);
+                }
+            }
+            uris.extend(next);
+        }
+        for uri in &uris {
+            let text = std::str::from_utf8(uri).unwrap();
+            for policy in [
+                MatchPolicy::Exact,
+                MatchPolicy::Prefix,
+                MatchPolicy::Wildcard,
+            ] {
+                for strict in [false, true] {
+                    assert_eq!(
+                        valid_ascii(uri, policy, strict),
+                        validate_chars(text, policy, strict).is_ok(),
+                        "{text:?} {policy:?} strict={strict}"
+                    );
+                }
+            }
+        }
+    }
 
     fn loose(uri: &str, policy: MatchPolicy) -> bool {
         validate(uri, policy, false).is_ok()

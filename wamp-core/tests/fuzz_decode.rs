@@ -125,7 +125,7 @@ fn value() -> impl Strategy<Value = Value> {
         any::<f64>()
             .prop_filter("finite", |f| f.is_finite())
             .prop_map(Value::Float),
-        text().prop_map(|s| Value::String(s.trim_start_matches('\0').to_owned())),
+        text().prop_map(|s| Value::from(s.trim_start_matches('\0'))),
         prop::collection::vec(any::<u8>(), 0..24).prop_map(Value::Bytes),
     ];
     leaf.prop_recursive(5, 48, 6, |inner| {
@@ -179,6 +179,24 @@ proptest! {
         for ser in serializers() {
             let _ = ser.decode(&bytes);
         }
+    }
+
+    #[test]
+    fn the_msgpack_encoder_writes_what_rmp_serde_writes(
+        (args, kwargs) in payload(),
+        request in 1..=(1u64 << 53),
+        procedure in text(),
+    ) {
+        let msg = Message::Call {
+            request,
+            options: kwargs.clone(),
+            procedure,
+            args,
+            kwargs,
+        };
+        let mut ours = Vec::new();
+        MsgPack.encode(&msg, &mut ours).unwrap();
+        prop_assert_eq!(ours, rmp_serde::to_vec(&msg).unwrap());
     }
 
     #[test]

@@ -13,11 +13,11 @@ use serde::ser::{Serialize, SerializeSeq as _, Serializer};
 use super::{code, name_of, Message, RequestType};
 use crate::error::ProtocolError;
 use crate::id::{Id, MAX_ID};
-use crate::value::{Args, Dict, DictRef, Kwargs, ListRef, StrRef, Value};
+use crate::value::{Args, Dict, DictRef, Kwargs, ListRef, Str, StrRef, Value};
 
 /// One fixed (non-payload) field of a message.
 #[derive(Clone, Copy)]
-enum Field<'a> {
+pub(crate) enum Field<'a> {
     /// A message code, request type or id.
     Int(u64),
     /// A URI or another string.
@@ -30,19 +30,19 @@ enum Field<'a> {
 const MAX_FIXED: usize = 5;
 
 /// A borrowed view of a message in wire order.
-struct Parts<'a> {
+pub(crate) struct Parts<'a> {
     fixed: [Field<'a>; MAX_FIXED],
-    len: usize,
-    payload: Option<(&'a Args, &'a Kwargs)>,
+    pub(crate) len: usize,
+    pub(crate) payload: Option<(&'a Args, &'a Kwargs)>,
 }
 
 impl<'a> Parts<'a> {
-    fn fixed(&self) -> impl Iterator<Item = Field<'a>> + '_ {
+    pub(crate) fn fixed(&self) -> impl Iterator<Item = Field<'a>> + '_ {
         self.fixed.iter().take(self.len).copied()
     }
 
     /// How many payload elements go on the wire: 0, 1 (args) or 2 (args and kwargs).
-    fn payload_len(&self) -> usize {
+    pub(crate) fn payload_len(&self) -> usize {
         match self.payload {
             Some((_, kwargs)) if !kwargs.is_empty() => 2,
             Some((args, _)) if !args.is_empty() => 1,
@@ -52,7 +52,7 @@ impl<'a> Parts<'a> {
 }
 
 impl Message {
-    fn parts(&self) -> Parts<'_> {
+    pub(crate) fn parts(&self) -> Parts<'_> {
         use Field::{Dict as D, Int as I, Str as S};
         const PAD: Field<'static> = Field::Int(0);
         let c = I(self.code());
@@ -205,7 +205,7 @@ impl Message {
         for f in parts.fixed() {
             list.push(match f {
                 Field::Int(i) => Value::from(i),
-                Field::Str(s) => Value::String(s.to_owned()),
+                Field::Str(s) => Value::String(Str::new(s)),
                 Field::Dict(d) => Value::Dict(d.clone()),
             });
         }
@@ -555,7 +555,7 @@ impl<I: Iterator<Item = Value>> Fields<I> {
 
     fn string(&mut self, field: &'static str) -> Result<String, ProtocolError> {
         match self.next() {
-            Value::String(s) => Ok(s),
+            Value::String(s) => Ok(s.into_string()),
             _ => Err(self.wrong_type(field, "a string")),
         }
     }

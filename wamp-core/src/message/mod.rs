@@ -8,7 +8,7 @@
 use crate::id::Id;
 use crate::value::{Args, Dict, Kwargs};
 
-mod codec;
+pub(crate) mod codec;
 
 /// Message codes.
 pub mod code {

@@ -4,8 +4,9 @@ use rmp::Marker;
 
 use super::{EncodeError, Serializer};
 use crate::error::ProtocolError;
+use crate::message::codec::Field;
 use crate::message::Message;
-use crate::value::{Dict, Value, MAX_DEPTH};
+use crate::value::{Dict, Str, Value, MAX_DEPTH};
 
 /// MessagePack (version 5, with separate str and bin types): subprotocol `wamp.2.msgpack`,
 /// RawSocket serializer 2, WebSocket binary frames.
@@ -59,10 +60,7 @@ impl Serializer for MsgPack {
 
     fn encode(&self, msg: &Message, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         let start = out.len();
-        rmp_serde::encode::write(out, msg).map_err(|e| {
-            out.truncate(start);
-            EncodeError(e.to_string())
-        })
+        write_message(msg, out).inspect_err(|_| out.truncate(start))
     }
 
     fn decode(&self, bytes: &[u8]) -> Result<Message, ProtocolError> {
@@ -89,6 +87,155 @@ impl Serializer for MsgPack {
             }
         }
     }
+}
+
+/// Writes `msg` as MessagePack, in the same minimal forms `rmp-serde` picks (integers in
+/// their smallest encoding, floats as float 64), straight from the message's fields.
+fn write_message(msg: &Message, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    let parts = msg.parts();
+    let payload_len = parts.payload_len();
+    write_len(out, Len::Array, parts.len + payload_len)?;
+    for f in parts.fixed() {
+        match f {
+            Field::Int(i) => write_uint(out, i),
+            Field::Str(s) => write_str(out, s)?,
+            Field::Dict(d) => write_dict(out, d, 1)?,
+        }
+    }
+    if let Some((args, kwargs)) = parts.payload {
+        if payload_len >= 1 {
+            write_list(out, args, 1)?;
+        }
+        if payload_len == 2 {
+            write_dict(out, kwargs, 1)?;
+        }
+    }
+    Ok(())
+}
+
+#[derive(Clone, Copy)]
+enum Len {
+    Str,
+    Bin,
+    Array,
+    Map,
+}
+
+fn write_len(out: &mut Vec<u8>, kind: Len, len: usize) -> Result<(), EncodeError> {
+    let Ok(n) = u32::try_from(len) else {
+        return Err(EncodeError(format!(
+            "a msgpack string, binary, list or map holds at most 2^32-1 items, not {len}"
+        )));
+    };
+    let (fix, fix_max, m8, m16, m32) = match kind {
+        Len::Str => (Some(0xa0), 31, Some(0xd9), 0xda, 0xdb),
+        Len::Bin => (None, 0, Some(0xc4), 0xc5, 0xc6),
+        Len::Array => (Some(0x90), 15, None, 0xdc, 0xdd),
+        Len::Map => (Some(0x80), 15, None, 0xde, 0xdf),
+    };
+    match fix {
+        Some(fix) if n <= fix_max => out.push(fix | n as u8),
+        _ => match m8 {
+            Some(m8) if n <= 0xff => out.extend_from_slice(&[m8, n as u8]),
+            _ if n <= 0xffff => {
+                out.push(m16);
+                out.extend_from_slice(&(n as u16).to_be_bytes());
+            }
+            _ => {
+                out.push(m32);
+                out.extend_from_slice(&n.to_be_bytes());
+            }
+        },
+    }
+    Ok(())
+}
+
+fn write_uint(out: &mut Vec<u8>, v: u64) {
+    if v < 0x80 {
+        out.push(v as u8);
+    } else if v <= 0xff {
+        out.extend_from_slice(&[0xcc, v as u8]);
+    } else if v <= 0xffff {
+        out.push(0xcd);
+        out.extend_from_slice(&(v as u16).to_be_bytes());
+    } else if v <= 0xffff_ffff {
+        out.push(0xce);
+        out.extend_from_slice(&(v as u32).to_be_bytes());
+    } else {
+        out.push(0xcf);
+        out.extend_from_slice(&v.to_be_bytes());
+    }
+}
+
+fn write_int(out: &mut Vec<u8>, v: i64) {
+    match u64::try_from(v) {
+        Ok(u) => write_uint(out, u),
+        Err(_) if v >= -32 => out.push(v as u8),
+        Err(_) if v >= i64::from(i8::MIN) => out.extend_from_slice(&[0xd0, v as u8]),
+        Err(_) if v >= i64::from(i16::MIN) => {
+            out.push(0xd1);
+            out.extend_from_slice(&(v as i16).to_be_bytes());
+        }
+        Err(_) if v >= i64::from(i32::MIN) => {
+            out.push(0xd2);
+            out.extend_from_slice(&(v as i32).to_be_bytes());
+        }
+        Err(_) => {
+            out.push(0xd3);
+            out.extend_from_slice(&v.to_be_bytes());
+        }
+    }
+}
+
+fn write_str(out: &mut Vec<u8>, s: &str) -> Result<(), EncodeError> {
+    write_len(out, Len::Str, s.len())?;
+    out.extend_from_slice(s.as_bytes());
+    Ok(())
+}
+
+fn write_value(out: &mut Vec<u8>, v: &Value, depth: usize) -> Result<(), EncodeError> {
+    match v {
+        Value::Null => out.push(0xc0),
+        Value::Bool(b) => out.push(if *b { 0xc3 } else { 0xc2 }),
+        Value::Int(i) => write_int(out, *i),
+        Value::UInt(u) => write_uint(out, *u),
+        Value::Float(f) => {
+            out.push(0xcb);
+            out.extend_from_slice(&f.to_be_bytes());
+        }
+        Value::String(s) => write_str(out, s)?,
+        Value::Bytes(b) => {
+            write_len(out, Len::Bin, b.len())?;
+            out.extend_from_slice(b);
+        }
+        Value::List(l) => write_list(out, l, depth + 1)?,
+        Value::Dict(d) => write_dict(out, d, depth + 1)?,
+    }
+    Ok(())
+}
+
+/// The same limit the decoders apply: what we send, we would accept.
+fn too_deep() -> EncodeError {
+    EncodeError(format!("values nest deeper than {MAX_DEPTH} levels"))
+}
+
+fn write_list(out: &mut Vec<u8>, list: &[Value], depth: usize) -> Result<(), EncodeError> {
+    if depth >= MAX_DEPTH {
+        return Err(too_deep());
+    }
+    write_len(out, Len::Array, list.len())?;
+    list.iter().try_for_each(|v| write_value(out, v, depth))
+}
+
+fn write_dict(out: &mut Vec<u8>, dict: &Dict, depth: usize) -> Result<(), EncodeError> {
+    if depth >= MAX_DEPTH {
+        return Err(too_deep());
+    }
+    write_len(out, Len::Map, dict.len())?;
+    dict.iter().try_for_each(|(k, v)| {
+        write_str(out, k)?;
+        write_value(out, v, depth)
+    })
 }
 
 /// A strict MessagePack reader producing [`Value`]s.
@@ -154,10 +301,10 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn str(&mut self, len: usize) -> Result<String, ProtocolError> {
+    fn str(&mut self, len: usize) -> Result<Str, ProtocolError> {
         let bytes = self.take(len)?;
         match std::str::from_utf8(bytes) {
-            Ok(s) => Ok(s.to_owned()),
+            Ok(s) => Ok(Str::new(s)),
             Err(e) => Err(malformed(format!("str is not valid utf-8: {e}"))),
         }
     }
@@ -266,7 +413,7 @@ impl<'a> Reader<'a> {
         Ok(Value::Dict(Dict::from_entries(entries)))
     }
 
-    fn key(&mut self) -> Result<String, ProtocolError> {
+    fn key(&mut self) -> Result<Str, ProtocolError> {
         let len = match Marker::from_u8(self.u8()?) {
             Marker::FixStr(len) => len.into(),
             Marker::Str8 => self.len8()?,
@@ -280,5 +427,81 @@ impl<'a> Reader<'a> {
             }
         };
         self.str(len)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ours(msg: &Message) -> Vec<u8> {
+        let mut out = Vec::new();
+        MsgPack.encode(msg, &mut out).unwrap();
+        out
+    }
+
+    fn event(args: Vec<Value>) -> Message {
+        Message::Event {
+            subscription: 1,
+            publication: (1 << 53) - 1,
+            details: Dict::new(),
+            args,
+            kwargs: Dict::new(),
+        }
+    }
+
+    #[test]
+    fn integers_and_lengths_at_every_format_boundary_match_rmp_serde() {
+        let mut args = Vec::new();
+        for i in [
+            0i64,
+            1,
+            127,
+            128,
+            255,
+            256,
+            65535,
+            65536,
+            (1 << 32) - 1,
+            1 << 32,
+        ] {
+            args.extend([Value::Int(i), Value::Int(-i)]);
+        }
+        args.extend([-32, -33, -128, -129, -32768, -32769, i64::MIN, i64::MAX].map(Value::Int));
+        args.extend([
+            Value::UInt(u64::MAX),
+            Value::Float(-0.5),
+            Value::Null,
+            true.into(),
+        ]);
+        for n in [0, 15, 16, 31, 32, 255, 256, 65535, 65536] {
+            args.push(Value::from("é".repeat(n / 2) + &"x".repeat(n % 2)));
+            args.push(Value::Bytes(vec![7; n]));
+            args.push(Value::List(vec![Value::Null; n]));
+            args.push(Value::Dict(
+                (0..n).map(|k| (k.to_string(), Value::Null)).collect(),
+            ));
+        }
+        let msg = event(args);
+        assert_eq!(ours(&msg), rmp_serde::to_vec(&msg).unwrap());
+        assert_eq!(MsgPack.decode(&ours(&msg)).unwrap(), msg);
+    }
+
+    #[test]
+    fn values_nested_beyond_the_decoders_limit_are_an_encoding_error() {
+        let nest = |levels: usize| {
+            let mut v = Value::Null;
+            for _ in 0..levels {
+                v = Value::List(vec![v]);
+            }
+            v
+        };
+        // The args list is the first level.
+        let ok = event(vec![nest(MAX_DEPTH - 2)]);
+        assert_eq!(MsgPack.decode(&ours(&ok)).unwrap(), ok);
+        let mut out = vec![1, 2];
+        let err = MsgPack.encode(&event(vec![nest(MAX_DEPTH)]), &mut out);
+        assert!(err.unwrap_err().0.contains("nest deeper"));
+        assert_eq!(out, [1, 2], "nothing is left of a failed message");
     }
 }

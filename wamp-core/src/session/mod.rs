@@ -79,7 +79,7 @@ impl HelloConfig {
 
     fn details(&self) -> Dict {
         let mut d = Dict::new();
-        d.insert("agent".into(), Value::String(self.agent.clone()));
+        d.insert("agent".into(), Value::from(self.agent.as_str()));
         d.insert("roles".into(), Value::Dict(self.roles.clone()));
         if !self.authmethods.is_empty() {
             d.insert(
@@ -87,17 +87,16 @@ impl HelloConfig {
                 Value::List(
                     self.authmethods
                         .iter()
-                        .cloned()
-                        .map(Value::String)
+                        .map(|m| Value::from(m.as_str()))
                         .collect(),
                 ),
             );
         }
         if let Some(authid) = &self.authid {
-            d.insert("authid".into(), Value::String(authid.clone()));
+            d.insert("authid".into(), Value::from(authid.as_str()));
         }
         if let Some(authrole) = &self.authrole {
-            d.insert("authrole".into(), Value::String(authrole.clone()));
+            d.insert("authrole".into(), Value::from(authrole.as_str()));
         }
         if !self.authextra.is_empty() {
             d.insert("authextra".into(), Value::Dict(self.authextra.clone()));
@@ -744,7 +743,7 @@ impl<W> ClientSession<W> {
         self.ensure_joined()?;
         let mut details = Dict::new();
         if let Some(m) = message {
-            details.insert("message".into(), Value::String(m.to_owned()));
+            details.insert("message".into(), Value::from(m));
         }
         self.phase = Phase::ShuttingDown;
         self.transmit.push_back(Message::Goodbye {
@@ -761,7 +760,7 @@ impl<W> ClientSession<W> {
         }
         let mut details = Dict::new();
         if let Some(m) = message {
-            details.insert("message".into(), Value::String(m.to_owned()));
+            details.insert("message".into(), Value::from(m));
         }
         self.transmit.push_back(Message::Abort {
             details,
@@ -798,7 +797,7 @@ impl<W> ClientSession<W> {
         }
         let text = error.to_string();
         let mut details = Dict::new();
-        details.insert("message".into(), Value::String(text.clone()));
+        details.insert("message".into(), Value::from(text.as_str()));
         self.transmit.push_back(Message::Abort {
             details,
             reason: crate::uri::error_uri::PROTOCOL_VIOLATION.to_owned(),

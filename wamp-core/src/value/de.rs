@@ -14,7 +14,7 @@ use serde::de::{
 };
 use serde::{forward_to_deserialize_any, Deserialize};
 
-use super::{Dict, Value, ValueError, MAX_DEPTH};
+use super::{Dict, Str, Value, ValueError, MAX_DEPTH};
 use crate::error::ProtocolError;
 
 /// Converts a [`Value`] into any deserializable type, like `serde_json::from_value`.
@@ -110,7 +110,7 @@ impl ValueSeed<'_> {
                 return self.binary(b64);
             }
         }
-        Ok(Value::String(s.to_owned()))
+        Ok(Value::String(Str::new(s)))
     }
 
     fn binary<E: de::Error>(self, b64: &str) -> Result<Value, E> {
@@ -195,7 +195,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
                 return self.binary(b64);
             }
         }
-        Ok(Value::String(v))
+        Ok(Value::String(v.into()))
     }
 
     fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Value, E> {
@@ -258,26 +258,26 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
 struct KeySeed;
 
 impl<'de> DeserializeSeed<'de> for KeySeed {
-    type Value = String;
+    type Value = Str;
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<String, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Str, D::Error> {
         deserializer.deserialize_string(self)
     }
 }
 
 impl Visitor<'_> for KeySeed {
-    type Value = String;
+    type Value = Str;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a string map key")
     }
 
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
-        Ok(v.to_owned())
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Str, E> {
+        Ok(Str::new(v))
     }
 
-    fn visit_string<E: de::Error>(self, v: String) -> Result<String, E> {
-        Ok(v)
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Str, E> {
+        Ok(v.into())
     }
 }
 
@@ -345,7 +345,7 @@ impl<'de> Deserializer<'de> for Value {
             Value::Int(i) => visitor.visit_i64(i),
             Value::UInt(u) => visitor.visit_u64(u),
             Value::Float(f) => visitor.visit_f64(f),
-            Value::String(s) => visitor.visit_string(s),
+            Value::String(s) => visit_owned_str(s, visitor),
             Value::Bytes(b) => visitor.visit_byte_buf(b),
             Value::List(l) => visit_list(l, visitor),
             Value::Dict(d) => visit_dict(d, visitor),
@@ -385,7 +385,7 @@ impl<'de> Deserializer<'de> for Value {
     fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValueError> {
         match self {
             Value::Bytes(b) => visitor.visit_byte_buf(b),
-            Value::String(s) => visitor.visit_string(s),
+            Value::String(s) => visit_owned_str(s, visitor),
             Value::List(l) => visit_list(l, visitor),
             other => Err(other.invalid_type(&visitor)),
         }
@@ -480,9 +480,19 @@ impl<'de> SeqAccess<'de> for SeqDe {
     }
 }
 
+/// Hands a string to `visitor`: a long one as the `String` it owns (no copy), a short one,
+/// kept inline, by reference (field names and enum variants then cost no allocation).
+fn visit_owned_str<'de, V: Visitor<'de>>(s: Str, visitor: V) -> Result<V::Value, ValueError> {
+    if s.is_heap_allocated() {
+        visitor.visit_string(s.into_string())
+    } else {
+        visitor.visit_str(&s)
+    }
+}
+
 /// The entries of a dict.
 struct MapDe {
-    iter: std::vec::IntoIter<(String, Value)>,
+    iter: std::vec::IntoIter<(Str, Value)>,
     value: Option<Value>,
 }
 
@@ -519,7 +529,7 @@ impl<'de> MapAccess<'de> for MapDe {
 
 /// A map key or an enum variant name; parsed into numbers and booleans on request, as
 /// `serde_json` does.
-struct KeyDe(String);
+struct KeyDe(Str);
 
 macro_rules! parse_key {
     ($($method:ident => $visit:ident: $t:ty),* $(,)?) => {$(
@@ -536,7 +546,7 @@ impl<'de> Deserializer<'de> for KeyDe {
     type Error = ValueError;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValueError> {
-        visitor.visit_string(self.0)
+        visit_owned_str(self.0, visitor)
     }
 
     parse_key! {
@@ -585,7 +595,7 @@ impl<'de> Deserializer<'de> for KeyDe {
 
 /// An externally tagged enum: the variant name and its content, if any.
 struct EnumDe {
-    variant: String,
+    variant: Str,
     value: Option<Value>,
 }
 

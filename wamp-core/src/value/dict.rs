@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use super::Value;
+use super::{Str, Value};
 
 /// A dictionary with string keys, kept sorted by key with unique keys (iteration is in key
 /// order, like a `BTreeMap`).
@@ -28,7 +28,7 @@ use super::Value;
 #[derive(Clone, Default, PartialEq)]
 pub struct Dict {
     /// Sorted by key, keys unique.
-    entries: Vec<(String, Value)>,
+    entries: Vec<(Str, Value)>,
 }
 
 impl Dict {
@@ -47,7 +47,7 @@ impl Dict {
     }
 
     /// A dictionary of `entries` in any order; for a repeated key the last value wins.
-    pub fn from_entries(mut entries: Vec<(String, Value)>) -> Self {
+    pub fn from_entries(mut entries: Vec<(Str, Value)>) -> Self {
         normalize(&mut entries);
         Dict { entries }
     }
@@ -86,7 +86,7 @@ impl Dict {
 
     /// Sets `key` to `value`, returning the previous value (O(n): build large dictionaries
     /// with [`Dict::from_entries`] or `collect`).
-    pub fn insert(&mut self, key: String, value: Value) -> Option<Value> {
+    pub fn insert(&mut self, key: Str, value: Value) -> Option<Value> {
         match self.find(&key) {
             Ok(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
             Err(i) => {
@@ -123,13 +123,13 @@ impl Dict {
 }
 
 /// Sorts by key and keeps the last of repeated keys.
-fn normalize(entries: &mut Vec<(String, Value)>) {
+fn normalize(entries: &mut Vec<(Str, Value)>) {
     if entries.windows(2).all(|w| w[0].0 < w[1].0) {
         return;
     }
     // Stable: equal keys keep their order, so the last one of a run is the latest.
     entries.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut out: Vec<(String, Value)> = Vec::with_capacity(entries.len());
+    let mut out: Vec<(Str, Value)> = Vec::with_capacity(entries.len());
     for e in entries.drain(..) {
         match out.last_mut() {
             Some(last) if last.0 == e.0 => *last = e,
@@ -141,8 +141,8 @@ fn normalize(entries: &mut Vec<(String, Value)>) {
 
 /// The iterator of [`Dict::iter`].
 pub type Iter<'a> = std::iter::Map<
-    std::slice::Iter<'a, (String, Value)>,
-    fn(&'a (String, Value)) -> (&'a String, &'a Value),
+    std::slice::Iter<'a, (Str, Value)>,
+    fn(&'a (Str, Value)) -> (&'a Str, &'a Value),
 >;
 
 impl fmt::Debug for Dict {
@@ -151,22 +151,23 @@ impl fmt::Debug for Dict {
     }
 }
 
-impl FromIterator<(String, Value)> for Dict {
-    fn from_iter<I: IntoIterator<Item = (String, Value)>>(iter: I) -> Self {
-        Dict::from_entries(iter.into_iter().collect())
+impl<K: Into<Str>> FromIterator<(K, Value)> for Dict {
+    fn from_iter<I: IntoIterator<Item = (K, Value)>>(iter: I) -> Self {
+        Dict::from_entries(iter.into_iter().map(|(k, v)| (k.into(), v)).collect())
     }
 }
 
-impl Extend<(String, Value)> for Dict {
-    fn extend<I: IntoIterator<Item = (String, Value)>>(&mut self, iter: I) {
-        self.entries.extend(iter);
+impl<K: Into<Str>> Extend<(K, Value)> for Dict {
+    fn extend<I: IntoIterator<Item = (K, Value)>>(&mut self, iter: I) {
+        self.entries
+            .extend(iter.into_iter().map(|(k, v)| (k.into(), v)));
         normalize(&mut self.entries);
     }
 }
 
 impl IntoIterator for Dict {
-    type Item = (String, Value);
-    type IntoIter = std::vec::IntoIter<(String, Value)>;
+    type Item = (Str, Value);
+    type IntoIter = std::vec::IntoIter<(Str, Value)>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.entries.into_iter()
@@ -174,7 +175,7 @@ impl IntoIterator for Dict {
 }
 
 impl<'a> IntoIterator for &'a Dict {
-    type Item = (&'a String, &'a Value);
+    type Item = (&'a Str, &'a Value);
     type IntoIter = Iter<'a>;
 
     fn into_iter(self) -> Self::IntoIter {
@@ -182,9 +183,9 @@ impl<'a> IntoIterator for &'a Dict {
     }
 }
 
-impl<const N: usize> From<[(String, Value); N]> for Dict {
-    fn from(entries: [(String, Value); N]) -> Self {
-        Dict::from_entries(entries.into())
+impl<K: Into<Str>, const N: usize> From<[(K, Value); N]> for Dict {
+    fn from(entries: [(K, Value); N]) -> Self {
+        entries.into_iter().collect()
     }
 }
 

@@ -12,8 +12,10 @@
 mod de;
 mod dict;
 mod ser;
+mod str;
 
 pub use dict::Dict;
+pub use str::Str;
 
 pub use de::from_value;
 pub use ser::to_value;
@@ -48,8 +50,8 @@ pub enum Value {
     UInt(u64),
     /// A floating point number.
     Float(f64),
-    /// A UTF-8 string.
-    String(String),
+    /// A UTF-8 string (short ones are kept inline, see [`Str`]).
+    String(Str),
     /// Binary data.
     Bytes(Vec<u8>),
     /// A list.
@@ -184,13 +186,13 @@ impl From<f64> for Value {
 
 impl From<&str> for Value {
     fn from(v: &str) -> Self {
-        Value::String(v.to_owned())
+        Value::String(Str::new(v))
     }
 }
 
 impl From<String> for Value {
     fn from(v: String) -> Self {
-        Value::String(v)
+        Value::String(v.into())
     }
 }
 

@@ -8,7 +8,7 @@
 use base64::Engine as _;
 use serde::ser::{self, Serialize, SerializeMap as _, SerializeSeq as _};
 
-use super::{Dict, Value, ValueError};
+use super::{Dict, Str, Value, ValueError};
 
 /// Converts any serializable value into a [`Value`], like `serde_json::to_value`.
 ///
@@ -111,11 +111,11 @@ impl ser::Serializer for ValueSerializer {
     }
 
     fn serialize_char(self, v: char) -> Result<Value, ValueError> {
-        Ok(Value::String(v.to_string()))
+        Ok(Value::String(Str::from(v)))
     }
 
     fn serialize_str(self, v: &str) -> Result<Value, ValueError> {
-        Ok(Value::String(v.to_owned()))
+        Ok(Value::String(Str::new(v)))
     }
 
     fn serialize_bytes(self, v: &[u8]) -> Result<Value, ValueError> {
@@ -144,7 +144,7 @@ impl ser::Serializer for ValueSerializer {
         _index: u32,
         variant: &'static str,
     ) -> Result<Value, ValueError> {
-        Ok(Value::String(variant.to_owned()))
+        Ok(Value::String(Str::from_static(variant)))
     }
 
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
@@ -163,7 +163,7 @@ impl ser::Serializer for ValueSerializer {
         value: &T,
     ) -> Result<Value, ValueError> {
         let mut d = Dict::new();
-        d.insert(variant.to_owned(), value.serialize(self)?);
+        d.insert(Str::from_static(variant), value.serialize(self)?);
         Ok(Value::Dict(d))
     }
 
@@ -287,15 +287,15 @@ impl ser::SerializeTupleVariant for SerializeTupleVariant {
 
     fn end(self) -> Result<Value, ValueError> {
         let mut d = Dict::new();
-        d.insert(self.variant.to_owned(), Value::List(self.items));
+        d.insert(Str::from_static(self.variant), Value::List(self.items));
         Ok(Value::Dict(d))
     }
 }
 
 /// Collects a map or a struct.
 struct SerializeDict {
-    entries: Vec<(String, Value)>,
-    next_key: Option<String>,
+    entries: Vec<(Str, Value)>,
+    next_key: Option<Str>,
 }
 
 impl ser::SerializeMap for SerializeDict {
@@ -303,7 +303,7 @@ impl ser::SerializeMap for SerializeDict {
     type Error = ValueError;
 
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), ValueError> {
-        self.next_key = Some(key.serialize(MapKeySerializer)?);
+        self.next_key = Some(key.serialize(MapKeySerializer)?.into());
         Ok(())
     }
 
@@ -331,7 +331,7 @@ impl ser::SerializeStruct for SerializeDict {
         value: &T,
     ) -> Result<(), ValueError> {
         self.entries
-            .push((key.to_owned(), value.serialize(ValueSerializer)?));
+            .push((Str::from_static(key), value.serialize(ValueSerializer)?));
         Ok(())
     }
 
@@ -356,13 +356,13 @@ impl ser::SerializeStructVariant for SerializeStructVariant {
         value: &T,
     ) -> Result<(), ValueError> {
         self.dict
-            .insert(key.to_owned(), value.serialize(ValueSerializer)?);
+            .insert(Str::from_static(key), value.serialize(ValueSerializer)?);
         Ok(())
     }
 
     fn end(self) -> Result<Value, ValueError> {
         let mut d = Dict::new();
-        d.insert(self.variant.to_owned(), Value::Dict(self.dict));
+        d.insert(Str::from_static(self.variant), Value::Dict(self.dict));
         Ok(Value::Dict(d))
     }
 }
