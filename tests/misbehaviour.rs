@@ -71,7 +71,7 @@ impl Peer {
     async fn abort_reason(&mut self) -> Option<String> {
         while let Some(msg) = self.recv().await {
             if let Message::Abort { reason, .. } = msg {
-                return Some(reason);
+                return Some(reason.into_string());
             }
         }
         None

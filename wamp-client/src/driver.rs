@@ -24,7 +24,7 @@ use wamp_core::session::{
     SessionDetails,
 };
 use wamp_core::uri::{close_uri, error_uri};
-use wamp_core::value::{Dict, Value};
+use wamp_core::value::{Dict, Str, Value};
 use wamp_core::{Id, ProtocolError, WampError};
 
 use crate::error::{
@@ -54,13 +54,13 @@ type Reply1<T, E> = oneshot::Sender<Result<T, E>>;
 /// A command from a session handle.
 pub(crate) enum Command {
     Call {
-        procedure: String,
+        procedure: Str,
         options: Dict,
         payload: Payload,
         reply: Reply1<CallResult, CallError>,
     },
     Register {
-        procedure: String,
+        procedure: Str,
         options: Dict,
         handler: Arc<dyn Procedure>,
         reply: Reply1<Id, RegisterError>,
@@ -70,7 +70,7 @@ pub(crate) enum Command {
         reply: Reply1<(), RegisterError>,
     },
     Subscribe {
-        topic: String,
+        topic: Str,
         options: Dict,
         sink: EventSink,
         reply: Reply1<(Id, u64), SubscribeError>,
@@ -81,7 +81,7 @@ pub(crate) enum Command {
         reply: Option<Reply1<(), SubscribeError>>,
     },
     Publish {
-        topic: String,
+        topic: Str,
         options: Dict,
         payload: Payload,
         acknowledge: bool,
@@ -303,6 +303,17 @@ impl Driver {
                 }
                 open = self.commands.recv_all(&mut self.batch), if self.commands_open => {
                     if open {
+                        // When other requests are in flight (or several commands came at
+                        // once), more commands are likely on their way from tasks that are
+                        // ready to run: let them run first, so their commands join this
+                        // batch and go out with one write. On a multi-thread runtime the
+                        // woken driver would otherwise run right after the first sender
+                        // (tokio's LIFO slot) and write once per command. A lone request
+                        // (sequential calls) does not wait.
+                        if self.core.pending_requests() > 0 || self.batch.len() > 1 {
+                            tokio::task::yield_now().await;
+                            self.commands.take_more(&mut self.batch);
+                        }
                         while let Some(cmd) = self.batch.pop_front() {
                             self.on_command(cmd).await;
                         }
@@ -425,7 +436,7 @@ impl Driver {
                     procedure.clone(),
                     options,
                     Waiter::Register {
-                        procedure,
+                        procedure: procedure.into_string(),
                         handler,
                         reply,
                     },
@@ -454,7 +465,7 @@ impl Driver {
                     topic.clone(),
                     options,
                     Waiter::Subscribe {
-                        topic,
+                        topic: topic.into_string(),
                         sink,
                         local,
                         reply,

@@ -133,6 +133,22 @@ impl<T> Receiver<T> {
     }
 }
 
+impl<T> Receiver<T> {
+    /// Appends whatever is queued to `batch`, without waiting.
+    pub(crate) fn take_more(&self, batch: &mut VecDeque<T>) {
+        let mut state = self.0.lock();
+        if state.items.is_empty() {
+            return;
+        }
+        let was_full = state.items.len() >= self.0.capacity;
+        batch.append(&mut state.items);
+        drop(state);
+        if was_full {
+            self.0.room.notify_waiters();
+        }
+    }
+}
+
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         let items = {
@@ -162,7 +178,10 @@ mod tests {
         assert_eq!(batch.drain(..).collect::<Vec<_>>(), [0, 1, 2, 3, 4]);
         tx.try_send(5).unwrap();
         assert!(rx.recv_all(&mut batch).await);
-        assert_eq!(batch.drain(..).collect::<Vec<_>>(), [5]);
+        tx.try_send(6).unwrap();
+        rx.take_more(&mut batch);
+        rx.take_more(&mut batch);
+        assert_eq!(batch.drain(..).collect::<Vec<_>>(), [5, 6]);
     }
 
     #[tokio::test]

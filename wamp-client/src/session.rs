@@ -11,7 +11,7 @@ use serde::Serialize;
 use tokio::sync::{mpsc, oneshot, watch};
 use wamp_core::session::{CloseDetails, CloseInitiator, SessionDetails};
 use wamp_core::uri::{self, close_uri, MatchPolicy};
-use wamp_core::value::{to_value, Dict, Value};
+use wamp_core::value::{to_value, Dict, Str, Value};
 use wamp_core::{Id, WampError};
 
 use crate::driver::{self, Command};
@@ -324,7 +324,7 @@ impl Session {
     ) -> Result<CallResult, CallError> {
         uri::validate(procedure, MatchPolicy::Exact, false)?;
         let options = options.to_dict();
-        let procedure = procedure.to_owned();
+        let procedure = Str::new(procedure);
         self.request(|reply| Command::Call {
             procedure,
             options,
@@ -366,7 +366,7 @@ impl Session {
         uri::validate(procedure, options.match_policy, false)?;
         let handler: Arc<dyn Procedure> = Arc::new(handler);
         let opts = options.to_dict();
-        let uri = procedure.to_owned();
+        let uri = Str::new(procedure);
         let id = self
             .request(|reply| Command::Register {
                 procedure: uri,
@@ -460,7 +460,7 @@ impl Session {
             dropped: dropped.clone(),
         };
         let opts = options.to_dict();
-        let t = topic.to_owned();
+        let t = Str::new(topic);
         let (id, local) = self
             .request(|reply| Command::Subscribe {
                 topic: t,
@@ -508,7 +508,7 @@ impl Session {
         uri::validate(topic, MatchPolicy::Exact, false)?;
         let acknowledge = options.acknowledge;
         let opts = options.to_dict();
-        let topic = topic.to_owned();
+        let topic = Str::new(topic);
         self.request(|reply| Command::Publish {
             topic,
             options: opts,

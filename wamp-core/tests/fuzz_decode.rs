@@ -190,7 +190,7 @@ proptest! {
         let msg = Message::Call {
             request,
             options: kwargs.clone(),
-            procedure,
+            procedure: procedure.into(),
             args,
             kwargs,
         };

@@ -553,9 +553,9 @@ impl<I: Iterator<Item = Value>> Fields<I> {
         }
     }
 
-    fn string(&mut self, field: &'static str) -> Result<String, ProtocolError> {
+    fn string(&mut self, field: &'static str) -> Result<Str, ProtocolError> {
         match self.next() {
-            Value::String(s) => Ok(s.into_string()),
+            Value::String(s) => Ok(s),
             _ => Err(self.wrong_type(field, "a string")),
         }
     }

@@ -6,7 +6,7 @@
 //! into bytes.
 
 use crate::id::Id;
-use crate::value::{Args, Dict, Kwargs};
+use crate::value::{Args, Dict, Kwargs, Str};
 
 pub(crate) mod codec;
 
@@ -112,30 +112,31 @@ impl RequestType {
 
 /// A WAMP v2 message.
 ///
-/// URIs are carried as `String`s: the codec checks that they are strings, the session checks
-/// URIs a user supplies before sending them. `args`/`kwargs` are empty when the message carried
+/// URIs and other strings are carried as [`Str`]s (a URI of up to 24 bytes costs no
+/// allocation): the codec checks that they are strings, the session checks URIs a user supplies
+/// before sending them. `args`/`kwargs` are empty when the message carried
 /// no payload.
 #[derive(Debug, Clone, PartialEq)]
 #[allow(missing_docs)] // the fields are named as in the spec
 pub enum Message {
     /// `[1, Realm|uri, Details|dict]`
-    Hello { realm: String, details: Dict },
+    Hello { realm: Str, details: Dict },
     /// `[2, Session|id, Details|dict]`
     Welcome { session: Id, details: Dict },
     /// `[3, Details|dict, Reason|uri]` (payload accepted on decode, never sent)
-    Abort { details: Dict, reason: String },
+    Abort { details: Dict, reason: Str },
     /// `[4, AuthMethod|string, Extra|dict]`
-    Challenge { method: String, extra: Dict },
+    Challenge { method: Str, extra: Dict },
     /// `[5, Signature|string, Extra|dict]`
-    Authenticate { signature: String, extra: Dict },
+    Authenticate { signature: Str, extra: Dict },
     /// `[6, Details|dict, Reason|uri]`
-    Goodbye { details: Dict, reason: String },
+    Goodbye { details: Dict, reason: Str },
     /// `[8, ReqType|int, Request|id, Details|dict, Error|uri, Args?, KwArgs?]`
     Error {
         request_type: RequestType,
         request: Id,
         details: Dict,
-        error: String,
+        error: Str,
         args: Args,
         kwargs: Kwargs,
     },
@@ -143,7 +144,7 @@ pub enum Message {
     Publish {
         request: Id,
         options: Dict,
-        topic: String,
+        topic: Str,
         args: Args,
         kwargs: Kwargs,
     },
@@ -153,7 +154,7 @@ pub enum Message {
     Subscribe {
         request: Id,
         options: Dict,
-        topic: String,
+        topic: Str,
     },
     /// `[33, SUBSCRIBE.Request|id, Subscription|id]`
     Subscribed { request: Id, subscription: Id },
@@ -173,7 +174,7 @@ pub enum Message {
     Call {
         request: Id,
         options: Dict,
-        procedure: String,
+        procedure: Str,
         args: Args,
         kwargs: Kwargs,
     },
@@ -190,7 +191,7 @@ pub enum Message {
     Register {
         request: Id,
         options: Dict,
-        procedure: String,
+        procedure: Str,
     },
     /// `[65, REGISTER.Request|id, Registration|id]`
     Registered { request: Id, registration: Id },

@@ -121,6 +121,7 @@ enum Len {
     Map,
 }
 
+#[inline]
 fn write_len(out: &mut Vec<u8>, kind: Len, len: usize) -> Result<(), EncodeError> {
     let Ok(n) = u32::try_from(len) else {
         return Err(EncodeError(format!(
@@ -150,6 +151,7 @@ fn write_len(out: &mut Vec<u8>, kind: Len, len: usize) -> Result<(), EncodeError
     Ok(())
 }
 
+#[inline]
 fn write_uint(out: &mut Vec<u8>, v: u64) {
     if v < 0x80 {
         out.push(v as u8);
@@ -187,6 +189,7 @@ fn write_int(out: &mut Vec<u8>, v: i64) {
     }
 }
 
+#[inline]
 fn write_str(out: &mut Vec<u8>, s: &str) -> Result<(), EncodeError> {
     write_len(out, Len::Str, s.len())?;
     out.extend_from_slice(s.as_bytes());

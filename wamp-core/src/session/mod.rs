@@ -39,7 +39,7 @@ use crate::error::{ProtocolError, WampError};
 use crate::id::{Id, IdGenerator, IdMap, IdSet};
 use crate::message::{Message, RequestType};
 use crate::uri::close_uri;
-use crate::value::{Args, Dict, Kwargs, Value};
+use crate::value::{Args, Dict, Kwargs, Str, Value};
 
 #[cfg(test)]
 mod tests;
@@ -484,7 +484,7 @@ impl<W> ClientSession<W> {
         }
         self.phase = Phase::Establishing;
         self.transmit.push_back(Message::Hello {
-            realm: self.hello.realm.clone(),
+            realm: Str::new(&self.hello.realm),
             details: self.hello.details(),
         });
     }
@@ -538,7 +538,7 @@ impl<W> ClientSession<W> {
             request_type: RequestType::Invocation,
             request,
             details: Dict::new(),
-            error: error.uri,
+            error: error.uri.into(),
             args: error.args,
             kwargs: error.kwargs,
         });
@@ -558,7 +558,7 @@ impl<W> ClientSession<W> {
     /// progressive results come as [`Event::Progress`].
     pub fn call(
         &mut self,
-        procedure: impl Into<String>,
+        procedure: impl Into<Str>,
         options: Dict,
         args: Args,
         kwargs: Kwargs,
@@ -593,7 +593,7 @@ impl<W> ClientSession<W> {
     /// Sends REGISTER. The waiter gets [`Reply::Registered`] with the registration id.
     pub fn register(
         &mut self,
-        procedure: impl Into<String>,
+        procedure: impl Into<Str>,
         options: Dict,
         waiter: W,
     ) -> Result<Id, Refused<W>> {
@@ -622,7 +622,7 @@ impl<W> ClientSession<W> {
     /// router returns the same id for a repeated subscription to the same topic).
     pub fn subscribe(
         &mut self,
-        topic: impl Into<String>,
+        topic: impl Into<Str>,
         options: Dict,
         waiter: W,
     ) -> Result<Id, Refused<W>> {
@@ -652,7 +652,7 @@ impl<W> ClientSession<W> {
     /// comes back.
     pub fn publish(
         &mut self,
-        topic: impl Into<String>,
+        topic: impl Into<Str>,
         mut options: Dict,
         args: Args,
         kwargs: Kwargs,
@@ -717,7 +717,7 @@ impl<W> ClientSession<W> {
             request_type: RequestType::Invocation,
             request,
             details: Dict::new(),
-            error: error.uri,
+            error: error.uri.into(),
             args: error.args,
             kwargs: error.kwargs,
         });
@@ -729,8 +729,10 @@ impl<W> ClientSession<W> {
         match self.phase {
             Phase::Establishing | Phase::Challenging => {
                 self.phase = Phase::Challenging;
-                self.transmit
-                    .push_back(Message::Authenticate { signature, extra });
+                self.transmit.push_back(Message::Authenticate {
+                    signature: signature.into(),
+                    extra,
+                });
                 Ok(())
             }
             p => Err(CommandError::NotJoined(p)),
@@ -748,7 +750,7 @@ impl<W> ClientSession<W> {
         self.phase = Phase::ShuttingDown;
         self.transmit.push_back(Message::Goodbye {
             details,
-            reason: reason.to_owned(),
+            reason: Str::new(reason),
         });
         Ok(())
     }
@@ -764,7 +766,7 @@ impl<W> ClientSession<W> {
         }
         self.transmit.push_back(Message::Abort {
             details,
-            reason: reason.to_owned(),
+            reason: Str::new(reason),
         });
         self.close(CloseDetails {
             reason: reason.to_owned(),
@@ -800,7 +802,7 @@ impl<W> ClientSession<W> {
         details.insert("message".into(), Value::from(text.as_str()));
         self.transmit.push_back(Message::Abort {
             details,
-            reason: crate::uri::error_uri::PROTOCOL_VIOLATION.to_owned(),
+            reason: Str::from_static(crate::uri::error_uri::PROTOCOL_VIOLATION),
         });
         self.close(CloseDetails {
             reason: crate::uri::error_uri::PROTOCOL_VIOLATION.to_owned(),
@@ -869,13 +871,13 @@ impl<W> ClientSession<W> {
             Phase::ShuttingDown => {
                 if let Message::Goodbye { details, reason } = msg {
                     self.close(CloseDetails {
-                        reason,
+                        reason: reason.into_string(),
                         message: message_of(&details),
                         initiator: CloseInitiator::Client,
                     });
                 } else if let Message::Abort { details, reason } = msg {
                     self.close(CloseDetails {
-                        reason,
+                        reason: reason.into_string(),
                         message: message_of(&details),
                         initiator: CloseInitiator::RouterAbort,
                     });
@@ -897,12 +899,15 @@ impl<W> ClientSession<W> {
             }
             Message::Challenge { method, extra } => {
                 self.phase = Phase::Challenging;
-                self.events.push_back(Event::Challenge { method, extra });
+                self.events.push_back(Event::Challenge {
+                    method: method.into_string(),
+                    extra,
+                });
                 Ok(())
             }
             Message::Abort { details, reason } => {
                 self.close(CloseDetails {
-                    reason,
+                    reason: reason.into_string(),
                     message: message_of(&details),
                     initiator: CloseInitiator::RouterAbort,
                 });
@@ -1025,7 +1030,7 @@ impl<W> ClientSession<W> {
                 self.reply(
                     waiter,
                     Reply::Error(WampError {
-                        uri: error,
+                        uri: error.into_string(),
                         args,
                         kwargs,
                     }),
@@ -1085,17 +1090,17 @@ impl<W> ClientSession<W> {
             Message::Goodbye { details, reason } => {
                 self.transmit.push_back(Message::Goodbye {
                     details: Dict::new(),
-                    reason: close_uri::GOODBYE_AND_OUT.to_owned(),
+                    reason: Str::from_static(close_uri::GOODBYE_AND_OUT),
                 });
                 self.close(CloseDetails {
-                    reason,
+                    reason: reason.into_string(),
                     message: message_of(&details),
                     initiator: CloseInitiator::Router,
                 });
             }
             Message::Abort { details, reason } => {
                 self.close(CloseDetails {
-                    reason,
+                    reason: reason.into_string(),
                     message: message_of(&details),
                     initiator: CloseInitiator::RouterAbort,
                 });
