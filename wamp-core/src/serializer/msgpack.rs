@@ -65,20 +65,33 @@ impl Serializer for MsgPack {
 
     fn decode(&self, bytes: &[u8]) -> Result<Message, ProtocolError> {
         let mut reader = Reader { rest: bytes };
-        // The common case, a list of at most 7 elements (every valid message), is read onto
-        // the stack rather than into a `Vec`; anything else takes the general path, which
-        // reports the same errors.
+        // The common case, a list of at most 7 elements (every valid message), is read
+        // element by element straight into the message, with no list in between; anything
+        // else takes the general path. Both report the same errors, in the same order: the
+        // first undecodable element, then trailing bytes, then the message's own structure.
         match bytes.first().map(|b| Marker::from_u8(*b)) {
             Some(Marker::FixArray(len)) if usize::from(len) <= MAX_ELEMENTS => {
                 reader.u8()?;
                 let len = usize::from(len);
-                let mut elements: [Value; MAX_ELEMENTS] = Default::default();
-                for slot in elements.iter_mut().take(len) {
+                let mut failed = None;
+                let mut elements = (0..len).map(|_| {
+                    if failed.is_some() {
+                        return Value::Null;
+                    }
                     // Elements sit one level down, as `list` counts them.
-                    *slot = reader.value(1)?;
+                    reader.value(1).unwrap_or_else(|e| {
+                        failed = Some(e);
+                        Value::Null
+                    })
+                });
+                let message = Message::from_elements(len, &mut elements);
+                // Decode what the message did not take, so that a bad element still wins.
+                elements.for_each(drop);
+                if let Some(e) = failed {
+                    return Err(e);
                 }
                 reader.finish()?;
-                Message::from_elements(len, elements.into_iter().take(len))
+                message
             }
             _ => {
                 let value = reader.value(0)?;
@@ -488,6 +501,60 @@ mod tests {
         let msg = event(args);
         assert_eq!(ours(&msg), rmp_serde::to_vec(&msg).unwrap());
         assert_eq!(MsgPack.decode(&ours(&msg)).unwrap(), msg);
+    }
+
+    /// The general path: the whole list as a value, then the message.
+    fn decode_as_one_value(bytes: &[u8]) -> Result<Message, ProtocolError> {
+        let mut reader = Reader { rest: bytes };
+        let value = reader.value(0)?;
+        reader.finish()?;
+        Message::from_value(value)
+    }
+
+    #[test]
+    fn the_element_by_element_path_gives_the_general_paths_result_for_every_one_byte_change() {
+        let messages = [
+            Message::Result {
+                request: 7,
+                details: [("callee", Value::Int(3))].into(),
+                args: vec![Value::from("two"), Value::Bytes(vec![1, 2])],
+                kwargs: [("k", Value::List(vec![Value::Null]))].into(),
+            },
+            Message::Error {
+                request_type: crate::message::RequestType::Call,
+                request: 9,
+                details: Dict::new(),
+                error: "wamp.error.runtime_error".into(),
+                args: vec![Value::Float(1.5)],
+                kwargs: Dict::new(),
+            },
+            Message::Hello {
+                realm: "realm1".into(),
+                details: Dict::new(),
+            },
+        ];
+        let mut checked = 0;
+        for msg in &messages {
+            let good = ours(msg);
+            for i in 0..good.len() {
+                for byte in [
+                    0x00, 0x01, 0x7f, 0x80, 0x90, 0x93, 0x97, 0xa1, 0xc0, 0xc1, 0xcc, 0xd9, 0xff,
+                ] {
+                    let mut bad = good.clone();
+                    bad[i] = byte;
+                    for bytes in [&bad[..], &bad[..i], &good[..i]] {
+                        // Compared as text: a changed byte may make a float NaN.
+                        assert_eq!(
+                            format!("{:?}", MsgPack.decode(bytes)),
+                            format!("{:?}", decode_as_one_value(bytes)),
+                            "{bytes:02x?}"
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 1000);
     }
 
     #[test]

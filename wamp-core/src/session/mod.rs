@@ -836,13 +836,16 @@ impl<W> ClientSession<W> {
         select: impl Fn(Kind) -> Option<T>,
     ) -> Result<(T, W), ProtocolError> {
         let unknown = || ProtocolError::UnknownRequest { message, request };
-        let selected = self
-            .pending
-            .get(&request)
-            .and_then(|(k, _)| select(*k))
-            .ok_or_else(unknown)?;
-        let (_, waiter) = self.pending.remove(&request).ok_or_else(unknown)?;
-        Ok((selected, waiter))
+        let (kind, waiter) = self.pending.remove(&request).ok_or_else(unknown)?;
+        match select(kind) {
+            Some(selected) => Ok((selected, waiter)),
+            None => {
+                // A reply of the wrong kind: the request stays pending (the session is about
+                // to end with a protocol violation, which answers every waiter).
+                self.pending.insert(request, (kind, waiter));
+                Err(unknown())
+            }
+        }
     }
 
     fn take(&mut self, message: &'static str, request: Id, kind: Kind) -> Result<W, ProtocolError> {
