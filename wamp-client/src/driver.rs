@@ -39,7 +39,7 @@ use crate::Authenticator;
 
 /// How many commands the handles may queue before `send` waits.
 const COMMAND_QUEUE: usize = 4096;
-/// How many inputs of one kind the driver takes per wake before writing.
+/// How many frames the driver reads per wake before writing (commands come in whole batches).
 const BATCH: usize = 256;
 /// The encoding buffer's first capacity, and the largest it keeps between messages.
 const SCRATCH_START: usize = 4096;

@@ -114,14 +114,9 @@ impl<T> Receiver<T> {
         loop {
             let ready = self.0.to_receiver.notified();
             {
-                let mut state = self.0.lock();
+                let state = self.0.lock();
                 if !state.items.is_empty() {
-                    let was_full = state.items.len() >= self.0.capacity;
-                    std::mem::swap(&mut state.items, batch);
-                    drop(state);
-                    if was_full {
-                        self.0.room.notify_waiters();
-                    }
+                    self.take(state, batch);
                     return true;
                 }
                 if state.sender_gone {
@@ -131,17 +126,24 @@ impl<T> Receiver<T> {
             ready.await;
         }
     }
-}
 
-impl<T> Receiver<T> {
     /// Appends whatever is queued to `batch`, without waiting.
     pub(crate) fn take_more(&self, batch: &mut VecDeque<T>) {
-        let mut state = self.0.lock();
-        if state.items.is_empty() {
-            return;
+        let state = self.0.lock();
+        if !state.items.is_empty() {
+            self.take(state, batch);
         }
+    }
+
+    /// Moves the queued items to the end of `batch` (swapping the buffers when `batch` is
+    /// empty, so neither allocates) and wakes the senders waiting for room.
+    fn take(&self, mut state: MutexGuard<'_, State<T>>, batch: &mut VecDeque<T>) {
         let was_full = state.items.len() >= self.0.capacity;
-        batch.append(&mut state.items);
+        if batch.is_empty() {
+            std::mem::swap(&mut state.items, batch);
+        } else {
+            batch.append(&mut state.items);
+        }
         drop(state);
         if was_full {
             self.0.room.notify_waiters();
