@@ -22,6 +22,12 @@ use wamp_core::serializer::Serializer;
 use super::error::{lower, ConfigError, ConnectError, TransportError};
 use super::Frame;
 
+/// How much tungstenite reads from the socket at once. Tungstenite zeroes the unfilled part of
+/// its read buffer before every read, so its default (128 KiB) cost a 128 KiB memset per read:
+/// most of a sequential call's CPU, and 128 KiB of resident memory per connection. A message
+/// larger than this still arrives whole: the buffer grows to the message's length.
+const READ_BUFFER: usize = 8 * 1024;
+
 /// The byte stream under a WebSocket: plain TCP or TLS over TCP.
 pub(crate) enum WsIo {
     /// `ws://`
@@ -140,6 +146,7 @@ pub(crate) async fn handshake(
     headers.insert("Sec-WebSocket-Protocol", protocols);
 
     let config = WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER)
         .max_message_size(Some(p.max_message_size))
         .max_frame_size(Some(p.max_message_size));
     let (ws, response) = tokio_tungstenite::client_async_with_config(request, io, Some(config))
