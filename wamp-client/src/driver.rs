@@ -87,6 +87,8 @@ pub(crate) enum Command {
         acknowledge: bool,
         reply: Reply1<Option<Id>, PublishError>,
     },
+    /// Stop taking invocations; answer when none is running.
+    Drain { reply: oneshot::Sender<()> },
     Leave {
         reason: String,
         message: Option<String>,
@@ -225,6 +227,8 @@ pub(crate) async fn start(
         commands_open: true,
         pongs: Vec::new(),
         scratch: Vec::with_capacity(SCRATCH_START),
+        draining: false,
+        drain_waiters: Vec::new(),
     };
     let span = tracing::info_span!("wamp_session", realm = %options.realm);
     let task = tokio::spawn(tracing::Instrument::instrument(driver.run(), span));
@@ -272,6 +276,10 @@ struct Driver {
     commands_open: bool,
     pongs: Vec<bytes::Bytes>,
     scratch: Vec<u8>,
+    /// Set by [`Command::Drain`]: new invocations are refused.
+    draining: bool,
+    /// Who waits for the running invocations to end.
+    drain_waiters: Vec<oneshot::Sender<()>>,
 }
 
 impl Driver {
@@ -393,10 +401,20 @@ impl Driver {
         }
     }
 
+    /// Answers the drain waiters once no invocation runs.
+    fn check_drained(&mut self) {
+        if self.running.is_empty() {
+            for w in self.drain_waiters.drain(..) {
+                let _ = w.send(());
+            }
+        }
+    }
+
     fn on_yield(&mut self, y: Yielded) {
         if self.running.remove(&y.request).is_none() {
             return; // interrupted, or from an ended session
         }
+        self.check_drained();
         let result = match y.result {
             Ok(p) => self
                 .core
@@ -533,6 +551,11 @@ impl Driver {
                         };
                     let _ = reply.send(result.map_err(PublishError::from));
                 }
+            }
+            Command::Drain { reply } => {
+                self.draining = true;
+                self.drain_waiters.push(reply);
+                self.check_drained();
             }
             Command::Leave {
                 reason,
@@ -720,6 +743,7 @@ impl Driver {
                         WampError::with_message(error_uri::CANCELED, "canceled by the caller"),
                     );
                     tracing::debug!(request, ?options, "invocation interrupted");
+                    self.check_drained();
                 }
             }
             CoreEvent::Event {
@@ -789,6 +813,7 @@ impl Driver {
                 for (_, handle) in self.running.drain() {
                     handle.abort();
                 }
+                self.check_drained();
                 self.leave_deadline = None;
                 self.closed.send_replace(Some(details));
             }
@@ -869,6 +894,13 @@ impl Driver {
         args: Vec<Value>,
         kwargs: Dict,
     ) {
+        if self.draining {
+            let _ = self.core.yield_error(
+                request,
+                WampError::with_message(error_uri::UNAVAILABLE, "the callee is stopping"),
+            );
+            return;
+        }
         let Some((uri, handler)) = self.procedures.get(&registration) else {
             // Unregistered locally while the router still routed a call to us.
             let _ = self.core.yield_error(

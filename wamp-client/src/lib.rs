@@ -28,20 +28,29 @@
 //! (from `wamp-core`); handlers run on tasks of their own. When the session ends, every
 //! pending operation fails at once with [`SessionError::Lost`].
 
+pub mod component;
 mod driver;
 pub mod error;
 mod options;
 mod payload;
 mod queue;
+mod retry;
+mod run;
 mod session;
 pub mod transport;
 
+pub use component::{
+    Component, ComponentBuilder, ComponentError, ComponentHandle, Failure, LifecycleEvent,
+    LifecycleEvents, TransportSpec,
+};
 pub use error::{
     CallError, ConfigError, ConnectError, JoinError, PublishError, RegisterError, SessionError,
     SubscribeError, TransportError,
 };
 pub use options::{CallOptions, JoinOptions, PublishOptions, RegisterOptions, SubscribeOptions};
 pub use payload::Payload;
+pub use retry::RetryPolicy;
+pub use run::{run, run_until_signal, RunError};
 pub use session::{
     typed, Authenticator, BoxFuture, CallResult, Event, EventHandler, EventStream, Invocation,
     Procedure, Registration, Session, Subscription,

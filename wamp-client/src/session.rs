@@ -224,6 +224,15 @@ impl Session {
     ) -> Result<Session, JoinError> {
         uri::validate_realm(&options.realm).map_err(JoinError::InvalidRealm)?;
         let connection = crate::transport::connect(transport).await?;
+        Session::start(connection, options).await
+    }
+
+    /// Joins over a connection already made.
+    pub(crate) async fn start(
+        connection: crate::transport::Connection,
+        options: JoinOptions,
+    ) -> Result<Session, JoinError> {
+        uri::validate_realm(&options.realm).map_err(JoinError::InvalidRealm)?;
         let (details, commands, closed) = driver::start(connection, options).await?;
         Ok(Session {
             inner: Arc::new(Inner {
@@ -262,6 +271,28 @@ impl Session {
             Err(_) => None,
         };
         details.unwrap_or_else(transport_lost)
+    }
+
+    /// Stops taking invocations (new ones are answered `wamp.error.unavailable`, so a router
+    /// can reroute them) and waits until the running ones have answered.
+    pub(crate) async fn drain(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self
+            .inner
+            .commands
+            .send(Command::Drain { reply: tx })
+            .await
+            .is_ok()
+        {
+            let _ = rx.await;
+        }
+    }
+
+    /// Waits until the session's task has ended: the session is over and its transport
+    /// closed.
+    pub(crate) async fn finished(&self) {
+        let mut rx = self.inner.closed.clone();
+        while rx.changed().await.is_ok() {}
     }
 
     fn lost(&self) -> SessionError {
@@ -363,8 +394,18 @@ impl Session {
         options: RegisterOptions,
         handler: impl Procedure,
     ) -> Result<Registration, RegisterError> {
+        self.register_shared(procedure, options, Arc::new(handler))
+            .await
+    }
+
+    /// [`Session::register_with`] for a handler shared between sessions.
+    pub(crate) async fn register_shared(
+        &self,
+        procedure: &str,
+        options: RegisterOptions,
+        handler: Arc<dyn Procedure>,
+    ) -> Result<Registration, RegisterError> {
         uri::validate(procedure, options.match_policy, false)?;
-        let handler: Arc<dyn Procedure> = Arc::new(handler);
         let opts = options.to_dict();
         let uri = Str::new(procedure);
         let id = self
@@ -409,6 +450,17 @@ impl Session {
         topic: &str,
         options: SubscribeOptions,
         handler: impl EventHandler,
+    ) -> Result<Subscription, SubscribeError> {
+        self.subscribe_shared(topic, options, Arc::new(handler))
+            .await
+    }
+
+    /// [`Session::subscribe_with`] for a handler shared between sessions.
+    pub(crate) async fn subscribe_shared(
+        &self,
+        topic: &str,
+        options: SubscribeOptions,
+        handler: Arc<dyn EventHandler>,
     ) -> Result<Subscription, SubscribeError> {
         let (subscription, mut rx) = self.subscribe_inner(topic, options).await?;
         tokio::spawn(async move {

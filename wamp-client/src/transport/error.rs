@@ -32,6 +32,14 @@ pub enum ConfigError {
     /// A serializer name other than `json`, `msgpack` or `cbor`.
     #[error("unknown serializer {0:?} (expected json, msgpack or cbor)")]
     UnknownSerializer(String),
+    /// A setting is out of its range; `field` names it.
+    #[error("invalid {field}: {reason}")]
+    InvalidSetting {
+        /// The setting, as named by its builder method.
+        field: &'static str,
+        /// What is wrong with the value.
+        reason: String,
+    },
     /// The serializer list is empty.
     #[error("no serializer configured")]
     NoSerializer,

@@ -1,0 +1,504 @@
+//! Components against a real Crossbar.io: every handler on every session, reconnects after a
+//! router restart or a late start, round robin over transports, retries used up, fatal
+//! refusals, a graceful stop that never reconnects, and pending calls that fail when the
+//! connection drops.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use wamp_client::{
+    typed, CallError, Component, ComponentError, ComponentHandle, Event, Failure, JoinError,
+    LifecycleEvent, LifecycleEvents, RetryPolicy, Session, SessionError, TransportConfig,
+    TransportSpec, WampError,
+};
+use wamp_suite::{router, Router};
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+async fn bounded<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(LIMIT, f)
+        .await
+        .unwrap_or_else(|_| panic!("{what}: not within {LIMIT:?}"))
+}
+
+/// Retries quickly, so that tests do not wait for Autobahn's 1.5 s and more.
+fn fast() -> RetryPolicy {
+    RetryPolicy::default()
+        .initial_retry_delay(Duration::from_millis(100))
+        .max_retry_delay(Duration::from_millis(500))
+}
+
+fn spec(url: &str, retry: RetryPolicy) -> TransportSpec {
+    TransportSpec::new(TransportConfig::new(url).unwrap()).retry(retry)
+}
+
+/// A RawSocket URL on a loopback port where nothing listens.
+fn dead_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    format!("rs://127.0.0.1:{port}")
+}
+
+/// A component with `com.comp.<tag>.add2` and a subscription to `com.comp.<tag>.topic` whose
+/// events go to the returned channel.
+fn calculator(
+    tag: &str,
+    transports: Vec<TransportSpec>,
+) -> (Component, tokio::sync::mpsc::UnboundedReceiver<i64>) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut b = Component::builder()
+        .name(format!("calc-{tag}"))
+        .realm("realm1");
+    for t in transports {
+        b = b.transport(t);
+    }
+    let comp = b
+        .procedure(
+            format!("com.comp.{tag}.add2"),
+            typed(|(a, b): (i64, i64)| async move { Ok::<_, WampError>(a + b) }),
+        )
+        .subscription(format!("com.comp.{tag}.topic"), move |e: Event| {
+            let tx = tx.clone();
+            async move {
+                if let Ok((n,)) = e.payload.args_as::<(i64,)>() {
+                    let _ = tx.send(n);
+                }
+            }
+        })
+        .build()
+        .unwrap();
+    (comp, rx)
+}
+
+/// Checks from an independent session that the component's procedure and subscription work.
+async fn assert_live(url: &str, tag: &str, events: &mut tokio::sync::mpsc::UnboundedReceiver<i64>) {
+    let other = bounded("join a checking session", Session::connect(url, "realm1"))
+        .await
+        .expect("checking session joins");
+    let sum: i64 = bounded("call", other.call(&format!("com.comp.{tag}.add2"), (2, 3)))
+        .await
+        .expect("the component's procedure answers");
+    assert_eq!(sum, 5);
+    other
+        .publish_with(
+            &format!("com.comp.{tag}.topic"),
+            wamp_client::Payload::args(&(42,)).unwrap(),
+            wamp_client::PublishOptions::acknowledged(),
+        )
+        .await
+        .expect("publish");
+    assert_eq!(bounded("event", events.recv()).await, Some(42));
+    let _ = other.leave().await;
+}
+
+/// Reads events until `pred` matches one, returning all read (bounded).
+async fn until(
+    events: &mut LifecycleEvents,
+    pred: impl Fn(&LifecycleEvent) -> bool,
+) -> Vec<LifecycleEvent> {
+    let mut seen = Vec::new();
+    bounded("the expected lifecycle event", async {
+        while let Some(e) = events.next().await {
+            let done = pred(&e);
+            seen.push(e);
+            if done {
+                return;
+            }
+        }
+        panic!("the component ended; events: {seen:?}");
+    })
+    .await;
+    seen
+}
+
+fn name(e: &LifecycleEvent) -> &'static str {
+    match e {
+        LifecycleEvent::Connect { .. } => "connect",
+        LifecycleEvent::Join { .. } => "join",
+        LifecycleEvent::Ready { .. } => "ready",
+        LifecycleEvent::Leave { .. } => "leave",
+        LifecycleEvent::Disconnect { .. } => "disconnect",
+        LifecycleEvent::ConnectFailure { .. } => "connect_failure",
+        _ => "other",
+    }
+}
+
+/// Collects the remaining events until the component ends (bounded).
+async fn rest(mut events: LifecycleEvents) -> Vec<&'static str> {
+    let mut names = Vec::new();
+    bounded("the component's end", async {
+        while let Some(e) = events.next().await {
+            names.push(name(&e));
+        }
+    })
+    .await;
+    names
+}
+
+async fn start_ready(comp: &Component) -> (ComponentHandle, LifecycleEvents) {
+    let handle = comp.start();
+    let events = handle.events();
+    bounded("ready", handle.ready())
+        .await
+        .expect("the component gets ready");
+    (handle, events)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_component_registers_and_subscribes_everything_and_fires_connect_join_ready_in_order() {
+    let url = router().ws_url();
+    let (comp, mut events_rx) = calculator("order", vec![spec(&url, fast())]);
+    let handle = comp.start();
+    let mut events = handle.events();
+    let seen = until(&mut events, |e| matches!(e, LifecycleEvent::Ready { .. })).await;
+    let names: Vec<_> = seen.iter().map(name).collect();
+    assert_eq!(names, ["connect", "join", "ready"]);
+    assert!(handle.is_ready());
+    assert_live(&url, "order", &mut events_rx).await;
+    bounded("stop", handle.stop()).await.expect("a clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stop_leaves_cleanly_and_never_reconnects_on_websocket_and_rawsocket() {
+    for url in [router().ws_url(), router().rs_url()] {
+        let (comp, _rx) = calculator("stop", vec![spec(&url, fast())]);
+        let (handle, events) = start_ready(&comp).await;
+        let session = handle.session().expect("a session while ready");
+        bounded("stop", handle.stop()).await.expect("a clean stop");
+        assert!(!session.is_joined());
+        assert!(session.close_details().unwrap().is_clean());
+        assert!(handle.session().is_none() && handle.is_finished());
+        // The stream ends with the component: no connect after the stop.
+        assert_eq!(
+            rest(events).await,
+            ["connect", "join", "ready", "leave", "disconnect"],
+            "over {url}"
+        );
+        // Calls through the handle now fail at once.
+        let r: Result<i64, _> = handle.call("com.comp.stop.add2", (1, 2)).await;
+        assert!(
+            matches!(r, Err(CallError::Session(SessionError::NotJoined))),
+            "{r:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_clean_leave_by_the_application_ends_the_component_without_a_reconnect() {
+    let url = router().rs_url();
+    let comp = Component::builder()
+        .transport(spec(&url, fast()))
+        .realm("realm1")
+        .on_ready(|session: Session| async move {
+            let _ = session.leave().await;
+        })
+        .build()
+        .unwrap();
+    let handle = comp.start();
+    let events = handle.events();
+    bounded("the component ends", handle.wait())
+        .await
+        .expect("a clean end");
+    assert_eq!(
+        rest(events).await,
+        ["connect", "join", "ready", "leave", "disconnect"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_realm_is_fatal_after_exactly_one_attempt() {
+    let url = router().ws_url();
+    let comp = Component::builder()
+        .transport(spec(&url, fast()))
+        .realm("com.no.such.realm")
+        .build()
+        .unwrap();
+    let handle = comp.start();
+    let events = handle.events();
+    let err = bounded("the component fails", handle.wait())
+        .await
+        .unwrap_err();
+    let ComponentError::Exhausted { transports, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(transports.len(), 1);
+    assert!(transports[0].fatal);
+    assert_eq!(transports[0].attempts, 1);
+    let failure = transports[0].last_failure.as_deref().unwrap();
+    assert!(
+        matches!(failure, Failure::Join(JoinError::Refused(d)) if d.reason == "wamp.error.no_such_realm"),
+        "{failure:?}"
+    );
+    assert!(err.to_string().contains(&url), "{err}");
+    assert_eq!(
+        rest(events).await,
+        ["connect", "disconnect", "connect_failure"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn is_fatal_can_make_a_refusal_retried() {
+    let url = router().ws_url();
+    let comp = Component::builder()
+        .transport(spec(&url, fast().max_retries(2)))
+        .realm("com.no.such.realm")
+        .is_fatal(|_: &Failure| Some(false))
+        .build()
+        .unwrap();
+    let err = bounded("the component fails", comp.start().wait())
+        .await
+        .unwrap_err();
+    let ComponentError::Exhausted { transports, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert!(!transports[0].fatal);
+    assert_eq!(transports[0].attempts, 3, "one attempt and two retries");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn used_up_retries_on_every_transport_end_the_component_with_each_named_in_round_robin_order()
+{
+    let (a, b) = (dead_url(), dead_url());
+    let comp = Component::builder()
+        .transport(spec(&a, fast().max_retries(2)))
+        .transport(spec(&b, fast().max_retries(2)))
+        .realm("realm1")
+        .build()
+        .unwrap();
+    let handle = comp.start();
+    let mut events = handle.events();
+    let mut order = Vec::new();
+    bounded("every attempt", async {
+        while let Some(e) = events.next().await {
+            if let LifecycleEvent::ConnectFailure { url, .. } = e {
+                order.push(url);
+            }
+        }
+    })
+    .await;
+    assert_eq!(order, [&a, &b, &a, &b, &a, &b].map(String::clone));
+    let err = handle.wait().await.unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains(&a) && text.contains(&b) && text.contains("3 attempts"),
+        "{text}"
+    );
+    // Run returns the same error for a component that fails.
+    let err = tokio::task::spawn_blocking({
+        let comp = Component::builder()
+            .transport(spec(&a, fast().max_retries(0)))
+            .realm("realm1")
+            .build()
+            .unwrap();
+        move || wamp_client::run(vec![comp])
+    })
+    .await
+    .unwrap()
+    .unwrap_err();
+    assert!(err.to_string().contains(&a), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_transport_takes_over_when_the_first_keeps_failing() {
+    let dead = dead_url();
+    let url = router().rs_url();
+    let (comp, mut rx) = calculator("second", vec![spec(&dead, fast()), spec(&url, fast())]);
+    let handle = comp.start();
+    let mut events = handle.events();
+    let seen = until(&mut events, |e| matches!(e, LifecycleEvent::Ready { .. })).await;
+    assert!(
+        matches!(&seen[0], LifecycleEvent::ConnectFailure { url, .. } if *url == dead),
+        "{seen:?}"
+    );
+    assert!(
+        matches!(&seen[1], LifecycleEvent::Connect { url: u } if *u == url),
+        "{seen:?}"
+    );
+    assert_live(&url, "second", &mut rx).await;
+    bounded("stop", handle.stop()).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retries_wait_the_initial_delay_then_grow_to_the_cap() {
+    let policy = RetryPolicy::default()
+        .initial_retry_delay(Duration::from_millis(200))
+        .retry_delay_growth(2.0)
+        .retry_delay_jitter(0.0)
+        .max_retry_delay(Duration::from_millis(600))
+        .max_retries(4);
+    let comp = Component::builder()
+        .transport(spec(&dead_url(), policy))
+        .realm("realm1")
+        .build()
+        .unwrap();
+    let times = Arc::new(Mutex::new(Vec::new()));
+    let handle = comp.start();
+    let mut events = handle.events();
+    let start = Instant::now();
+    bounded("every attempt", async {
+        while let Some(e) = events.next().await {
+            if matches!(e, LifecycleEvent::ConnectFailure { .. }) {
+                times.lock().unwrap().push(start.elapsed());
+            }
+        }
+    })
+    .await;
+    let times = times.lock().unwrap().clone();
+    assert_eq!(times.len(), 5);
+    let gaps: Vec<Duration> = times.windows(2).map(|w| w[1] - w[0]).collect();
+    // 200 ms, 400 ms, then capped at 600 ms; the lower bounds are exact, the upper ones
+    // leave room for a loaded machine.
+    for (gap, want) in gaps.iter().zip([200, 400, 600, 600]) {
+        let want = Duration::from_millis(want);
+        assert!(*gap >= want, "gaps {gaps:?}");
+        assert!(*gap < want + Duration::from_secs(2), "gaps {gaps:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn listener_errors_and_panics_are_logged_and_the_component_goes_on() {
+    let url = router().ws_url();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = calls.clone();
+    let comp = Component::builder()
+        .transport(spec(&url, fast()))
+        .realm("realm1")
+        .on_join(|_s: Session, _d| async move {
+            if true {
+                panic!("a listener panics");
+            }
+        })
+        .on_join(move |_s: Session, _d| {
+            let c = c.clone();
+            async move {
+                c.fetch_add(1, Ordering::SeqCst);
+                Err::<(), _>("a listener fails")
+            }
+        })
+        .build()
+        .unwrap();
+    let (handle, _events) = start_ready(&comp).await;
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        1,
+        "the second listener ran after the panic"
+    );
+    bounded("stop", handle.stop()).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn calls_and_publishes_through_the_handle_fail_at_once_while_disconnected() {
+    let comp = Component::builder()
+        .transport(spec(&dead_url(), fast()))
+        .realm("realm1")
+        .build()
+        .unwrap();
+    let handle = comp.start();
+    let r: Result<i64, _> = bounded("call", handle.call("com.x", ())).await;
+    assert!(
+        matches!(r, Err(CallError::Session(SessionError::NotJoined))),
+        "{r:?}"
+    );
+    let r = bounded("publish", handle.publish("com.x", ())).await;
+    assert!(r.is_err());
+    bounded("stop", handle.stop())
+        .await
+        .expect("stopping a retrying component");
+    assert!(handle.is_finished());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn after_a_router_restart_the_component_reconnects_and_every_handler_is_live_again() {
+    let router = Arc::new(tokio::task::spawn_blocking(Router::start).await.unwrap());
+    for url in [router.ws_url(), router.rs_url()] {
+        let (comp, mut rx) = calculator("restart", vec![spec(&url, fast())]);
+        let (handle, mut events) = start_ready(&comp).await;
+        let first = handle.session().unwrap().id();
+        // The events so far: connect, join, ready.
+        until(&mut events, |e| matches!(e, LifecycleEvent::Ready { .. })).await;
+        let r = router.clone();
+        tokio::task::spawn_blocking(move || r.restart())
+            .await
+            .unwrap();
+        let seen = until(&mut events, |e| matches!(e, LifecycleEvent::Ready { .. })).await;
+        let names: Vec<_> = seen.iter().map(name).collect();
+        assert_eq!(&names[..2], ["leave", "disconnect"], "{names:?}");
+        assert_eq!(
+            &names[names.len() - 3..],
+            ["connect", "join", "ready"],
+            "{names:?}"
+        );
+        assert_ne!(handle.session().unwrap().id(), first);
+        assert_live(&url, "restart", &mut rx).await;
+        bounded("stop", handle.stop()).await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_component_started_before_the_router_joins_once_the_router_is_up() {
+    let router = Arc::new(tokio::task::spawn_blocking(Router::start).await.unwrap());
+    let r = router.clone();
+    tokio::task::spawn_blocking(move || r.stop()).await.unwrap();
+    let url = router.rs_url();
+    let (comp, mut rx) = calculator("late", vec![spec(&url, fast())]);
+    let handle = comp.start();
+    let mut events = handle.events();
+    until(&mut events, |e| {
+        matches!(e, LifecycleEvent::ConnectFailure { .. })
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(!handle.is_ready());
+    let r = router.clone();
+    tokio::task::spawn_blocking(move || r.restart())
+        .await
+        .unwrap();
+    bounded("ready", handle.ready())
+        .await
+        .expect("ready once the router is up");
+    assert_live(&url, "late", &mut rx).await;
+    bounded("stop", handle.stop()).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pending_calls_fail_with_session_lost_when_the_connection_drops() {
+    let router = Arc::new(tokio::task::spawn_blocking(Router::start).await.unwrap());
+    let url = router.ws_url();
+    // A callee that never answers, on a session of its own.
+    let callee = Session::connect(&url, "realm1").await.unwrap();
+    callee
+        .register(
+            "com.comp.never",
+            |_inv: wamp_client::Invocation| async move {
+                std::future::pending::<Result<wamp_client::Payload, WampError>>().await
+            },
+        )
+        .await
+        .unwrap();
+    let comp = Component::builder()
+        .transport(spec(&url, fast()))
+        .realm("realm1")
+        .build()
+        .unwrap();
+    let (handle, _events) = start_ready(&comp).await;
+    let session = handle.session().unwrap();
+    let calls: Vec<_> = (0..20)
+        .map(|_| {
+            let s = session.clone();
+            tokio::spawn(async move { s.call::<_, ()>("com.comp.never", ()).await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let r = router.clone();
+    tokio::task::spawn_blocking(move || r.kill()).await.unwrap();
+    for call in calls {
+        let result = bounded("a pending call resolves", call).await.unwrap();
+        assert!(
+            matches!(result, Err(CallError::Session(SessionError::Lost(_)))),
+            "{result:?}"
+        );
+    }
+    bounded("stop", handle.stop()).await.unwrap();
+}

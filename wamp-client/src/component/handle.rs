@@ -1,0 +1,230 @@
+//! The handle of a started component: its current session, readiness, lifecycle events and
+//! a graceful stop.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::sync::{broadcast, watch};
+
+use super::supervisor;
+use super::{ComponentError, Config, LifecycleEvent};
+use crate::error::{CallError, PublishError, SessionError};
+use crate::session::Session;
+
+/// How many lifecycle events a slow [`LifecycleEvents`] reader may fall behind by before it
+/// loses the oldest (they are counted in [`LifecycleEvents::missed`]).
+const EVENT_BACKLOG: usize = 64;
+
+/// Where a component is.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct State {
+    /// The joined session, if any.
+    pub(crate) session: Option<Session>,
+    /// Whether that session is ready (every procedure and subscription live).
+    pub(crate) ready: bool,
+    /// Set when the component has ended.
+    pub(crate) done: Option<Result<(), ComponentError>>,
+}
+
+/// What the supervisor and the handles share.
+pub(crate) struct Shared {
+    pub(crate) config: Arc<Config>,
+    pub(crate) state: watch::Sender<State>,
+    /// Taken (closing the readers' streams) when the component ends.
+    pub(crate) events: std::sync::Mutex<Option<broadcast::Sender<LifecycleEvent>>>,
+    /// Set to `true` by [`ComponentHandle::stop`].
+    pub(crate) stop: watch::Sender<bool>,
+    /// Subscribed before the component started: the first [`ComponentHandle::events`] call
+    /// gets it, so that it misses nothing.
+    first_events: std::sync::Mutex<Option<broadcast::Receiver<LifecycleEvent>>>,
+}
+
+/// A running component: see [`Component::start`](super::Component::start). Cheap to clone;
+/// dropping every handle does not stop the component (call [`stop`](Self::stop)).
+#[derive(Clone)]
+pub struct ComponentHandle {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for ComponentHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.shared.state.borrow();
+        f.debug_struct("ComponentHandle")
+            .field("name", &self.shared.config.name)
+            .field("session", &state.session.as_ref().map(Session::id))
+            .field("ready", &state.ready)
+            .field("done", &state.done.is_some())
+            .finish()
+    }
+}
+
+pub(crate) fn start(config: Arc<Config>) -> ComponentHandle {
+    let (state, _) = watch::channel(State::default());
+    let (events, first_events) = broadcast::channel(EVENT_BACKLOG);
+    let (stop, _) = watch::channel(false);
+    let shared = Arc::new(Shared {
+        config,
+        state,
+        events: std::sync::Mutex::new(Some(events)),
+        stop,
+        first_events: std::sync::Mutex::new(Some(first_events)),
+    });
+    let s = shared.clone();
+    let span = tracing::info_span!("wamp_component", name = %shared.config.name);
+    tokio::spawn(tracing::Instrument::instrument(
+        async move {
+            let outcome = supervisor::supervise(&s).await;
+            if let Err(e) = &outcome {
+                tracing::error!(error = %e, "component failed");
+            } else {
+                tracing::info!("component finished");
+            }
+            s.state.send_modify(|st| {
+                st.session = None;
+                st.ready = false;
+                st.done = Some(outcome);
+            });
+            s.events.lock().unwrap_or_else(|p| p.into_inner()).take();
+        },
+        span,
+    ));
+    ComponentHandle { shared }
+}
+
+impl ComponentHandle {
+    /// The component's name.
+    pub fn name(&self) -> &str {
+        &self.shared.config.name
+    }
+
+    /// The current session, while one is joined.
+    pub fn session(&self) -> Option<Session> {
+        self.shared.state.borrow().session.clone()
+    }
+
+    /// Whether a session is joined and every procedure and subscription is live on it.
+    pub fn is_ready(&self) -> bool {
+        self.shared.state.borrow().ready
+    }
+
+    /// Whether the component has ended (stopped, finished or failed).
+    pub fn is_finished(&self) -> bool {
+        self.shared.state.borrow().done.is_some()
+    }
+
+    /// Waits until a session is ready and returns it; fails if the component ends first.
+    pub async fn ready(&self) -> Result<Session, ComponentError> {
+        let mut rx = self.shared.state.subscribe();
+        let state = rx
+            .wait_for(|s| (s.ready && s.session.is_some()) || s.done.is_some())
+            .await;
+        match state.as_deref() {
+            Ok(State {
+                session: Some(session),
+                ready: true,
+                ..
+            }) => Ok(session.clone()),
+            Ok(State {
+                done: Some(Err(e)), ..
+            }) => Err(e.clone()),
+            _ => Err(ComponentError::Ended {
+                name: self.shared.config.name.clone(),
+            }),
+        }
+    }
+
+    /// The lifecycle events: the first call gets every event since the start, later calls
+    /// the events from the call on.
+    pub fn events(&self) -> LifecycleEvents {
+        let first = self
+            .shared
+            .first_events
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(rx) = first {
+            return LifecycleEvents {
+                rx,
+                missed: AtomicU64::new(0),
+            };
+        }
+        let events = self.shared.events.lock().unwrap_or_else(|p| p.into_inner());
+        LifecycleEvents {
+            // A finished component's stream is empty.
+            rx: events
+                .as_ref()
+                .map_or_else(|| broadcast::channel(1).1, |tx| tx.subscribe()),
+            missed: AtomicU64::new(0),
+        }
+    }
+
+    /// Waits until the component ends and returns how it ended.
+    pub async fn wait(&self) -> Result<(), ComponentError> {
+        let mut rx = self.shared.state.subscribe();
+        let state = rx.wait_for(|s| s.done.is_some()).await;
+        match state.as_deref() {
+            Ok(State { done: Some(r), .. }) => r.clone(),
+            _ => Ok(()),
+        }
+    }
+
+    /// Stops the component and waits until it has stopped: no new invocations are accepted,
+    /// running ones may finish within the stop timeout, the session leaves (GOODBYE sent and
+    /// answered), the transport closes. A stopped component never reconnects. Stopping a
+    /// component that already ended returns how it ended.
+    pub async fn stop(&self) -> Result<(), ComponentError> {
+        self.shared.stop.send_replace(true);
+        self.wait().await
+    }
+
+    /// Calls through the current session; fails at once with [`SessionError::NotJoined`]
+    /// while there is none. Nothing is retried behind the caller's back.
+    pub async fn call<A, R>(&self, procedure: &str, args: A) -> Result<R, CallError>
+    where
+        A: Serialize,
+        R: DeserializeOwned,
+    {
+        match self.session() {
+            Some(s) => s.call(procedure, args).await,
+            None => Err(SessionError::NotJoined.into()),
+        }
+    }
+
+    /// Publishes through the current session; fails at once with
+    /// [`SessionError::NotJoined`] while there is none.
+    pub async fn publish<A: Serialize>(&self, topic: &str, args: A) -> Result<(), PublishError> {
+        match self.session() {
+            Some(s) => s.publish(topic, args).await,
+            None => Err(SessionError::NotJoined.into()),
+        }
+    }
+}
+
+/// The lifecycle events of a component, from [`ComponentHandle::events`].
+#[derive(Debug)]
+pub struct LifecycleEvents {
+    rx: broadcast::Receiver<LifecycleEvent>,
+    missed: AtomicU64,
+}
+
+impl LifecycleEvents {
+    /// The next event; `None` once the component has ended and every event was read.
+    pub async fn next(&mut self) -> Option<LifecycleEvent> {
+        loop {
+            match self.rx.recv().await {
+                Ok(e) => return Some(e),
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    self.missed.fetch_add(n, Ordering::Relaxed);
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
+
+    /// Events lost because this reader fell more than 64 behind.
+    pub fn missed(&self) -> u64 {
+        self.missed.load(Ordering::Relaxed)
+    }
+}

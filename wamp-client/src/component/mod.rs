@@ -1,0 +1,661 @@
+//! Components: Autobahn|Python's `Component` in Rust. A component declares its transports,
+//! its realm, its procedures and subscriptions and its lifecycle listeners once; a supervisor
+//! then connects, joins, registers and subscribes everything on every new session, and
+//! reconnects with backoff when the connection is lost.
+//!
+//! ```no_run
+//! use wamp_client::{typed, Component, WampError};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let comp = Component::builder()
+//!     .name("calculator")
+//!     .transport("ws://127.0.0.1:8080/ws")
+//!     .transport("rs://127.0.0.1:8081")
+//!     .realm("realm1")
+//!     .procedure("com.example.add2", typed(|(a, b): (i64, i64)| async move { Ok::<_, WampError>(a + b) }))
+//!     .on_ready(|session: wamp_client::Session| async move {
+//!         println!("ready as session {}", session.id());
+//!     })
+//!     .build()?;
+//! wamp_client::run(vec![comp])?;
+//! # Ok(()) }
+//! ```
+//!
+//! Differences from Autobahn, on purpose:
+//! - authentication and realm refusals (`authentication_failed`, `not_authorized`,
+//!   `no_such_realm`, `no_such_role`, ...) are fatal by default instead of retried forever;
+//! - a procedure or subscription the router refuses ends the component with an error naming
+//!   it, instead of a log line and a half-working component (`procedure_already_exists` is
+//!   first retried for [`ALREADY_EXISTS_RETRY_FOR`], the time a router may take to notice that
+//!   our previous session is gone);
+//! - `ready` fires only once every procedure and subscription is live;
+//! - the first retry waits `initial_retry_delay` (see [`RetryPolicy`]).
+
+mod handle;
+mod supervisor;
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use wamp_core::session::{CloseDetails, SessionDetails};
+use wamp_core::uri;
+
+use crate::error::{ConfigError, JoinError, RegisterError, SubscribeError};
+use crate::options::{JoinOptions, RegisterOptions, SubscribeOptions};
+use crate::retry::RetryPolicy;
+use crate::session::{BoxFuture, EventHandler, Procedure, Session};
+use crate::transport::TransportConfig;
+
+pub use handle::{ComponentHandle, LifecycleEvents};
+
+/// How long a `wamp.error.procedure_already_exists` is retried on a new session before it is
+/// reported: 10 s, with delays from 100 ms doubling to 2 s.
+pub const ALREADY_EXISTS_RETRY_FOR: Duration = Duration::from_secs(10);
+
+/// The default of [`ComponentBuilder::stop_timeout`]: 10 s for running invocations to finish
+/// when the component stops.
+pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One transport of a component: where to connect and how to retry.
+///
+/// ```
+/// use wamp_client::{RetryPolicy, TransportConfig, TransportSpec};
+///
+/// let spec = TransportSpec::new(TransportConfig::new("rs://127.0.0.1:8081").unwrap())
+///     .retry(RetryPolicy::default().max_retries(3));
+/// assert_eq!(spec.config().url(), "rs://127.0.0.1:8081");
+/// ```
+#[derive(Debug, Clone)]
+pub struct TransportSpec {
+    config: TransportConfig,
+    retry: RetryPolicy,
+}
+
+impl TransportSpec {
+    /// A transport with Autobahn's default retry policy.
+    pub fn new(config: TransportConfig) -> Self {
+        TransportSpec {
+            config,
+            retry: RetryPolicy::default(),
+        }
+    }
+
+    /// Sets the retry policy.
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The connection settings.
+    pub fn config(&self) -> &TransportConfig {
+        &self.config
+    }
+
+    /// The retry policy.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
+    }
+}
+
+impl From<TransportConfig> for TransportSpec {
+    fn from(config: TransportConfig) -> Self {
+        TransportSpec::new(config)
+    }
+}
+
+/// What [`ComponentBuilder::transport`] accepts: a URL, a [`TransportConfig`] or a
+/// [`TransportSpec`]. A bad URL is reported by [`ComponentBuilder::build`].
+pub trait IntoTransport {
+    /// Converts into a transport spec.
+    fn into_transport(self) -> Result<TransportSpec, ConfigError>;
+}
+
+impl IntoTransport for &str {
+    fn into_transport(self) -> Result<TransportSpec, ConfigError> {
+        TransportConfig::new(self).map(TransportSpec::new)
+    }
+}
+
+impl IntoTransport for String {
+    fn into_transport(self) -> Result<TransportSpec, ConfigError> {
+        self.as_str().into_transport()
+    }
+}
+
+impl IntoTransport for TransportConfig {
+    fn into_transport(self) -> Result<TransportSpec, ConfigError> {
+        Ok(TransportSpec::new(self))
+    }
+}
+
+impl IntoTransport for TransportSpec {
+    fn into_transport(self) -> Result<TransportSpec, ConfigError> {
+        Ok(self)
+    }
+}
+
+/// Why an attempt on a transport, or a session on it, failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Failure {
+    /// Connecting or joining failed (refused connection, handshake error or timeout, ABORT).
+    #[error(transparent)]
+    Join(JoinError),
+    /// The session ended other than by a clean leave.
+    #[error("session lost: {}{}", .0.reason, .0.message.as_deref().map(|m| format!(" ({m})")).unwrap_or_default())]
+    Lost(CloseDetails),
+    /// The router refused to register one of the component's procedures.
+    #[error("cannot register {procedure}: {error}")]
+    Register {
+        /// The procedure URI.
+        procedure: String,
+        /// The router's answer.
+        error: RegisterError,
+    },
+    /// The router refused to subscribe one of the component's subscriptions.
+    #[error("cannot subscribe to {topic}: {error}")]
+    Subscribe {
+        /// The topic URI.
+        topic: String,
+        /// The router's answer.
+        error: SubscribeError,
+    },
+}
+
+impl Failure {
+    /// The default classification: fatal for configuration, authentication and realm
+    /// problems and for refused procedures and subscriptions; retried for transport errors,
+    /// handshake failures and timeouts and lost sessions.
+    pub fn is_fatal_by_default(&self) -> bool {
+        match self {
+            Failure::Join(e) => !e.is_retryable(),
+            Failure::Lost(_) => false,
+            Failure::Register { error, .. } => !matches!(error, RegisterError::Session(_)),
+            Failure::Subscribe { error, .. } => !matches!(error, SubscribeError::Session(_)),
+        }
+    }
+}
+
+/// What happened to one transport by the time its component failed.
+#[derive(Debug, Clone)]
+pub struct TransportOutcome {
+    /// The transport's URL.
+    pub url: String,
+    /// Attempts made since the last successful join.
+    pub attempts: u64,
+    /// Whether a failure was judged fatal (as opposed to retries used up).
+    pub fatal: bool,
+    /// The last failure, if there was an attempt.
+    pub last_failure: Option<Arc<Failure>>,
+}
+
+/// Why a component ended with an error.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum ComponentError {
+    /// No transport may be tried any more: each either failed fatally or used up its retries.
+    #[error("component {name}: every transport failed: {}", describe(.transports))]
+    Exhausted {
+        /// The component's name.
+        name: String,
+        /// Each transport's last failure, in the order they were given.
+        transports: Vec<TransportOutcome>,
+    },
+    /// The component ended (stopped, or its session left cleanly) before it was ready.
+    #[error("component {name} ended before it was ready")]
+    Ended {
+        /// The component's name.
+        name: String,
+    },
+}
+
+fn describe(transports: &[TransportOutcome]) -> String {
+    let parts: Vec<String> = transports
+        .iter()
+        .map(|t| {
+            let what = t
+                .last_failure
+                .as_ref()
+                .map_or_else(|| "not tried".to_owned(), |f| f.to_string());
+            let how = if t.fatal {
+                "fatal".to_owned()
+            } else {
+                format!("{} attempts", t.attempts)
+            };
+            format!("{} ({how}): {what}", t.url)
+        })
+        .collect();
+    parts.join("; ")
+}
+
+/// A step in a component's life, as seen by listeners and [`ComponentHandle::events`].
+///
+/// For each session the order is `Connect`, `Join`, `Ready`, `Leave`, `Disconnect`; a
+/// transport that cannot be connected gives `ConnectFailure`; a join that fails after the
+/// connection was made gives `Disconnect` without `Join`.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum LifecycleEvent {
+    /// The transport is connected; the join starts.
+    Connect {
+        /// The transport's URL.
+        url: String,
+    },
+    /// The session joined.
+    Join {
+        /// The new session.
+        session: Session,
+    },
+    /// Every procedure and subscription is live on the session.
+    Ready {
+        /// The session.
+        session: Session,
+    },
+    /// The session ended.
+    Leave {
+        /// The session that ended.
+        session: Session,
+        /// Why.
+        details: CloseDetails,
+    },
+    /// The transport closed.
+    Disconnect {
+        /// The transport's URL.
+        url: String,
+        /// Whether the session ended with a clean leave.
+        was_clean: bool,
+    },
+    /// An attempt failed before a session was established.
+    ConnectFailure {
+        /// The transport's URL.
+        url: String,
+        /// Why.
+        failure: Arc<Failure>,
+    },
+}
+
+/// What a lifecycle listener may return: `()`, or a `Result` whose error is logged.
+pub trait ListenerOutput: Send + 'static {
+    /// The error to log, if any.
+    fn into_error(self) -> Option<String>;
+}
+
+impl ListenerOutput for () {
+    fn into_error(self) -> Option<String> {
+        None
+    }
+}
+
+impl<E: fmt::Display + Send + 'static> ListenerOutput for Result<(), E> {
+    fn into_error(self) -> Option<String> {
+        self.err().map(|e| e.to_string())
+    }
+}
+
+type Listener = Arc<dyn Fn(&LifecycleEvent) -> Option<BoxFuture<Option<String>>> + Send + Sync>;
+
+/// Decides whether a failure ends its transport for good: `Some(true)` fatal, `Some(false)`
+/// retried, `None` the default ([`Failure::is_fatal_by_default`]).
+pub type IsFatal = Arc<dyn Fn(&Failure) -> Option<bool> + Send + Sync>;
+
+pub(crate) struct ProcedureDecl {
+    pub(crate) uri: String,
+    pub(crate) options: RegisterOptions,
+    pub(crate) handler: Arc<dyn Procedure>,
+}
+
+pub(crate) struct SubscriptionDecl {
+    pub(crate) topic: String,
+    pub(crate) options: SubscribeOptions,
+    pub(crate) handler: Arc<dyn EventHandler>,
+}
+
+pub(crate) struct Config {
+    pub(crate) name: String,
+    pub(crate) transports: Vec<TransportSpec>,
+    pub(crate) join: JoinOptions,
+    pub(crate) procedures: Vec<ProcedureDecl>,
+    pub(crate) subscriptions: Vec<SubscriptionDecl>,
+    pub(crate) listeners: Vec<Listener>,
+    pub(crate) is_fatal: Option<IsFatal>,
+    pub(crate) stop_timeout: Duration,
+}
+
+/// A WAMP application component: transports, realm, handlers and listeners, ready to be run
+/// by [`run`](crate::run) or started with [`Component::start`]. Cheap to clone.
+#[derive(Clone)]
+pub struct Component {
+    config: Arc<Config>,
+}
+
+impl fmt::Debug for Component {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = &self.config;
+        f.debug_struct("Component")
+            .field("name", &c.name)
+            .field(
+                "transports",
+                &c.transports
+                    .iter()
+                    .map(|t| t.config.url())
+                    .collect::<Vec<_>>(),
+            )
+            .field("realm", &c.join.realm)
+            .field("procedures", &c.procedures.len())
+            .field("subscriptions", &c.subscriptions.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Component {
+    /// Starts describing a component.
+    pub fn builder() -> ComponentBuilder {
+        ComponentBuilder::default()
+    }
+
+    /// The component's name (for logs and errors).
+    pub fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    /// Starts the component on the current tokio runtime and returns its handle.
+    ///
+    /// ```no_run
+    /// # async fn demo(comp: wamp_client::Component) -> Result<(), Box<dyn std::error::Error>> {
+    /// let handle = comp.start();
+    /// let session = handle.ready().await?;
+    /// session.publish("com.example.started", ()).await?;
+    /// handle.stop().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn start(&self) -> ComponentHandle {
+        handle::start(self.config.clone())
+    }
+}
+
+/// Builds a [`Component`]; see the [module docs](self).
+#[derive(Default)]
+pub struct ComponentBuilder {
+    name: Option<String>,
+    transports: Vec<Result<TransportSpec, ConfigError>>,
+    realm: Option<String>,
+    join: Option<JoinOptions>,
+    procedures: Vec<ProcedureDecl>,
+    subscriptions: Vec<SubscriptionDecl>,
+    listeners: Vec<Listener>,
+    is_fatal: Option<IsFatal>,
+    stop_timeout: Option<Duration>,
+}
+
+impl ComponentBuilder {
+    /// The name used in logs and errors. Default `"component"`.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Adds a transport, tried in round robin with the others in the order given.
+    ///
+    /// ```
+    /// use wamp_client::{Component, RetryPolicy, TransportConfig, TransportSpec};
+    /// let comp = Component::builder()
+    ///     .transport("ws://127.0.0.1:8080/ws")
+    ///     .transport(TransportSpec::new(TransportConfig::new("rs://127.0.0.1:8081").unwrap())
+    ///         .retry(RetryPolicy::default().max_retries(5)))
+    ///     .realm("realm1")
+    ///     .build()
+    ///     .unwrap();
+    /// ```
+    pub fn transport(mut self, transport: impl IntoTransport) -> Self {
+        self.transports.push(transport.into_transport());
+        self
+    }
+
+    /// The realm to join (required).
+    pub fn realm(mut self, realm: impl Into<String>) -> Self {
+        self.realm = Some(realm.into());
+        self
+    }
+
+    /// Join settings: authid, authrole, authentication, join timeout. Its realm is replaced
+    /// by [`realm`](Self::realm) when that is given.
+    pub fn join_options(mut self, options: JoinOptions) -> Self {
+        self.join = Some(options);
+        self
+    }
+
+    /// Registers `handler` as `uri` on every session.
+    pub fn procedure(self, uri: impl Into<String>, handler: impl Procedure) -> Self {
+        self.procedure_with(uri, RegisterOptions::default(), handler)
+    }
+
+    /// [`procedure`](Self::procedure) with options.
+    pub fn procedure_with(
+        mut self,
+        uri: impl Into<String>,
+        options: RegisterOptions,
+        handler: impl Procedure,
+    ) -> Self {
+        self.procedures.push(ProcedureDecl {
+            uri: uri.into(),
+            options,
+            handler: Arc::new(handler),
+        });
+        self
+    }
+
+    /// Subscribes `handler` to `topic` on every session.
+    pub fn subscription(self, topic: impl Into<String>, handler: impl EventHandler) -> Self {
+        self.subscription_with(topic, SubscribeOptions::default(), handler)
+    }
+
+    /// [`subscription`](Self::subscription) with options.
+    pub fn subscription_with(
+        mut self,
+        topic: impl Into<String>,
+        options: SubscribeOptions,
+        handler: impl EventHandler,
+    ) -> Self {
+        self.subscriptions.push(SubscriptionDecl {
+            topic: topic.into(),
+            options,
+            handler: Arc::new(handler),
+        });
+        self
+    }
+
+    fn listen<F, Fut>(
+        mut self,
+        pick: impl Fn(&LifecycleEvent) -> bool + Send + Sync + 'static,
+        f: F,
+    ) -> Self
+    where
+        F: Fn(&LifecycleEvent) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: ListenerOutput,
+    {
+        self.listeners.push(Arc::new(move |event: &LifecycleEvent| {
+            if !pick(event) {
+                return None;
+            }
+            let fut = f(event);
+            Some(Box::pin(async move { fut.await.into_error() }) as BoxFuture<Option<String>>)
+        }));
+        self
+    }
+
+    /// Runs `f` with the transport's URL each time a transport is connected, before the join.
+    pub fn on_connect<F, Fut>(self, f: F) -> Self
+    where
+        F: Fn(String) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: ListenerOutput,
+    {
+        self.listen(
+            |e| matches!(e, LifecycleEvent::Connect { .. }),
+            move |e| match e {
+                LifecycleEvent::Connect { url } => f(url.clone()),
+                _ => unreachable!("filtered"),
+            },
+        )
+    }
+
+    /// Runs `f` on every new session, before its procedures and subscriptions are set up.
+    pub fn on_join<F, Fut>(self, f: F) -> Self
+    where
+        F: Fn(Session, SessionDetails) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: ListenerOutput,
+    {
+        self.listen(
+            |e| matches!(e, LifecycleEvent::Join { .. }),
+            move |e| match e {
+                LifecycleEvent::Join { session } => f(session.clone(), session.details().clone()),
+                _ => unreachable!("filtered"),
+            },
+        )
+    }
+
+    /// Runs `f` on every new session once all its procedures and subscriptions are live.
+    pub fn on_ready<F, Fut>(self, f: F) -> Self
+    where
+        F: Fn(Session) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: ListenerOutput,
+    {
+        self.listen(
+            |e| matches!(e, LifecycleEvent::Ready { .. }),
+            move |e| match e {
+                LifecycleEvent::Ready { session } => f(session.clone()),
+                _ => unreachable!("filtered"),
+            },
+        )
+    }
+
+    /// Runs `f` when a session ends.
+    pub fn on_leave<F, Fut>(self, f: F) -> Self
+    where
+        F: Fn(Session, CloseDetails) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: ListenerOutput,
+    {
+        self.listen(
+            |e| matches!(e, LifecycleEvent::Leave { .. }),
+            move |e| match e {
+                LifecycleEvent::Leave { session, details } => f(session.clone(), details.clone()),
+                _ => unreachable!("filtered"),
+            },
+        )
+    }
+
+    /// Runs `f(url, was_clean)` when a connected transport closes.
+    pub fn on_disconnect<F, Fut>(self, f: F) -> Self
+    where
+        F: Fn(String, bool) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: ListenerOutput,
+    {
+        self.listen(
+            |e| matches!(e, LifecycleEvent::Disconnect { .. }),
+            move |e| match e {
+                LifecycleEvent::Disconnect { url, was_clean } => f(url.clone(), *was_clean),
+                _ => unreachable!("filtered"),
+            },
+        )
+    }
+
+    /// Runs `f(url, failure)` when an attempt fails before a session is established.
+    pub fn on_connect_failure<F, Fut>(self, f: F) -> Self
+    where
+        F: Fn(String, Arc<Failure>) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: ListenerOutput,
+    {
+        self.listen(
+            |e| matches!(e, LifecycleEvent::ConnectFailure { .. }),
+            move |e| match e {
+                LifecycleEvent::ConnectFailure { url, failure } => f(url.clone(), failure.clone()),
+                _ => unreachable!("filtered"),
+            },
+        )
+    }
+
+    /// Decides which failures end a transport for good, overriding the default
+    /// ([`Failure::is_fatal_by_default`]) where it returns `Some`.
+    ///
+    /// ```
+    /// use wamp_client::{Component, Failure};
+    /// // Keep retrying even when the realm does not exist (yet).
+    /// let comp = Component::builder()
+    ///     .transport("ws://127.0.0.1:8080/ws")
+    ///     .realm("realm1")
+    ///     .is_fatal(|f: &Failure| matches!(f, Failure::Join(_)).then_some(false))
+    ///     .build()
+    ///     .unwrap();
+    /// ```
+    pub fn is_fatal(
+        mut self,
+        f: impl Fn(&Failure) -> Option<bool> + Send + Sync + 'static,
+    ) -> Self {
+        self.is_fatal = Some(Arc::new(f));
+        self
+    }
+
+    /// How long running invocations may take to finish when the component stops. Default
+    /// [`DEFAULT_STOP_TIMEOUT`].
+    pub fn stop_timeout(mut self, timeout: Duration) -> Self {
+        self.stop_timeout = Some(timeout);
+        self
+    }
+
+    /// Checks the configuration and builds the component. The error names the offending
+    /// field: `transports[1]`, `realm`, `procedures[0]`, ...
+    pub fn build(self) -> Result<Component, ConfigError> {
+        let invalid =
+            |field: &'static str, reason: String| ConfigError::InvalidSetting { field, reason };
+        if self.transports.is_empty() {
+            return Err(invalid(
+                "transports",
+                "at least one transport is needed".into(),
+            ));
+        }
+        let mut transports = Vec::with_capacity(self.transports.len());
+        for (i, t) in self.transports.into_iter().enumerate() {
+            let t = t.map_err(|e| invalid("transports", format!("transport {i}: {e}")))?;
+            t.retry
+                .validate()
+                .map_err(|e| invalid("transports", format!("transport {i}: {e}")))?;
+            transports.push(t);
+        }
+        let mut join = self.join.unwrap_or_else(|| JoinOptions::new(""));
+        if let Some(realm) = self.realm {
+            join.realm = realm;
+        }
+        if join.realm.is_empty() {
+            return Err(invalid("realm", "a realm is needed".into()));
+        }
+        uri::validate_realm(&join.realm).map_err(|e| invalid("realm", e.to_string()))?;
+        for (i, p) in self.procedures.iter().enumerate() {
+            uri::validate(&p.uri, p.options.match_policy, false)
+                .map_err(|e| invalid("procedures", format!("procedure {i}: {e}")))?;
+        }
+        for (i, s) in self.subscriptions.iter().enumerate() {
+            uri::validate(&s.topic, s.options.match_policy, false)
+                .map_err(|e| invalid("subscriptions", format!("subscription {i}: {e}")))?;
+        }
+        Ok(Component {
+            config: Arc::new(Config {
+                name: self.name.unwrap_or_else(|| "component".into()),
+                transports,
+                join,
+                procedures: self.procedures,
+                subscriptions: self.subscriptions,
+                listeners: self.listeners,
+                is_fatal: self.is_fatal,
+                stop_timeout: self.stop_timeout.unwrap_or(DEFAULT_STOP_TIMEOUT),
+            }),
+        })
+    }
+}

@@ -1,0 +1,329 @@
+//! The reconnect loop of a component: round robin over its transports, each with its own
+//! retry state; on every new session the listeners, procedures and subscriptions; a graceful
+//! stop.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::future::join_all;
+use tokio::sync::watch;
+use wamp_core::session::CloseDetails;
+use wamp_core::uri::error_uri;
+
+use super::handle::Shared;
+use super::{
+    ComponentError, Config, Failure, LifecycleEvent, ProcedureDecl, TransportOutcome,
+    TransportSpec, ALREADY_EXISTS_RETRY_FOR,
+};
+use crate::error::{JoinError, RegisterError};
+use crate::retry::{random_seed, RetryState};
+use crate::session::Session;
+
+/// How one attempt on a transport ended.
+enum Outcome {
+    /// [`ComponentHandle::stop`](super::ComponentHandle::stop) was called.
+    Stopped,
+    /// The session left cleanly: the component is done.
+    Finished,
+    /// The attempt or its session failed.
+    Failed(Arc<Failure>),
+}
+
+pub(crate) async fn supervise(shared: &Shared) -> Result<(), ComponentError> {
+    let config = &shared.config;
+    let n = config.transports.len();
+    let seed = random_seed();
+    let mut retry: Vec<RetryState> = (0..n)
+        .map(|i| RetryState::new(seed.wrapping_add(i as u64)))
+        .collect();
+    let mut fatal = vec![false; n];
+    let mut last: Vec<Option<Arc<Failure>>> = vec![None; n];
+    let mut stop = shared.stop.subscribe();
+    let mut next = 0;
+    loop {
+        if *stop.borrow() {
+            return Ok(());
+        }
+        let usable = |i: usize| !fatal[i] && retry[i].can_retry(&config.transports[i].retry);
+        let Some(i) = (0..n).map(|k| (next + k) % n).find(|&i| usable(i)) else {
+            let transports = (0..n)
+                .map(|i| TransportOutcome {
+                    url: config.transports[i].config.url().to_owned(),
+                    attempts: retry[i].attempts(),
+                    fatal: fatal[i],
+                    last_failure: last[i].clone(),
+                })
+                .collect();
+            return Err(ComponentError::Exhausted {
+                name: config.name.clone(),
+                transports,
+            });
+        };
+        next = (i + 1) % n;
+        let spec = &config.transports[i];
+        let delay = retry[i].next_attempt(&spec.retry);
+        if !delay.is_zero() {
+            tracing::info!(
+                url = spec.config.url(),
+                attempt = retry[i].attempts(),
+                delay_ms = delay.as_millis() as u64,
+                "waiting before the next attempt"
+            );
+            if until_stopped(&mut stop, tokio::time::sleep(delay))
+                .await
+                .is_none()
+            {
+                return Ok(());
+            }
+        }
+        match attempt(shared, spec, &mut stop, &mut retry[i]).await {
+            Outcome::Stopped | Outcome::Finished => return Ok(()),
+            Outcome::Failed(failure) => {
+                let is_fatal = config
+                    .is_fatal
+                    .as_ref()
+                    .and_then(|f| f(&failure))
+                    .unwrap_or_else(|| failure.is_fatal_by_default());
+                if is_fatal {
+                    tracing::error!(url = spec.config.url(), error = %failure, "fatal failure; this transport is given up");
+                } else {
+                    tracing::warn!(url = spec.config.url(), error = %failure, "connection failed or lost; will retry");
+                }
+                fatal[i] |= is_fatal;
+                last[i] = Some(failure);
+            }
+        }
+    }
+}
+
+/// One attempt on `spec`: connect, join, set up, serve until the session ends or the
+/// component stops.
+async fn attempt(
+    shared: &Shared,
+    spec: &TransportSpec,
+    stop: &mut watch::Receiver<bool>,
+    retry: &mut RetryState,
+) -> Outcome {
+    let config = &shared.config;
+    let url = spec.config.url().to_owned();
+    let connection = match until_stopped(stop, crate::transport::connect(&spec.config)).await {
+        None => return Outcome::Stopped,
+        Some(Err(e)) => {
+            let failure = Arc::new(Failure::Join(JoinError::Connect(e)));
+            emit(
+                shared,
+                LifecycleEvent::ConnectFailure {
+                    url,
+                    failure: failure.clone(),
+                },
+            )
+            .await;
+            return Outcome::Failed(failure);
+        }
+        Some(Ok(c)) => c,
+    };
+    emit(shared, LifecycleEvent::Connect { url: url.clone() }).await;
+    let session = match until_stopped(stop, Session::start(connection, config.join.clone())).await {
+        None => return Outcome::Stopped,
+        Some(Err(e)) => {
+            let failure = Arc::new(Failure::Join(e));
+            emit(
+                shared,
+                LifecycleEvent::Disconnect {
+                    url: url.clone(),
+                    was_clean: false,
+                },
+            )
+            .await;
+            emit(
+                shared,
+                LifecycleEvent::ConnectFailure {
+                    url,
+                    failure: failure.clone(),
+                },
+            )
+            .await;
+            return Outcome::Failed(failure);
+        }
+        Some(Ok(s)) => s,
+    };
+    retry.reset();
+    tracing::info!(session = session.id(), url, "joined");
+    shared.state.send_modify(|s| {
+        s.session = Some(session.clone());
+        s.ready = false;
+    });
+    emit(
+        shared,
+        LifecycleEvent::Join {
+            session: session.clone(),
+        },
+    )
+    .await;
+
+    let mut stopped = false;
+    let mut failure = None;
+    match until_stopped(stop, set_up(config, &session)).await {
+        None => stopped = true,
+        Some(Err(f)) => failure = Some(f),
+        Some(Ok(())) => {
+            shared.state.send_modify(|s| s.ready = true);
+            tracing::info!(
+                procedures = config.procedures.len(),
+                subscriptions = config.subscriptions.len(),
+                "ready"
+            );
+            emit(
+                shared,
+                LifecycleEvent::Ready {
+                    session: session.clone(),
+                },
+            )
+            .await;
+            stopped = until_stopped(stop, session.closed()).await.is_none();
+        }
+    }
+    let details = if stopped || (failure.is_some() && session.is_joined()) {
+        leave(config, &session, stopped).await
+    } else {
+        session.closed().await
+    };
+    session.finished().await;
+    shared.state.send_modify(|s| {
+        s.session = None;
+        s.ready = false;
+    });
+    let was_clean = details.is_clean();
+    emit(
+        shared,
+        LifecycleEvent::Leave {
+            session,
+            details: details.clone(),
+        },
+    )
+    .await;
+    emit(shared, LifecycleEvent::Disconnect { url, was_clean }).await;
+    match failure {
+        Some(f) => Outcome::Failed(Arc::new(f)),
+        None if stopped => Outcome::Stopped,
+        None if was_clean => Outcome::Finished,
+        None => Outcome::Failed(Arc::new(Failure::Lost(details))),
+    }
+}
+
+/// Ends a session on purpose: on a stop, running invocations may first finish (within the
+/// stop timeout); then GOODBYE, answered or timed out by the session.
+async fn leave(config: &Config, session: &Session, drain: bool) -> CloseDetails {
+    if drain
+        && tokio::time::timeout(config.stop_timeout, session.drain())
+            .await
+            .is_err()
+    {
+        tracing::warn!(
+            timeout_ms = config.stop_timeout.as_millis() as u64,
+            "invocations still running at the stop timeout; they are canceled"
+        );
+    }
+    match session.leave().await {
+        Ok(details) => details,
+        Err(_) => session.closed().await,
+    }
+}
+
+/// Registers every procedure and subscribes every subscription, all at once.
+async fn set_up(config: &Config, session: &Session) -> Result<(), Failure> {
+    let registrations = join_all(config.procedures.iter().map(|p| register(session, p)));
+    let subscriptions = join_all(config.subscriptions.iter().map(|s| async move {
+        session
+            .subscribe_shared(&s.topic, s.options.clone(), s.handler.clone())
+            .await
+            .map_err(|error| Failure::Subscribe {
+                topic: s.topic.clone(),
+                error,
+            })
+    }));
+    let (r, s) = futures_util::future::join(registrations, subscriptions).await;
+    for result in r {
+        result?;
+    }
+    for result in s {
+        result?;
+    }
+    Ok(())
+}
+
+/// Registers one procedure; `procedure_already_exists` (the router may still hold our
+/// previous session) is retried for [`ALREADY_EXISTS_RETRY_FOR`].
+async fn register(session: &Session, p: &ProcedureDecl) -> Result<(), Failure> {
+    let start = Instant::now();
+    let mut delay = Duration::from_millis(100);
+    loop {
+        match session
+            .register_shared(&p.uri, p.options.clone(), p.handler.clone())
+            .await
+        {
+            Ok(_) => return Ok(()),
+            Err(RegisterError::Application(e))
+                if e.uri == error_uri::PROCEDURE_ALREADY_EXISTS
+                    && start.elapsed() + delay < ALREADY_EXISTS_RETRY_FOR =>
+            {
+                tracing::info!(procedure = %p.uri, delay_ms = delay.as_millis() as u64, "procedure still registered by another session; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(2));
+            }
+            Err(error) => {
+                return Err(Failure::Register {
+                    procedure: p.uri.clone(),
+                    error,
+                })
+            }
+        }
+    }
+}
+
+/// Tells the listeners and the event stream, in that order; listeners run one after the
+/// other, each on a task of its own, and their errors and panics are logged.
+async fn emit(shared: &Shared, event: LifecycleEvent) {
+    if let Some(tx) = shared
+        .events
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .as_ref()
+    {
+        let _ = tx.send(event.clone());
+    }
+    for listener in &shared.config.listeners {
+        let Some(fut) = listener(&event) else {
+            continue;
+        };
+        match tokio::spawn(fut).await {
+            Ok(None) => {}
+            Ok(Some(error)) => {
+                tracing::error!(component = %shared.config.name, event = kind(&event), %error, "lifecycle listener failed")
+            }
+            Err(e) => {
+                tracing::error!(component = %shared.config.name, event = kind(&event), error = %e, "lifecycle listener panicked")
+            }
+        }
+    }
+}
+
+fn kind(event: &LifecycleEvent) -> &'static str {
+    match event {
+        LifecycleEvent::Connect { .. } => "connect",
+        LifecycleEvent::Join { .. } => "join",
+        LifecycleEvent::Ready { .. } => "ready",
+        LifecycleEvent::Leave { .. } => "leave",
+        LifecycleEvent::Disconnect { .. } => "disconnect",
+        LifecycleEvent::ConnectFailure { .. } => "connect_failure",
+    }
+}
+
+/// Runs `fut` unless a stop is requested first (then `None`).
+async fn until_stopped<F: Future>(stop: &mut watch::Receiver<bool>, fut: F) -> Option<F::Output> {
+    tokio::select! {
+        out = fut => Some(out),
+        _ = stop.wait_for(|s| *s) => None,
+    }
+}
