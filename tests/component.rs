@@ -12,7 +12,7 @@ use wamp_client::{
     LifecycleEvent, LifecycleEvents, RetryPolicy, Session, SessionError, TransportConfig,
     TransportSpec, WampError,
 };
-use wamp_suite::{router, Router};
+use wamp_suite::{router, Endpoint, FaultMode, FaultProxy, Router};
 
 const LIMIT: Duration = Duration::from_secs(30);
 
@@ -501,4 +501,165 @@ async fn pending_calls_fail_with_session_lost_when_the_connection_drops() {
         );
     }
     bounded("stop", handle.stop()).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stop_lets_running_invocations_finish_before_the_goodbye() {
+    let url = router().rs_url();
+    let comp = Component::builder()
+        .transport(spec(&url, fast()))
+        .realm("realm1")
+        .procedure(
+            "com.comp.drain.slow",
+            |_inv: wamp_client::Invocation| async move {
+                tokio::time::sleep(Duration::from_millis(800)).await;
+                wamp_client::Payload::args(&("done",)).map_err(|e| {
+                    WampError::with_message("wamp.error.invalid_payload", e.to_string())
+                })
+            },
+        )
+        .build()
+        .unwrap();
+    let (handle, _events) = start_ready(&comp).await;
+    let caller = Session::connect(&url, "realm1").await.unwrap();
+    let call = tokio::spawn(async move {
+        let r: Result<String, _> = caller.call("com.comp.drain.slow", ()).await;
+        (r, Instant::now())
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    bounded("stop", handle.stop()).await.unwrap();
+    let stopped_at = Instant::now();
+    let (result, answered_at) = bounded("the call", call).await.unwrap();
+    assert_eq!(result.expect("the running invocation finished"), "done");
+    assert!(
+        answered_at <= stopped_at,
+        "stop returned before the invocation was answered"
+    );
+}
+
+// Through the fault-injecting proxy.
+
+fn proxied(proxy: &FaultProxy, websocket: bool) -> String {
+    if websocket {
+        format!("ws://{}/ws", proxy.addr())
+    } else {
+        format!("rs://{}", proxy.addr())
+    }
+}
+
+/// Waits for `n` connect failures and returns them.
+async fn failures(events: &mut LifecycleEvents, n: usize) -> Vec<Arc<Failure>> {
+    let mut out = Vec::new();
+    while out.len() < n {
+        let seen = until(events, |e| {
+            matches!(e, LifecycleEvent::ConnectFailure { .. })
+        })
+        .await;
+        if let Some(LifecycleEvent::ConnectFailure { failure, .. }) = seen.last() {
+            out.push(failure.clone());
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_opening_handshake_timeout_keeps_the_retry_loop_going() {
+    let proxy = FaultProxy::start(router().addr(Endpoint::Ws).unwrap());
+    proxy.set_mode(FaultMode::Silent);
+    let config = TransportConfig::new(&proxied(&proxy, true))
+        .unwrap()
+        .connect_timeout(Duration::from_millis(300));
+    let comp = Component::builder()
+        .transport(TransportSpec::new(config).retry(fast()))
+        .realm("realm1")
+        .build()
+        .unwrap();
+    let handle = comp.start();
+    let mut events = handle.events();
+    for f in failures(&mut events, 3).await {
+        assert!(
+            matches!(
+                &*f,
+                Failure::Join(JoinError::Connect(wamp_client::ConnectError::Timeout))
+            ),
+            "{f:?}"
+        );
+    }
+    proxy.set_mode(FaultMode::Forward);
+    bounded("ready", handle.ready())
+        .await
+        .expect("ready once the handshake is answered");
+    bounded("stop", handle.stop()).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_http_error_during_the_handshake_keeps_the_retry_loop_going() {
+    let proxy = FaultProxy::start(router().addr(Endpoint::Ws).unwrap());
+    proxy.set_mode(FaultMode::HttpError(503));
+    let comp = Component::builder()
+        .transport(spec(&proxied(&proxy, true), fast()))
+        .realm("realm1")
+        .build()
+        .unwrap();
+    let handle = comp.start();
+    let mut events = handle.events();
+    for f in failures(&mut events, 3).await {
+        assert!(
+            matches!(
+                &*f,
+                Failure::Join(JoinError::Connect(wamp_client::ConnectError::WebSocket {
+                    status: Some(503),
+                    ..
+                }))
+            ),
+            "{f:?}"
+        );
+    }
+    proxy.set_mode(FaultMode::Forward);
+    bounded("ready", handle.ready())
+        .await
+        .expect("ready once the router answers");
+    bounded("stop", handle.stop()).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dropped_connection_is_replaced_and_the_handlers_are_live_again() {
+    for websocket in [true, false] {
+        let endpoint = if websocket {
+            Endpoint::Ws
+        } else {
+            Endpoint::Rs
+        };
+        let proxy = FaultProxy::start(router().addr(endpoint).unwrap());
+        let url = proxied(&proxy, websocket);
+        let (comp, mut rx) = calculator(
+            if websocket { "dropws" } else { "droprs" },
+            vec![spec(&url, fast())],
+        );
+        let (handle, mut events) = start_ready(&comp).await;
+        until(&mut events, |e| matches!(e, LifecycleEvent::Ready { .. })).await;
+        proxy.drop_connections();
+        let seen = until(&mut events, |e| matches!(e, LifecycleEvent::Ready { .. })).await;
+        let names: Vec<_> = seen.iter().map(name).collect();
+        assert_eq!(
+            names,
+            ["leave", "disconnect", "connect", "join", "ready"],
+            "{names:?}"
+        );
+        assert!(matches!(
+            &seen[1],
+            LifecycleEvent::Disconnect {
+                was_clean: false,
+                ..
+            }
+        ));
+        let tag = if websocket { "dropws" } else { "droprs" };
+        assert_live(&router().url(endpoint), tag, &mut rx).await;
+        bounded("stop", handle.stop()).await.unwrap();
+        assert_eq!(
+            proxy.accepted(),
+            2,
+            "one reconnect, then no more after the stop"
+        );
+    }
 }

@@ -38,14 +38,18 @@
 //! - [`router()`], [`Router`], [`Endpoint`]: the Crossbar.io node and its URLs.
 //! - [`Peer`]: a Python peer from `tests/peers/` (callee, caller, publisher, subscriber).
 //! - [`venv()`], [`python()`]: the virtualenv.
+//! - [`FaultProxy`], [`FaultMode`]: a TCP proxy that injects network faults (refused connections,
+//!   silence, black holes, HTTP errors, latency, dropped connections).
 
 mod certs;
 mod peer;
 mod process;
+mod proxy;
 mod router;
 mod venv;
 
 pub use peer::{bytes_from_json, bytes_to_json, peers_dir, Peer};
+pub use proxy::{FaultMode, FaultProxy};
 pub use router::{
     router, Endpoint, Router, REALM, RS_MAX_MESSAGE_SIZE, START_TIMEOUT, WS_MAX_MESSAGE_SIZE,
 };

@@ -659,3 +659,121 @@ impl ComponentBuilder {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Invocation, Payload, WampError};
+
+    fn field(b: ComponentBuilder) -> (&'static str, String) {
+        match b.build() {
+            Err(ConfigError::InvalidSetting { field, reason }) => (field, reason),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn echo(inv: Invocation) -> impl Future<Output = Result<Payload, WampError>> {
+        async move { Ok(inv.payload) }
+    }
+
+    #[test]
+    fn a_valid_component_builds() {
+        let comp = Component::builder()
+            .name("c")
+            .transport("ws://127.0.0.1:8080/ws")
+            .transport("rs://127.0.0.1:8081")
+            .realm("realm1")
+            .procedure("com.example.echo", echo)
+            .subscription("com.example.topic", |_e: crate::Event| async {})
+            .build()
+            .unwrap();
+        assert_eq!(comp.name(), "c");
+        assert_eq!(comp.config.transports.len(), 2);
+        assert_eq!(comp.config.stop_timeout, DEFAULT_STOP_TIMEOUT);
+    }
+
+    #[test]
+    fn zero_transports_are_rejected() {
+        assert_eq!(field(Component::builder().realm("realm1")).0, "transports");
+    }
+
+    #[test]
+    fn a_bad_url_scheme_names_the_transport() {
+        let (f, reason) = field(
+            Component::builder()
+                .transport("ws://127.0.0.1:8080/ws")
+                .transport("http://127.0.0.1:8080")
+                .realm("realm1"),
+        );
+        assert_eq!(f, "transports");
+        assert!(reason.starts_with("transport 1:"), "{reason}");
+    }
+
+    #[test]
+    fn bad_retry_settings_name_the_transport_and_the_setting() {
+        let spec = TransportSpec::new(TransportConfig::new("rs://127.0.0.1:1").unwrap())
+            .retry(RetryPolicy::default().max_retries(-5));
+        let (f, reason) = field(Component::builder().transport(spec).realm("realm1"));
+        assert_eq!(f, "transports");
+        assert!(
+            reason.contains("transport 0") && reason.contains("max_retries"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn a_missing_or_invalid_realm_is_rejected() {
+        let b = || Component::builder().transport("rs://127.0.0.1:1");
+        assert_eq!(field(b()).0, "realm");
+        assert_eq!(field(b().realm("not a realm")).0, "realm");
+        assert_eq!(field(b().realm("1realm")).0, "realm");
+    }
+
+    #[test]
+    fn invalid_procedure_and_topic_uris_are_rejected() {
+        let b = || {
+            Component::builder()
+                .transport("rs://127.0.0.1:1")
+                .realm("realm1")
+        };
+        let (f, reason) = field(b().procedure("com.ok", echo).procedure("com..bad", echo));
+        assert_eq!(f, "procedures");
+        assert!(reason.starts_with("procedure 1:"), "{reason}");
+        let (f, _) = field(b().subscription("bad uri", |_e: crate::Event| async {}));
+        assert_eq!(f, "subscriptions");
+    }
+
+    #[test]
+    fn refusals_of_authentication_and_realm_are_fatal_by_default_and_transport_errors_are_not() {
+        use wamp_core::session::CloseInitiator;
+        let refused = |reason: &str| {
+            Failure::Join(JoinError::Refused(CloseDetails {
+                reason: reason.into(),
+                message: None,
+                initiator: CloseInitiator::RouterAbort,
+            }))
+        };
+        for reason in [
+            "wamp.error.authentication_failed",
+            "wamp.error.not_authorized",
+            "wamp.error.no_such_realm",
+            "wamp.error.no_such_role",
+        ] {
+            assert!(refused(reason).is_fatal_by_default(), "{reason}");
+        }
+        assert!(!refused("wamp.close.system_shutdown").is_fatal_by_default());
+        let refused_conn = Failure::Join(JoinError::Connect(crate::ConnectError::Io(
+            std::io::ErrorKind::ConnectionRefused.into(),
+        )));
+        assert!(!refused_conn.is_fatal_by_default());
+        assert!(
+            !Failure::Join(JoinError::Connect(crate::ConnectError::Timeout)).is_fatal_by_default()
+        );
+        assert!(!Failure::Lost(CloseDetails {
+            reason: "wamp.close.transport_lost".into(),
+            message: None,
+            initiator: CloseInitiator::Transport,
+        })
+        .is_fatal_by_default());
+    }
+}
