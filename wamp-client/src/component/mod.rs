@@ -672,8 +672,8 @@ mod tests {
         }
     }
 
-    fn echo(inv: Invocation) -> impl Future<Output = Result<Payload, WampError>> {
-        async move { Ok(inv.payload) }
+    async fn echo(inv: Invocation) -> Result<Payload, WampError> {
+        Ok(inv.payload)
     }
 
     #[test]
