@@ -663,3 +663,35 @@ async fn a_dropped_connection_is_replaced_and_the_handlers_are_live_again() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_half_open_connection_is_detected_by_keepalive_and_replaced() {
+    let proxy = FaultProxy::start(router().addr(Endpoint::Ws).unwrap());
+    let config = TransportConfig::new(&proxied(&proxy, true))
+        .unwrap()
+        .keepalive(Duration::from_millis(300), Duration::from_millis(300));
+    let (comp, mut rx) = calculator("halfopen", vec![TransportSpec::new(config).retry(fast())]);
+    let (handle, mut events) = start_ready(&comp).await;
+    until(&mut events, |e| matches!(e, LifecycleEvent::Ready { .. })).await;
+    // Pings keep a quiet but healthy connection alive.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(handle.is_ready());
+    proxy.set_mode(FaultMode::BlackHole);
+    let seen = until(&mut events, |e| matches!(e, LifecycleEvent::Leave { .. })).await;
+    let Some(LifecycleEvent::Leave { details, .. }) = seen.last() else {
+        unreachable!()
+    };
+    assert_eq!(details.reason, "wamp.close.transport_lost", "{details:?}");
+    assert!(
+        details
+            .message
+            .as_deref()
+            .unwrap_or("")
+            .contains("keepalive"),
+        "{details:?}"
+    );
+    proxy.set_mode(FaultMode::Forward);
+    until(&mut events, |e| matches!(e, LifecycleEvent::Ready { .. })).await;
+    assert_live(&router().ws_url(), "halfopen", &mut rx).await;
+    bounded("stop", handle.stop()).await.unwrap();
+}

@@ -34,7 +34,7 @@ use crate::options::JoinOptions;
 use crate::payload::Payload;
 use crate::queue;
 use crate::session::{CallResult, Event, Invocation, Procedure};
-use crate::transport::{Connection, Frame, FrameSink, FrameStream, TransportError};
+use crate::transport::{Connection, Frame, FrameSink, FrameStream, Keepalive, TransportError};
 use crate::Authenticator;
 
 /// How many commands the handles may queue before `send` waits.
@@ -190,6 +190,7 @@ pub(crate) async fn start(
         sink,
         stream,
         max_send_size,
+        keepalive,
         ..
     } = connection;
     let (commands_tx, commands) = queue::queue(COMMAND_QUEUE);
@@ -229,6 +230,9 @@ pub(crate) async fn start(
         scratch: Vec::with_capacity(SCRATCH_START),
         draining: false,
         drain_waiters: Vec::new(),
+        keepalive,
+        next_ping: keepalive.map(|k| Instant::now() + k.interval),
+        pong_deadline: None,
     };
     let span = tracing::info_span!("wamp_session", realm = %options.realm);
     let task = tokio::spawn(tracing::Instrument::instrument(driver.run(), span));
@@ -280,6 +284,12 @@ struct Driver {
     draining: bool,
     /// Who waits for the running invocations to end.
     drain_waiters: Vec<oneshot::Sender<()>>,
+    /// WebSocket keepalive settings.
+    keepalive: Option<Keepalive>,
+    /// When the next keepalive ping is due.
+    next_ping: Option<Instant>,
+    /// Set when a ping is out: the connection is dead if nothing arrives by then.
+    pong_deadline: Option<Instant>,
 }
 
 impl Driver {
@@ -288,6 +298,10 @@ impl Driver {
         self.pump().await;
         while self.core.phase() != Phase::Closed {
             let deadline = self.leave_deadline;
+            let keepalive = match (self.next_ping, self.pong_deadline) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
             tokio::select! {
                 biased;
                 frame = self.stream.next_frame(), if self.reading => {
@@ -329,6 +343,9 @@ impl Driver {
                         self.on_all_handles_dropped();
                     }
                 }
+                _ = sleep_until(keepalive), if keepalive.is_some() && self.reading => {
+                    self.on_keepalive().await;
+                }
                 _ = sleep_until(deadline), if deadline.is_some() => {
                     tracing::warn!("no GOODBYE from the router in time; closing");
                     self.core.handle_transport_closed(Some("no GOODBYE reply in time".into()));
@@ -337,6 +354,35 @@ impl Driver {
             self.pump().await;
         }
         self.shutdown().await;
+    }
+
+    /// Sends the next keepalive ping, or declares the connection dead when the previous one
+    /// went unanswered.
+    async fn on_keepalive(&mut self) {
+        let Some(k) = self.keepalive else { return };
+        let now = Instant::now();
+        if self.pong_deadline.is_some_and(|d| now >= d) {
+            tracing::warn!(
+                timeout_ms = k.timeout.as_millis() as u64,
+                "no answer to a keepalive ping; the connection is dead"
+            );
+            self.reading = false;
+            self.transport_ok = false;
+            self.core.handle_transport_closed(Some(format!(
+                "no answer to a keepalive ping within {:?}",
+                k.timeout
+            )));
+            return;
+        }
+        if self.next_ping.is_some_and(|t| now >= t) {
+            self.next_ping = Some(now + k.interval);
+            if self.pong_deadline.is_none() {
+                self.pong_deadline = Some(now + k.timeout);
+            }
+            if let Err(e) = self.sink.send_ping(b"wamp-rs keepalive").await {
+                tracing::debug!(error = %e, "keepalive ping not sent");
+            }
+        }
     }
 
     fn on_all_handles_dropped(&mut self) {
@@ -367,7 +413,12 @@ impl Driver {
     /// Handles what the transport delivered. Reading stops after the transport ends or
     /// fails, or after a message that cannot be decoded (the session then aborts).
     fn on_frame(&mut self, frame: Result<Option<Frame>, TransportError>) {
+        if let Ok(Some(_)) = frame {
+            // Anything from the router proves the connection alive.
+            self.pong_deadline = None;
+        }
         match frame {
+            Ok(Some(Frame::Pong(_))) => {}
             Ok(Some(Frame::Message(bytes))) => match self.serializer.decode(&bytes) {
                 Ok(msg) => {
                     tracing::trace!(message = msg.name(), "received");

@@ -624,6 +624,9 @@ impl ComponentBuilder {
         let mut transports = Vec::with_capacity(self.transports.len());
         for (i, t) in self.transports.into_iter().enumerate() {
             let t = t.map_err(|e| invalid("transports", format!("transport {i}: {e}")))?;
+            t.config
+                .validate()
+                .map_err(|e| invalid("transports", format!("transport {i}: {e}")))?;
             t.retry
                 .validate()
                 .map_err(|e| invalid("transports", format!("transport {i}: {e}")))?;
@@ -719,6 +722,24 @@ mod tests {
             reason.contains("transport 0") && reason.contains("max_retries"),
             "{reason}"
         );
+    }
+
+    #[test]
+    fn keepalive_is_refused_on_rawsocket() {
+        let config = TransportConfig::new("rs://127.0.0.1:1")
+            .unwrap()
+            .keepalive(Duration::from_secs(1), Duration::from_secs(1));
+        let (f, reason) = field(Component::builder().transport(config).realm("realm1"));
+        assert_eq!(f, "transports");
+        assert!(reason.contains("keepalive"), "{reason}");
+        let ws = TransportConfig::new("ws://127.0.0.1:1/ws")
+            .unwrap()
+            .keepalive(Duration::from_secs(1), Duration::from_secs(1));
+        assert!(Component::builder()
+            .transport(ws)
+            .realm("realm1")
+            .build()
+            .is_ok());
     }
 
     #[test]

@@ -61,6 +61,18 @@ pub struct TransportConfig {
     tls_cache: Arc<OnceLock<Arc<rustls::ClientConfig>>>,
     connect_timeout: Duration,
     headers: Vec<(String, String)>,
+    keepalive: Option<Keepalive>,
+}
+
+/// WebSocket keepalive: a ping every `interval`; the connection is declared dead when nothing
+/// (no pong, no message) arrives within `timeout` of a ping. See
+/// [`TransportConfig::keepalive`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keepalive {
+    /// Time between pings.
+    pub interval: Duration,
+    /// How long after a ping the connection may stay silent.
+    pub timeout: Duration,
 }
 
 impl fmt::Debug for TransportConfig {
@@ -75,6 +87,7 @@ impl fmt::Debug for TransportConfig {
             .field("tls", &self.tls)
             .field("connect_timeout", &self.connect_timeout)
             .field("header_names", &header_names)
+            .field("keepalive", &self.keepalive)
             .finish()
     }
 }
@@ -106,6 +119,7 @@ impl TransportConfig {
             tls_cache: Arc::default(),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             headers: Vec::new(),
+            keepalive: None,
         })
     }
 
@@ -220,6 +234,54 @@ impl TransportConfig {
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_string(), value.to_string()));
         self
+    }
+
+    /// Sends a WebSocket ping every `interval` and declares the connection dead (the session
+    /// is then lost, and a component reconnects) when nothing arrives within `timeout` of a
+    /// ping: this detects half-open connections, which TCP alone may not notice for hours.
+    /// WebSocket only: `connect` refuses it on RawSocket, whose routers (Crossbar.io among
+    /// them) do not answer pings. Zero durations are refused too. Off by default.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use wamp_client::transport::TransportConfig;
+    ///
+    /// let config = TransportConfig::new("ws://localhost/ws")
+    ///     .unwrap()
+    ///     .keepalive(Duration::from_secs(10), Duration::from_secs(5));
+    /// assert_eq!(config.keepalive_settings().unwrap().interval, Duration::from_secs(10));
+    /// ```
+    pub fn keepalive(mut self, interval: Duration, timeout: Duration) -> Self {
+        self.keepalive = Some(Keepalive { interval, timeout });
+        self
+    }
+
+    /// The keepalive settings, if any.
+    pub fn keepalive_settings(&self) -> Option<Keepalive> {
+        self.keepalive
+    }
+
+    /// Checks the settings that `connect` would refuse, naming the field.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.serializers.is_empty() {
+            return Err(ConfigError::NoSerializer);
+        }
+        if let Some(k) = self.keepalive {
+            let invalid = |reason: &str| ConfigError::InvalidSetting {
+                field: "keepalive",
+                reason: reason.into(),
+            };
+            if self.kind() != TransportKind::WebSocket {
+                return Err(invalid(
+                    "only WebSocket transports can be kept alive (RawSocket routers such as \
+                     Crossbar.io do not answer pings)",
+                ));
+            }
+            if k.interval.is_zero() || k.timeout.is_zero() {
+                return Err(invalid("the interval and the timeout must be above zero"));
+            }
+        }
+        Ok(())
     }
 
     /// The URL as given.

@@ -52,7 +52,7 @@ mod websocket;
 #[cfg(test)]
 mod tests;
 
-pub use config::{TransportConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE};
+pub use config::{Keepalive, TransportConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE};
 pub use error::{ConfigError, ConnectError, TransportError, UrlProblem};
 pub use tls::TlsConfig;
 
@@ -81,6 +81,8 @@ pub enum Frame {
     /// A RawSocket PING: answer with [`FrameSink::send_pong`] and the same payload. WebSocket
     /// pings never show up here: they are answered inside the WebSocket layer.
     Ping(Bytes),
+    /// A WebSocket pong, the answer to [`FrameSink::send_ping`].
+    Pong(Bytes),
 }
 
 /// An open connection, with the serializer the router agreed to.
@@ -97,6 +99,8 @@ pub struct Connection {
     pub max_send_size: usize,
     /// WebSocket or RawSocket.
     pub kind: TransportKind,
+    /// The keepalive the transport was configured with.
+    pub keepalive: Option<config::Keepalive>,
 }
 
 /// The writing half of a [`Connection`].
@@ -210,6 +214,15 @@ impl FrameSink {
         match &mut self.inner {
             SinkInner::WebSocket(_) => Ok(()),
             SinkInner::RawSocket(w) => w.send_pong(payload).await,
+        }
+    }
+
+    /// Sends a WebSocket ping at once (with anything fed before it); its pong arrives as
+    /// [`Frame::Pong`]. Does nothing on RawSocket.
+    pub async fn send_ping(&mut self, payload: &[u8]) -> Result<(), TransportError> {
+        match &mut self.inner {
+            SinkInner::WebSocket(s) => s.send_ping(payload).await,
+            SinkInner::RawSocket(_) => Ok(()),
         }
     }
 
@@ -336,9 +349,7 @@ impl FrameStream {
 /// # }
 /// ```
 pub async fn connect(config: &TransportConfig) -> Result<Connection, ConnectError> {
-    if config.serializer_list().is_empty() {
-        return Err(ConfigError::NoSerializer.into());
-    }
+    config.validate()?;
     tracing::debug!(url = config.url(), "connecting");
     match tokio::time::timeout(config.timeout(), connect_inner(config)).await {
         Ok(Ok(conn)) => {
@@ -399,6 +410,7 @@ async fn connect_inner(config: &TransportConfig) -> Result<Connection, ConnectEr
                 },
                 max_send_size,
                 kind: TransportKind::WebSocket,
+                keepalive: config.keepalive_settings(),
             })
         }
         Endpoint::RawSocket { tls, host, port } => {
@@ -541,5 +553,6 @@ fn rawsocket_connection(
         },
         max_send_size,
         kind: TransportKind::RawSocket,
+        keepalive: None,
     }
 }

@@ -254,6 +254,14 @@ impl WsSink {
         self.sink.flush().await.map_err(transport_error)
     }
 
+    /// Sends a ping and flushes.
+    pub(crate) async fn send_ping(&mut self, payload: &[u8]) -> Result<(), TransportError> {
+        self.sink
+            .send(Message::Ping(Bytes::copy_from_slice(payload)))
+            .await
+            .map_err(transport_error)
+    }
+
     /// Sends a close frame and flushes; the reading half then sees the server's answer.
     pub(crate) async fn close(&mut self) -> Result<(), TransportError> {
         match self.sink.close().await.map_err(transport_error) {
@@ -288,6 +296,7 @@ impl WsStream {
                 None => return Ok(None),
                 Some(Ok(Message::Binary(b))) => return Ok(Some(Frame::Message(b))),
                 Some(Ok(Message::Text(t))) => return Ok(Some(Frame::Message(Bytes::from(t)))),
+                Some(Ok(Message::Pong(b))) => return Ok(Some(Frame::Pong(b))),
                 Some(Ok(Message::Close(frame))) => {
                     tracing::debug!(?frame, "websocket close frame received");
                 }
