@@ -695,3 +695,38 @@ async fn a_half_open_connection_is_detected_by_keepalive_and_replaced() {
     assert_live(&router().ws_url(), "halfopen", &mut rx).await;
     bounded("stop", handle.stop()).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_procedure_still_held_by_another_session_is_retried_until_it_is_free() {
+    let url = router().rs_url();
+    let holder = Session::connect(&url, "realm1").await.unwrap();
+    holder
+        .register(
+            "com.comp.exists.add2",
+            typed(|(a, b): (i64, i64)| async move { Ok::<_, WampError>(a - b) }),
+        )
+        .await
+        .unwrap();
+    let comp = Component::builder()
+        .transport(spec(&url, fast()))
+        .realm("realm1")
+        .procedure(
+            "com.comp.exists.add2",
+            typed(|(a, b): (i64, i64)| async move { Ok::<_, WampError>(a + b) }),
+        )
+        .build()
+        .unwrap();
+    let handle = comp.start();
+    let mut events = handle.events();
+    until(&mut events, |e| matches!(e, LifecycleEvent::Join { .. })).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert!(
+        !handle.is_ready(),
+        "not ready while the procedure is held elsewhere"
+    );
+    holder.leave().await.unwrap();
+    let session = bounded("ready", handle.ready()).await.unwrap();
+    let sum: i64 = session.call("com.comp.exists.add2", (2, 3)).await.unwrap();
+    assert_eq!(sum, 5, "the component's procedure answers");
+    bounded("stop", handle.stop()).await.unwrap();
+}

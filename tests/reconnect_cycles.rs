@@ -1,0 +1,114 @@
+//! 100 connect/drop cycles of a component leave no growth in tasks, file descriptors or
+//! memory beyond noise. In a test binary of its own, so that no other test shares the
+//! process-wide counts.
+
+use std::time::Duration;
+
+use wamp_client::{
+    typed, Component, LifecycleEvent, RetryPolicy, TransportConfig, TransportSpec, WampError,
+};
+use wamp_suite::{router, Endpoint, FaultProxy};
+
+const CYCLES: usize = 100;
+const WARM_UP: usize = 10;
+const LIMIT: Duration = Duration::from_secs(120);
+
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+fn rss_kib() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    pages * 4
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Counts {
+    tasks: usize,
+    fds: usize,
+    rss_kib: u64,
+}
+
+fn counts() -> Counts {
+    Counts {
+        tasks: tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks(),
+        fds: open_fds(),
+        rss_kib: rss_kib(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hundred_connect_drop_cycles_leave_no_growth_in_tasks_descriptors_or_memory() {
+    for websocket in [true, false] {
+        let endpoint = if websocket {
+            Endpoint::Ws
+        } else {
+            Endpoint::Rs
+        };
+        let proxy = FaultProxy::start(router().addr(endpoint).unwrap());
+        let url = if websocket {
+            format!("ws://{}/ws", proxy.addr())
+        } else {
+            format!("rs://{}", proxy.addr())
+        };
+        let retry = RetryPolicy::default().initial_retry_delay(Duration::from_millis(50));
+        let comp = Component::builder()
+            .transport(TransportSpec::new(TransportConfig::new(&url).unwrap()).retry(retry))
+            .realm("realm1")
+            .procedure(
+                "com.cycles.add2",
+                typed(|(a, b): (i64, i64)| async move { Ok::<_, WampError>(a + b) }),
+            )
+            .subscription("com.cycles.topic", |_e: wamp_client::Event| async {})
+            .build()
+            .unwrap();
+        let handle = comp.start();
+        let mut events = handle.events();
+        let mut before = None;
+        tokio::time::timeout(LIMIT, async {
+            for cycle in 0..=CYCLES {
+                loop {
+                    match events.next().await {
+                        Some(LifecycleEvent::Ready { .. }) => break,
+                        Some(_) => {}
+                        None => panic!("the component ended at cycle {cycle}"),
+                    }
+                }
+                if cycle == WARM_UP {
+                    before = Some(counts());
+                }
+                if cycle < CYCLES {
+                    proxy.drop_connections();
+                }
+            }
+        })
+        .await
+        .expect("100 reconnects in time");
+        let before = before.unwrap();
+        let after = counts();
+        println!("{url}: after {WARM_UP} cycles {before:?}, after {CYCLES} cycles {after:?}");
+        assert!(
+            after.tasks <= before.tasks + 2,
+            "tasks grew: {before:?} -> {after:?}"
+        );
+        assert!(
+            after.fds <= before.fds + 2,
+            "file descriptors grew: {before:?} -> {after:?}"
+        );
+        assert!(
+            after.rss_kib <= before.rss_kib + 2048,
+            "memory grew by more than 2 MiB: {before:?} -> {after:?}"
+        );
+        assert_eq!(proxy.accepted(), CYCLES + 1);
+        handle.stop().await.unwrap();
+    }
+}
