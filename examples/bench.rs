@@ -457,6 +457,7 @@ async fn run_main(args: &Args, url: &str) {
         return;
     };
     let line = read_line_with_prefix(&mut probe, "MEMORY");
+    let _ = probe.wait();
     let kib: Vec<u64> = line
         .split_whitespace()
         .filter_map(|v| v.parse().ok())
@@ -470,7 +471,108 @@ async fn run_main(args: &Args, url: &str) {
             registered.saturating_sub(idle) as f64 / 1024.0
         );
     }
-    let _ = probe.wait();
+    const COMPONENTS: usize = 100;
+    if let Ok(mut probe) = Command::new(&probe_path)
+        .args([
+            url,
+            "components",
+            &COMPONENTS.to_string(),
+            args.runtime.as_str(),
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+    {
+        let line = read_line_with_prefix(&mut probe, "COMPONENTS");
+        let kib: Vec<u64> = line
+            .split_whitespace()
+            .filter_map(|v| v.parse().ok())
+            .collect();
+        if let [one, all] = kib[..] {
+            println!(
+                "components: {:.2} MiB with one ready, {:.2} MiB with {} more = {:.1} KiB each (one procedure and one subscription each)",
+                one as f64 / 1024.0,
+                all as f64 / 1024.0,
+                COMPONENTS,
+                all.saturating_sub(one) as f64 / COMPONENTS as f64
+            );
+        }
+        let _ = probe.wait();
+    }
+}
+
+/// Reconnect after a router restart, on a router of its own: how long after the router
+/// accepts connections again the component is ready, against the retry delay then in effect.
+async fn reconnect_phase(runtime: &str) {
+    use wamp_client::{Component, LifecycleEvent};
+    let router = tokio::task::spawn_blocking(wamp_suite::Router::start)
+        .await
+        .expect("router");
+    let router = Arc::new(router);
+    for url in [router.rs_url(), router.ws_url()] {
+        let comp = Component::builder()
+            .name("reconnect")
+            .transport(url.as_str())
+            .realm("realm1")
+            .procedure("bench.reconnect.echo", |inv: Invocation| async move {
+                Ok::<_, WampError>(inv.payload)
+            })
+            .build()
+            .expect("component");
+        let handle = comp.start();
+        // A task of its own reads and timestamps the events as they come, while this one
+        // waits for the router's restart.
+        let mut events = handle.events();
+        let reader = tokio::spawn(async move {
+            let mut seen = Vec::new();
+            while let Some(e) = events.next().await {
+                seen.push((Instant::now(), e));
+            }
+            seen
+        });
+        tokio::time::timeout(PHASE_LIMIT, handle.ready())
+            .await
+            .expect("ready in time")
+            .expect("ready");
+        let r = router.clone();
+        tokio::task::spawn_blocking(move || r.kill())
+            .await
+            .expect("kill");
+        let killed = Instant::now();
+        // Restart after a while, as after a real outage, so that a retry delay is running.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let r = router.clone();
+        tokio::task::spawn_blocking(move || r.restart())
+            .await
+            .expect("restart");
+        let up = Instant::now();
+        let deadline = Instant::now() + PHASE_LIMIT;
+        while handle.session().map_or(true, |_| !handle.is_ready()) && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let _ = handle.stop().await;
+        let seen = reader.await.unwrap_or_default();
+        let ready = seen
+            .iter()
+            .filter(|(_, e)| matches!(e, LifecycleEvent::Ready { .. }))
+            .map(|(t, _)| *t)
+            .nth(1);
+        let last_retry = seen
+            .iter()
+            .rfind(|(t, e)| matches!(e, LifecycleEvent::Retry { .. }) && Some(*t) < ready);
+        if let (Some(ready), Some((at, LifecycleEvent::Retry { delay, .. }))) = (ready, last_retry)
+        {
+            let fired = *at + *delay;
+            println!(
+                "reconnect over {url} ({runtime}): ready {:.0} ms after the router accepted again (restarted {:.1} s after the kill); the retry delay then in effect was {:.0} ms (target: ready within it + 50 ms); ready {:.1} ms after that retry fired",
+                ready.duration_since(up).as_secs_f64() * 1e3,
+                up.duration_since(killed).as_secs_f64(),
+                delay.as_secs_f64() * 1e3,
+                ready.saturating_duration_since(fired).as_secs_f64() * 1e3,
+            );
+        } else {
+            println!("reconnect over {url}: not ready again within {PHASE_LIMIT:?}");
+        }
+    }
 }
 
 fn main() {
@@ -502,6 +604,11 @@ fn main() {
                 url_given.unwrap_or_else(|| local.as_ref().map(|r| r.rs_url()).unwrap_or_default());
             runtime.block_on(run_main(&args, &url));
             drop(local);
+            if args.url.is_none() {
+                runtime.block_on(reconnect_phase(&args.runtime));
+            } else {
+                println!("reconnect: not measured (needs the local router: run without --url)");
+            }
         }
     }
 }

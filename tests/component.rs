@@ -121,6 +121,7 @@ fn name(e: &LifecycleEvent) -> &'static str {
         LifecycleEvent::Leave { .. } => "leave",
         LifecycleEvent::Disconnect { .. } => "disconnect",
         LifecycleEvent::ConnectFailure { .. } => "connect_failure",
+        LifecycleEvent::Retry { .. } => "retry",
         _ => "other",
     }
 }
@@ -334,17 +335,23 @@ async fn retries_wait_the_initial_delay_then_grow_to_the_cap() {
         .build()
         .unwrap();
     let times = Arc::new(Mutex::new(Vec::new()));
+    let mut announced = Vec::new();
     let handle = comp.start();
     let mut events = handle.events();
     let start = Instant::now();
     bounded("every attempt", async {
         while let Some(e) = events.next().await {
-            if matches!(e, LifecycleEvent::ConnectFailure { .. }) {
-                times.lock().unwrap().push(start.elapsed());
+            match e {
+                LifecycleEvent::ConnectFailure { .. } => {
+                    times.lock().unwrap().push(start.elapsed())
+                }
+                LifecycleEvent::Retry { delay, .. } => announced.push(delay.as_millis()),
+                _ => {}
             }
         }
     })
     .await;
+    assert_eq!(announced, [200, 400, 600, 600]);
     let times = times.lock().unwrap().clone();
     assert_eq!(times.len(), 5);
     let gaps: Vec<Duration> = times.windows(2).map(|w| w[1] - w[0]).collect();

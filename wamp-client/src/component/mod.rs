@@ -267,6 +267,16 @@ pub enum LifecycleEvent {
         /// Whether the session ended with a clean leave.
         was_clean: bool,
     },
+    /// The next attempt on a transport waits `delay` first (the first attempt, and the first
+    /// after a lost session, wait for nothing and give no such event). Not passed to listeners.
+    Retry {
+        /// The transport's URL.
+        url: String,
+        /// Attempts on it since its last successful join, this one included.
+        attempt: u64,
+        /// The wait.
+        delay: Duration,
+    },
     /// An attempt failed before a session was established.
     ConnectFailure {
         /// The transport's URL.

@@ -70,6 +70,15 @@ pub(crate) async fn supervise(shared: &Shared) -> Result<(), ComponentError> {
                 delay_ms = delay.as_millis() as u64,
                 "waiting before the next attempt"
             );
+            emit(
+                shared,
+                LifecycleEvent::Retry {
+                    url: spec.config.url().to_owned(),
+                    attempt: retry[i].attempts(),
+                    delay,
+                },
+            )
+            .await;
             if until_stopped(&mut stop, tokio::time::sleep(delay))
                 .await
                 .is_none()
@@ -317,6 +326,7 @@ fn kind(event: &LifecycleEvent) -> &'static str {
         LifecycleEvent::Leave { .. } => "leave",
         LifecycleEvent::Disconnect { .. } => "disconnect",
         LifecycleEvent::ConnectFailure { .. } => "connect_failure",
+        LifecycleEvent::Retry { .. } => "retry",
     }
 }
 
