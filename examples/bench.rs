@@ -472,13 +472,8 @@ async fn run_main(args: &Args, url: &str) {
         );
     }
     const COMPONENTS: usize = 100;
-    if let Ok(mut probe) = Command::new(&probe_path)
-        .args([
-            url,
-            "components",
-            &COMPONENTS.to_string(),
-            args.runtime.as_str(),
-        ])
+    if let Ok(mut probe) = Command::new(probe_path.with_file_name("components_probe"))
+        .args([url, &COMPONENTS.to_string(), args.runtime.as_str()])
         .stdout(Stdio::piped())
         .spawn()
     {

@@ -187,6 +187,33 @@ async fn stop_leaves_cleanly_and_never_reconnects_on_websocket_and_rawsocket() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn anonymous_authentication_joins_with_the_asked_role() {
+    let comp = Component::builder()
+        .transport(spec(&router().rs_url(), fast()))
+        .realm("realm1")
+        .authentication(
+            wamp_client::Authentication::new()
+                .method(wamp_client::AuthMethod::Anonymous)
+                .authrole("anonymous"),
+        )
+        .build()
+        .unwrap();
+    let (handle, _events) = start_ready(&comp).await;
+    let details = handle.session().unwrap().details().clone();
+    assert_eq!(
+        details.authmethod.as_deref(),
+        Some("anonymous"),
+        "{details:?}"
+    );
+    assert_eq!(
+        details.authrole.as_deref(),
+        Some("anonymous"),
+        "{details:?}"
+    );
+    bounded("stop", handle.stop()).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_clean_leave_by_the_application_ends_the_component_without_a_reconnect() {
     let url = router().rs_url();
     let comp = Component::builder()

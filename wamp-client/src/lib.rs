@@ -40,8 +40,8 @@ mod session;
 pub mod transport;
 
 pub use component::{
-    Component, ComponentBuilder, ComponentError, ComponentHandle, Failure, LifecycleEvent,
-    LifecycleEvents, TransportSpec,
+    AuthMethod, Authentication, Component, ComponentBuilder, ComponentError, ComponentHandle,
+    Failure, LifecycleEvent, LifecycleEvents, TransportSpec,
 };
 pub use error::{
     CallError, ConfigError, ConnectError, JoinError, PublishError, RegisterError, SessionError,

@@ -31,6 +31,7 @@
 //! - `ready` fires only once every procedure and subscription is live;
 //! - the first retry waits `initial_retry_delay` (see [`RetryPolicy`]).
 
+mod auth;
 mod handle;
 mod supervisor;
 
@@ -48,6 +49,7 @@ use crate::retry::RetryPolicy;
 use crate::session::{BoxFuture, EventHandler, Procedure, Session};
 use crate::transport::TransportConfig;
 
+pub use auth::{AuthMethod, Authentication};
 pub use handle::{ComponentHandle, LifecycleEvents};
 
 /// How long a `wamp.error.procedure_already_exists` is retried on a new session before it is
@@ -392,6 +394,7 @@ pub struct ComponentBuilder {
     transports: Vec<Result<TransportSpec, ConfigError>>,
     realm: Option<String>,
     join: Option<JoinOptions>,
+    authentication: Option<Authentication>,
     procedures: Vec<ProcedureDecl>,
     subscriptions: Vec<SubscriptionDecl>,
     listeners: Vec<Listener>,
@@ -433,6 +436,13 @@ impl ComponentBuilder {
     /// by [`realm`](Self::realm) when that is given.
     pub fn join_options(mut self, options: JoinOptions) -> Self {
         self.join = Some(options);
+        self
+    }
+
+    /// How to authenticate: the methods offered and their settings, Autobahn's
+    /// `authentication=`. Default: anonymous.
+    pub fn authentication(mut self, authentication: Authentication) -> Self {
+        self.authentication = Some(authentication);
         self
     }
 
@@ -646,6 +656,9 @@ impl ComponentBuilder {
         if let Some(realm) = self.realm {
             join.realm = realm;
         }
+        if let Some(auth) = &self.authentication {
+            auth.apply(&mut join);
+        }
         if join.realm.is_empty() {
             return Err(invalid("realm", "a realm is needed".into()));
         }
@@ -703,6 +716,28 @@ mod tests {
         assert_eq!(comp.name(), "c");
         assert_eq!(comp.config.transports.len(), 2);
         assert_eq!(comp.config.stop_timeout, DEFAULT_STOP_TIMEOUT);
+    }
+
+    #[test]
+    fn authentication_settings_go_into_the_hello() {
+        let comp = Component::builder()
+            .transport("rs://127.0.0.1:1")
+            .realm("realm1")
+            .authentication(
+                Authentication::new()
+                    .method(AuthMethod::Anonymous)
+                    .method(AuthMethod::Anonymous)
+                    .authid("joe")
+                    .authrole("anonymous")
+                    .authextra("k", 1),
+            )
+            .build()
+            .unwrap();
+        let join = &comp.config.join;
+        assert_eq!(join.authmethods, ["anonymous"]);
+        assert_eq!(join.authid.as_deref(), Some("joe"));
+        assert_eq!(join.authrole.as_deref(), Some("anonymous"));
+        assert_eq!(join.authextra.get("k"), Some(&1.into()));
     }
 
     #[test]
