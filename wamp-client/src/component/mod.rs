@@ -667,6 +667,14 @@ impl ComponentBuilder {
             uri::validate(&p.uri, p.options.match_policy, false)
                 .map_err(|e| invalid("procedures", format!("procedure {i}: {e}")))?;
         }
+        for (i, p) in self.procedures.iter().enumerate() {
+            if let Some(j) = self.procedures[..i].iter().position(|q| q.uri == p.uri) {
+                return Err(invalid(
+                    "procedures",
+                    format!("procedure {i}: {} is already procedure {j}", p.uri),
+                ));
+            }
+        }
         for (i, s) in self.subscriptions.iter().enumerate() {
             uri::validate(&s.topic, s.options.match_policy, false)
                 .map_err(|e| invalid("subscriptions", format!("subscription {i}: {e}")))?;
@@ -807,6 +815,12 @@ mod tests {
         assert!(reason.starts_with("procedure 1:"), "{reason}");
         let (f, _) = field(b().subscription("bad uri", |_e: crate::Event| async {}));
         assert_eq!(f, "subscriptions");
+        let (f, reason) = field(
+            b().procedure("com.twice", echo)
+                .procedure("com.twice", echo),
+        );
+        assert_eq!(f, "procedures");
+        assert!(reason.contains("already procedure 0"), "{reason}");
     }
 
     #[test]
