@@ -215,24 +215,45 @@ async fn anonymous_authentication_joins_with_the_asked_role() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_clean_leave_by_the_application_ends_the_component_without_a_reconnect() {
-    let url = router().rs_url();
+    for url in [router().ws_url(), router().rs_url()] {
+        let comp = Component::builder()
+            .transport(spec(&url, fast()))
+            .realm("realm1")
+            .on_ready(|session: Session| async move {
+                let _ = session.leave().await;
+            })
+            .build()
+            .unwrap();
+        let handle = comp.start();
+        let events = handle.events();
+        bounded("the component ends", handle.wait())
+            .await
+            .expect("a clean end");
+        assert_eq!(
+            rest(events).await,
+            ["connect", "join", "ready", "leave", "disconnect"],
+            "over {url}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn is_fatal_can_make_a_transport_error_fatal() {
+    let url = dead_url();
     let comp = Component::builder()
         .transport(spec(&url, fast()))
         .realm("realm1")
-        .on_ready(|session: Session| async move {
-            let _ = session.leave().await;
-        })
+        .is_fatal(|f: &Failure| matches!(f, Failure::Join(JoinError::Connect(_))).then_some(true))
         .build()
         .unwrap();
-    let handle = comp.start();
-    let events = handle.events();
-    bounded("the component ends", handle.wait())
+    let err = bounded("the component fails", comp.start().wait())
         .await
-        .expect("a clean end");
-    assert_eq!(
-        rest(events).await,
-        ["connect", "join", "ready", "leave", "disconnect"]
-    );
+        .unwrap_err();
+    let ComponentError::Exhausted { transports, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert!(transports[0].fatal);
+    assert_eq!(transports[0].attempts, 1, "no retry after a fatal failure");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -313,10 +334,11 @@ async fn used_up_retries_on_every_transport_end_the_component_with_each_named_in
         text.contains(&a) && text.contains(&b) && text.contains("3 attempts"),
         "{text}"
     );
-    // Run returns the same error for a component that fails.
+    // Run returns the error, naming each transport.
     let err = tokio::task::spawn_blocking({
         let comp = Component::builder()
-            .transport(spec(&a, fast().max_retries(0)))
+            .transport(spec(&a, fast().max_retries(1)))
+            .transport(spec(&b, fast().max_retries(1)))
             .realm("realm1")
             .build()
             .unwrap();
@@ -325,7 +347,11 @@ async fn used_up_retries_on_every_transport_end_the_component_with_each_named_in
     .await
     .unwrap()
     .unwrap_err();
-    assert!(err.to_string().contains(&a), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains(&a) && text.contains(&b) && text.contains("2 attempts"),
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -561,14 +587,16 @@ async fn stop_lets_running_invocations_finish_before_the_goodbye() {
         (r, Instant::now())
     });
     tokio::time::sleep(Duration::from_millis(200)).await;
+    let stopping = Instant::now();
     bounded("stop", handle.stop()).await.unwrap();
-    let stopped_at = Instant::now();
-    let (result, answered_at) = bounded("the call", call).await.unwrap();
-    assert_eq!(result.expect("the running invocation finished"), "done");
+    // The invocation had about 600 ms to go: stop waited for it.
     assert!(
-        answered_at <= stopped_at,
-        "stop returned before the invocation was answered"
+        stopping.elapsed() >= Duration::from_millis(500),
+        "stop returned after {:?}, before the invocation ended",
+        stopping.elapsed()
     );
+    let (result, _) = bounded("the call", call).await.unwrap();
+    assert_eq!(result.expect("the running invocation finished"), "done");
 }
 
 // Through the fault-injecting proxy.
@@ -763,4 +791,34 @@ async fn a_procedure_still_held_by_another_session_is_retried_until_it_is_free()
     let sum: i64 = session.call("com.comp.exists.add2", (2, 3)).await.unwrap();
     assert_eq!(sum, 5, "the component's procedure answers");
     bounded("stop", handle.stop()).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_listener_that_runs_on_holds_neither_a_stop_nor_a_reconnect() {
+    let proxy = FaultProxy::start(router().addr(Endpoint::Rs).unwrap());
+    let comp = Component::builder()
+        .transport(spec(&proxied(&proxy, false), fast()))
+        .realm("realm1")
+        .stop_timeout(Duration::from_millis(300))
+        // Autobahn-style "main" in a listener: a loop that never ends by itself.
+        .on_join(|_s: Session, _d| async move {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        })
+        .build()
+        .unwrap();
+    let handle = comp.start();
+    let mut events = handle.events();
+    until(&mut events, |e| matches!(e, LifecycleEvent::Join { .. })).await;
+    // The session is lost while the listener runs: the component reconnects anyway.
+    proxy.drop_connections();
+    until(&mut events, |e| matches!(e, LifecycleEvent::Leave { .. })).await;
+    until(&mut events, |e| matches!(e, LifecycleEvent::Join { .. })).await;
+    // A stop waits the stop timeout for the listener, then aborts it.
+    let stopping = Instant::now();
+    bounded("stop", handle.stop()).await.unwrap();
+    assert!(
+        stopping.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        stopping.elapsed()
+    );
 }

@@ -291,8 +291,11 @@ async fn register(session: &Session, p: &ProcedureDecl) -> Result<(), Failure> {
     }
 }
 
-/// Tells the listeners and the event stream, in that order; listeners run one after the
-/// other, each on a task of its own, and their errors and panics are logged.
+/// Tells the event stream, then the listeners, one after the other, each on a task of its
+/// own; their errors and panics are logged. A listener does not hold the component up
+/// forever: once a stop is requested it has the stop timeout to finish and is then aborted,
+/// and a join or ready listener still running when its session ends is left to finish on its
+/// own (its session's operations fail from then on) while the component reconnects.
 async fn emit(shared: &Shared, event: LifecycleEvent) {
     if let Some(tx) = shared
         .events
@@ -302,18 +305,53 @@ async fn emit(shared: &Shared, event: LifecycleEvent) {
     {
         let _ = tx.send(event.clone());
     }
-    for listener in &shared.config.listeners {
+    let config = &shared.config;
+    let session = match &event {
+        LifecycleEvent::Join { session } | LifecycleEvent::Ready { session } => {
+            Some(session.clone())
+        }
+        _ => None,
+    };
+    for listener in &config.listeners {
         let Some(fut) = listener(&event) else {
             continue;
         };
-        match tokio::spawn(fut).await {
-            Ok(None) => {}
-            Ok(Some(error)) => {
-                tracing::error!(component = %shared.config.name, event = kind(&event), %error, "lifecycle listener failed")
+        let mut task = tokio::spawn(fut);
+        let mut stop = shared.stop.subscribe();
+        let session_ended = async {
+            match &session {
+                Some(s) => {
+                    s.closed().await;
+                }
+                None => std::future::pending().await,
             }
-            Err(e) => {
-                tracing::error!(component = %shared.config.name, event = kind(&event), error = %e, "lifecycle listener panicked")
+        };
+        let outcome = tokio::select! {
+            r = &mut task => Some(r),
+            () = async { let _ = stop.wait_for(|s| *s).await; } => {
+                match tokio::time::timeout(config.stop_timeout, &mut task).await {
+                    Ok(r) => Some(r),
+                    Err(_) => {
+                        task.abort();
+                        tracing::warn!(component = %config.name, event = kind(&event), "lifecycle listener still running at the stop timeout; aborted");
+                        None
+                    }
+                }
             }
+            _ = session_ended => {
+                tracing::info!(component = %config.name, event = kind(&event), "session ended while a lifecycle listener runs; it goes on by itself");
+                None
+            }
+        };
+        match outcome {
+            Some(Ok(None)) | None => {}
+            Some(Ok(Some(error))) => {
+                tracing::error!(component = %config.name, event = kind(&event), %error, "lifecycle listener failed")
+            }
+            Some(Err(e)) if e.is_panic() => {
+                tracing::error!(component = %config.name, event = kind(&event), error = %e, "lifecycle listener panicked")
+            }
+            Some(Err(_)) => {}
         }
     }
 }

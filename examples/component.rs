@@ -1,0 +1,207 @@
+//! Autobahn|Python's `Component` and `run()` in Rust: two components in one process, started
+//! from a plain `fn main` (no `#[tokio::main]`) by [`wamp_client::run`].
+//!
+//! - `backend` registers `com.example.add2` and `com.example.greet` and subscribes to
+//!   `com.example.ticks`; it runs until Ctrl-C or SIGTERM.
+//! - `frontend`, once ready, calls both procedures (retrying for up to 5 s while they are not
+//!   registered yet: the two components start at the same time), publishes three ticks and
+//!   leaves. A clean leave ends a component: it does not reconnect.
+//!
+//! ```sh
+//! cargo run --example component                                   # starts a local Crossbar.io
+//! cargo run --example component -- ws://127.0.0.1:8080/ws realm1  # or use your own router
+//! ```
+//!
+//! Arguments: the router URL (without one, a Crossbar.io node is started on 127.0.0.1 with
+//! the test harness, installing Crossbar.io into a cached virtualenv with pip on first use,
+//! about two minutes) and the realm (default `realm1`). Ctrl-C or SIGTERM stops the backend
+//! gracefully (its session leaves cleanly); then `run` returns and the example prints
+//! `stopped`. `run` logs to standard error, filtered by `RUST_LOG` (default `info`): set
+//! `RUST_LOG=debug` to see the sessions' lifecycle.
+
+use std::error::Error;
+use std::fmt::Display;
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use wamp_client::{
+    typed, CallError, CloseDetails, Component, ConfigError, Event, Payload, PublishOptions,
+    Session, SessionDetails, WampError,
+};
+
+const ADD2: &str = "com.example.add2";
+const GREET: &str = "com.example.greet";
+const TICKS: &str = "com.example.ticks";
+
+/// The error of a call to a procedure nobody has registered (yet).
+const NO_SUCH_PROCEDURE: &str = "wamp.error.no_such_procedure";
+/// The frontend tries a call this many times while the procedure is not registered yet...
+const CALL_TRIES: u32 = 50;
+/// ... this long apart.
+const CALL_RETRY_DELAY: Duration = Duration::from_millis(100);
+
+/// Set when the frontend's work failed. A listener's failure does not end its component, and
+/// the frontend leaves cleanly either way (a clean leave ends a component without an error),
+/// so the outcome reaches `main` through this flag.
+static FRONTEND_FAILED: AtomicBool = AtomicBool::new(false);
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let mut args = std::env::args().skip(1);
+    let url = args.next();
+    let realm = args.next().unwrap_or_else(|| "realm1".into());
+    // No URL: run our own router until `run` returns. `Router::start` is synchronous; it
+    // runs before `run`, which builds its own runtime and blocks until the components end.
+    let local = url.is_none().then(|| {
+        say("starting a local Crossbar.io router...");
+        wamp_suite::Router::start()
+    });
+    let url = url.unwrap_or_else(|| local.as_ref().map(|r| r.ws_url()).unwrap_or_default());
+
+    let backend = backend(&url, &realm)?;
+    let frontend = frontend(&url, &realm)?;
+    // Builds a tokio runtime and runs both components until each has ended, or until Ctrl-C
+    // or SIGTERM stops them gracefully.
+    let outcome = wamp_client::run(vec![backend, frontend]);
+    drop(local);
+    match outcome {
+        Err(e) => {
+            say(format_args!("stopped with errors:\n{e}"));
+            Err(e.into())
+        }
+        Ok(()) if FRONTEND_FAILED.load(Ordering::SeqCst) => {
+            say("stopped; the frontend failed");
+            Err("the frontend failed".into())
+        }
+        Ok(()) => {
+            say("stopped");
+            Ok(())
+        }
+    }
+}
+
+/// Offers two procedures and listens to the ticks, on every session, until stopped.
+fn backend(url: &str, realm: &str) -> Result<Component, ConfigError> {
+    Component::builder()
+        .name("backend")
+        .transport(url)
+        .realm(realm)
+        .procedure(
+            ADD2,
+            typed(|(a, b): (i64, i64)| async move { Ok::<_, WampError>(a + b) }),
+        )
+        .procedure(
+            GREET,
+            typed(
+                |(name,): (String,)| async move { Ok::<_, WampError>(format!("Hello, {name}!")) },
+            ),
+        )
+        .subscription(TICKS, |event: Event| async move {
+            match event.payload.arg::<i64>(0) {
+                Ok(n) => say(format_args!("backend got tick {n}")),
+                Err(e) => say(format_args!(
+                    "backend got a bad tick ({e}): {:?}",
+                    event.payload
+                )),
+            }
+        })
+        .on_join(|session: Session, details: SessionDetails| async move {
+            say(format_args!(
+                "backend joined realm {} as session {}",
+                details.realm,
+                session.id()
+            ));
+        })
+        // Fires once every procedure and subscription is live.
+        .on_ready(|_session: Session| async { say("backend ready") })
+        .on_leave(|_session: Session, details: CloseDetails| async move {
+            say(format_args!(
+                "backend left: {} (clean: {})",
+                details.reason,
+                details.is_clean()
+            ));
+        })
+        .build()
+}
+
+/// Uses the backend once, then leaves, which ends the component.
+fn frontend(url: &str, realm: &str) -> Result<Component, ConfigError> {
+    Component::builder()
+        .name("frontend")
+        .transport(url)
+        .realm(realm)
+        .on_join(|session: Session, details: SessionDetails| async move {
+            say(format_args!(
+                "frontend joined realm {} as session {}",
+                details.realm,
+                session.id()
+            ));
+        })
+        .on_ready(|session: Session| async move {
+            if let Err(e) = talk(&session).await {
+                FRONTEND_FAILED.store(true, Ordering::SeqCst);
+                say(format_args!("frontend failed: {e}"));
+            }
+            // Leaving cleanly (even after a failure) ends the component for good; a lost
+            // session would be reconnected instead.
+            if let Err(e) = session.leave().await {
+                say(format_args!("frontend: leave failed: {e}"));
+            }
+        })
+        .on_leave(|_session: Session, details: CloseDetails| async move {
+            say(format_args!(
+                "frontend left: {} (clean: {})",
+                details.reason,
+                details.is_clean()
+            ));
+        })
+        .build()
+}
+
+/// The frontend's work: two calls and three acknowledged publications.
+async fn talk(session: &Session) -> Result<(), Box<dyn Error + Send + Sync>> {
+    let sum: i64 = call_when_registered(session, ADD2, (2, 3)).await?;
+    say(format_args!("add2(2, 3) = {sum}"));
+    let greeting: String = call_when_registered(session, GREET, ("world",)).await?;
+    say(format_args!("greet(\"world\") = {greeting}"));
+    say(format_args!("publishing 3 ticks to {TICKS}"));
+    for i in 1..=3_i64 {
+        session
+            .publish_with(TICKS, Payload::args(&(i,))?, PublishOptions::acknowledged())
+            .await?;
+        say(format_args!("published tick {i}"));
+    }
+    say("frontend done");
+    Ok(())
+}
+
+/// Calls `procedure`, retrying a bounded number of times while it is not registered: the
+/// backend, started at the same time, may not be ready yet.
+async fn call_when_registered<A, R>(
+    session: &Session,
+    procedure: &str,
+    args: A,
+) -> Result<R, CallError>
+where
+    A: Serialize,
+    R: DeserializeOwned,
+{
+    let mut tries = 1;
+    loop {
+        match session.call(procedure, &args).await {
+            Err(e) if e.uri() == Some(NO_SUCH_PROCEDURE) && tries < CALL_TRIES => {
+                tries += 1;
+                tokio::time::sleep(CALL_RETRY_DELAY).await;
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
+/// Prints a line and flushes it at once (the example's test reads standard output).
+fn say(line: impl Display) {
+    println!("{line}");
+    let _ = std::io::stdout().flush();
+}
