@@ -71,9 +71,26 @@ impl Payload {
     }
 
     /// The positional arguments as a serde type (a tuple, a `Vec`, a struct with fields in
-    /// order).
+    /// order). No arguments also read as `()`, so a procedure without parameters can take
+    /// `()`.
+    ///
+    /// ```
+    /// use wamp_client::Payload;
+    /// let p = Payload::new();
+    /// let () = p.args_as().unwrap();
+    /// let v: Vec<i64> = p.args_as().unwrap();
+    /// assert!(v.is_empty());
+    /// let (a, b): (i64, String) = Payload::args(&(1, "x")).unwrap().args_as().unwrap();
+    /// assert_eq!((a, b.as_str()), (1, "x"));
+    /// ```
     pub fn args_as<T: DeserializeOwned>(&self) -> Result<T, ValueError> {
-        from_value(Value::List(self.args.clone()))
+        let list = from_value(Value::List(self.args.clone()));
+        if self.args.is_empty() && list.is_err() {
+            if let Ok(unit) = from_value(Value::Null) {
+                return Ok(unit);
+            }
+        }
+        list
     }
 
     /// Positional argument `i` as a serde type.
