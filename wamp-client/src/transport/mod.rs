@@ -27,6 +27,7 @@
 //!     match frame {
 //!         Frame::Message(bytes) => println!("{:?}", conn.serializer.decode(&bytes)?),
 //!         Frame::Ping(payload) => conn.sink.send_pong(&payload).await?,
+//!         _ => {} // a pong, or a kind of frame added later
 //!     }
 //! }
 //! # Ok(())
@@ -75,6 +76,7 @@ pub enum TransportKind {
 
 /// What [`FrameStream::next_frame`] yields.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Frame {
     /// One serialized WAMP message (a view into the read buffer: no copy).
     Message(Bytes),
