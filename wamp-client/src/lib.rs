@@ -31,6 +31,7 @@
 pub mod component;
 mod driver;
 pub mod error;
+pub mod handler;
 mod options;
 mod payload;
 mod queue;

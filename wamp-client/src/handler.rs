@@ -1,0 +1,635 @@
+//! Handlers with typed parameters, without a macro: any async fn whose parameters are
+//! positional arguments (any serde type) or wrappers that pick out the rest of a call or an
+//! event ([`Kwargs`], [`CallDetails`], [`EventDetails`]).
+//!
+//! ```
+//! use serde::Deserialize;
+//! use wamp_client::handler::{procedure, CallDetails, Kwargs};
+//! use wamp_client::WampError;
+//!
+//! #[derive(Deserialize)]
+//! struct Options {
+//!     #[serde(default)]
+//!     nice: bool,
+//! }
+//!
+//! async fn add2(a: i64, b: i64) -> Result<i64, WampError> {
+//!     Ok(a + b)
+//! }
+//!
+//! async fn greet(name: String, title: Option<String>, opts: Kwargs<Options>, call: CallDetails)
+//!     -> Result<String, WampError>
+//! {
+//!     let who = match title { Some(t) => format!("{t} {name}"), None => name };
+//!     let hello = if opts.0.nice { "Lovely to see you" } else { "Hello" };
+//!     Ok(format!("{hello}, {who} (via {})", call.procedure))
+//! }
+//!
+//! # async fn demo(session: wamp_client::Session) -> Result<(), Box<dyn std::error::Error>> {
+//! session.register("com.example.add2", procedure(add2)).await?;
+//! session.register("com.example.greet", procedure(greet)).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! A positional parameter takes the next positional argument; a missing trailing argument
+//! reads as JSON `null`, so an `Option` parameter becomes `None` (any other type is an
+//! error). More positional arguments than parameters is an error too. Any error answers the
+//! caller `wamp.error.invalid_argument` with a message naming the parameter, and the
+//! function does not run.
+//!
+//! A procedure returns `Result<T, E>`: `T` is any serde type, sent as the single positional
+//! result (`()` sends none; a [`Payload`] is sent as it is, for several positional or keyword
+//! results), and `E` converts into a [`WampError`] (URI, args, kwargs).
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use wamp_core::uri::error_uri;
+use wamp_core::value::{from_value, to_value, Dict, Value};
+use wamp_core::{Id, WampError};
+
+use crate::payload::Payload;
+use crate::session::{BoxFuture, Event, EventHandler, Invocation, Procedure};
+
+/// What a handler's parameters are taken from: one invocation or one event.
+#[derive(Debug)]
+pub struct Parts {
+    args: std::vec::IntoIter<Value>,
+    position: usize,
+    kwargs: Option<Dict>,
+    details: Dict,
+    source: Source,
+}
+
+#[derive(Debug)]
+enum Source {
+    Call {
+        request: Id,
+        registration: Id,
+        procedure: String,
+    },
+    Event {
+        subscription: Id,
+        publication: Id,
+        topic: String,
+    },
+}
+
+impl Parts {
+    fn from_invocation(inv: Invocation) -> Parts {
+        Parts {
+            args: inv.payload.args.into_iter(),
+            position: 0,
+            kwargs: Some(inv.payload.kwargs),
+            details: inv.details,
+            source: Source::Call {
+                request: inv.request,
+                registration: inv.registration,
+                procedure: inv.procedure,
+            },
+        }
+    }
+
+    fn from_event(event: Event) -> Parts {
+        Parts {
+            args: event.payload.args.into_iter(),
+            position: 0,
+            kwargs: Some(event.payload.kwargs),
+            details: event.details,
+            source: Source::Event {
+                subscription: event.subscription,
+                publication: event.publication,
+                topic: event.topic,
+            },
+        }
+    }
+
+    /// The positional arguments not taken by a parameter.
+    fn left_over(&self) -> usize {
+        self.args.len()
+    }
+}
+
+/// One parameter of a handler, taken from the [`Parts`] of a call or an event.
+///
+/// Every serde type is a positional parameter; the wrappers of this module take the rest.
+pub trait FromParts: Sized {
+    /// Takes the parameter; the error says why it cannot (without naming the parameter:
+    /// the caller adds that).
+    fn from_parts(parts: &mut Parts) -> Result<Self, String>;
+}
+
+impl<T: DeserializeOwned> FromParts for T {
+    fn from_parts(parts: &mut Parts) -> Result<Self, String> {
+        let position = parts.position;
+        parts.position += 1;
+        match parts.args.next() {
+            Some(v) => from_value(v).map_err(|e| format!("positional argument {position}: {e}")),
+            None => from_value(Value::Null)
+                .map_err(|_| format!("positional argument {position} is missing")),
+        }
+    }
+}
+
+/// The keyword arguments, as a struct (fields by name; use `#[serde(default)]` for optional
+/// ones) or a map.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Kwargs<T>(pub T);
+
+impl<T: DeserializeOwned> FromParts for Kwargs<T> {
+    fn from_parts(parts: &mut Parts) -> Result<Self, String> {
+        let kwargs = parts
+            .kwargs
+            .take()
+            .ok_or("the keyword arguments are taken by an earlier parameter")?;
+        from_value(Value::Dict(kwargs))
+            .map(Kwargs)
+            .map_err(|e| format!("keyword arguments: {e}"))
+    }
+}
+
+/// Who called and how: from INVOCATION.Details.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallDetails {
+    /// The procedure called (for a pattern-based registration, the concrete URI).
+    pub procedure: String,
+    /// The registration the call came through.
+    pub registration: Id,
+    /// The invocation's request id.
+    pub request: Id,
+    /// The caller's session id, when the router disclosed it.
+    pub caller: Option<Id>,
+    /// The caller's authid, when disclosed.
+    pub caller_authid: Option<String>,
+    /// The caller's authrole, when disclosed.
+    pub caller_authrole: Option<String>,
+    /// Whether the caller asked for progressive results.
+    pub receive_progress: bool,
+    /// All of INVOCATION.Details.
+    pub details: Dict,
+}
+
+fn detail_str(details: &Dict, key: &str) -> Option<String> {
+    details.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
+fn detail_id(details: &Dict, key: &str) -> Option<Id> {
+    details
+        .get(key)
+        .and_then(|v| from_value::<Id>(v.clone()).ok())
+}
+
+impl FromParts for CallDetails {
+    fn from_parts(parts: &mut Parts) -> Result<Self, String> {
+        let Source::Call {
+            request,
+            registration,
+            procedure,
+        } = &parts.source
+        else {
+            return Err("call details exist in procedures only, not in event handlers".into());
+        };
+        let d = &parts.details;
+        Ok(CallDetails {
+            procedure: procedure.clone(),
+            registration: *registration,
+            request: *request,
+            caller: detail_id(d, "caller"),
+            caller_authid: detail_str(d, "caller_authid"),
+            caller_authrole: detail_str(d, "caller_authrole"),
+            receive_progress: d.get("receive_progress") == Some(&Value::Bool(true)),
+            details: d.clone(),
+        })
+    }
+}
+
+/// Which publication an event is and who published it: from EVENT.Details.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventDetails {
+    /// The topic (for a pattern-based subscription, the concrete topic).
+    pub topic: String,
+    /// The subscription the event came through.
+    pub subscription: Id,
+    /// The publication id.
+    pub publication: Id,
+    /// The publisher's session id, when the broker disclosed it.
+    pub publisher: Option<Id>,
+    /// The publisher's authid, when disclosed.
+    pub publisher_authid: Option<String>,
+    /// The publisher's authrole, when disclosed.
+    pub publisher_authrole: Option<String>,
+    /// All of EVENT.Details.
+    pub details: Dict,
+}
+
+impl FromParts for EventDetails {
+    fn from_parts(parts: &mut Parts) -> Result<Self, String> {
+        let Source::Event {
+            subscription,
+            publication,
+            topic,
+        } = &parts.source
+        else {
+            return Err("event details exist in event handlers only, not in procedures".into());
+        };
+        let d = &parts.details;
+        Ok(EventDetails {
+            topic: topic.clone(),
+            subscription: *subscription,
+            publication: *publication,
+            publisher: detail_id(d, "publisher"),
+            publisher_authid: detail_str(d, "publisher_authid"),
+            publisher_authrole: detail_str(d, "publisher_authrole"),
+            details: d.clone(),
+        })
+    }
+}
+
+/// What a procedure's `Ok` value becomes: any serde type is the single positional result
+/// (`()` is none); a [`Payload`] goes out as it is (several positional results, keyword
+/// results).
+pub trait IntoPayload {
+    /// The YIELD payload.
+    fn into_payload(self) -> Result<Payload, WampError>;
+}
+
+impl<T: Serialize> IntoPayload for T {
+    fn into_payload(self) -> Result<Payload, WampError> {
+        match to_value(&self) {
+            Ok(Value::Null) => Ok(Payload::new()),
+            Ok(v) => Ok(Payload::from_parts(vec![v], Dict::new())),
+            Err(e) => Err(WampError::with_message(
+                error_uri::INVALID_PAYLOAD,
+                format!("cannot serialize the result: {e}"),
+            )),
+        }
+    }
+}
+
+impl IntoPayload for Payload {
+    fn into_payload(self) -> Result<Payload, WampError> {
+        Ok(self)
+    }
+}
+
+/// What a procedure may return: `Result<T, E>` with `T` an [`IntoPayload`] and `E` any
+/// error that converts into a [`WampError`].
+pub trait IntoCallResult: Send + 'static {
+    /// The YIELD payload, or the ERROR.
+    fn into_call_result(self) -> Result<Payload, WampError>;
+}
+
+impl<T, E> IntoCallResult for Result<T, E>
+where
+    T: IntoPayload + Send + 'static,
+    E: Into<WampError> + Send + 'static,
+{
+    fn into_call_result(self) -> Result<Payload, WampError> {
+        self.map_err(Into::into)?.into_payload()
+    }
+}
+
+/// An async fn usable as a procedure: every parameter implements [`FromParts`] and the
+/// result implements [`IntoCallResult`]. `P` is the tuple of parameter types.
+pub trait ProcedureFn<P>: Send + Sync + 'static {
+    /// Takes the parameters from `parts` and runs the function.
+    fn call(&self, parts: Parts) -> BoxFuture<Result<Payload, WampError>>;
+}
+
+/// An async fn usable as an event handler: every parameter implements [`FromParts`]; it
+/// returns `()`.
+pub trait EventFn<P>: Send + Sync + 'static {
+    /// Takes the parameters from `parts` and runs the function; `Err` when they do not fit.
+    fn call(&self, parts: Parts) -> Result<BoxFuture<()>, String>;
+}
+
+fn invalid_argument(param: usize, why: String) -> WampError {
+    WampError::with_message(
+        error_uri::INVALID_ARGUMENT,
+        format!("parameter {param}: {why}"),
+    )
+}
+
+fn too_many(parts: &Parts, params: usize) -> Option<String> {
+    let extra = parts.left_over();
+    (extra > 0).then(|| {
+        format!(
+            "{} positional arguments given, at most {} expected",
+            parts.position + extra,
+            parts.position.min(params)
+        )
+    })
+}
+
+macro_rules! impl_fns {
+    ($($p:ident),*) => {
+        impl<F, Fut, R, $($p,)*> ProcedureFn<($($p,)*)> for F
+        where
+            F: Fn($($p),*) -> Fut + Send + Sync + 'static,
+            Fut: Future<Output = R> + Send + 'static,
+            R: IntoCallResult,
+            $($p: FromParts + Send + 'static,)*
+        {
+            #[allow(non_snake_case, unused_mut, unused_variables, unused_assignments)]
+            fn call(&self, mut parts: Parts) -> BoxFuture<Result<Payload, WampError>> {
+                let mut index = 0;
+                $(
+                    index += 1;
+                    let $p = match $p::from_parts(&mut parts) {
+                        Ok(v) => v,
+                        Err(why) => {
+                            let e = invalid_argument(index, why);
+                            return Box::pin(async move { Err(e) });
+                        }
+                    };
+                )*
+                if let Some(why) = too_many(&parts, index) {
+                    let e = WampError::with_message(error_uri::INVALID_ARGUMENT, why);
+                    return Box::pin(async move { Err(e) });
+                }
+                let fut = self($($p),*);
+                Box::pin(async move { fut.await.into_call_result() })
+            }
+        }
+
+        impl<F, Fut, $($p,)*> EventFn<($($p,)*)> for F
+        where
+            F: Fn($($p),*) -> Fut + Send + Sync + 'static,
+            Fut: Future<Output = ()> + Send + 'static,
+            $($p: FromParts + Send + 'static,)*
+        {
+            #[allow(non_snake_case, unused_mut, unused_variables, unused_assignments)]
+            fn call(&self, mut parts: Parts) -> Result<BoxFuture<()>, String> {
+                let mut index = 0;
+                $(
+                    index += 1;
+                    let $p = $p::from_parts(&mut parts).map_err(|why| format!("parameter {index}: {why}"))?;
+                )*
+                if let Some(why) = too_many(&parts, index) {
+                    return Err(why);
+                }
+                Ok(Box::pin(self($($p),*)))
+            }
+        }
+    };
+}
+
+impl_fns!();
+impl_fns!(P1);
+impl_fns!(P1, P2);
+impl_fns!(P1, P2, P3);
+impl_fns!(P1, P2, P3, P4);
+impl_fns!(P1, P2, P3, P4, P5);
+impl_fns!(P1, P2, P3, P4, P5, P6);
+impl_fns!(P1, P2, P3, P4, P5, P6, P7);
+impl_fns!(P1, P2, P3, P4, P5, P6, P7, P8);
+
+/// A [`ProcedureFn`] as a [`Procedure`]; see [`procedure`].
+pub struct TypedProcedure<F, P> {
+    f: F,
+    _params: PhantomData<fn(P)>,
+}
+
+/// Makes an async fn of typed parameters a [`Procedure`] (see the [module docs](self)).
+pub fn procedure<F: ProcedureFn<P>, P: 'static>(f: F) -> TypedProcedure<F, P> {
+    TypedProcedure {
+        f,
+        _params: PhantomData,
+    }
+}
+
+impl<F: ProcedureFn<P>, P: 'static> Procedure for TypedProcedure<F, P> {
+    fn invoke(&self, invocation: Invocation) -> BoxFuture<Result<Payload, WampError>> {
+        self.f.call(Parts::from_invocation(invocation))
+    }
+}
+
+/// An [`EventFn`] as an [`EventHandler`]; see [`event_handler`]. Events whose payload does
+/// not fit its parameters are logged and counted ([`rejected`](Self::rejected)), never
+/// handled.
+pub struct TypedEventHandler<F, P> {
+    f: F,
+    rejected: Arc<AtomicU64>,
+    _params: PhantomData<fn(P)>,
+}
+
+impl<F, P> TypedEventHandler<F, P> {
+    /// A counter of the events rejected so far, shared with the handler (keep it before
+    /// handing the handler to `subscribe`).
+    pub fn rejected(&self) -> Arc<AtomicU64> {
+        self.rejected.clone()
+    }
+}
+
+/// Makes an async fn of typed parameters an [`EventHandler`].
+///
+/// ```
+/// use wamp_client::handler::{event_handler, EventDetails};
+///
+/// async fn on_tick(n: u64, details: EventDetails) {
+///     println!("tick {n} (publication {})", details.publication);
+/// }
+/// # async fn demo(session: wamp_client::Session) -> Result<(), Box<dyn std::error::Error>> {
+/// let handler = event_handler(on_tick);
+/// let rejected = handler.rejected();
+/// session.subscribe("com.example.ticks", handler).await?;
+/// # Ok(()) }
+/// ```
+pub fn event_handler<F: EventFn<P>, P: 'static>(f: F) -> TypedEventHandler<F, P> {
+    TypedEventHandler {
+        f,
+        rejected: Arc::default(),
+        _params: PhantomData,
+    }
+}
+
+impl<F: EventFn<P>, P: 'static> EventHandler for TypedEventHandler<F, P> {
+    fn handle(&self, event: Event) -> BoxFuture<()> {
+        let (topic, publication) = (event.topic.clone(), event.publication);
+        match self.f.call(Parts::from_event(event)) {
+            Ok(fut) => fut,
+            Err(why) => {
+                let n = self.rejected.fetch_add(1, Ordering::Relaxed) + 1;
+                tracing::warn!(%topic, publication, rejected = n, error = %why, "event does not fit the handler's parameters; not handled");
+                Box::pin(async {})
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    fn invocation(args: Vec<Value>, kwargs: Dict) -> Invocation {
+        let mut details = Dict::new();
+        details.insert("caller".into(), Value::Int(7));
+        details.insert("caller_authid".into(), "joe".into());
+        Invocation {
+            request: 1,
+            registration: 2,
+            procedure: "com.example.p".into(),
+            payload: Payload::from_parts(args, kwargs),
+            details,
+        }
+    }
+
+    async fn call<P: 'static>(
+        f: impl ProcedureFn<P>,
+        args: Vec<Value>,
+    ) -> Result<Payload, WampError> {
+        procedure(f).invoke(invocation(args, Dict::new())).await
+    }
+
+    async fn add2(a: i64, b: i64) -> Result<i64, WampError> {
+        Ok(a + b)
+    }
+
+    #[tokio::test]
+    async fn positional_parameters_take_the_positional_arguments() {
+        let r = call(add2, vec![2.into(), 3.into()]).await.unwrap();
+        assert_eq!(r.args, vec![Value::Int(5)]);
+        // The function stays an ordinary function.
+        assert_eq!(add2(1, 1).await.unwrap(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_parameter_that_does_not_fit_names_itself_and_the_function_does_not_run() {
+        let e = call(add2, vec![2.into(), "three".into()])
+            .await
+            .unwrap_err();
+        assert_eq!(e.uri, error_uri::INVALID_ARGUMENT);
+        let text = format!("{e:?}");
+        assert!(
+            text.contains("parameter 2") && text.contains("positional argument 1"),
+            "{text}"
+        );
+        let e = call(add2, vec![2.into()]).await.unwrap_err();
+        assert!(
+            format!("{e:?}").contains("positional argument 1 is missing"),
+            "{e:?}"
+        );
+        let e = call(add2, vec![1.into(), 2.into(), 3.into()])
+            .await
+            .unwrap_err();
+        assert!(
+            format!("{e:?}").contains("3 positional arguments given, at most 2"),
+            "{e:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn missing_trailing_option_parameters_are_none() {
+        async fn greet(name: String, title: Option<String>) -> Result<String, WampError> {
+            Ok(match title {
+                Some(t) => format!("{t} {name}"),
+                None => name,
+            })
+        }
+        let r = call(greet, vec!["Ada".into()]).await.unwrap();
+        assert_eq!(r.args, vec![Value::from("Ada")]);
+        let r = call(greet, vec!["Ada".into(), "Dr".into()]).await.unwrap();
+        assert_eq!(r.args, vec![Value::from("Dr Ada")]);
+    }
+
+    #[tokio::test]
+    async fn keyword_arguments_and_call_details_are_picked_out() {
+        #[derive(Deserialize)]
+        struct Opts {
+            #[serde(default)]
+            shout: bool,
+        }
+        async fn echo(
+            word: String,
+            opts: Kwargs<Opts>,
+            call: CallDetails,
+        ) -> Result<String, WampError> {
+            let w = if opts.0.shout {
+                word.to_uppercase()
+            } else {
+                word
+            };
+            Ok(format!(
+                "{w} to {:?} via {}",
+                call.caller_authid, call.procedure
+            ))
+        }
+        let mut kwargs = Dict::new();
+        kwargs.insert("shout".into(), Value::Bool(true));
+        let r = procedure(echo)
+            .invoke(invocation(vec!["hi".into()], kwargs))
+            .await
+            .unwrap();
+        assert_eq!(
+            r.args,
+            vec![Value::from("HI to Some(\"joe\") via com.example.p")]
+        );
+        let r = call(echo, vec!["hi".into()]).await.unwrap();
+        assert_eq!(
+            r.args,
+            vec![Value::from("hi to Some(\"joe\") via com.example.p")]
+        );
+    }
+
+    #[tokio::test]
+    async fn results_unit_payload_and_errors() {
+        async fn nothing() -> Result<(), WampError> {
+            Ok(())
+        }
+        assert_eq!(call(nothing, vec![]).await.unwrap(), Payload::new());
+        async fn several() -> Result<Payload, WampError> {
+            Ok(Payload::from_parts(vec![1.into(), 2.into()], Dict::new()))
+        }
+        assert_eq!(call(several, vec![]).await.unwrap().args.len(), 2);
+        async fn fails() -> Result<i64, WampError> {
+            Err(WampError::new("com.example.error.nope"))
+        }
+        assert_eq!(
+            call(fails, vec![]).await.unwrap_err().uri,
+            "com.example.error.nope"
+        );
+    }
+
+    #[tokio::test]
+    async fn events_that_do_not_fit_are_counted_not_handled() {
+        let seen = Arc::new(AtomicU64::new(0));
+        let s = seen.clone();
+        let handler = event_handler(move |n: u64, d: EventDetails| {
+            let s = s.clone();
+            async move {
+                assert_eq!(d.topic, "com.example.t");
+                s.fetch_add(n, Ordering::SeqCst);
+            }
+        });
+        let rejected = handler.rejected();
+        let event = |args: Vec<Value>| Event {
+            subscription: 1,
+            publication: 2,
+            topic: "com.example.t".into(),
+            payload: Payload::from_parts(args, Dict::new()),
+            details: Dict::new(),
+        };
+        handler.handle(event(vec![5.into()])).await;
+        handler.handle(event(vec!["five".into()])).await;
+        handler.handle(event(vec![])).await;
+        assert_eq!(seen.load(Ordering::SeqCst), 5);
+        assert_eq!(rejected.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn details_of_the_wrong_kind_are_refused() {
+        async fn wrong(_d: EventDetails) -> Result<(), WampError> {
+            Ok(())
+        }
+        let e = call(wrong, vec![]).await.unwrap_err();
+        assert!(
+            format!("{e:?}").contains("event details exist in event handlers only"),
+            "{e:?}"
+        );
+    }
+}
