@@ -39,7 +39,9 @@
 //!
 //! A procedure returns `Result<T, E>`: `T` is any serde type, sent as the single positional
 //! result (`()` sends none; a [`Payload`] is sent as it is, for several positional or keyword
-//! results), and `E` converts into a [`WampError`] (URI, args, kwargs).
+//! results, e.g. `Payload::args(&(a, b))`), and `E` converts into a [`WampError`] (URI, args,
+//! kwargs). A procedure that cannot fail may return `()`, a number, a `bool`, a `String`, a
+//! `Vec`, an `Option`, a [`Value`] or a [`Payload`] directly.
 
 use std::future::Future;
 use std::marker::PhantomData;
@@ -290,6 +292,50 @@ where
 {
     fn into_call_result(self) -> Result<Payload, WampError> {
         self.map_err(Into::into)?.into_payload()
+    }
+}
+
+/// Plain values: a procedure that cannot fail may return them directly. (Any other type is
+/// returned as `Ok::<_, WampError>(value)`: a blanket impl for every serde type would take
+/// `Result` too.)
+macro_rules! plain_results {
+    ($($t:ty),*) => {$(
+        impl IntoCallResult for $t {
+            fn into_call_result(self) -> Result<Payload, WampError> {
+                self.into_payload()
+            }
+        }
+    )*};
+}
+
+plain_results!(
+    (),
+    bool,
+    i8,
+    i16,
+    i32,
+    i64,
+    u8,
+    u16,
+    u32,
+    u64,
+    f32,
+    f64,
+    String,
+    &'static str,
+    Value,
+    Payload
+);
+
+impl<T: Serialize + Send + 'static> IntoCallResult for Vec<T> {
+    fn into_call_result(self) -> Result<Payload, WampError> {
+        self.into_payload()
+    }
+}
+
+impl<T: Serialize + Send + 'static> IntoCallResult for Option<T> {
+    fn into_call_result(self) -> Result<Payload, WampError> {
+        self.into_payload()
     }
 }
 
