@@ -1,6 +1,6 @@
 //! Handlers with typed parameters, without a macro: any async fn whose parameters are
 //! positional arguments (any serde type) or wrappers that pick out the rest of a call or an
-//! event ([`Kwargs`], [`CallDetails`], [`EventDetails`]).
+//! event ([`Kwargs`], [`CallDetails`], [`EventDetails`], shared [`State`]).
 //!
 //! ```
 //! use serde::Deserialize;
@@ -65,7 +65,10 @@ pub struct Parts {
     kwargs: Option<Dict>,
     details: Dict,
     source: Source,
+    state: Option<SharedState>,
 }
+
+type SharedState = Arc<dyn std::any::Any + Send + Sync>;
 
 #[derive(Debug)]
 enum Source {
@@ -82,8 +85,9 @@ enum Source {
 }
 
 impl Parts {
-    fn from_invocation(inv: Invocation) -> Parts {
+    fn from_invocation(inv: Invocation, state: Option<SharedState>) -> Parts {
         Parts {
+            state,
             args: inv.payload.args.into_iter(),
             position: 0,
             kwargs: Some(inv.payload.kwargs),
@@ -96,8 +100,9 @@ impl Parts {
         }
     }
 
-    fn from_event(event: Event) -> Parts {
+    fn from_event(event: Event, state: Option<SharedState>) -> Parts {
         Parts {
+            state,
             args: event.payload.args.into_iter(),
             position: 0,
             kwargs: Some(event.payload.kwargs),
@@ -151,6 +156,55 @@ impl<T: DeserializeOwned> FromParts for Kwargs<T> {
         from_value(Value::Dict(kwargs))
             .map(Kwargs)
             .map_err(|e| format!("keyword arguments: {e}"))
+    }
+}
+
+/// Shared application state, given with [`TypedProcedure::with_state`] or
+/// [`TypedEventHandler::with_state`]: a clone of the `Arc` handed there.
+///
+/// ```
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use std::sync::Arc;
+/// use wamp_client::handler::{procedure, State};
+/// use wamp_client::WampError;
+///
+/// async fn next(counter: State<AtomicU64>) -> Result<u64, WampError> {
+///     Ok(counter.0.fetch_add(1, Ordering::Relaxed))
+/// }
+/// let counter = Arc::new(AtomicU64::new(0));
+/// let p = procedure(next).with_state(counter.clone());
+/// # drop(p);
+/// ```
+#[derive(Debug)]
+pub struct State<T: ?Sized>(pub Arc<T>);
+
+impl<T: ?Sized> Clone for State<T> {
+    fn clone(&self) -> Self {
+        State(self.0.clone())
+    }
+}
+
+impl<T: ?Sized> std::ops::Deref for State<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: Send + Sync + 'static> FromParts for State<T> {
+    fn from_parts(parts: &mut Parts) -> Result<Self, String> {
+        let state = parts.state.clone().ok_or_else(|| {
+            format!(
+                "no state was given to this handler (with_state), so State<{}> has none",
+                std::any::type_name::<T>()
+            )
+        })?;
+        state.downcast::<T>().map(State).map_err(|_| {
+            format!(
+                "the handler's state is not a {}",
+                std::any::type_name::<T>()
+            )
+        })
     }
 }
 
@@ -437,20 +491,31 @@ impl_fns!(P1, P2, P3, P4, P5, P6, P7, P8);
 /// A [`ProcedureFn`] as a [`Procedure`]; see [`procedure`].
 pub struct TypedProcedure<F, P> {
     f: F,
+    state: Option<SharedState>,
     _params: PhantomData<fn(P)>,
+}
+
+impl<F, P> TypedProcedure<F, P> {
+    /// Gives the procedure shared state, taken by a [`State<T>`] parameter.
+    pub fn with_state<T: Send + Sync + 'static>(mut self, state: Arc<T>) -> Self {
+        self.state = Some(state);
+        self
+    }
 }
 
 /// Makes an async fn of typed parameters a [`Procedure`] (see the [module docs](self)).
 pub fn procedure<F: ProcedureFn<P>, P: 'static>(f: F) -> TypedProcedure<F, P> {
     TypedProcedure {
         f,
+        state: None,
         _params: PhantomData,
     }
 }
 
 impl<F: ProcedureFn<P>, P: 'static> Procedure for TypedProcedure<F, P> {
     fn invoke(&self, invocation: Invocation) -> BoxFuture<Result<Payload, WampError>> {
-        self.f.call(Parts::from_invocation(invocation))
+        self.f
+            .call(Parts::from_invocation(invocation, self.state.clone()))
     }
 }
 
@@ -460,10 +525,17 @@ impl<F: ProcedureFn<P>, P: 'static> Procedure for TypedProcedure<F, P> {
 pub struct TypedEventHandler<F, P> {
     f: F,
     rejected: Arc<AtomicU64>,
+    state: Option<SharedState>,
     _params: PhantomData<fn(P)>,
 }
 
 impl<F, P> TypedEventHandler<F, P> {
+    /// Gives the handler shared state, taken by a [`State<T>`] parameter.
+    pub fn with_state<T: Send + Sync + 'static>(mut self, state: Arc<T>) -> Self {
+        self.state = Some(state);
+        self
+    }
+
     /// A counter of the events rejected so far, shared with the handler (keep it before
     /// handing the handler to `subscribe`).
     pub fn rejected(&self) -> Arc<AtomicU64> {
@@ -489,6 +561,7 @@ pub fn event_handler<F: EventFn<P>, P: 'static>(f: F) -> TypedEventHandler<F, P>
     TypedEventHandler {
         f,
         rejected: Arc::default(),
+        state: None,
         _params: PhantomData,
     }
 }
@@ -496,7 +569,7 @@ pub fn event_handler<F: EventFn<P>, P: 'static>(f: F) -> TypedEventHandler<F, P>
 impl<F: EventFn<P>, P: 'static> EventHandler for TypedEventHandler<F, P> {
     fn handle(&self, event: Event) -> BoxFuture<()> {
         let (topic, publication) = (event.topic.clone(), event.publication);
-        match self.f.call(Parts::from_event(event)) {
+        match self.f.call(Parts::from_event(event, self.state.clone())) {
             Ok(fut) => fut,
             Err(why) => {
                 let n = self.rejected.fetch_add(1, Ordering::Relaxed) + 1;
@@ -665,6 +738,28 @@ mod tests {
         handler.handle(event(vec![])).await;
         assert_eq!(seen.load(Ordering::SeqCst), 5);
         assert_eq!(rejected.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn state_is_shared_and_a_missing_or_wrong_state_is_refused() {
+        async fn next(counter: State<AtomicU64>) -> Result<u64, WampError> {
+            Ok(counter.fetch_add(1, Ordering::Relaxed))
+        }
+        let counter = Arc::new(AtomicU64::new(10));
+        let p = procedure(next).with_state(counter.clone());
+        for want in [10, 11] {
+            let r = p.invoke(invocation(vec![], Dict::new())).await.unwrap();
+            assert_eq!(r.args, vec![Value::Int(want)]);
+        }
+        assert_eq!(counter.load(Ordering::Relaxed), 12);
+        let e = call(next, vec![]).await.unwrap_err();
+        assert!(format!("{e:?}").contains("no state was given"), "{e:?}");
+        let wrong = procedure(next).with_state(Arc::new(String::new()));
+        let e = wrong
+            .invoke(invocation(vec![], Dict::new()))
+            .await
+            .unwrap_err();
+        assert!(format!("{e:?}").contains("is not a"), "{e:?}");
     }
 
     #[tokio::test]
