@@ -114,3 +114,46 @@ async fn typed_event_handlers_get_their_parameters_and_count_what_does_not_fit()
     assert_eq!(got, (7, "seven".to_string(), "com.typed.ticks".to_string()));
     assert_eq!(rejected.load(Ordering::Relaxed), 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn handlers_can_take_their_session() {
+    let url = router().rs_url();
+    let callee = Session::connect(&url, "realm1").await.unwrap();
+    let callee_id = callee.id();
+    async fn whoami(session: Session) -> Result<u64, WampError> {
+        Ok(session.id())
+    }
+    callee
+        .register("com.typed.whoami", procedure(whoami))
+        .await
+        .unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    callee
+        .subscribe(
+            "com.typed.session",
+            event_handler(move |session: Session| {
+                let tx = tx.clone();
+                async move {
+                    let _ = tx.send(session.id());
+                }
+            }),
+        )
+        .await
+        .unwrap();
+    let caller = Session::connect(&url, "realm1").await.unwrap();
+    let id: u64 = caller.call("com.typed.whoami", ()).await.unwrap();
+    assert_eq!(id, callee_id);
+    caller
+        .publish_with(
+            "com.typed.session",
+            Payload::new(),
+            PublishOptions::acknowledged(),
+        )
+        .await
+        .unwrap();
+    let got = tokio::time::timeout(LIMIT, rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got, callee_id);
+}

@@ -87,6 +87,8 @@ pub(crate) enum Command {
         acknowledge: bool,
         reply: Reply1<Option<Id>, PublishError>,
     },
+    /// The session handle's state, for handlers that take the session.
+    Attach(std::sync::Weak<crate::session::Inner>),
     /// Stop taking invocations; answer when none is running.
     Drain { reply: oneshot::Sender<()> },
     Leave {
@@ -230,6 +232,7 @@ pub(crate) async fn start(
         scratch: Vec::with_capacity(SCRATCH_START),
         draining: false,
         drain_waiters: Vec::new(),
+        session: std::sync::Weak::new(),
         keepalive,
         next_ping: keepalive.map(|k| Instant::now() + k.interval),
         pong_deadline: None,
@@ -284,6 +287,9 @@ struct Driver {
     draining: bool,
     /// Who waits for the running invocations to end.
     drain_waiters: Vec<oneshot::Sender<()>>,
+    /// The session handle's state, once attached: invocations run with it as the current
+    /// session.
+    session: std::sync::Weak<crate::session::Inner>,
     /// WebSocket keepalive settings.
     keepalive: Option<Keepalive>,
     /// When the next keepalive ping is due.
@@ -603,6 +609,7 @@ impl Driver {
                     let _ = reply.send(result.map_err(PublishError::from));
                 }
             }
+            Command::Attach(session) => self.session = session,
             Command::Drain { reply } => {
                 self.draining = true;
                 self.drain_waiters.push(reply);
@@ -974,22 +981,25 @@ impl Driver {
         };
         let handler = handler.clone();
         let tx = self.yields_tx.clone();
-        let task = tokio::spawn(async move {
-            let run = AssertUnwindSafe(async move { handler.invoke(invocation).await });
-            let result = match run.catch_unwind().await {
-                Ok(r) => r,
-                Err(panic) => {
-                    let text = panic
-                        .downcast_ref::<&str>()
-                        .map(|s| (*s).to_owned())
-                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                        .unwrap_or_else(|| "procedure panicked".to_owned());
-                    tracing::error!(request, panic = %text, "procedure panicked");
-                    Err(WampError::with_message(error_uri::RUNTIME_ERROR, text))
-                }
-            };
-            let _ = tx.send(Yielded { request, result });
-        });
+        let task = tokio::spawn(crate::session::Session::scope(
+            self.session.clone(),
+            async move {
+                let run = AssertUnwindSafe(async move { handler.invoke(invocation).await });
+                let result = match run.catch_unwind().await {
+                    Ok(r) => r,
+                    Err(panic) => {
+                        let text = panic
+                            .downcast_ref::<&str>()
+                            .map(|s| (*s).to_owned())
+                            .or_else(|| panic.downcast_ref::<String>().cloned())
+                            .unwrap_or_else(|| "procedure panicked".to_owned());
+                        tracing::error!(request, panic = %text, "procedure panicked");
+                        Err(WampError::with_message(error_uri::RUNTIME_ERROR, text))
+                    }
+                };
+                let _ = tx.send(Yielded { request, result });
+            },
+        ));
         self.running.insert(request, task.abort_handle());
     }
 }

@@ -1,6 +1,7 @@
 //! Handlers with typed parameters, without a macro: any async fn whose parameters are
 //! positional arguments (any serde type) or wrappers that pick out the rest of a call or an
-//! event ([`Kwargs`], [`CallDetails`], [`EventDetails`], shared [`State`]).
+//! event ([`Kwargs`], [`CallDetails`], [`EventDetails`], shared [`State`], the current
+//! [`Session`](crate::Session)).
 //!
 //! ```
 //! use serde::Deserialize;
@@ -205,6 +206,14 @@ impl<T: Send + Sync + 'static> FromParts for State<T> {
                 std::any::type_name::<T>()
             )
         })
+    }
+}
+
+/// The session the call or event came through (for calls and publications of its own).
+impl FromParts for crate::session::Session {
+    fn from_parts(_parts: &mut Parts) -> Result<Self, String> {
+        crate::session::Session::current()
+            .ok_or_else(|| "the session is gone (or the handler runs outside a session)".into())
     }
 }
 

@@ -160,6 +160,11 @@ impl Event {
     }
 }
 
+tokio::task_local! {
+    /// The session of the handler running on this task.
+    static CURRENT: std::sync::Weak<Inner>;
+}
+
 pub(crate) struct Inner {
     pub(crate) commands: queue::Sender<Command>,
     pub(crate) details: SessionDetails,
@@ -234,13 +239,36 @@ impl Session {
     ) -> Result<Session, JoinError> {
         uri::validate_realm(&options.realm).map_err(JoinError::InvalidRealm)?;
         let (details, commands, closed) = driver::start(connection, options).await?;
-        Ok(Session {
+        let session = Session {
             inner: Arc::new(Inner {
                 commands,
                 details,
                 closed,
             }),
-        })
+        };
+        // Handlers can then take the session (see `current`); a weak reference, so that the
+        // session still ends when the application drops its last handle.
+        let attach = Command::Attach(Arc::downgrade(&session.inner));
+        let _ = session.inner.commands.send(attach).await;
+        Ok(session)
+    }
+
+    /// The session whose handler (procedure or event handler) is running on this task, if
+    /// any. [`handler`](crate::handler) parameters of type `Session` use it.
+    pub(crate) fn current() -> Option<Session> {
+        CURRENT
+            .try_with(|weak| weak.upgrade())
+            .ok()
+            .flatten()
+            .map(|inner| Session { inner })
+    }
+
+    /// Runs `fut` with `weak` as the current session.
+    pub(crate) fn scope<F: Future>(
+        weak: std::sync::Weak<Inner>,
+        fut: F,
+    ) -> impl Future<Output = F::Output> {
+        CURRENT.scope(weak, fut)
     }
 
     /// What the router said in WELCOME.
@@ -463,7 +491,8 @@ impl Session {
         handler: Arc<dyn EventHandler>,
     ) -> Result<Subscription, SubscribeError> {
         let (subscription, mut rx) = self.subscribe_inner(topic, options).await?;
-        tokio::spawn(async move {
+        let weak = Arc::downgrade(&self.inner);
+        tokio::spawn(Session::scope(weak, async move {
             use futures_util::FutureExt;
             while let Some(event) = rx.recv().await {
                 let publication = event.publication;
@@ -472,7 +501,7 @@ impl Session {
                     tracing::error!(publication, "event handler panicked");
                 }
             }
-        });
+        }));
         Ok(subscription)
     }
 
