@@ -157,3 +157,42 @@ async fn handlers_can_take_their_session() {
         .unwrap();
     assert_eq!(got, callee_id);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn progressive_results_reach_a_caller_that_asked_for_them() {
+    use wamp_client::handler::Progress;
+    let url = router().ws_url();
+    let callee = Session::connect(&url, "realm1").await.unwrap();
+    async fn longop(n: u64, progress: Progress) -> Result<(u64, bool), WampError> {
+        let wanted = progress.is_wanted();
+        for i in 0..n {
+            progress.send(i);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok((n, wanted))
+    }
+    callee
+        .register("com.typed.longop", procedure(longop))
+        .await
+        .unwrap();
+    let caller = Session::connect(&url, "realm1").await.unwrap();
+    let mut seen = Vec::new();
+    let done = tokio::time::timeout(
+        LIMIT,
+        caller.call_with_progress(
+            "com.typed.longop",
+            Payload::args(&(3,)).unwrap(),
+            Default::default(),
+            |p| seen.push(p.payload.args),
+        ),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(seen, vec![vec![0.into()], vec![1.into()], vec![2.into()]]);
+    let (n, wanted): (u64, bool) = done.payload.arg(0).unwrap();
+    assert_eq!((n, wanted), (3, true));
+    // A caller that did not ask gets the final result only.
+    let (n, wanted): (u64, bool) = caller.call("com.typed.longop", (2,)).await.unwrap();
+    assert_eq!((n, wanted), (2, false));
+}

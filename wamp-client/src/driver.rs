@@ -58,6 +58,8 @@ pub(crate) enum Command {
         options: Dict,
         payload: Payload,
         reply: Reply1<CallResult, CallError>,
+        /// Where progressive results go, when they were asked for.
+        progress: Option<mpsc::UnboundedSender<CallResult>>,
     },
     Register {
         procedure: Str,
@@ -120,6 +122,10 @@ impl EventSink {
 /// The waiter the core keeps with each request.
 enum Waiter {
     Call(Reply1<CallResult, CallError>),
+    ProgressiveCall {
+        reply: Reply1<CallResult, CallError>,
+        progress: mpsc::UnboundedSender<CallResult>,
+    },
     Register {
         procedure: String,
         handler: Arc<dyn Procedure>,
@@ -139,7 +145,9 @@ enum Waiter {
 impl Waiter {
     fn fail(self, e: SessionError) {
         match self {
-            Waiter::Call(r) => drop(r.send(Err(e.into()))),
+            Waiter::Call(r) | Waiter::ProgressiveCall { reply: r, .. } => {
+                drop(r.send(Err(e.into())))
+            }
             Waiter::Register { reply, .. } => drop(reply.send(Err(e.into()))),
             Waiter::Unregister(r) => drop(r.send(Err(e.into()))),
             Waiter::Subscribe { reply, .. } => drop(reply.send(Err(e.into()))),
@@ -154,7 +162,9 @@ impl Waiter {
 
     fn application_error(self, e: WampError) {
         match self {
-            Waiter::Call(r) => drop(r.send(Err(CallError::Application(e)))),
+            Waiter::Call(r) | Waiter::ProgressiveCall { reply: r, .. } => {
+                drop(r.send(Err(CallError::Application(e))))
+            }
             Waiter::Register { reply, .. } => drop(reply.send(Err(RegisterError::Application(e)))),
             Waiter::Unregister(r) => drop(r.send(Err(RegisterError::Application(e)))),
             Waiter::Subscribe { reply, .. } => {
@@ -170,9 +180,37 @@ impl Waiter {
     }
 }
 
-struct Yielded {
+pub(crate) struct Yielded {
     request: Id,
     result: Result<Payload, WampError>,
+    /// A progressive result: the invocation goes on.
+    progress: bool,
+}
+
+/// Where a running invocation sends its progressive results.
+#[derive(Clone)]
+pub(crate) struct ProgressSink {
+    request: Id,
+    tx: mpsc::UnboundedSender<Yielded>,
+}
+
+impl ProgressSink {
+    /// Sends one progressive result; false once the invocation has ended.
+    pub(crate) fn send(&self, payload: Payload) -> bool {
+        self.tx
+            .send(Yielded {
+                request: self.request,
+                result: Ok(payload),
+                progress: true,
+            })
+            .is_ok()
+    }
+}
+
+tokio::task_local! {
+    /// The progressive-result sink of the invocation running on this task, when its caller
+    /// asked for progressive results.
+    pub(crate) static PROGRESS: Option<ProgressSink>;
 }
 
 /// Starts the reader and the driver on `connection` and waits for the join to finish.
@@ -468,6 +506,19 @@ impl Driver {
     }
 
     fn on_yield(&mut self, y: Yielded) {
+        if y.progress {
+            if !self.running.contains_key(&y.request) {
+                return; // the invocation has ended
+            }
+            if let Ok(p) = y.result {
+                let mut options = Dict::new();
+                options.insert(Str::from_static("progress"), Value::Bool(true));
+                if let Err(e) = self.core.yield_result(y.request, options, p.args, p.kwargs) {
+                    tracing::debug!(error = %e, "progressive result dropped");
+                }
+            }
+            return;
+        }
         if self.running.remove(&y.request).is_none() {
             return; // interrupted, or from an ended session
         }
@@ -491,14 +542,15 @@ impl Driver {
                 options,
                 payload,
                 reply,
+                progress,
             } => {
-                let r = self.core.call(
-                    procedure,
-                    options,
-                    payload.args,
-                    payload.kwargs,
-                    Waiter::Call(reply),
-                );
+                let waiter = match progress {
+                    Some(progress) => Waiter::ProgressiveCall { reply, progress },
+                    None => Waiter::Call(reply),
+                };
+                let r = self
+                    .core
+                    .call(procedure, options, payload.args, payload.kwargs, waiter);
                 refused(r);
             }
             Command::Register {
@@ -783,9 +835,20 @@ impl Driver {
                 }
             }
             CoreEvent::Reply { waiter, reply } => self.on_reply(waiter, reply),
-            CoreEvent::Progress { request, .. } => {
-                tracing::debug!(request, "progressive result ignored (not requested)");
-            }
+            CoreEvent::Progress {
+                request,
+                details,
+                args,
+                kwargs,
+            } => match self.core.waiter_mut(request) {
+                Some(Waiter::ProgressiveCall { progress, .. }) => {
+                    let _ = progress.send(CallResult {
+                        payload: Payload::from_parts(args, kwargs),
+                        details,
+                    });
+                }
+                _ => tracing::debug!(request, "progressive result ignored (not requested)"),
+            },
             CoreEvent::Invocation {
                 request,
                 registration,
@@ -883,7 +946,7 @@ impl Driver {
             (w, Reply::Lost(d)) => w.fail(SessionError::Lost(d)),
             (w, Reply::Error(e)) => w.application_error(e),
             (
-                Waiter::Call(r),
+                Waiter::Call(r) | Waiter::ProgressiveCall { reply: r, .. },
                 Reply::Result {
                     details,
                     args,
@@ -972,6 +1035,11 @@ impl Driver {
             .and_then(Value::as_str)
             .unwrap_or(uri)
             .to_owned();
+        let progress =
+            (details.get("receive_progress") == Some(&Value::Bool(true))).then(|| ProgressSink {
+                request,
+                tx: self.yields_tx.clone(),
+            });
         let invocation = Invocation {
             request,
             registration,
@@ -983,7 +1051,7 @@ impl Driver {
         let tx = self.yields_tx.clone();
         let task = tokio::spawn(crate::session::Session::scope(
             self.session.clone(),
-            async move {
+            PROGRESS.scope(progress, async move {
                 let run = AssertUnwindSafe(async move { handler.invoke(invocation).await });
                 let result = match run.catch_unwind().await {
                     Ok(r) => r,
@@ -997,8 +1065,12 @@ impl Driver {
                         Err(WampError::with_message(error_uri::RUNTIME_ERROR, text))
                     }
                 };
-                let _ = tx.send(Yielded { request, result });
-            },
+                let _ = tx.send(Yielded {
+                    request,
+                    result,
+                    progress: false,
+                });
+            }),
         ));
         self.running.insert(request, task.abort_handle());
     }

@@ -1,7 +1,7 @@
 //! Handlers with typed parameters, without a macro: any async fn whose parameters are
 //! positional arguments (any serde type) or wrappers that pick out the rest of a call or an
 //! event ([`Kwargs`], [`CallDetails`], [`EventDetails`], shared [`State`], the current
-//! [`Session`](crate::Session)).
+//! [`Session`](crate::Session), a [`Progress`] sender for progressive results).
 //!
 //! ```
 //! use serde::Deserialize;
@@ -206,6 +206,70 @@ impl<T: Send + Sync + 'static> FromParts for State<T> {
                 std::any::type_name::<T>()
             )
         })
+    }
+}
+
+/// Sends progressive results of the running call, when its caller asked for them
+/// (`receive_progress`); otherwise sending does nothing.
+///
+/// ```
+/// use wamp_client::handler::{procedure, Progress};
+/// use wamp_client::WampError;
+///
+/// async fn longop(n: u64, progress: Progress) -> Result<u64, WampError> {
+///     for i in 0..n {
+///         progress.send(i);
+///     }
+///     Ok(n)
+/// }
+/// let p = procedure(longop);
+/// # drop(p);
+/// ```
+#[derive(Clone)]
+pub struct Progress {
+    sink: Option<crate::driver::ProgressSink>,
+}
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Progress")
+            .field("wanted", &self.is_wanted())
+            .finish()
+    }
+}
+
+impl Progress {
+    /// Whether the caller asked for progressive results.
+    pub fn is_wanted(&self) -> bool {
+        self.sink.is_some()
+    }
+
+    /// Sends `value` as a progressive result (one positional result); false when the
+    /// caller did not ask for progressive results, the call has ended, or `value` does not
+    /// serialize.
+    pub fn send<T: Serialize>(&self, value: T) -> bool {
+        match value.into_payload() {
+            Ok(p) => self.send_payload(p),
+            Err(_) => false,
+        }
+    }
+
+    /// Sends a progressive result with several positional or keyword results.
+    pub fn send_payload(&self, payload: Payload) -> bool {
+        self.sink.as_ref().is_some_and(|s| s.send(payload))
+    }
+}
+
+impl FromParts for Progress {
+    fn from_parts(parts: &mut Parts) -> Result<Self, String> {
+        if !matches!(parts.source, Source::Call { .. }) {
+            return Err("progressive results exist in procedures only".into());
+        }
+        let sink = crate::driver::PROGRESS
+            .try_with(Clone::clone)
+            .ok()
+            .flatten();
+        Ok(Progress { sink })
     }
 }
 

@@ -389,8 +389,64 @@ impl Session {
             options,
             payload,
             reply,
+            progress: None,
         })
         .await
+    }
+
+    /// Calls `procedure` asking for progressive results (`receive_progress`): `on_progress`
+    /// sees each one, in order, before the final result is returned.
+    ///
+    /// ```no_run
+    /// # async fn demo(session: wamp_client::Session) -> Result<(), wamp_client::CallError> {
+    /// use wamp_client::Payload;
+    /// let done = session
+    ///     .call_with_progress("com.myapp.longop", Payload::args(&(3,)).unwrap(), Default::default(), |p| {
+    ///         println!("progress: {:?}", p.payload.args);
+    ///     })
+    ///     .await?;
+    /// println!("result: {:?}", done.payload.args);
+    /// # Ok(()) }
+    /// ```
+    pub async fn call_with_progress(
+        &self,
+        procedure: &str,
+        payload: Payload,
+        options: CallOptions,
+        mut on_progress: impl FnMut(CallResult) + Send,
+    ) -> Result<CallResult, CallError> {
+        uri::validate(procedure, MatchPolicy::Exact, false)?;
+        let mut options = options.to_dict();
+        options.insert(Str::from_static("receive_progress"), Value::Bool(true));
+        let procedure = Str::new(procedure);
+        let (progress_tx, mut progress) = mpsc::unbounded_channel();
+        let (tx, mut rx) = oneshot::channel();
+        let command = Command::Call {
+            procedure,
+            options,
+            payload,
+            reply: tx,
+            progress: Some(progress_tx),
+        };
+        if self.inner.commands.send(command).await.is_err() {
+            return Err(self.lost().into());
+        }
+        loop {
+            tokio::select! {
+                biased;
+                Some(p) = progress.recv() => on_progress(p),
+                r = &mut rx => {
+                    // Progressive results sent before the final one come first.
+                    while let Ok(p) = progress.try_recv() {
+                        on_progress(p);
+                    }
+                    return match r {
+                        Ok(r) => r,
+                        Err(_) => Err(self.lost().into()),
+                    };
+                }
+            }
+        }
     }
 
     /// Registers `procedure` (exact match) with a handler; see [`Procedure`] and [`typed`].
