@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use serde_json::json;
+use wamp_client::handler::{procedure, Progress};
 use wamp_client::{
     CallError, Invocation, JoinOptions, Payload, PublishOptions, Session, SubscribeOptions,
     TransportConfig, WampError,
@@ -159,6 +160,26 @@ async fn rust_caller_calls_python_callee(endpoint: Endpoint, ser: &str) {
     assert_eq!(e.kwargs.get("detail"), Some(&Value::from("kw")));
     assert_eq!(e.kwargs.get("code"), Some(&Value::Int(7)));
 
+    // Progressive results from Autobahn reach a Rust caller that asked for them.
+    let mut progress = Vec::new();
+    let done = bounded(session.call_with_progress(
+        &format!("{prefix}.longop"),
+        Payload::args(&(3,)).unwrap(),
+        Default::default(),
+        |p| progress.push(p.payload.args),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(
+        progress,
+        [
+            vec![Value::Int(0)],
+            vec![Value::Int(1)],
+            vec![Value::Int(2)]
+        ]
+    );
+    assert_eq!(done.payload.args, [Value::Int(3)]);
+
     // The callee sees our session as the caller (the realm discloses callers).
     let seen: serde_json::Value = bounded(session.call(&format!("{prefix}.details"), ()))
         .await
@@ -188,6 +209,45 @@ async fn python_caller_calls_rust_callee(endpoint: Endpoint, ser: &str) {
         })
         .await
         .unwrap();
+
+    async fn longop(n: u64, progress: Progress) -> Result<u64, WampError> {
+        for i in 0..n {
+            progress.send(i);
+        }
+        Ok(n)
+    }
+    session
+        .register(&format!("{prefix}.longop"), procedure(longop))
+        .await
+        .unwrap();
+    let args = peer_args(
+        endpoint,
+        ser,
+        &[
+            "--procedure",
+            &format!("{prefix}.longop"),
+            "--args",
+            "[3]",
+            "--progress",
+        ],
+    );
+    let lines = blocking(move || {
+        let mut caller = Peer::spawn("caller.py", &args);
+        let lines: Vec<String> = (0..4).map(|_| caller.expect_line("", LIMIT)).collect();
+        caller.expect_success(LIMIT);
+        lines
+    })
+    .await;
+    assert_eq!(
+        lines,
+        [
+            r#"PROGRESS {"args":[0],"kwargs":{}}"#,
+            r#"PROGRESS {"args":[1],"kwargs":{}}"#,
+            r#"PROGRESS {"args":[2],"kwargs":{}}"#,
+            r#"RESULT {"args":[3],"kwargs":{}}"#,
+        ],
+        "an Autobahn caller gets our progressive results, then the final one"
+    );
 
     let call = |procedure: String| {
         let args = peer_args(

@@ -10,6 +10,8 @@ Registers, under --prefix (default com.peer):
     <prefix>.binary   returns bytes(range(256)) followed by its own args, and its kwargs
     <prefix>.sleep    sleeps `seconds` (first argument), then returns it
     <prefix>.details  returns {"caller": <caller session id or null>, "procedure": <uri>}
+    <prefix>.longop   sends 0 .. n-1 as progressive results when the caller asked for them
+                      (one every 10 ms), then returns n
 
 Prints `READY {"prefix": ...}` once everything is registered; with --log-calls also
 `CALLED {"procedure": ..., "args": [...], "kwargs": {...}}` per invocation. Serves until
@@ -72,9 +74,18 @@ def main():
             answered(f"{prefix}.details", a, kw)
             return {"caller": d.caller, "procedure": d.procedure}
 
+        async def longop(n, details=None):
+            for i in range(int(n)):
+                if details is not None and details.progress:
+                    details.progress(i)
+                await asyncio.sleep(0.01)
+            answered(f"{prefix}.longop", [n], {})
+            return n
+
         for name, fn in [("echo", echo), ("add2", add2), ("fail", fail), ("binary", binary), ("sleep", sleep)]:
             await session.register(fn, f"{prefix}.{name}")
         await session.register(details, f"{prefix}.details", options=RegisterOptions(details_arg="details"))
+        await session.register(longop, f"{prefix}.longop", options=RegisterOptions(details_arg="details"))
         peerlib.emit("READY", {"prefix": prefix})
         await finished
 

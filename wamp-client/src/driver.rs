@@ -469,6 +469,12 @@ impl Driver {
                     if let Err(e) = self.core.handle_message(msg) {
                         tracing::error!(error = %e, "protocol violation by the router; aborting");
                     }
+                    // Deliver what this message caused before the next one: a progressive
+                    // result must find its call's waiter, which the final result of a later
+                    // message in the same read would remove.
+                    while let Some(ev) = self.core.poll_event() {
+                        self.on_event(ev);
+                    }
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "undecodable message from the router; aborting");
