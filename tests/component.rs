@@ -408,11 +408,12 @@ async fn retries_wait_the_initial_delay_then_grow_to_the_cap() {
     let times = times.lock().unwrap().clone();
     assert_eq!(times.len(), 5);
     let gaps: Vec<Duration> = times.windows(2).map(|w| w[1] - w[0]).collect();
-    // 200 ms, 400 ms, then capped at 600 ms; the lower bounds are exact, the upper ones
-    // leave room for a loaded machine.
+    // 200 ms, 400 ms, then capped at 600 ms. The times are when this task read each
+    // failure, which may lag behind it: a late read shortens the next gap, hence 50 ms of
+    // slack below; the upper bounds leave room for a loaded machine.
     for (gap, want) in gaps.iter().zip([200, 400, 600, 600]) {
         let want = Duration::from_millis(want);
-        assert!(*gap >= want, "gaps {gaps:?}");
+        assert!(*gap + Duration::from_millis(50) >= want, "gaps {gaps:?}");
         assert!(*gap < want + Duration::from_secs(2), "gaps {gaps:?}");
     }
 }
