@@ -567,16 +567,21 @@ async fn pending_calls_fail_with_session_lost_when_the_connection_drops() {
 #[tokio::test(flavor = "multi_thread")]
 async fn stop_lets_running_invocations_finish_before_the_goodbye() {
     let url = router().rs_url();
+    let (started_tx, mut started) = tokio::sync::mpsc::unbounded_channel();
     let comp = Component::builder()
         .transport(spec(&url, fast()))
         .realm("realm1")
         .procedure(
             "com.comp.drain.slow",
-            |_inv: wamp_client::Invocation| async move {
-                tokio::time::sleep(Duration::from_millis(800)).await;
-                wamp_client::Payload::args(&("done",)).map_err(|e| {
-                    WampError::with_message("wamp.error.invalid_payload", e.to_string())
-                })
+            move |_inv: wamp_client::Invocation| {
+                let started_tx = started_tx.clone();
+                async move {
+                    let _ = started_tx.send(());
+                    tokio::time::sleep(Duration::from_millis(800)).await;
+                    wamp_client::Payload::args(&("done",)).map_err(|e| {
+                        WampError::with_message("wamp.error.invalid_payload", e.to_string())
+                    })
+                }
             },
         )
         .build()
@@ -585,18 +590,18 @@ async fn stop_lets_running_invocations_finish_before_the_goodbye() {
     let caller = Session::connect(&url, "realm1").await.unwrap();
     let call = tokio::spawn(async move {
         let r: Result<String, _> = caller.call("com.comp.drain.slow", ()).await;
-        (r, Instant::now())
+        r
     });
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    bounded("the invocation starts", started.recv()).await;
     let stopping = Instant::now();
     bounded("stop", handle.stop()).await.unwrap();
-    // The invocation had about 600 ms to go: stop waited for it.
+    // The invocation had about 800 ms to go: stop waited for it.
     assert!(
-        stopping.elapsed() >= Duration::from_millis(500),
+        stopping.elapsed() >= Duration::from_millis(600),
         "stop returned after {:?}, before the invocation ended",
         stopping.elapsed()
     );
-    let (result, _) = bounded("the call", call).await.unwrap();
+    let result = bounded("the call", call).await.unwrap();
     assert_eq!(result.expect("the running invocation finished"), "done");
 }
 
@@ -732,7 +737,7 @@ async fn a_half_open_connection_is_detected_by_keepalive_and_replaced() {
     let proxy = FaultProxy::start(router().addr(Endpoint::Ws).unwrap());
     let config = TransportConfig::new(&proxied(&proxy, true))
         .unwrap()
-        .keepalive(Duration::from_millis(300), Duration::from_millis(300));
+        .keepalive(Duration::from_millis(300), Duration::from_millis(1000));
     let (comp, mut rx) = calculator("halfopen", vec![TransportSpec::new(config).retry(fast())]);
     let (handle, mut events) = start_ready(&comp).await;
     until(&mut events, |e| matches!(e, LifecycleEvent::Ready { .. })).await;
