@@ -51,6 +51,7 @@ mod venv;
 pub use peer::{bytes_from_json, bytes_to_json, peers_dir, Peer};
 pub use proxy::{FaultMode, FaultProxy};
 pub use router::{
-    router, Endpoint, Router, REALM, RS_MAX_MESSAGE_SIZE, START_TIMEOUT, WS_MAX_MESSAGE_SIZE,
+    router, Endpoint, Router, DEMO_REALM, REALM, RS_MAX_MESSAGE_SIZE, START_TIMEOUT,
+    WS_MAX_MESSAGE_SIZE,
 };
 pub use venv::{python, repo_dir, venv};

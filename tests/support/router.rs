@@ -22,6 +22,9 @@ use crate::venv::{crossbar, python, SETUP_HINT};
 /// The realm every router serves.
 pub const REALM: &str = "realm1";
 
+/// The realm of Autobahn's example suite, with the same permissions as [`REALM`].
+pub const DEMO_REALM: &str = "crossbardemo";
+
 /// Bound on a router start: from spawning Crossbar.io until every endpoint accepts connections.
 /// A start takes about 4 s on an idle 2-core machine (Crossbar.io boots a controller and a
 /// router worker, two Python processes).
@@ -115,7 +118,7 @@ struct Running {
     pid: Option<u32>,
 }
 
-/// A Crossbar.io 26.10.1 node listening on loopback only, with realm `realm1`.
+/// A Crossbar.io 26.10.1 node listening on loopback only, with realms `realm1` and `crossbardemo`.
 ///
 /// Get the process-wide shared node with [`router()`], or a private one with
 /// [`Router::start`] for tests that stop, kill or restart it.
@@ -137,8 +140,8 @@ struct Running {
 ///
 /// # Realm
 ///
-/// `realm1`; anonymous sessions get role `anonymous`, which may call, register, publish and
-/// subscribe any URI (`"uri": "", "match": "prefix"`), with caller and publisher disclosure on.
+/// `realm1`, and `crossbardemo` for Autobahn's example suite; in both, anonymous sessions get
+/// role `anonymous`, which may call, register, publish and subscribe any URI (`"uri": "", "match": "prefix"`), with caller and publisher disclosure on.
 /// The meta API (`wamp.session.*`, `wamp.registration.*`, `wamp.subscription.*`) is available.
 ///
 /// # Lifetime
@@ -589,7 +592,7 @@ fn shutdown(running: &mut Running, command: Option<&str>, pid: Option<u32>) {
     }
 }
 
-/// The node configuration: one router worker, realm1, five transports.
+/// The node configuration: one router worker, realm1 and crossbardemo, five transports.
 fn node_config(ports: Ports, unix_path: &Path) -> serde_json::Value {
     let serializers = json!(["json", "msgpack", "cbor"]);
     let tls = json!({"key": "server.key", "certificate": "server.crt"});
@@ -609,13 +612,11 @@ fn node_config(ports: Ports, unix_path: &Path) -> serde_json::Value {
     });
     let rawsocket_options = json!({"max_message_size": RS_MAX_MESSAGE_SIZE});
     let allow_all = json!({"call": true, "register": true, "publish": true, "subscribe": true});
-    json!({
-        "version": 2,
-        "controller": {},
-        "workers": [{
-            "type": "router",
-            "realms": [{
-                "name": REALM,
+    let realms: Vec<serde_json::Value> = [REALM, DEMO_REALM]
+        .into_iter()
+        .map(|name| {
+            json!({
+                "name": name,
                 "roles": [{
                     "name": "anonymous",
                     "permissions": [{
@@ -626,7 +627,15 @@ fn node_config(ports: Ports, unix_path: &Path) -> serde_json::Value {
                         "cache": true,
                     }],
                 }],
-            }],
+            })
+        })
+        .collect();
+    json!({
+        "version": 2,
+        "controller": {},
+        "workers": [{
+            "type": "router",
+            "realms": realms,
             "transports": [
                 {
                     "id": "transport_ws",
