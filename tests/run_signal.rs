@@ -9,12 +9,11 @@
 #![cfg(unix)]
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{mpsc, Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use wamp_suite::router;
+use wamp_suite::{example_binary, router};
 
 /// How long the example may take to show that both components did their work.
 const WORK_LIMIT: Duration = Duration::from_secs(60);
@@ -29,35 +28,6 @@ const RECONNECT_WATCH: Duration = Duration::from_secs(1);
 /// can be registered by one session at a time: they run one after the other.
 static SERIAL: Mutex<()> = Mutex::new(());
 
-/// The example's binary, built by `cargo build --examples` into `target/<profile>/examples/`.
-fn example_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    // target/<profile>/deps/run_signal-HASH -> target/<profile>
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("the test binary lives in target/<profile>/deps");
-    let bin = profile_dir
-        .join("examples")
-        .join(format!("component{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.is_file(),
-        "{} does not exist: run `cargo build --examples` (or a plain `cargo test`, which builds \
-         the examples) before `cargo test --test run_signal`",
-        bin.display()
-    );
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/component.rs");
-    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    if let (Some(src), Some(built)) = (modified(&source), modified(&bin)) {
-        assert!(
-            built >= src,
-            "{} is older than examples/component.rs: run `cargo build --examples`",
-            bin.display()
-        );
-    }
-    bin
-}
-
 /// A running example; killed when dropped, so that a failing test leaves no process behind.
 struct Example {
     child: Child,
@@ -71,7 +41,7 @@ struct Example {
 
 impl Example {
     fn start(router_url: &str) -> Example {
-        let mut child = Command::new(example_binary())
+        let mut child = Command::new(example_binary("component"))
             .args([router_url, "realm1"])
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")

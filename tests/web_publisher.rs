@@ -7,48 +7,18 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use wamp_client::{Session, SubscribeOptions};
-use wamp_suite::router;
+use wamp_suite::{example_binary, router};
 
 /// The bound of every wait.
 const LIMIT: Duration = Duration::from_secs(30);
 
 const TOPIC: &str = "com.example.web.hits";
-
-/// The example's binary, built by `cargo test` into `target/<profile>/examples/`.
-fn example_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    // target/<profile>/deps/web_publisher-HASH -> target/<profile>
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("the test binary lives in target/<profile>/deps");
-    let bin = profile_dir
-        .join("examples")
-        .join(format!("web_publisher{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.is_file(),
-        "{} does not exist: run `cargo build --examples` (or a plain `cargo test`, which builds \
-         the examples) before `cargo test --test web_publisher`",
-        bin.display()
-    );
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/web_publisher.rs");
-    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    if let (Some(src), Some(built)) = (modified(&source), modified(&bin)) {
-        assert!(
-            built >= src,
-            "{} is older than examples/web_publisher.rs: run `cargo build --examples`",
-            bin.display()
-        );
-    }
-    bin
-}
 
 /// A running example; killed when dropped, so that a failing test leaves no process behind.
 struct Example {
@@ -63,7 +33,7 @@ struct Example {
 
 impl Example {
     fn start(router_url: &str) -> Example {
-        let mut child = Command::new(example_binary())
+        let mut child = Command::new(example_binary("web_publisher"))
             .args([router_url, "--realm", "realm1", "--http-port", "0"])
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")

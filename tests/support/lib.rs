@@ -48,7 +48,7 @@ mod proxy;
 mod router;
 mod venv;
 
-pub use peer::{bytes_from_json, bytes_to_json, peers_dir, Peer};
+pub use peer::{bytes_from_json, bytes_to_json, example_binary, peers_dir, Peer};
 pub use proxy::{FaultMode, FaultProxy};
 pub use router::{
     router, Endpoint, Router, DEMO_REALM, REALM, RS_MAX_MESSAGE_SIZE, START_TIMEOUT,

@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
@@ -71,25 +71,45 @@ impl Peer {
             path.display()
         );
         let python = python();
-        let mut child = Command::new(&python)
+        let mut command = Command::new(&python);
+        command
             .arg("-u")
             .arg(&path)
             .args(args)
             .current_dir(peers_dir())
             .env("PYTHONUNBUFFERED", "1")
             .env("PYTHONDONTWRITEBYTECODE", "1")
-            .env("WAMP_PEER_WATCH_STDIN", "1")
+            .env("WAMP_PEER_WATCH_STDIN", "1");
+        Peer::start(script, command, SETUP_HINT)
+    }
+
+    /// Runs any program that speaks lines on stdout, such as an example binary (see
+    /// [`example_binary`]), with the same reading, failure messages and clean-up as a Python
+    /// peer.
+    ///
+    /// ```no_run
+    /// use std::process::Command;
+    /// use std::time::Duration;
+    /// use wamp_suite::{example_binary, Peer};
+    ///
+    /// let mut example = Peer::command("hello", Command::new(example_binary("hello")));
+    /// let lines = example.finish(Duration::from_secs(60));
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When the program cannot be started.
+    pub fn command(name: &str, command: Command) -> Peer {
+        Peer::start(name, command, "")
+    }
+
+    fn start(name: &str, mut command: Command, hint: &str) -> Peer {
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot run {} {}: {e}\n{SETUP_HINT}",
-                    python.display(),
-                    path.display()
-                )
-            });
+            .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}\n{hint}"));
         let stdout = child.stdout.take().expect("piped stdout");
         let (sender, lines) = mpsc::channel();
         std::thread::spawn(move || {
@@ -131,7 +151,7 @@ impl Peer {
             }
         });
         Peer {
-            name: script.to_string(),
+            name: name.to_string(),
             _stdin: child.stdin.take(),
             child,
             lines,
@@ -228,6 +248,22 @@ impl Peer {
         }
     }
 
+    /// Waits for the peer to exit by itself with status 0, at most `timeout`, and returns the
+    /// stdout lines that [`expect_line`](Peer::expect_line) has not read.
+    ///
+    /// # Panics
+    ///
+    /// As [`expect_success`](Peer::expect_success).
+    pub fn finish(&mut self, timeout: Duration) -> Vec<String> {
+        self.expect_success(timeout);
+        // The reader thread ends at the end of stdout, which follows the exit.
+        let mut rest = Vec::new();
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(5)) {
+            rest.push(line);
+        }
+        rest
+    }
+
     /// The peer's process id.
     pub fn id(&self) -> u32 {
         self.child.id()
@@ -288,10 +324,44 @@ impl Drop for Peer {
 impl std::fmt::Debug for Peer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Peer")
-            .field("script", &self.name)
+            .field("name", &self.name)
             .field("pid", &self.child.id())
             .finish_non_exhaustive()
     }
+}
+
+/// The binary of example `name`, which `cargo test` (or `cargo build --examples`) builds
+/// into `target/<profile>/examples/` beside the test binaries.
+///
+/// # Panics
+///
+/// When it is missing, or older than `examples/<name>.rs`, with the command that builds it.
+pub fn example_binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    // target/<profile>/deps/<test>-HASH -> target/<profile>
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("the test binary lives in target/<profile>/deps");
+    let bin = profile_dir
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.is_file(),
+        "{} does not exist: run `cargo build --examples` (or a plain `cargo test`, which builds \
+         the examples) before running this test alone",
+        bin.display()
+    );
+    let source = repo_dir().join("examples").join(format!("{name}.rs"));
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    if let (Some(src), Some(built)) = (modified(&source), modified(&bin)) {
+        assert!(
+            built >= src,
+            "{} is older than examples/{name}.rs: run `cargo build --examples`",
+            bin.display()
+        );
+    }
+    bin
 }
 
 /// The directory of the Python peers: `tests/peers/`.
