@@ -113,25 +113,12 @@ async fn until(
     seen
 }
 
-fn name(e: &LifecycleEvent) -> &'static str {
-    match e {
-        LifecycleEvent::Connect { .. } => "connect",
-        LifecycleEvent::Join { .. } => "join",
-        LifecycleEvent::Ready { .. } => "ready",
-        LifecycleEvent::Leave { .. } => "leave",
-        LifecycleEvent::Disconnect { .. } => "disconnect",
-        LifecycleEvent::ConnectFailure { .. } => "connect_failure",
-        LifecycleEvent::Retry { .. } => "retry",
-        _ => "other",
-    }
-}
-
 /// Collects the remaining events until the component ends (bounded).
 async fn rest(mut events: LifecycleEvents) -> Vec<&'static str> {
     let mut names = Vec::new();
     bounded("the component's end", async {
         while let Some(e) = events.next().await {
-            names.push(name(&e));
+            names.push(e.kind());
         }
     })
     .await;
@@ -154,7 +141,7 @@ async fn a_component_registers_and_subscribes_everything_and_fires_connect_join_
     let handle = comp.start();
     let mut events = handle.events();
     let seen = until(&mut events, |e| matches!(e, LifecycleEvent::Ready { .. })).await;
-    let names: Vec<_> = seen.iter().map(name).collect();
+    let names: Vec<_> = seen.iter().map(LifecycleEvent::kind).collect();
     assert_eq!(names, ["connect", "join", "ready"]);
     assert!(handle.is_ready());
     assert_live(&url, "order", &mut events_rx).await;
@@ -484,7 +471,7 @@ async fn after_a_router_restart_the_component_reconnects_and_every_handler_is_li
             .await
             .unwrap();
         let seen = until(&mut events, |e| matches!(e, LifecycleEvent::Ready { .. })).await;
-        let names: Vec<_> = seen.iter().map(name).collect();
+        let names: Vec<_> = seen.iter().map(LifecycleEvent::kind).collect();
         assert_eq!(&names[..2], ["leave", "disconnect"], "{names:?}");
         assert_eq!(
             &names[names.len() - 3..],
@@ -607,14 +594,6 @@ async fn stop_lets_running_invocations_finish_before_the_goodbye() {
 
 // Through the fault-injecting proxy.
 
-fn proxied(proxy: &FaultProxy, websocket: bool) -> String {
-    if websocket {
-        format!("ws://{}/ws", proxy.addr())
-    } else {
-        format!("rs://{}", proxy.addr())
-    }
-}
-
 /// Waits for `n` connect failures and returns them.
 async fn failures(events: &mut LifecycleEvents, n: usize) -> Vec<Arc<Failure>> {
     let mut out = Vec::new();
@@ -634,7 +613,7 @@ async fn failures(events: &mut LifecycleEvents, n: usize) -> Vec<Arc<Failure>> {
 async fn an_opening_handshake_timeout_keeps_the_retry_loop_going() {
     let proxy = FaultProxy::start(router().addr(Endpoint::Ws).unwrap());
     proxy.set_mode(FaultMode::Silent);
-    let config = TransportConfig::new(&proxied(&proxy, true))
+    let config = TransportConfig::new(&proxy.url(Endpoint::Ws))
         .unwrap()
         .connect_timeout(Duration::from_millis(300));
     let comp = Component::builder()
@@ -665,7 +644,7 @@ async fn an_http_error_during_the_handshake_keeps_the_retry_loop_going() {
     let proxy = FaultProxy::start(router().addr(Endpoint::Ws).unwrap());
     proxy.set_mode(FaultMode::HttpError(503));
     let comp = Component::builder()
-        .transport(spec(&proxied(&proxy, true), fast()))
+        .transport(spec(&proxy.url(Endpoint::Ws), fast()))
         .realm("realm1")
         .build()
         .unwrap();
@@ -692,23 +671,15 @@ async fn an_http_error_during_the_handshake_keeps_the_retry_loop_going() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_dropped_connection_is_replaced_and_the_handlers_are_live_again() {
-    for websocket in [true, false] {
-        let endpoint = if websocket {
-            Endpoint::Ws
-        } else {
-            Endpoint::Rs
-        };
+    for (endpoint, tag) in [(Endpoint::Ws, "dropws"), (Endpoint::Rs, "droprs")] {
         let proxy = FaultProxy::start(router().addr(endpoint).unwrap());
-        let url = proxied(&proxy, websocket);
-        let (comp, mut rx) = calculator(
-            if websocket { "dropws" } else { "droprs" },
-            vec![spec(&url, fast())],
-        );
+        let url = proxy.url(endpoint);
+        let (comp, mut rx) = calculator(tag, vec![spec(&url, fast())]);
         let (handle, mut events) = start_ready(&comp).await;
         until(&mut events, |e| matches!(e, LifecycleEvent::Ready { .. })).await;
         proxy.drop_connections();
         let seen = until(&mut events, |e| matches!(e, LifecycleEvent::Ready { .. })).await;
-        let names: Vec<_> = seen.iter().map(name).collect();
+        let names: Vec<_> = seen.iter().map(LifecycleEvent::kind).collect();
         assert_eq!(
             names,
             ["leave", "disconnect", "connect", "join", "ready"],
@@ -721,7 +692,6 @@ async fn a_dropped_connection_is_replaced_and_the_handlers_are_live_again() {
                 ..
             }
         ));
-        let tag = if websocket { "dropws" } else { "droprs" };
         assert_live(&router().url(endpoint), tag, &mut rx).await;
         bounded("stop", handle.stop()).await.unwrap();
         assert_eq!(
@@ -735,7 +705,7 @@ async fn a_dropped_connection_is_replaced_and_the_handlers_are_live_again() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_half_open_connection_is_detected_by_keepalive_and_replaced() {
     let proxy = FaultProxy::start(router().addr(Endpoint::Ws).unwrap());
-    let config = TransportConfig::new(&proxied(&proxy, true))
+    let config = TransportConfig::new(&proxy.url(Endpoint::Ws))
         .unwrap()
         .keepalive(Duration::from_millis(300), Duration::from_millis(1000));
     let (comp, mut rx) = calculator("halfopen", vec![TransportSpec::new(config).retry(fast())]);
@@ -803,7 +773,7 @@ async fn a_procedure_still_held_by_another_session_is_retried_until_it_is_free()
 async fn a_listener_that_runs_on_holds_neither_a_stop_nor_a_reconnect() {
     let proxy = FaultProxy::start(router().addr(Endpoint::Rs).unwrap());
     let comp = Component::builder()
-        .transport(spec(&proxied(&proxy, false), fast()))
+        .transport(spec(&proxy.url(Endpoint::Rs), fast()))
         .realm("realm1")
         .stop_timeout(Duration::from_millis(300))
         // Autobahn-style "main" in a listener: a loop that never ends by itself.

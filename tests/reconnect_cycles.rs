@@ -48,18 +48,9 @@ fn counts() -> Counts {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_hundred_connect_drop_cycles_leave_no_growth_in_tasks_descriptors_or_memory() {
-    for websocket in [true, false] {
-        let endpoint = if websocket {
-            Endpoint::Ws
-        } else {
-            Endpoint::Rs
-        };
+    for endpoint in [Endpoint::Ws, Endpoint::Rs] {
         let proxy = FaultProxy::start(router().addr(endpoint).unwrap());
-        let url = if websocket {
-            format!("ws://{}/ws", proxy.addr())
-        } else {
-            format!("rs://{}", proxy.addr())
-        };
+        let url = proxy.url(endpoint);
         let retry = RetryPolicy::default().initial_retry_delay(Duration::from_millis(50));
         let comp = Component::builder()
             .transport(TransportSpec::new(TransportConfig::new(&url).unwrap()).retry(retry))

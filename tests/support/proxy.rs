@@ -14,6 +14,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use crate::router::Endpoint;
+
 /// How often the accept thread polls its non-blocking listener.
 const ACCEPT_POLL: Duration = Duration::from_millis(5);
 /// Read and write timeout of every proxied socket: how often a blocked thread checks its flags.
@@ -170,6 +172,21 @@ impl FaultProxy {
     /// The proxy's address (`127.0.0.1` and its port), the same in every mode.
     pub fn addr(&self) -> SocketAddr {
         self.shared.addr
+    }
+
+    /// The URL of a router's plain WebSocket or RawSocket `endpoint` through this proxy
+    /// (start the proxy in front of [`Router::addr`](crate::Router::addr) of the same
+    /// endpoint).
+    ///
+    /// # Panics
+    ///
+    /// For the TLS and Unix endpoints, whose URLs name the router's own host or path.
+    pub fn url(&self, endpoint: Endpoint) -> String {
+        match endpoint {
+            Endpoint::Ws => format!("ws://{}/ws", self.addr()),
+            Endpoint::Rs => format!("rs://{}", self.addr()),
+            other => panic!("the proxy has no URL for the {other} endpoint: use Ws or Rs"),
+        }
     }
 
     /// The upstream address the proxy forwards to.

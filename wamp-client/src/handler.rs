@@ -115,11 +115,6 @@ impl Parts {
             },
         }
     }
-
-    /// The positional arguments not taken by a parameter.
-    fn left_over(&self) -> usize {
-        self.args.len()
-    }
 }
 
 /// One parameter of a handler, taken from the [`Parts`] of a call or an event.
@@ -487,13 +482,14 @@ fn invalid_argument(param: usize, why: String) -> WampError {
     )
 }
 
-fn too_many(parts: &Parts, params: usize) -> Option<String> {
-    let extra = parts.left_over();
+/// More positional arguments than the positional parameters that took them.
+fn too_many(parts: &Parts) -> Option<String> {
+    let extra = parts.args.len();
     (extra > 0).then(|| {
         format!(
             "{} positional arguments given, at most {} expected",
             parts.position + extra,
-            parts.position.min(params)
+            parts.position
         )
     })
 }
@@ -520,7 +516,7 @@ macro_rules! impl_fns {
                         }
                     };
                 )*
-                if let Some(why) = too_many(&parts, index) {
+                if let Some(why) = too_many(&parts) {
                     let e = WampError::with_message(error_uri::INVALID_ARGUMENT, why);
                     return Box::pin(async move { Err(e) });
                 }
@@ -542,7 +538,7 @@ macro_rules! impl_fns {
                     index += 1;
                     let $p = $p::from_parts(&mut parts).map_err(|why| format!("parameter {index}: {why}"))?;
                 )*
-                if let Some(why) = too_many(&parts, index) {
+                if let Some(why) = too_many(&parts) {
                     return Err(why);
                 }
                 Ok(Box::pin(self($($p),*)))

@@ -288,6 +288,22 @@ pub enum LifecycleEvent {
     },
 }
 
+impl LifecycleEvent {
+    /// The event's name, as in logs: `connect`, `join`, `ready`, `leave`, `disconnect`,
+    /// `retry` or `connect_failure`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            LifecycleEvent::Connect { .. } => "connect",
+            LifecycleEvent::Join { .. } => "join",
+            LifecycleEvent::Ready { .. } => "ready",
+            LifecycleEvent::Leave { .. } => "leave",
+            LifecycleEvent::Disconnect { .. } => "disconnect",
+            LifecycleEvent::Retry { .. } => "retry",
+            LifecycleEvent::ConnectFailure { .. } => "connect_failure",
+        }
+    }
+}
+
 /// What a lifecycle listener may return: `()`, or a `Result` whose error is logged.
 pub trait ListenerOutput: Send + 'static {
     /// The error to log, if any.

@@ -118,42 +118,19 @@ async fn attempt(
     let url = spec.config.url().to_owned();
     let connection = match until_stopped(stop, crate::transport::connect(&spec.config)).await {
         None => return Outcome::Stopped,
-        Some(Err(e)) => {
-            let failure = Arc::new(Failure::Join(JoinError::Connect(e)));
-            emit(
-                shared,
-                LifecycleEvent::ConnectFailure {
-                    url,
-                    failure: failure.clone(),
-                },
-            )
-            .await;
-            return Outcome::Failed(failure);
-        }
+        Some(Err(e)) => return connect_failed(shared, url, JoinError::Connect(e)).await,
         Some(Ok(c)) => c,
     };
     emit(shared, LifecycleEvent::Connect { url: url.clone() }).await;
     let session = match until_stopped(stop, Session::start(connection, config.join.clone())).await {
         None => return Outcome::Stopped,
         Some(Err(e)) => {
-            let failure = Arc::new(Failure::Join(e));
-            emit(
-                shared,
-                LifecycleEvent::Disconnect {
-                    url: url.clone(),
-                    was_clean: false,
-                },
-            )
-            .await;
-            emit(
-                shared,
-                LifecycleEvent::ConnectFailure {
-                    url,
-                    failure: failure.clone(),
-                },
-            )
-            .await;
-            return Outcome::Failed(failure);
+            let disconnect = LifecycleEvent::Disconnect {
+                url: url.clone(),
+                was_clean: false,
+            };
+            emit(shared, disconnect).await;
+            return connect_failed(shared, url, e).await;
         }
         Some(Ok(s)) => s,
     };
@@ -219,6 +196,17 @@ async fn attempt(
         None if was_clean => Outcome::Finished,
         None => Outcome::Failed(Arc::new(Failure::Lost(details))),
     }
+}
+
+/// An attempt failed before a session was established: tells the listeners and the stream.
+async fn connect_failed(shared: &Shared, url: String, error: JoinError) -> Outcome {
+    let failure = Arc::new(Failure::Join(error));
+    let event = LifecycleEvent::ConnectFailure {
+        url,
+        failure: failure.clone(),
+    };
+    emit(shared, event).await;
+    Outcome::Failed(failure)
 }
 
 /// Ends a session on purpose: on a stop, running invocations may first finish (within the
@@ -333,38 +321,26 @@ async fn emit(shared: &Shared, event: LifecycleEvent) {
                     Ok(r) => Some(r),
                     Err(_) => {
                         task.abort();
-                        tracing::warn!(component = %config.name, event = kind(&event), "lifecycle listener still running at the stop timeout; aborted");
+                        tracing::warn!(component = %config.name, event = event.kind(), "lifecycle listener still running at the stop timeout; aborted");
                         None
                     }
                 }
             }
             _ = session_ended => {
-                tracing::info!(component = %config.name, event = kind(&event), "session ended while a lifecycle listener runs; it goes on by itself");
+                tracing::info!(component = %config.name, event = event.kind(), "session ended while a lifecycle listener runs; it goes on by itself");
                 None
             }
         };
         match outcome {
             Some(Ok(None)) | None => {}
             Some(Ok(Some(error))) => {
-                tracing::error!(component = %config.name, event = kind(&event), %error, "lifecycle listener failed")
+                tracing::error!(component = %config.name, event = event.kind(), %error, "lifecycle listener failed")
             }
             Some(Err(e)) if e.is_panic() => {
-                tracing::error!(component = %config.name, event = kind(&event), error = %e, "lifecycle listener panicked")
+                tracing::error!(component = %config.name, event = event.kind(), error = %e, "lifecycle listener panicked")
             }
             Some(Err(_)) => {}
         }
-    }
-}
-
-fn kind(event: &LifecycleEvent) -> &'static str {
-    match event {
-        LifecycleEvent::Connect { .. } => "connect",
-        LifecycleEvent::Join { .. } => "join",
-        LifecycleEvent::Ready { .. } => "ready",
-        LifecycleEvent::Leave { .. } => "leave",
-        LifecycleEvent::Disconnect { .. } => "disconnect",
-        LifecycleEvent::ConnectFailure { .. } => "connect_failure",
-        LifecycleEvent::Retry { .. } => "retry",
     }
 }
 
