@@ -39,10 +39,13 @@
 //! function does not run.
 //!
 //! A procedure returns `Result<T, E>`: `T` is any serde type, sent as the single positional
-//! result (`()` sends none; a [`Payload`] is sent as it is, for several positional or keyword
-//! results, e.g. `Payload::args(&(a, b))`), and `E` converts into a [`WampError`] (URI, args,
+//! result, except a tuple, which is several positional results (`()` sends none; a
+//! [`Payload`] is sent as it is, for keyword results, e.g.
+//! `Payload::kwargs(&json!({"c": 1}))`), and `E` converts into a [`WampError`] (URI, args,
 //! kwargs). A procedure that cannot fail may return `()`, a number, a `bool`, a `String`, a
-//! `Vec`, an `Option`, a [`Value`] or a [`Payload`] directly.
+//! tuple, a `Vec`, an `Option`, a [`Value`] or a [`Payload`] directly.
+//!
+//! The macros (`#[register]`, `#[subscribe]`, `#[service]`) take the same functions.
 
 use std::future::Future;
 use std::marker::PhantomData;
@@ -69,7 +72,7 @@ pub struct Parts {
     state: Option<SharedState>,
 }
 
-type SharedState = Arc<dyn std::any::Any + Send + Sync>;
+pub(crate) type SharedState = Arc<dyn std::any::Any + Send + Sync>;
 
 #[derive(Debug)]
 enum Source {
@@ -120,6 +123,11 @@ impl Parts {
 /// One parameter of a handler, taken from the [`Parts`] of a call or an event.
 ///
 /// Every serde type is a positional parameter; the wrappers of this module take the rest.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a handler parameter",
+    label = "not a serde type nor a wrapper of `wamp_client::handler`",
+    note = "a positional parameter is any `serde::Deserialize` type; keyword arguments are `Kwargs<T>`; details are `CallDetails` or `EventDetails`; shared state is `State<T>`"
+)]
 pub trait FromParts: Sized {
     /// Takes the parameter; the error says why it cannot (without naming the parameter:
     /// the caller adds that).
@@ -373,9 +381,17 @@ impl FromParts for EventDetails {
     }
 }
 
-/// What a procedure's `Ok` value becomes: any serde type is the single positional result
-/// (`()` is none); a [`Payload`] goes out as it is (several positional results, keyword
-/// results).
+/// What a procedure's `Ok` value becomes: a tuple (or fixed-size array) is several
+/// positional results, `()` is none, any other serde type is the single positional result
+/// (a `Vec` is one list); a [`Payload`] goes out as it is (keyword results).
+///
+/// ```
+/// use wamp_client::handler::IntoPayload;
+/// let p = ("Ada", "Lovelace").into_payload().unwrap();
+/// assert_eq!(p.args.len(), 2);
+/// let p = vec!["Ada", "Lovelace"].into_payload().unwrap();
+/// assert_eq!(p.args.len(), 1);
+/// ```
 pub trait IntoPayload {
     /// The YIELD payload.
     fn into_payload(self) -> Result<Payload, WampError>;
@@ -385,6 +401,9 @@ impl<T: Serialize> IntoPayload for T {
     fn into_payload(self) -> Result<Payload, WampError> {
         match to_value(&self) {
             Ok(Value::Null) => Ok(Payload::new()),
+            Ok(Value::List(items)) if is_tuple(&self) => {
+                Ok(Payload::from_parts(items, Dict::new()))
+            }
             Ok(v) => Ok(Payload::from_parts(vec![v], Dict::new())),
             Err(e) => Err(WampError::with_message(
                 error_uri::INVALID_PAYLOAD,
@@ -400,8 +419,138 @@ impl IntoPayload for Payload {
     }
 }
 
+/// Whether `value` serializes as a tuple (a Rust tuple or a fixed-size array): such results
+/// are several positional results. Asks `value` to serialize into a serializer that stops at
+/// the first call, so the cost is one call.
+fn is_tuple<T: Serialize + ?Sized>(value: &T) -> bool {
+    matches!(value.serialize(TupleProbe), Err(Probed(true)))
+}
+
+/// Stops every serialization at its first call; `Probed(true)` when that was a tuple.
+struct TupleProbe;
+
+#[derive(Debug)]
+struct Probed(bool);
+
+impl std::fmt::Display for Probed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("probed")
+    }
+}
+
+impl std::error::Error for Probed {}
+
+impl serde::ser::Error for Probed {
+    fn custom<M: std::fmt::Display>(_msg: M) -> Self {
+        Probed(false)
+    }
+}
+
+macro_rules! not_a_tuple {
+    ($($name:ident($($arg:ty),*)),* $(,)?) => {$(
+        fn $name(self, $(_: $arg),*) -> Result<Self::Ok, Probed> {
+            Err(Probed(false))
+        }
+    )*};
+}
+
+impl serde::Serializer for TupleProbe {
+    type Ok = ();
+    type Error = Probed;
+    type SerializeSeq = serde::ser::Impossible<(), Probed>;
+    type SerializeTuple = serde::ser::Impossible<(), Probed>;
+    type SerializeTupleStruct = serde::ser::Impossible<(), Probed>;
+    type SerializeTupleVariant = serde::ser::Impossible<(), Probed>;
+    type SerializeMap = serde::ser::Impossible<(), Probed>;
+    type SerializeStruct = serde::ser::Impossible<(), Probed>;
+    type SerializeStructVariant = serde::ser::Impossible<(), Probed>;
+
+    not_a_tuple!(
+        serialize_bool(bool),
+        serialize_i8(i8),
+        serialize_i16(i16),
+        serialize_i32(i32),
+        serialize_i64(i64),
+        serialize_u8(u8),
+        serialize_u16(u16),
+        serialize_u32(u32),
+        serialize_u64(u64),
+        serialize_f32(f32),
+        serialize_f64(f64),
+        serialize_char(char),
+        serialize_str(&str),
+        serialize_bytes(&[u8]),
+        serialize_none(),
+        serialize_unit(),
+        serialize_unit_struct(&'static str),
+        serialize_unit_variant(&'static str, u32, &'static str),
+    );
+
+    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<(), Probed> {
+        Err(Probed(false))
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: &T,
+    ) -> Result<(), Probed> {
+        Err(Probed(false))
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<(), Probed> {
+        Err(Probed(false))
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Probed> {
+        Err(Probed(false))
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Probed> {
+        Err(Probed(true))
+    }
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, Probed> {
+        Err(Probed(false))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, Probed> {
+        Err(Probed(false))
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Probed> {
+        Err(Probed(false))
+    }
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, Probed> {
+        Err(Probed(false))
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, Probed> {
+        Err(Probed(false))
+    }
+}
+
 /// What a procedure may return: `Result<T, E>` with `T` an [`IntoPayload`] and `E` any
 /// error that converts into a [`WampError`].
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be returned by a procedure",
+    label = "return a serde type in `Result<T, E>` (E: Into<WampError>), or a plain value",
+    note = "a procedure returns `Result<T, E>` with `T: Serialize` (a tuple is several results, a `Payload` carries keyword results) and `E: Into<WampError>`; `()`, numbers, strings, tuples, `Vec`, `Option`, `Value` and `Payload` may also be returned directly"
+)]
 pub trait IntoCallResult: Send + 'static {
     /// The YIELD payload, or the ERROR.
     fn into_call_result(self) -> Result<Payload, WampError>;
@@ -455,6 +604,25 @@ impl<T: Serialize + Send + 'static> IntoCallResult for Vec<T> {
     }
 }
 
+macro_rules! tuple_results {
+    ($($t:ident),*) => {
+        impl<$($t: Serialize + Send + 'static),*> IntoCallResult for ($($t,)*) {
+            fn into_call_result(self) -> Result<Payload, WampError> {
+                self.into_payload()
+            }
+        }
+    };
+}
+
+tuple_results!(A);
+tuple_results!(A, B);
+tuple_results!(A, B, C);
+tuple_results!(A, B, C, D);
+tuple_results!(A, B, C, D, E);
+tuple_results!(A, B, C, D, E, F);
+tuple_results!(A, B, C, D, E, F, G);
+tuple_results!(A, B, C, D, E, F, G, H);
+
 impl<T: Serialize + Send + 'static> IntoCallResult for Option<T> {
     fn into_call_result(self) -> Result<Payload, WampError> {
         self.into_payload()
@@ -463,6 +631,10 @@ impl<T: Serialize + Send + 'static> IntoCallResult for Option<T> {
 
 /// An async fn usable as a procedure: every parameter implements [`FromParts`] and the
 /// result implements [`IntoCallResult`]. `P` is the tuple of parameter types.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a procedure",
+    note = "a procedure is an async fn (or closure) of at most 8 parameters, each a serde type or a wrapper of `wamp_client::handler`, returning what `IntoCallResult` accepts; it and its future must be `Send + 'static`"
+)]
 pub trait ProcedureFn<P>: Send + Sync + 'static {
     /// Takes the parameters from `parts` and runs the function.
     fn call(&self, parts: Parts) -> BoxFuture<Result<Payload, WampError>>;
@@ -470,6 +642,10 @@ pub trait ProcedureFn<P>: Send + Sync + 'static {
 
 /// An async fn usable as an event handler: every parameter implements [`FromParts`]; it
 /// returns `()`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an event handler",
+    note = "an event handler is an async fn (or closure) of at most 8 parameters, each a serde type or a wrapper of `wamp_client::handler`, returning `()`; it and its future must be `Send + 'static`"
+)]
 pub trait EventFn<P>: Send + Sync + 'static {
     /// Takes the parameters from `parts` and runs the function; `Err` when they do not fit.
     fn call(&self, parts: Parts) -> Result<BoxFuture<()>, String>;
@@ -560,7 +736,7 @@ impl_fns!(P1, P2, P3, P4, P5, P6, P7, P8);
 /// A [`ProcedureFn`] as a [`Procedure`]; see [`procedure`].
 pub struct TypedProcedure<F, P> {
     f: F,
-    state: Option<SharedState>,
+    pub(crate) state: Option<SharedState>,
     _params: PhantomData<fn(P)>,
 }
 
@@ -594,7 +770,7 @@ impl<F: ProcedureFn<P>, P: 'static> Procedure for TypedProcedure<F, P> {
 pub struct TypedEventHandler<F, P> {
     f: F,
     rejected: Arc<AtomicU64>,
-    state: Option<SharedState>,
+    pub(crate) state: Option<SharedState>,
     _params: PhantomData<fn(P)>,
 }
 

@@ -28,6 +28,9 @@
 //! (from `wamp-core`); handlers run on tasks of their own. When the session ends, every
 //! pending operation fails at once with [`SessionError::Lost`].
 
+// The macros name this crate `::wamp_client`, in its own tests too.
+extern crate self as wamp_client;
+
 pub mod component;
 mod driver;
 pub mod error;
@@ -61,3 +64,25 @@ pub use wamp_core::session::{CloseDetails, CloseInitiator, SessionDetails};
 pub use wamp_core::uri::MatchPolicy;
 pub use wamp_core::value::{Dict, Value};
 pub use wamp_core::{Id, WampError};
+
+pub use wamp_macros::{
+    on_connect, on_connect_failure, on_disconnect, on_join, on_leave, on_ready, register, service,
+    subscribe,
+};
+
+/// What the macros' expansions name; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::component::{Attach, Declaration, Service};
+    pub use crate::options::{RegisterOptions, SubscribeOptions};
+    pub use std::sync::Arc;
+    pub use std::vec::Vec;
+    pub use wamp_core::uri::MatchPolicy;
+
+    /// Fails to compile, at `T`, when `T` cannot be a handler parameter.
+    pub fn assert_param<T: crate::handler::FromParts>() {}
+    /// Fails to compile, at `T`, when a procedure cannot return `T`.
+    pub fn assert_result<T: crate::handler::IntoCallResult>() {}
+    /// Fails to compile, at `T`, when a listener cannot return `T`.
+    pub fn assert_listener_output<T: crate::component::ListenerOutput>() {}
+}

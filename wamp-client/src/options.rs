@@ -146,6 +146,9 @@ pub struct RegisterOptions {
     pub invoke: Option<String>,
     /// Asks the router to disclose callers.
     pub disclose_caller: Option<bool>,
+    /// How many invocations the router may have running on this registration at once
+    /// (Crossbar.io's `concurrency`); beyond that calls queue at the router or are refused.
+    pub concurrency: Option<u32>,
     /// Any other option, sent as is.
     pub extra: Dict,
 }
@@ -163,6 +166,23 @@ impl RegisterOptions {
         self
     }
 
+    /// Asks the router to disclose callers to this procedure.
+    pub fn disclose_caller(mut self, disclose: bool) -> Self {
+        self.disclose_caller = Some(disclose);
+        self
+    }
+
+    /// Limits the invocations running at once.
+    ///
+    /// ```
+    /// let o = wamp_client::RegisterOptions::default().invoke("roundrobin").concurrency(4);
+    /// assert_eq!(o.to_dict().get("concurrency"), Some(&4.into()));
+    /// ```
+    pub fn concurrency(mut self, limit: u32) -> Self {
+        self.concurrency = Some(limit);
+        self
+    }
+
     /// The options dictionary sent in REGISTER.
     pub fn to_dict(&self) -> Dict {
         let mut d = self.extra.clone();
@@ -175,6 +195,7 @@ impl RegisterOptions {
             "disclose_caller",
             self.disclose_caller.map(Value::Bool),
         );
+        put(&mut d, "concurrency", self.concurrency.map(Value::from));
         d
     }
 }
@@ -211,6 +232,12 @@ impl SubscribeOptions {
     /// Sets the match policy.
     pub fn match_policy(mut self, policy: MatchPolicy) -> Self {
         self.match_policy = policy;
+        self
+    }
+
+    /// Asks for the last retained event on subscribing.
+    pub fn get_retained(mut self, get: bool) -> Self {
+        self.get_retained = Some(get);
         self
     }
 

@@ -32,6 +32,7 @@
 //! - the first retry waits `initial_retry_delay` (see [`RetryPolicy`]).
 
 mod auth;
+mod declare;
 mod handle;
 mod supervisor;
 
@@ -50,6 +51,7 @@ use crate::session::{BoxFuture, EventHandler, Procedure, Session};
 use crate::transport::TransportConfig;
 
 pub use auth::{AuthMethod, Authentication};
+pub use declare::{Attach, Declaration, Service};
 pub use handle::{ComponentHandle, LifecycleEvents};
 
 /// How long a `wamp.error.procedure_already_exists` is retried on a new session before it is
@@ -305,6 +307,10 @@ impl LifecycleEvent {
 }
 
 /// What a lifecycle listener may return: `()`, or a `Result` whose error is logged.
+#[diagnostic::on_unimplemented(
+    message = "a lifecycle listener cannot return `{Self}`",
+    note = "a listener returns `()` or `Result<(), E>` with `E: Display` (the error is logged)"
+)]
 pub trait ListenerOutput: Send + 'static {
     /// The error to log, if any.
     fn into_error(self) -> Option<String>;
@@ -322,7 +328,8 @@ impl<E: fmt::Display + Send + 'static> ListenerOutput for Result<(), E> {
     }
 }
 
-type Listener = Arc<dyn Fn(&LifecycleEvent) -> Option<BoxFuture<Option<String>>> + Send + Sync>;
+pub(crate) type Listener =
+    Arc<dyn Fn(&LifecycleEvent) -> Option<BoxFuture<Option<String>>> + Send + Sync>;
 
 /// Decides whether a failure ends its transport for good: `Some(true)` fatal, `Some(false)`
 /// retried, `None` the default ([`Failure::is_fatal_by_default`]).
@@ -469,17 +476,12 @@ impl ComponentBuilder {
 
     /// [`procedure`](Self::procedure) with options.
     pub fn procedure_with(
-        mut self,
+        self,
         uri: impl Into<String>,
         options: RegisterOptions,
         handler: impl Procedure,
     ) -> Self {
-        self.procedures.push(ProcedureDecl {
-            uri: uri.into(),
-            options,
-            handler: Arc::new(handler),
-        });
-        self
+        self.attach(Declaration::procedure(uri, options, handler))
     }
 
     /// Subscribes `handler` to `topic` on every session.
@@ -489,36 +491,68 @@ impl ComponentBuilder {
 
     /// [`subscription`](Self::subscription) with options.
     pub fn subscription_with(
-        mut self,
+        self,
         topic: impl Into<String>,
         options: SubscribeOptions,
         handler: impl EventHandler,
     ) -> Self {
-        self.subscriptions.push(SubscriptionDecl {
-            topic: topic.into(),
-            options,
-            handler: Arc::new(handler),
-        });
-        self
+        self.attach(Declaration::subscription(topic, options, handler))
     }
 
-    fn listen<F, Fut>(
-        mut self,
-        pick: impl Fn(&LifecycleEvent) -> bool + Send + Sync + 'static,
-        f: F,
-    ) -> Self
-    where
-        F: Fn(&LifecycleEvent) -> Fut + Send + Sync + 'static,
-        Fut: Future + Send + 'static,
-        Fut::Output: ListenerOutput,
-    {
-        self.listeners.push(Arc::new(move |event: &LifecycleEvent| {
-            if !pick(event) {
-                return None;
+    /// Adds handlers declared elsewhere: what the macros produce (`add2::handler()` for a fn
+    /// under `#[register]`, `#[subscribe]` or a lifecycle attribute; a value of a type whose
+    /// `impl` block has `#[service]`), any [`Declaration`], or a `Vec` or array of them.
+    ///
+    /// ```
+    /// use wamp_client::{register, subscribe, on_ready, Component, Session};
+    ///
+    /// #[register("com.example.add2")]
+    /// async fn add2(a: i64, b: i64) -> i64 {
+    ///     a + b
+    /// }
+    ///
+    /// #[subscribe("com.example.hello")]
+    /// async fn hello(greeting: String) {
+    ///     println!("{greeting}");
+    /// }
+    ///
+    /// #[on_ready]
+    /// async fn ready(session: Session) {
+    ///     println!("session {} is ready", session.id());
+    /// }
+    ///
+    /// let comp = Component::builder()
+    ///     .transport("ws://127.0.0.1:8080/ws")
+    ///     .realm("realm1")
+    ///     .attach([add2::handler(), hello::handler(), ready::handler()])
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(comp);
+    /// ```
+    pub fn attach(mut self, handlers: impl Attach) -> Self {
+        for declaration in handlers.into_declarations() {
+            match declaration.into_kind() {
+                declare::Kind::Procedure {
+                    uri,
+                    options,
+                    handler,
+                } => self.procedures.push(ProcedureDecl {
+                    uri,
+                    options,
+                    handler: handler.into_procedure(),
+                }),
+                declare::Kind::Subscription {
+                    topic,
+                    options,
+                    handler,
+                } => self.subscriptions.push(SubscriptionDecl {
+                    topic,
+                    options,
+                    handler: handler.into_handler(),
+                }),
+                declare::Kind::Listener(listener) => self.listeners.push(listener),
             }
-            let fut = f(event);
-            Some(Box::pin(async move { fut.await.into_error() }) as BoxFuture<Option<String>>)
-        }));
+        }
         self
     }
 
@@ -529,13 +563,7 @@ impl ComponentBuilder {
         Fut: Future + Send + 'static,
         Fut::Output: ListenerOutput,
     {
-        self.listen(
-            |e| matches!(e, LifecycleEvent::Connect { .. }),
-            move |e| match e {
-                LifecycleEvent::Connect { url } => f(url.clone()),
-                _ => unreachable!("filtered"),
-            },
-        )
+        self.attach(Declaration::on_connect(f))
     }
 
     /// Runs `f` on every new session, before its procedures and subscriptions are set up.
@@ -545,13 +573,7 @@ impl ComponentBuilder {
         Fut: Future + Send + 'static,
         Fut::Output: ListenerOutput,
     {
-        self.listen(
-            |e| matches!(e, LifecycleEvent::Join { .. }),
-            move |e| match e {
-                LifecycleEvent::Join { session } => f(session.clone(), session.details().clone()),
-                _ => unreachable!("filtered"),
-            },
-        )
+        self.attach(Declaration::on_join(f))
     }
 
     /// Runs `f` on every new session once all its procedures and subscriptions are live.
@@ -561,13 +583,7 @@ impl ComponentBuilder {
         Fut: Future + Send + 'static,
         Fut::Output: ListenerOutput,
     {
-        self.listen(
-            |e| matches!(e, LifecycleEvent::Ready { .. }),
-            move |e| match e {
-                LifecycleEvent::Ready { session } => f(session.clone()),
-                _ => unreachable!("filtered"),
-            },
-        )
+        self.attach(Declaration::on_ready(f))
     }
 
     /// Runs `f` when a session ends.
@@ -577,13 +593,7 @@ impl ComponentBuilder {
         Fut: Future + Send + 'static,
         Fut::Output: ListenerOutput,
     {
-        self.listen(
-            |e| matches!(e, LifecycleEvent::Leave { .. }),
-            move |e| match e {
-                LifecycleEvent::Leave { session, details } => f(session.clone(), details.clone()),
-                _ => unreachable!("filtered"),
-            },
-        )
+        self.attach(Declaration::on_leave(f))
     }
 
     /// Runs `f(url, was_clean)` when a connected transport closes.
@@ -593,13 +603,7 @@ impl ComponentBuilder {
         Fut: Future + Send + 'static,
         Fut::Output: ListenerOutput,
     {
-        self.listen(
-            |e| matches!(e, LifecycleEvent::Disconnect { .. }),
-            move |e| match e {
-                LifecycleEvent::Disconnect { url, was_clean } => f(url.clone(), *was_clean),
-                _ => unreachable!("filtered"),
-            },
-        )
+        self.attach(Declaration::on_disconnect(f))
     }
 
     /// Runs `f(url, failure)` when an attempt fails before a session is established.
@@ -609,13 +613,7 @@ impl ComponentBuilder {
         Fut: Future + Send + 'static,
         Fut::Output: ListenerOutput,
     {
-        self.listen(
-            |e| matches!(e, LifecycleEvent::ConnectFailure { .. }),
-            move |e| match e {
-                LifecycleEvent::ConnectFailure { url, failure } => f(url.clone(), failure.clone()),
-                _ => unreachable!("filtered"),
-            },
-        )
+        self.attach(Declaration::on_connect_failure(f))
     }
 
     /// Decides which failures end a transport for good, overriding the default

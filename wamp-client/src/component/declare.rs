@@ -1,0 +1,379 @@
+//! Declarations: one procedure, subscription or lifecycle listener, ready to be attached to
+//! a component with [`ComponentBuilder::attach`](super::ComponentBuilder::attach). The
+//! macros (`#[register]`, `#[subscribe]`, `#[on_join]`, ..., `#[service]`) produce them; the
+//! builder's own methods (`procedure`, `on_join`, ...) make them too.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+
+use wamp_core::session::{CloseDetails, SessionDetails};
+
+use super::{Failure, LifecycleEvent, Listener, ListenerOutput};
+use crate::handler::{EventFn, ProcedureFn, SharedState, TypedEventHandler, TypedProcedure};
+use crate::options::{RegisterOptions, SubscribeOptions};
+use crate::session::{BoxFuture, EventHandler, Procedure, Session};
+
+/// One procedure, subscription or lifecycle listener of a component.
+///
+/// ```
+/// use wamp_client::component::Declaration;
+/// use wamp_client::handler::procedure;
+/// use wamp_client::{Component, RegisterOptions};
+///
+/// async fn add2(a: i64, b: i64) -> i64 {
+///     a + b
+/// }
+/// let add = Declaration::procedure("com.example.add2", RegisterOptions::default(), procedure(add2));
+/// let comp = Component::builder()
+///     .transport("ws://127.0.0.1:8080/ws")
+///     .realm("realm1")
+///     .attach(add)
+///     .build()
+///     .unwrap();
+/// ```
+pub struct Declaration {
+    kind: Kind,
+}
+
+pub(super) enum Kind {
+    Procedure {
+        uri: String,
+        options: RegisterOptions,
+        handler: Box<dyn DeclaredProcedure>,
+    },
+    Subscription {
+        topic: String,
+        options: SubscribeOptions,
+        handler: Box<dyn DeclaredEventHandler>,
+    },
+    Listener(Listener),
+}
+
+impl fmt::Debug for Declaration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            Kind::Procedure { uri, options, .. } => f
+                .debug_struct("Procedure")
+                .field("uri", uri)
+                .field("options", options)
+                .finish_non_exhaustive(),
+            Kind::Subscription { topic, options, .. } => f
+                .debug_struct("Subscription")
+                .field("topic", topic)
+                .field("options", options)
+                .finish_non_exhaustive(),
+            Kind::Listener(_) => f.write_str("Listener"),
+        }
+    }
+}
+
+/// A procedure that may take shared state after it was made ([`Declaration::with_state`]).
+pub(super) trait DeclaredProcedure: Procedure {
+    fn set_state(&mut self, _state: SharedState) {}
+    fn into_procedure(self: Box<Self>) -> Arc<dyn Procedure>;
+}
+
+/// An event handler that may take shared state after it was made.
+pub(super) trait DeclaredEventHandler: EventHandler {
+    fn set_state(&mut self, _state: SharedState) {}
+    fn into_handler(self: Box<Self>) -> Arc<dyn EventHandler>;
+}
+
+/// Any [`Procedure`]: takes no state.
+struct Plain<T>(T);
+
+impl<T: Procedure> Procedure for Plain<T> {
+    fn invoke(
+        &self,
+        invocation: crate::Invocation,
+    ) -> BoxFuture<Result<crate::Payload, crate::WampError>> {
+        self.0.invoke(invocation)
+    }
+}
+
+impl<T: Procedure> DeclaredProcedure for Plain<T> {
+    fn into_procedure(self: Box<Self>) -> Arc<dyn Procedure> {
+        Arc::new(self.0)
+    }
+}
+
+impl<T: EventHandler> EventHandler for Plain<T> {
+    fn handle(&self, event: crate::Event) -> BoxFuture<()> {
+        self.0.handle(event)
+    }
+}
+
+impl<T: EventHandler> DeclaredEventHandler for Plain<T> {
+    fn into_handler(self: Box<Self>) -> Arc<dyn EventHandler> {
+        Arc::new(self.0)
+    }
+}
+
+impl<F: ProcedureFn<P>, P: 'static> DeclaredProcedure for TypedProcedure<F, P> {
+    fn set_state(&mut self, state: SharedState) {
+        self.state = Some(state);
+    }
+    fn into_procedure(self: Box<Self>) -> Arc<dyn Procedure> {
+        Arc::new(*self)
+    }
+}
+
+impl<F: EventFn<P>, P: 'static> DeclaredEventHandler for TypedEventHandler<F, P> {
+    fn set_state(&mut self, state: SharedState) {
+        self.state = Some(state);
+    }
+    fn into_handler(self: Box<Self>) -> Arc<dyn EventHandler> {
+        Arc::new(*self)
+    }
+}
+
+impl Declaration {
+    /// Registers `handler` as `uri` on every session (any [`Procedure`]: a typed async fn
+    /// through [`procedure`](crate::handler::procedure), or a fn of an
+    /// [`Invocation`](crate::Invocation)).
+    pub fn procedure(
+        uri: impl Into<String>,
+        options: RegisterOptions,
+        handler: impl Procedure,
+    ) -> Self {
+        Self::declared_procedure(uri.into(), options, Box::new(Plain(handler)))
+    }
+
+    /// Registers an async fn of typed parameters (see [`handler`](crate::handler)) as `uri`;
+    /// its [`State`](crate::handler::State) parameter, if any, is given by
+    /// [`with_state`](Self::with_state).
+    pub fn typed_procedure<F: ProcedureFn<P>, P: 'static>(
+        uri: impl Into<String>,
+        options: RegisterOptions,
+        f: F,
+    ) -> Self {
+        Self::declared_procedure(uri.into(), options, Box::new(crate::handler::procedure(f)))
+    }
+
+    fn declared_procedure(
+        uri: String,
+        options: RegisterOptions,
+        handler: Box<dyn DeclaredProcedure>,
+    ) -> Self {
+        Declaration {
+            kind: Kind::Procedure {
+                uri,
+                options,
+                handler,
+            },
+        }
+    }
+
+    /// Subscribes `handler` to `topic` on every session (any [`EventHandler`]).
+    pub fn subscription(
+        topic: impl Into<String>,
+        options: SubscribeOptions,
+        handler: impl EventHandler,
+    ) -> Self {
+        Self::declared_subscription(topic.into(), options, Box::new(Plain(handler)))
+    }
+
+    /// Subscribes an async fn of typed parameters to `topic`; events that do not fit its
+    /// parameters are logged and counted, never handled.
+    pub fn typed_subscription<F: EventFn<P>, P: 'static>(
+        topic: impl Into<String>,
+        options: SubscribeOptions,
+        f: F,
+    ) -> Self {
+        Self::declared_subscription(
+            topic.into(),
+            options,
+            Box::new(crate::handler::event_handler(f)),
+        )
+    }
+
+    fn declared_subscription(
+        topic: String,
+        options: SubscribeOptions,
+        handler: Box<dyn DeclaredEventHandler>,
+    ) -> Self {
+        Declaration {
+            kind: Kind::Subscription {
+                topic,
+                options,
+                handler,
+            },
+        }
+    }
+
+    /// Gives a typed procedure or event handler its shared state, taken by a
+    /// [`State<T>`](crate::handler::State) parameter. Lifecycle listeners and untyped
+    /// handlers take no state: for them this does nothing.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use std::sync::Arc;
+    /// use wamp_client::component::Declaration;
+    /// use wamp_client::handler::State;
+    /// use wamp_client::RegisterOptions;
+    ///
+    /// async fn next(counter: State<AtomicU64>) -> u64 {
+    ///     counter.fetch_add(1, Ordering::Relaxed)
+    /// }
+    /// let next = Declaration::typed_procedure("com.example.next", RegisterOptions::default(), next)
+    ///     .with_state(Arc::new(AtomicU64::new(0)));
+    /// # drop(next);
+    /// ```
+    pub fn with_state<T: Send + Sync + 'static>(mut self, state: Arc<T>) -> Self {
+        match &mut self.kind {
+            Kind::Procedure { handler, .. } => handler.set_state(state),
+            Kind::Subscription { handler, .. } => handler.set_state(state),
+            Kind::Listener(_) => {}
+        }
+        self
+    }
+
+    /// The procedure URI or topic this declares, if it is one.
+    pub fn uri(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Procedure { uri, .. } => Some(uri),
+            Kind::Subscription { topic, .. } => Some(topic),
+            Kind::Listener(_) => None,
+        }
+    }
+
+    fn listener<Fut>(pick: impl Fn(&LifecycleEvent) -> Option<Fut> + Send + Sync + 'static) -> Self
+    where
+        Fut: Future + Send + 'static,
+        Fut::Output: ListenerOutput,
+    {
+        Declaration {
+            kind: Kind::Listener(Arc::new(move |event: &LifecycleEvent| {
+                let fut = pick(event)?;
+                Some(Box::pin(async move { fut.await.into_error() }) as BoxFuture<Option<String>>)
+            })),
+        }
+    }
+
+    /// A listener run with the transport's URL each time a transport is connected, before
+    /// the join.
+    pub fn on_connect<F, Fut>(f: F) -> Self
+    where
+        F: Fn(String) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: ListenerOutput,
+    {
+        Self::listener(move |e| match e {
+            LifecycleEvent::Connect { url } => Some(f(url.clone())),
+            _ => None,
+        })
+    }
+
+    /// A listener run on every new session, before its procedures and subscriptions are set
+    /// up.
+    pub fn on_join<F, Fut>(f: F) -> Self
+    where
+        F: Fn(Session, SessionDetails) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: ListenerOutput,
+    {
+        Self::listener(move |e| match e {
+            LifecycleEvent::Join { session } => Some(f(session.clone(), session.details().clone())),
+            _ => None,
+        })
+    }
+
+    /// A listener run on every new session once all its procedures and subscriptions are
+    /// live.
+    pub fn on_ready<F, Fut>(f: F) -> Self
+    where
+        F: Fn(Session) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: ListenerOutput,
+    {
+        Self::listener(move |e| match e {
+            LifecycleEvent::Ready { session } => Some(f(session.clone())),
+            _ => None,
+        })
+    }
+
+    /// A listener run when a session ends.
+    pub fn on_leave<F, Fut>(f: F) -> Self
+    where
+        F: Fn(Session, CloseDetails) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: ListenerOutput,
+    {
+        Self::listener(move |e| match e {
+            LifecycleEvent::Leave { session, details } => Some(f(session.clone(), details.clone())),
+            _ => None,
+        })
+    }
+
+    /// A listener run with `(url, was_clean)` when a connected transport closes.
+    pub fn on_disconnect<F, Fut>(f: F) -> Self
+    where
+        F: Fn(String, bool) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: ListenerOutput,
+    {
+        Self::listener(move |e| match e {
+            LifecycleEvent::Disconnect { url, was_clean } => Some(f(url.clone(), *was_clean)),
+            _ => None,
+        })
+    }
+
+    /// A listener run with `(url, failure)` when an attempt fails before a session is
+    /// established.
+    pub fn on_connect_failure<F, Fut>(f: F) -> Self
+    where
+        F: Fn(String, Arc<Failure>) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: ListenerOutput,
+    {
+        Self::listener(move |e| match e {
+            LifecycleEvent::ConnectFailure { url, failure } => {
+                Some(f(url.clone(), failure.clone()))
+            }
+            _ => None,
+        })
+    }
+
+    pub(super) fn into_kind(self) -> Kind {
+        self.kind
+    }
+}
+
+/// Anything [`ComponentBuilder::attach`](super::ComponentBuilder::attach) takes: one
+/// [`Declaration`], several, or a [`Service`] (what `#[service]` implements for a type).
+pub trait Attach {
+    /// The declarations to add to the component.
+    fn into_declarations(self) -> Vec<Declaration>;
+}
+
+impl Attach for Declaration {
+    fn into_declarations(self) -> Vec<Declaration> {
+        vec![self]
+    }
+}
+
+impl Attach for Vec<Declaration> {
+    fn into_declarations(self) -> Vec<Declaration> {
+        self
+    }
+}
+
+impl<const N: usize> Attach for [Declaration; N] {
+    fn into_declarations(self) -> Vec<Declaration> {
+        self.into()
+    }
+}
+
+impl<S: Service> Attach for Arc<S> {
+    fn into_declarations(self) -> Vec<Declaration> {
+        Service::declarations(self)
+    }
+}
+
+/// A type whose methods are handlers: what `#[service]` on an `impl` block implements. The
+/// methods receive `&self`, shared by every handler of the service.
+pub trait Service: Send + Sync + 'static {
+    /// The service's procedures, subscriptions and listeners, each holding a clone of `self`.
+    fn declarations(self: Arc<Self>) -> Vec<Declaration>;
+}

@@ -1,0 +1,326 @@
+//! The expansions: the item as written, plus its declaration(s).
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Ident, ImplItem, ItemFn, ItemImpl, Meta};
+
+use crate::attr::{Attr, Errors, Kind};
+use crate::signature::{self, Receiver};
+
+/// Where the declared function is, seen from the expansion.
+enum Target<'a> {
+    /// A free fn, reached by its name from the added type's `impl`.
+    Free(&'a Ident),
+    /// A method of a `#[service]` type, inside `Service::declarations(self: Arc<Self>)`.
+    Method(&'a Ident, Receiver),
+}
+
+/// The path of `wamp-client` in the user's crate: `crate = "..."` if given, else the name
+/// the user's Cargo.toml gives it (renamed or not).
+fn crate_path(krate: Option<&syn::Path>) -> TokenStream {
+    if let Some(path) = krate {
+        return quote!(#path);
+    }
+    match proc_macro_crate::crate_name("wamp-client") {
+        Ok(proc_macro_crate::FoundCrate::Name(name)) => {
+            let ident = Ident::new(&name, Span::call_site());
+            quote!(::#ident)
+        }
+        // In wamp-client itself (`extern crate self as wamp_client`), or when no Cargo.toml
+        // names it (a build outside Cargo).
+        _ => quote!(::wamp_client),
+    }
+}
+
+/// The expression of one declaration of the function `target` with parameter types `params`.
+fn declaration(
+    attr: &Attr,
+    private: &TokenStream,
+    target: &Target,
+    params: &[&syn::Type],
+) -> TokenStream {
+    let span = match target {
+        Target::Free(name) | Target::Method(name, _) => name.span(),
+    };
+    let ids: Vec<Ident> = (0..params.len())
+        .map(|i| format_ident!("__wamp_{}", i))
+        .collect();
+    // The call of the function with the parameters `ids`.
+    let call = match target {
+        Target::Free(name) => quote_spanned!(span=> #name(#(#ids),*)),
+        Target::Method(name, Receiver::None) => quote_spanned!(span=> Self::#name(#(#ids),*)),
+        Target::Method(name, Receiver::Ref) => quote_spanned! {span=>
+            {
+                let this = #private::Arc::clone(&this);
+                async move { this.#name(#(#ids),*).await }
+            }
+        },
+    };
+    let decl = if attr.kind.is_lifecycle() {
+        // Listeners get every parameter of their kind; the function takes a prefix of them.
+        let method = format_ident!("{}", attr.kind.name());
+        let takes = match attr.kind {
+            Kind::OnReady | Kind::OnConnect => 1,
+            _ => 2,
+        };
+        let closure_params = (0..takes).map(|i| match ids.get(i) {
+            Some(id) => quote!(#id),
+            None => quote!(_),
+        });
+        quote!(#private::Declaration::#method(move |#(#closure_params),*| #call))
+    } else {
+        let uri = attr
+            .uri
+            .as_ref()
+            .expect("checked: register and subscribe have a URI");
+        let options = attr.options_expr(private);
+        let constructor = match attr.kind {
+            Kind::Register => quote!(typed_procedure),
+            _ => quote!(typed_subscription),
+        };
+        let f = match target {
+            // The function itself: its parameter types are named where it is declared.
+            Target::Free(name) => quote_spanned!(span=> #name),
+            Target::Method(name, Receiver::None) => quote_spanned!(span=> Self::#name),
+            // A closure of the same parameter types, which the handler traits read.
+            Target::Method(_, Receiver::Ref) => {
+                quote_spanned!(span=> move |#(#ids: #params),*| #call)
+            }
+        };
+        quote!(#private::Declaration::#constructor(#uri, #options, #f))
+    };
+    match target {
+        Target::Method(_, Receiver::Ref) => quote! {
+            {
+                let this = #private::Arc::clone(&self);
+                #decl
+            }
+        },
+        _ => decl,
+    }
+}
+
+/// Statements that check each parameter and the result type of a handler, so that a type
+/// that does not fit is reported at that type (with the advice of the trait it misses).
+fn type_checks(
+    kind: Kind,
+    sig: &syn::Signature,
+    params: &[&syn::Type],
+    private: &TokenStream,
+) -> TokenStream {
+    let mut checks = TokenStream::new();
+    if !kind.is_lifecycle() {
+        for ty in params {
+            if !matches!(ty, syn::Type::ImplTrait(_) | syn::Type::Reference(_)) {
+                checks.extend(quote_spanned!(ty.span()=> #private::assert_param::<#ty>();));
+            }
+        }
+    }
+    let output = match &sig.output {
+        syn::ReturnType::Type(_, ty) if !matches!(**ty, syn::Type::ImplTrait(_)) => Some(&**ty),
+        _ => None,
+    };
+    if let Some(ty) = output {
+        match kind {
+            Kind::Register => {
+                checks.extend(quote_spanned!(ty.span()=> #private::assert_result::<#ty>();))
+            }
+            Kind::Subscribe => {}
+            _ => checks
+                .extend(quote_spanned!(ty.span()=> #private::assert_listener_output::<#ty>();)),
+        }
+    }
+    checks
+}
+
+/// `#[register]`, `#[subscribe]` and the lifecycle attributes on a free fn.
+pub fn function(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
+    let mut errors = Errors::default();
+    let attr = Attr::parse(kind, args, &mut errors);
+    let func: ItemFn = match syn::parse2(item.clone()) {
+        Ok(f) => f,
+        Err(_) => {
+            let hint = if syn::parse2::<syn::ImplItemFn>(item.clone()).is_ok() {
+                format!(
+                    "#[{}] on a method needs #[service] on its impl block",
+                    kind.name()
+                )
+            } else {
+                format!("#[{}] goes on an async fn", kind.name())
+            };
+            let e = syn::Error::new(item.span(), hint).to_compile_error();
+            return quote!(#item #e);
+        }
+    };
+    let (_, params) = signature::check(kind, &func.sig, false, &mut errors);
+    if let Err(e) = errors.finish() {
+        let e = e.to_compile_error();
+        return quote!(#func #e);
+    }
+    let private = {
+        let krate = crate_path(attr.krate.as_ref());
+        quote!(#krate::__private)
+    };
+    let name = &func.sig.ident;
+    let vis = &func.vis;
+    let decl = declaration(&attr, &private, &Target::Free(name), &params);
+    let checks = type_checks(kind, &func.sig, &params, &private);
+    let what = match &attr.uri {
+        Some(uri) => format!("`{}` ({})", uri.value(), kind.name()),
+        None => format!("the `{}` listener", kind.name()),
+    };
+    let type_doc = format!("The declaration of [`{name}`](fn@{name}): {what}.");
+    quote! {
+        #func
+
+        const _: () = {
+            #[allow(dead_code)]
+            fn check_types() {
+                #checks
+            }
+        };
+
+        // A braced struct lives in the type namespace only, beside the fn of the same name
+        // in the value namespace: `name(..)` still calls the fn, `name::handler()` declares
+        // it, at module level as inside a fn body.
+        #[doc = #type_doc]
+        #[allow(non_camel_case_types, dead_code)]
+        #vis struct #name {}
+
+        impl #name {
+            /// The declaration, for `ComponentBuilder::attach`.
+            #[allow(dead_code)]
+            pub fn handler() -> #private::Declaration {
+                #decl
+            }
+        }
+    }
+}
+
+/// `#[service]` on an inherent impl block.
+pub fn service(args: TokenStream, item: TokenStream) -> TokenStream {
+    let mut errors = Errors::default();
+    let krate = match parse_service_args(args) {
+        Ok(k) => k,
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
+    let mut block: ItemImpl = match syn::parse2(item.clone()) {
+        Ok(b) => b,
+        Err(_) => {
+            let e =
+                syn::Error::new(item.span(), "#[service] goes on an impl block").to_compile_error();
+            return quote!(#item #e);
+        }
+    };
+    if let Some((_, path, _)) = &block.trait_ {
+        errors.at(
+            path.span(),
+            "#[service] goes on an inherent impl block (`impl MyService { ... }`), not on a trait impl",
+        );
+    }
+    let private = {
+        let krate = crate_path(krate.as_ref());
+        quote!(#krate::__private)
+    };
+    let mut decls = Vec::new();
+    let mut checks = TokenStream::new();
+    for impl_item in &mut block.items {
+        let ImplItem::Fn(method) = impl_item else {
+            continue;
+        };
+        let mut ours = Vec::new();
+        method.attrs.retain(|a| {
+            let kind = a
+                .path()
+                .segments
+                .last()
+                .and_then(|s| Kind::from_name(&s.ident.to_string()));
+            match kind {
+                Some(kind) => {
+                    ours.push((kind, a.clone()));
+                    false
+                }
+                None => true,
+            }
+        });
+        for (i, (kind, a)) in ours.iter().enumerate() {
+            if i > 0 {
+                errors.at(
+                    a.span(),
+                    "one handler attribute per method: declare another method for another URI or event",
+                );
+                continue;
+            }
+            let args = match &a.meta {
+                Meta::Path(_) => TokenStream::new(),
+                Meta::List(list) => list.tokens.clone(),
+                Meta::NameValue(nv) => {
+                    errors.at(nv.span(), format!("write #[{}(...)]", kind.name()));
+                    continue;
+                }
+            };
+            let attr = Attr::parse(*kind, args, &mut errors);
+            if let Some(p) = &attr.krate {
+                errors.at(p.span(), "give `crate` to #[service], for all its methods");
+            }
+            let (receiver, params) = signature::check(*kind, &method.sig, true, &mut errors);
+            let name = &method.sig.ident;
+            let target = Target::Method(name, receiver);
+            checks.extend(type_checks(*kind, &method.sig, &params, &private));
+            decls.push(declaration(&attr, &private, &target, &params));
+        }
+    }
+    if let Err(e) = errors.finish() {
+        let e = e.to_compile_error();
+        return quote!(#block #e);
+    }
+    let (impl_generics, _, where_clause) = block.generics.split_for_impl();
+    let self_ty = &block.self_ty;
+    quote! {
+        #block
+
+        impl #impl_generics #private::Service for #self_ty #where_clause {
+            fn declarations(self: #private::Arc<Self>) -> #private::Vec<#private::Declaration> {
+                #checks
+                let mut declarations = #private::Vec::new();
+                #(declarations.push(#decls);)*
+                declarations
+            }
+        }
+
+        impl #impl_generics #private::Attach for #self_ty #where_clause {
+            fn into_declarations(self) -> #private::Vec<#private::Declaration> {
+                #private::Service::declarations(#private::Arc::new(self))
+            }
+        }
+    }
+}
+
+/// `#[service]` or `#[service(crate = "path")]`.
+fn parse_service_args(args: TokenStream) -> syn::Result<Option<syn::Path>> {
+    if args.is_empty() {
+        return Ok(None);
+    }
+    let meta: syn::MetaNameValue = syn::parse2(args.clone())
+        .map_err(|_| syn::Error::new(args.span(), "#[service] takes only `crate = \"path\"`"))?;
+    if !meta.path.is_ident("crate") {
+        return Err(syn::Error::new(
+            meta.path.span(),
+            "unknown option of #[service]; valid options: `crate`",
+        ));
+    }
+    match &meta.value {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) => s.parse().map(Some),
+        other => Err(syn::Error::new(
+            other.span(),
+            "`crate` takes a path in a string, e.g. crate = \"::wamp\"",
+        )),
+    }
+}

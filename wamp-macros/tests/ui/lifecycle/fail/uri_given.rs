@@ -1,0 +1,4 @@
+#[wamp::on_leave("com.example.left")]
+async fn left() {}
+
+fn main() {}

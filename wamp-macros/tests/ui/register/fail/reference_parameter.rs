@@ -1,0 +1,6 @@
+#[wamp::register("com.example.greet")]
+async fn greet(name: &str) -> String {
+    format!("Hello, {name}")
+}
+
+fn main() {}
