@@ -64,6 +64,27 @@ impl Peer {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
+        Peer::spawn_with(script, |command| {
+            command.args(args);
+        })
+    }
+
+    /// [`spawn`](Peer::spawn), with `configure` adding arguments or environment variables to
+    /// the command.
+    ///
+    /// ```no_run
+    /// use wamp_suite::{router, Peer};
+    ///
+    /// let url = router().ws_url();
+    /// let backend = Peer::spawn_with("autobahn/overview_backend.py", |c| {
+    ///     c.env("AUTOBAHN_DEMO_ROUTER", &url);
+    /// });
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// As [`spawn`](Peer::spawn).
+    pub fn spawn_with(script: &str, configure: impl FnOnce(&mut Command)) -> Peer {
         let path = peers_dir().join(script);
         assert!(
             path.is_file(),
@@ -75,11 +96,11 @@ impl Peer {
         command
             .arg("-u")
             .arg(&path)
-            .args(args)
             .current_dir(peers_dir())
             .env("PYTHONUNBUFFERED", "1")
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .env("WAMP_PEER_WATCH_STDIN", "1");
+        configure(&mut command);
         Peer::start(script, command, SETUP_HINT)
     }
 
