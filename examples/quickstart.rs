@@ -1,6 +1,6 @@
 //! Quickstart: one component that subscribes to `com.myapp.hello`, registers
 //! `com.myapp.add2`, and once ready publishes a greeting and calls the procedure, then leaves.
-//! The handlers are plain async fns with typed parameters.
+//! The handlers are async fns with typed parameters, declared with the macros.
 //!
 //! ```sh
 //! AUTOBAHN_DEMO_ROUTER=ws://127.0.0.1:8080/ws cargo run --example quickstart
@@ -13,15 +13,18 @@
 
 use std::time::Duration;
 
-use wamp_client::handler::{event_handler, procedure, EventDetails};
-use wamp_client::{Component, Payload, PublishOptions, Session, WampError};
+use wamp_client::handler::EventDetails;
+use wamp_client::WampError;
+use wamp_client::{on_ready, register, subscribe, Component, Payload, PublishOptions, Session};
 
 /// `com.myapp.add2`: adds two integers.
+#[register("com.myapp.add2")]
 async fn add2(x: i64, y: i64) -> i64 {
     x + y
 }
 
 /// `com.myapp.hello`: prints each greeting.
+#[subscribe("com.myapp.hello")]
 async fn hello(msg: String, details: EventDetails) {
     println!(
         "event received: {msg} (publication {})",
@@ -30,6 +33,7 @@ async fn hello(msg: String, details: EventDetails) {
 }
 
 /// Once ready: greet everybody (ourselves included), then call our own procedure.
+#[on_ready]
 async fn ready(session: Session) -> Result<(), WampError> {
     println!("session ready");
     let greeting = Payload::args(&("Hello, world",)).expect("a string serializes");
@@ -57,9 +61,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .name("quickstart")
         .transport(url.as_str())
         .realm("crossbardemo")
-        .subscription("com.myapp.hello", event_handler(hello))
-        .procedure("com.myapp.add2", procedure(add2))
-        .on_ready(ready)
+        .attach([hello::handler(), add2::handler(), ready::handler()])
         .build()?;
     wamp_client::run(vec![comp])?;
     println!("done");

@@ -55,3 +55,9 @@ pub use router::{
     WS_MAX_MESSAGE_SIZE,
 };
 pub use venv::{python, repo_dir, venv};
+
+/// The README's Rust examples, compiled as doc tests (`cargo test --doc`) so that they stay
+/// true.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -960,6 +960,40 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn tuples_are_several_positional_results_and_a_vec_is_one() {
+        async fn split() -> (String, i64) {
+            ("Homer".into(), 39)
+        }
+        let r = call(split, vec![]).await.unwrap();
+        assert_eq!(r.args, vec![Value::from("Homer"), Value::Int(39)]);
+        async fn fallible_split() -> Result<(String, String), WampError> {
+            Ok(("Homer".into(), "Simpson".into()))
+        }
+        assert_eq!(call(fallible_split, vec![]).await.unwrap().args.len(), 2);
+        async fn single() -> (i64,) {
+            (7,)
+        }
+        assert_eq!(
+            call(single, vec![]).await.unwrap().args,
+            vec![Value::Int(7)]
+        );
+        async fn list() -> Vec<i64> {
+            vec![1, 2]
+        }
+        assert_eq!(
+            call(list, vec![]).await.unwrap().args,
+            vec![Value::List(vec![1.into(), 2.into()])]
+        );
+        #[derive(Serialize)]
+        struct Pair(i64, i64);
+        async fn tuple_struct() -> Result<Pair, WampError> {
+            Ok(Pair(1, 2))
+        }
+        // A tuple struct is one value (a list), as serde writes it.
+        assert_eq!(call(tuple_struct, vec![]).await.unwrap().args.len(), 1);
+    }
+
+    #[tokio::test]
     async fn events_that_do_not_fit_are_counted_not_handled() {
         let seen = Arc::new(AtomicU64::new(0));
         let s = seen.clone();

@@ -5,6 +5,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use wamp_core::session::{CloseDetails, SessionDetails};
@@ -77,6 +78,9 @@ pub(super) trait DeclaredProcedure: Procedure {
 /// An event handler that may take shared state after it was made.
 pub(super) trait DeclaredEventHandler: EventHandler {
     fn set_state(&mut self, _state: SharedState) {}
+    fn rejected(&self) -> Option<Arc<AtomicU64>> {
+        None
+    }
     fn into_handler(self: Box<Self>) -> Arc<dyn EventHandler>;
 }
 
@@ -122,6 +126,9 @@ impl<F: ProcedureFn<P>, P: 'static> DeclaredProcedure for TypedProcedure<F, P> {
 impl<F: EventFn<P>, P: 'static> DeclaredEventHandler for TypedEventHandler<F, P> {
     fn set_state(&mut self, state: SharedState) {
         self.state = Some(state);
+    }
+    fn rejected(&self) -> Option<Arc<AtomicU64>> {
+        Some(TypedEventHandler::rejected(self))
     }
     fn into_handler(self: Box<Self>) -> Arc<dyn EventHandler> {
         Arc::new(*self)
@@ -227,6 +234,28 @@ impl Declaration {
             Kind::Listener(_) => {}
         }
         self
+    }
+
+    /// For a typed event handler: the counter of events whose payload did not fit its
+    /// parameters (logged, counted, not handled), shared with the handler. Keep it before
+    /// attaching the declaration.
+    ///
+    /// ```
+    /// use wamp_client::component::Declaration;
+    /// use wamp_client::SubscribeOptions;
+    ///
+    /// async fn on_tick(n: u64) {
+    ///     println!("tick {n}");
+    /// }
+    /// let tick = Declaration::typed_subscription("com.example.tick", SubscribeOptions::default(), on_tick);
+    /// let rejected = tick.rejected_events().expect("a typed event handler");
+    /// assert_eq!(rejected.load(std::sync::atomic::Ordering::Relaxed), 0);
+    /// ```
+    pub fn rejected_events(&self) -> Option<Arc<AtomicU64>> {
+        match &self.kind {
+            Kind::Subscription { handler, .. } => handler.rejected(),
+            _ => None,
+        }
     }
 
     /// The procedure URI or topic this declares, if it is one.
