@@ -129,6 +129,20 @@ impl ValueSeed<'_> {
     }
 }
 
+impl<'de> Deserialize<'de> for Dict {
+    /// Reads a map (any other value is an error), with the limits of [`Value`]'s
+    /// `Deserialize`.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Value::deserialize(deserializer)? {
+            Value::Dict(d) => Ok(d),
+            _ => Err(de::Error::invalid_type(
+                de::Unexpected::Other("a value that is not a map"),
+                &"a map",
+            )),
+        }
+    }
+}
+
 impl<'de> DeserializeSeed<'de> for ValueSeed<'_> {
     type Value = Value;
 
@@ -673,6 +687,17 @@ impl<'de> VariantAccess<'de> for VariantDe {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dict_reads_maps_only_and_writes_back_the_same() {
+        let mut d = Dict::new();
+        d.insert("max".into(), Value::Int(10));
+        d.insert("min".into(), Value::Float(3.5));
+        let back: Dict = crate::value::from_value(Value::Dict(d.clone())).unwrap();
+        assert_eq!(back, d);
+        assert_eq!(crate::value::to_value(&d).unwrap(), Value::Dict(d));
+        assert!(crate::value::from_value::<Dict>(Value::List(vec![])).is_err());
+    }
 
     #[test]
     fn json_binary_strings_become_bytes_only_in_json_mode() {

@@ -548,6 +548,13 @@ impl Serialize for Value {
     }
 }
 
+impl Serialize for Dict {
+    /// Serializes the dictionary as a map; see [`Value`]'s `Serialize`.
+    fn serialize<S: ser::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        DictRef::<false>(self).serialize(serializer)
+    }
+}
+
 /// Writes a [`Value`] into any serde serializer without copying it.
 ///
 /// With `JSON = true`, binary values become WAMP's NUL-prefixed base64 strings and values JSON
