@@ -1,7 +1,8 @@
 //! Handlers with typed parameters, without a macro: any async fn whose parameters are
 //! positional arguments (any serde type) or wrappers that pick out the rest of a call or an
-//! event ([`Kwargs`], [`CallDetails`], [`EventDetails`], shared [`State`], the current
-//! [`Session`](crate::Session), a [`Progress`] sender for progressive results).
+//! event ([`Args`] for the remaining positional arguments, [`Kwargs`], [`CallDetails`],
+//! [`EventDetails`], shared [`State`], the current [`Session`](crate::Session), a
+//! [`Progress`] sender for progressive results).
 //!
 //! ```
 //! use serde::Deserialize;
@@ -143,6 +144,34 @@ impl<T: DeserializeOwned> FromParts for T {
             None => from_value(Value::Null)
                 .map_err(|_| format!("positional argument {position} is missing")),
         }
+    }
+}
+
+/// All the positional arguments not taken by an earlier parameter (Python's `*args`), as a
+/// `Vec` (or any serde type that reads a list).
+///
+/// ```
+/// use wamp_client::handler::{procedure, Args, Kwargs};
+/// use wamp_client::{Dict, Value};
+///
+/// // Autobahn's `arglen(*args, **kwargs)`: how many of each.
+/// async fn arglen(args: Args<Vec<Value>>, kwargs: Kwargs<Dict>) -> Vec<usize> {
+///     vec![args.0.len(), kwargs.0.len()]
+/// }
+/// let p = procedure(arglen);
+/// # drop(p);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Args<T>(pub T);
+
+impl<T: DeserializeOwned> FromParts for Args<T> {
+    fn from_parts(parts: &mut Parts) -> Result<Self, String> {
+        let from = parts.position;
+        let rest: Vec<Value> = parts.args.by_ref().collect();
+        parts.position += rest.len();
+        from_value(Value::List(rest))
+            .map(Args)
+            .map_err(|e| format!("positional arguments from {from} on: {e}"))
     }
 }
 
@@ -956,6 +985,26 @@ mod tests {
         assert_eq!(
             call(fails, vec![]).await.unwrap_err().uri,
             "com.example.error.nope"
+        );
+    }
+
+    #[tokio::test]
+    async fn args_take_the_remaining_positional_arguments() {
+        async fn arglen(first: i64, rest: Args<Vec<i64>>) -> (i64, usize) {
+            (first, rest.0.len())
+        }
+        let r = call(arglen, vec![1.into(), 2.into(), 3.into()])
+            .await
+            .unwrap();
+        assert_eq!(r.args, vec![Value::Int(1), Value::Int(2)]);
+        let r = call(arglen, vec![1.into()]).await.unwrap();
+        assert_eq!(r.args, vec![Value::Int(1), Value::Int(0)]);
+        let e = call(arglen, vec![1.into(), "two".into()])
+            .await
+            .unwrap_err();
+        assert!(
+            format!("{e:?}").contains("parameter 2: positional arguments from 1 on"),
+            "{e:?}"
         );
     }
 

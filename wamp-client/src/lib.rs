@@ -61,7 +61,7 @@ pub use session::{
 };
 pub use transport::{TlsConfig, TransportConfig};
 pub use wamp_core::session::{CloseDetails, CloseInitiator, SessionDetails};
-pub use wamp_core::uri::MatchPolicy;
+pub use wamp_core::uri::{error_uri, MatchPolicy};
 pub use wamp_core::value::{Dict, Value};
 pub use wamp_core::{Id, WampError};
 

@@ -147,3 +147,23 @@ impl WampError {
         WampError::new(uri).with_args(vec![Value::from(message.into())])
     }
 }
+
+/// A payload that could not be made: `wamp.error.invalid_payload` with the reason, so that a
+/// handler can build its result with `?`.
+///
+/// ```
+/// use wamp_core::value::{to_value, ValueError};
+/// use wamp_core::WampError;
+///
+/// fn result() -> Result<wamp_core::value::Value, WampError> {
+///     Ok(to_value(&f64::NAN.to_string())?)
+/// }
+/// assert!(result().is_ok());
+/// let e = WampError::from(ValueError("keys must be strings".into()));
+/// assert_eq!(e.uri, "wamp.error.invalid_payload");
+/// ```
+impl From<crate::value::ValueError> for WampError {
+    fn from(e: crate::value::ValueError) -> Self {
+        WampError::with_message(crate::uri::error_uri::INVALID_PAYLOAD, e.0)
+    }
+}
