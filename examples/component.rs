@@ -115,7 +115,7 @@ fn backend(url: &str, realm: &str) -> Result<Component, ConfigError> {
             ));
         })
         // Fires once every procedure and subscription is live.
-        .on_ready(|_session: Session| async { say("backend ready") })
+        .on_ready(|_session: Session, _| async { say("backend ready") })
         .on_leave(|_session: Session, details: CloseDetails| async move {
             say(format_args!(
                 "backend left: {} (clean: {})",
@@ -139,7 +139,7 @@ fn frontend(url: &str, realm: &str) -> Result<Component, ConfigError> {
                 session.id()
             ));
         })
-        .on_ready(|session: Session| async move {
+        .on_ready(|session: Session, _| async move {
             if let Err(e) = talk(&session).await {
                 FRONTEND_FAILED.store(true, Ordering::SeqCst);
                 say(format_args!("frontend failed: {e}"));

@@ -110,7 +110,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .name("web")
         .transport(url.as_str())
         .realm(args.realm.as_str())
-        .on_ready(|session: Session| async move {
+        .on_ready(|session: Session, _| async move {
             tracing::info!(session = session.id(), "WAMP session ready");
         })
         .build()?;

@@ -206,7 +206,7 @@ async fn a_clean_leave_by_the_application_ends_the_component_without_a_reconnect
         let comp = Component::builder()
             .transport(spec(&url, fast()))
             .realm("realm1")
-            .on_ready(|session: Session| async move {
+            .on_ready(|session: Session, _| async move {
                 let _ = session.leave().await;
             })
             .build()

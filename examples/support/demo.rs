@@ -68,3 +68,21 @@ fn watch_parent() {
         std::process::exit(3);
     });
 }
+
+/// A component on the demo router and realm that does not reconnect: a connection that
+/// cannot be made, or is lost, ends the example (see [`run`]).
+pub fn component(name: &str) -> wamp_client::ComponentBuilder {
+    wamp_client::Component::builder()
+        .name(name)
+        .transport(router().as_str())
+        .realm(REALM)
+        .is_fatal(|_| Some(true))
+}
+
+/// Builds and runs the component until it ends; a failure exits with status 1.
+pub fn run(component: wamp_client::ComponentBuilder) {
+    let component = component.build().unwrap_or_else(|e| fail(e));
+    if let Err(e) = wamp_client::run(vec![component]) {
+        fail(e);
+    }
+}

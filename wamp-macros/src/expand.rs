@@ -61,7 +61,7 @@ fn declaration(
         // Listeners get every parameter of their kind; the function takes a prefix of them.
         let method = format_ident!("{}", attr.kind.name());
         let takes = match attr.kind {
-            Kind::OnReady | Kind::OnConnect => 1,
+            Kind::OnConnect => 1,
             _ => 2,
         };
         let closure_params = (0..takes).map(|i| match ids.get(i) {

@@ -63,7 +63,7 @@ pub fn on_join(args: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 /// A listener run once a session's procedures and subscriptions are live:
-/// `async fn(session: Session)`.
+/// `async fn(session: Session, details: ReadyDetails)`.
 #[proc_macro_attribute]
 pub fn on_ready(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::function(Kind::OnReady, args.into(), item.into()).into()

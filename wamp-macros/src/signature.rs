@@ -20,7 +20,7 @@ fn lifecycle_params(kind: Kind) -> &'static [(&'static str, &'static str)] {
     match kind {
         Kind::OnConnect => &[("url", "String")],
         Kind::OnJoin => &[("session", "Session"), ("details", "SessionDetails")],
-        Kind::OnReady => &[("session", "Session")],
+        Kind::OnReady => &[("session", "Session"), ("details", "ReadyDetails")],
         Kind::OnLeave => &[("session", "Session"), ("details", "CloseDetails")],
         Kind::OnDisconnect => &[("url", "String"), ("was_clean", "bool")],
         Kind::OnConnectFailure => &[("url", "String"), ("failure", "Arc")],

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use wamp_core::session::{CloseDetails, SessionDetails};
 
-use super::{Failure, LifecycleEvent, Listener, ListenerOutput};
+use super::{Failure, LifecycleEvent, Listener, ListenerOutput, ReadyDetails};
 use crate::handler::{EventFn, ProcedureFn, SharedState, TypedEventHandler, TypedProcedure};
 use crate::options::{RegisterOptions, SubscribeOptions};
 use crate::session::{BoxFuture, EventHandler, Procedure, Session};
@@ -309,15 +309,15 @@ impl Declaration {
     }
 
     /// A listener run on every new session once all its procedures and subscriptions are
-    /// live.
+    /// live, with the registrations and subscriptions made.
     pub fn on_ready<F, Fut>(f: F) -> Self
     where
-        F: Fn(Session) -> Fut + Send + Sync + 'static,
+        F: Fn(Session, ReadyDetails) -> Fut + Send + Sync + 'static,
         Fut: Future + Send + 'static,
         Fut::Output: ListenerOutput,
     {
         Self::listener(move |e| match e {
-            LifecycleEvent::Ready { session } => Some(f(session.clone())),
+            LifecycleEvent::Ready { session, details } => Some(f(session.clone(), details.clone())),
             _ => None,
         })
     }

@@ -13,7 +13,7 @@
 //!     .transport("rs://127.0.0.1:8081")
 //!     .realm("realm1")
 //!     .procedure("com.example.add2", typed(|(a, b): (i64, i64)| async move { Ok::<_, WampError>(a + b) }))
-//!     .on_ready(|session: wamp_client::Session| async move {
+//!     .on_ready(|session: wamp_client::Session, _| async move {
 //!         println!("ready as session {}", session.id());
 //!     })
 //!     .build()?;
@@ -47,7 +47,7 @@ use wamp_core::uri;
 use crate::error::{ConfigError, JoinError, RegisterError, SubscribeError};
 use crate::options::{JoinOptions, RegisterOptions, SubscribeOptions};
 use crate::retry::RetryPolicy;
-use crate::session::{BoxFuture, EventHandler, Procedure, Session};
+use crate::session::{BoxFuture, EventHandler, Procedure, Registration, Session, Subscription};
 use crate::transport::TransportConfig;
 
 pub use auth::{AuthMethod, Authentication};
@@ -256,6 +256,8 @@ pub enum LifecycleEvent {
     Ready {
         /// The session.
         session: Session,
+        /// The registrations and subscriptions made.
+        details: ReadyDetails,
     },
     /// The session ended.
     Leave {
@@ -304,6 +306,28 @@ impl LifecycleEvent {
             LifecycleEvent::ConnectFailure { .. } => "connect_failure",
         }
     }
+}
+
+/// What a component set up on a session before it became ready: the registration of each
+/// procedure and the subscription of each event handler, in the order they were declared.
+///
+/// ```no_run
+/// use wamp_client::{on_ready, ReadyDetails, Session};
+///
+/// #[on_ready]
+/// async fn ready(_session: Session, details: ReadyDetails) {
+///     for r in &details.registrations {
+///         println!("registered {} with id {}", r.procedure(), r.id());
+///     }
+/// }
+/// ```
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct ReadyDetails {
+    /// One per declared procedure.
+    pub registrations: Vec<Registration>,
+    /// One per declared subscription.
+    pub subscriptions: Vec<Subscription>,
 }
 
 /// What a lifecycle listener may return: `()`, or a `Result` whose error is logged.
@@ -576,10 +600,11 @@ impl ComponentBuilder {
         self.attach(Declaration::on_join(f))
     }
 
-    /// Runs `f` on every new session once all its procedures and subscriptions are live.
+    /// Runs `f` on every new session once all its procedures and subscriptions are live,
+    /// with the registrations and subscriptions made.
     pub fn on_ready<F, Fut>(self, f: F) -> Self
     where
-        F: Fn(Session) -> Fut + Send + Sync + 'static,
+        F: Fn(Session, ReadyDetails) -> Fut + Send + Sync + 'static,
         Fut: Future + Send + 'static,
         Fut::Output: ListenerOutput,
     {

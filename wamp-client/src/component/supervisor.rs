@@ -13,12 +13,12 @@ use wamp_core::uri::error_uri;
 
 use super::handle::Shared;
 use super::{
-    ComponentError, Config, Failure, LifecycleEvent, ProcedureDecl, TransportOutcome,
+    ComponentError, Config, Failure, LifecycleEvent, ProcedureDecl, ReadyDetails, TransportOutcome,
     TransportSpec, ALREADY_EXISTS_RETRY_FOR,
 };
 use crate::error::{JoinError, RegisterError};
 use crate::retry::{random_seed, RetryState};
-use crate::session::Session;
+use crate::session::{Registration, Session};
 
 /// How one attempt on a transport ended.
 enum Outcome {
@@ -153,7 +153,7 @@ async fn attempt(
     match until_stopped(stop, set_up(config, &session)).await {
         None => stopped = true,
         Some(Err(f)) => failure = Some(f),
-        Some(Ok(())) => {
+        Some(Ok(details)) => {
             shared.state.send_modify(|s| s.ready = true);
             tracing::info!(
                 procedures = config.procedures.len(),
@@ -164,6 +164,7 @@ async fn attempt(
                 shared,
                 LifecycleEvent::Ready {
                     session: session.clone(),
+                    details,
                 },
             )
             .await;
@@ -229,7 +230,7 @@ async fn leave(config: &Config, session: &Session, drain: bool) -> CloseDetails 
 }
 
 /// Registers every procedure and subscribes every subscription, all at once.
-async fn set_up(config: &Config, session: &Session) -> Result<(), Failure> {
+async fn set_up(config: &Config, session: &Session) -> Result<ReadyDetails, Failure> {
     let registrations = join_all(config.procedures.iter().map(|p| register(session, p)));
     let subscriptions = join_all(config.subscriptions.iter().map(|s| async move {
         session
@@ -241,18 +242,15 @@ async fn set_up(config: &Config, session: &Session) -> Result<(), Failure> {
             })
     }));
     let (r, s) = futures_util::future::join(registrations, subscriptions).await;
-    for result in r {
-        result?;
-    }
-    for result in s {
-        result?;
-    }
-    Ok(())
+    Ok(ReadyDetails {
+        registrations: r.into_iter().collect::<Result<_, _>>()?,
+        subscriptions: s.into_iter().collect::<Result<_, _>>()?,
+    })
 }
 
 /// Registers one procedure; `procedure_already_exists` (the router may still hold our
 /// previous session) is retried for [`ALREADY_EXISTS_RETRY_FOR`].
-async fn register(session: &Session, p: &ProcedureDecl) -> Result<(), Failure> {
+async fn register(session: &Session, p: &ProcedureDecl) -> Result<Registration, Failure> {
     let start = Instant::now();
     let mut delay = Duration::from_millis(100);
     loop {
@@ -260,7 +258,7 @@ async fn register(session: &Session, p: &ProcedureDecl) -> Result<(), Failure> {
             .register_shared(&p.uri, p.options.clone(), p.handler.clone())
             .await
         {
-            Ok(_) => return Ok(()),
+            Ok(registration) => return Ok(registration),
             Err(RegisterError::Application(e))
                 if e.uri == error_uri::PROCEDURE_ALREADY_EXISTS
                     && start.elapsed() + delay < ALREADY_EXISTS_RETRY_FOR =>
@@ -295,7 +293,7 @@ async fn emit(shared: &Shared, event: LifecycleEvent) {
     }
     let config = &shared.config;
     let session = match &event {
-        LifecycleEvent::Join { session } | LifecycleEvent::Ready { session } => {
+        LifecycleEvent::Join { session } | LifecycleEvent::Ready { session, .. } => {
             Some(session.clone())
         }
         _ => None,

@@ -1,8 +1,8 @@
-use wamp::Session;
+use wamp::{ReadyDetails, Session};
 
 #[wamp::on_ready]
-async fn ready(session: Session, extra: u64) {
-    let _ = (session, extra);
+async fn ready(session: Session, details: ReadyDetails, extra: u64) {
+    let _ = (session, details, extra);
 }
 
 fn main() {}
