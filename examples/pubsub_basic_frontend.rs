@@ -15,59 +15,35 @@
 #[path = "support/demo.rs"]
 mod demo;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Notify;
 use wamp_client::handler::State;
 use wamp_client::{subscribe, Session};
 
 /// How many events to take.
 const EVENTS: usize = 5;
 
-/// The events received so far; `enough` is notified at the `EVENTS`th.
-#[derive(Default)]
-struct Received {
-    count: AtomicUsize,
-    enough: Notify,
-}
-
 /// `com.myapp.topic1`: prints the first `EVENTS` events (events are handled one at a time).
 #[subscribe("com.myapp.topic1")]
-async fn on_event(i: i64, received: State<Received>) {
-    let n = received.count.fetch_add(1, Ordering::SeqCst) + 1;
-    if n > EVENTS {
-        return; // leaving already
-    }
-    println!("Got event: {}", demo::show(&i));
-    if n == EVENTS {
-        received.enough.notify_one();
-    }
+async fn on_event(i: i64, events: State<demo::Countdown>) {
+    events.take(|| println!("Got event: {}", demo::show(&i)));
 }
 
 /// Once subscribed: waits for the events (15 s at most), then leaves.
-async fn ready(session: Session, received: Arc<Received>) {
-    let enough = received.enough.notified();
-    if tokio::time::timeout(Duration::from_secs(15), enough)
-        .await
-        .is_err()
-    {
-        demo::fail(format!(
-            "{EVENTS} events on com.myapp.topic1 did not arrive within 15 s"
-        ));
-    }
-    if let Err(e) = session.leave().await {
-        demo::fail(format!("cannot leave: {e}"));
-    }
+async fn ready(session: Session, events: Arc<demo::Countdown>) {
+    events
+        .wait(Duration::from_secs(15), "events on com.myapp.topic1")
+        .await;
+    demo::leave(&session).await;
 }
 
 fn main() {
     demo::frontend();
-    let received = Arc::new(Received::default());
+    let events = Arc::new(demo::Countdown::new(EVENTS));
     demo::run(
         demo::component("pubsub_basic_frontend")
-            .attach(on_event::handler().with_state(received.clone()))
-            .on_ready(move |session, _| ready(session, received.clone())),
+            .attach(on_event::handler().with_state(events.clone()))
+            .on_ready(move |session, _| ready(session, events.clone())),
     );
 }

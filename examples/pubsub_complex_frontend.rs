@@ -64,9 +64,7 @@ async fn on_topic2(a: i64, b: i64, kwargs: Kwargs<Topic2>) {
 #[on_ready]
 async fn ready(session: Session) {
     tokio::time::sleep(LISTEN).await;
-    if let Err(e) = session.leave().await {
-        demo::fail(format!("cannot leave: {e}"));
-    }
+    demo::leave(&session).await;
 }
 
 fn main() {

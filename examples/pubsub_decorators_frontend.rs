@@ -16,80 +16,49 @@
 #[path = "support/demo.rs"]
 mod demo;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Notify;
 use wamp_client::handler::State;
 use wamp_client::{subscribe, ReadyDetails, Session};
 
 /// How many events on `com.myapp.topic1` to take.
 const EVENTS: usize = 5;
 
-/// The events received on `com.myapp.topic1` so far; `enough` is notified at the
-/// `EVENTS`th.
-#[derive(Default)]
-struct Received {
-    count: AtomicUsize,
-    enough: Notify,
-}
-
-impl Received {
-    fn is_enough(&self) -> bool {
-        self.count.load(Ordering::SeqCst) >= EVENTS
-    }
-}
-
 /// `com.myapp.topic1`: prints the first `EVENTS` events.
 #[subscribe("com.myapp.topic1")]
-async fn on_event1(i: i64, received: State<Received>) {
-    if received.is_enough() {
-        return; // leaving already
-    }
-    println!("Got event on topic1: {}", demo::show(&i));
-    if received.count.fetch_add(1, Ordering::SeqCst) + 1 == EVENTS {
-        received.enough.notify_one();
-    }
+async fn on_event1(i: i64, topic1: State<demo::Countdown>) {
+    topic1.take(|| println!("Got event on topic1: {}", demo::show(&i)));
 }
 
 /// `com.myapp.topic2`: prints the events until the frontend leaves.
 #[subscribe("com.myapp.topic2")]
-async fn on_event2(msg: String, received: State<Received>) {
-    if received.is_enough() {
-        return; // leaving already
+async fn on_event2(msg: String, topic1: State<demo::Countdown>) {
+    if !topic1.is_done() {
+        println!("Got event on topic2: {}", demo::show(&msg));
     }
-    println!("Got event on topic2: {}", demo::show(&msg));
 }
 
 /// Once both handlers are subscribed: prints their subscription ids, waits for the events
 /// (15 s at most), then leaves.
-async fn ready(session: Session, details: ReadyDetails, received: Arc<Received>) {
+async fn ready(session: Session, details: ReadyDetails, topic1: Arc<demo::Countdown>) {
     for s in &details.subscriptions {
         println!("Ok, subscribed handler with subscription ID {}", s.id());
     }
-    let enough = received.enough.notified();
-    if tokio::time::timeout(Duration::from_secs(15), enough)
-        .await
-        .is_err()
-    {
-        demo::fail(format!(
-            "{EVENTS} events on com.myapp.topic1 did not arrive within 15 s"
-        ));
-    }
-    if let Err(e) = session.leave().await {
-        demo::fail(format!("cannot leave: {e}"));
-    }
+    topic1
+        .wait(Duration::from_secs(15), "events on com.myapp.topic1")
+        .await;
+    demo::leave(&session).await;
 }
 
 fn main() {
     demo::frontend();
-    let received = Arc::new(Received::default());
+    let topic1 = Arc::new(demo::Countdown::new(EVENTS));
     let handlers =
-        [on_event1::handler(), on_event2::handler()].map(|h| h.with_state(received.clone()));
+        [on_event1::handler(), on_event2::handler()].map(|h| h.with_state(topic1.clone()));
     demo::run(
         demo::component("pubsub_decorators_frontend")
             .attach(handlers)
-            .on_ready(move |session, details| ready(session, details, received.clone())),
+            .on_ready(move |session, details| ready(session, details, topic1.clone())),
     );
 }

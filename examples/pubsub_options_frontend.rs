@@ -16,33 +16,20 @@
 #[path = "support/demo.rs"]
 mod demo;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Notify;
 use wamp_client::handler::{EventDetails, State};
 use wamp_client::{subscribe, Session};
 
 /// How many events to take.
 const EVENTS: usize = 5;
 
-/// The events received so far; `enough` is notified at the `EVENTS`th.
-#[derive(Default)]
-struct Received {
-    count: AtomicUsize,
-    enough: Notify,
-}
-
 /// `com.myapp.topic1`: prints the first `EVENTS` events with their details.
 #[subscribe("com.myapp.topic1")]
-async fn on_event(i: i64, details: EventDetails, received: State<Received>) {
-    let n = received.count.fetch_add(1, Ordering::SeqCst) + 1;
-    if n > EVENTS {
-        return; // leaving already
-    }
+async fn on_event(i: i64, details: EventDetails, events: State<demo::Countdown>) {
     let publication = details.publication;
-    match details.publisher {
+    events.take(|| match details.publisher {
         Some(publisher) => println!(
             "Got event with publisher disclosed: {} publication={publication} publisher={publisher}",
             demo::show(&i)
@@ -51,34 +38,23 @@ async fn on_event(i: i64, details: EventDetails, received: State<Received>) {
             "Got event without publisher: {} publication={publication}",
             demo::show(&i)
         ),
-    }
-    if n == EVENTS {
-        received.enough.notify_one();
-    }
+    });
 }
 
 /// Once subscribed: waits for the events (15 s at most), then leaves.
-async fn ready(session: Session, received: Arc<Received>) {
-    let enough = received.enough.notified();
-    if tokio::time::timeout(Duration::from_secs(15), enough)
-        .await
-        .is_err()
-    {
-        demo::fail(format!(
-            "{EVENTS} events on com.myapp.topic1 did not arrive within 15 s"
-        ));
-    }
-    if let Err(e) = session.leave().await {
-        demo::fail(format!("cannot leave: {e}"));
-    }
+async fn ready(session: Session, events: Arc<demo::Countdown>) {
+    events
+        .wait(Duration::from_secs(15), "events on com.myapp.topic1")
+        .await;
+    demo::leave(&session).await;
 }
 
 fn main() {
     demo::frontend();
-    let received = Arc::new(Received::default());
+    let events = Arc::new(demo::Countdown::new(EVENTS));
     demo::run(
         demo::component("pubsub_options_frontend")
-            .attach(on_event::handler().with_state(received.clone()))
-            .on_ready(move |session, _| ready(session, received.clone())),
+            .attach(on_event::handler().with_state(events.clone()))
+            .on_ready(move |session, _| ready(session, events.clone())),
     );
 }

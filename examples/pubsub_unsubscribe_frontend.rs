@@ -66,9 +66,7 @@ async fn ready(session: Session) {
         }
         if run == RUNS {
             // Leave still subscribed: the subscription ends with the session.
-            if let Err(e) = session.leave().await {
-                demo::fail(format!("cannot leave: {e}"));
-            }
+            demo::leave(&session).await;
             return;
         }
         if let Err(e) = events.unsubscribe().await {

@@ -54,12 +54,7 @@ async fn calls(session: &Session) -> Result<(), String> {
 
 #[on_ready]
 async fn ready(session: Session) {
-    if let Err(e) = calls(&session).await {
-        demo::fail(e);
-    }
-    if let Err(e) = session.leave().await {
-        demo::fail(format!("leave failed: {e}"));
-    }
+    demo::finish(&session, calls(&session).await).await;
 }
 
 fn main() {

@@ -31,9 +31,7 @@ async fn ready(session: Session) {
             Err(e) => demo::fail(format!("{procedure} failed: {e}")),
         }
     }
-    if let Err(e) = session.leave().await {
-        demo::fail(format!("leave failed: {e}"));
-    }
+    demo::leave(&session).await;
 }
 
 fn main() {

@@ -55,9 +55,7 @@ async fn ready(session: Session) {
     if let Err(e) = calls(&session).await {
         demo::fail(format!("call failed: {e}"));
     }
-    if let Err(e) = session.leave().await {
-        demo::fail(format!("leave failed: {e}"));
-    }
+    demo::leave(&session).await;
 }
 
 fn main() {

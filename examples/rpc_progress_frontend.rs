@@ -43,9 +43,7 @@ async fn ready(session: Session) {
         Ok(done) => println!("Final: {}", demo::show(&done.payload.into_value())),
         Err(e) => demo::fail(format!("longop failed: {e}")),
     }
-    if let Err(e) = session.leave().await {
-        demo::fail(format!("leave failed: {e}"));
-    }
+    demo::leave(&session).await;
 }
 
 fn main() {

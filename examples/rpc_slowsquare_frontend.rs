@@ -46,9 +46,7 @@ async fn ready(session: Session) {
         demo::fail(format!("call failed: {e}"));
     }
     println!("All finished.");
-    if let Err(e) = session.leave().await {
-        demo::fail(format!("leave failed: {e}"));
-    }
+    demo::leave(&session).await;
 }
 
 fn main() {

@@ -25,9 +25,7 @@ async fn ready(session: Session) {
         Ok(now) => println!("Current time from time service: {}", demo::show(&now)),
         Err(e) => demo::fail(format!("com.timeservice.now failed: {e}")),
     }
-    if let Err(e) = session.leave().await {
-        demo::fail(format!("cannot leave: {e}"));
-    }
+    demo::leave(&session).await;
 }
 
 fn main() {

@@ -86,3 +86,67 @@ pub fn run(component: wamp_client::ComponentBuilder) {
         fail(e);
     }
 }
+
+/// Leaves the session (which ends the component); a failure exits with status 1.
+pub async fn leave(session: &wamp_client::Session) {
+    if let Err(e) = session.leave().await {
+        fail(format!("cannot leave: {e}"));
+    }
+}
+
+/// Counts the events a frontend waits for: the first `target` are taken, later ones
+/// (arriving while the frontend leaves) are ignored.
+pub struct Countdown {
+    target: usize,
+    taken: std::sync::atomic::AtomicUsize,
+    done: tokio::sync::Notify,
+}
+
+impl Countdown {
+    /// Waits for `target` events.
+    pub fn new(target: usize) -> Self {
+        Countdown {
+            target,
+            taken: Default::default(),
+            done: Default::default(),
+        }
+    }
+
+    /// Takes one event: runs `handle` if it is among the first `target`.
+    pub fn take(&self, handle: impl FnOnce()) {
+        let n = self.taken.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        if n <= self.target {
+            handle();
+        }
+        if n == self.target {
+            self.done.notify_one();
+        }
+    }
+
+    /// Whether all `target` events were taken.
+    pub fn is_done(&self) -> bool {
+        self.taken.load(std::sync::atomic::Ordering::SeqCst) >= self.target
+    }
+
+    /// Waits until all `target` events were taken; after `limit`, the frontend fails,
+    /// naming `what` it waited for.
+    pub async fn wait(&self, limit: Duration, what: &str) {
+        if tokio::time::timeout(limit, self.done.notified())
+            .await
+            .is_err()
+        {
+            fail(format!(
+                "{} {what} did not arrive within {limit:?}",
+                self.target
+            ));
+        }
+    }
+}
+
+/// Ends a frontend's job: a failure exits with status 1, success leaves the session.
+pub async fn finish<E: std::fmt::Display>(session: &wamp_client::Session, job: Result<(), E>) {
+    if let Err(e) = job {
+        fail(e);
+    }
+    leave(session).await;
+}
