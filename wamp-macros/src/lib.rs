@@ -6,7 +6,8 @@
 //! type of the same name (a braced struct: types and functions have separate namespaces)
 //! whose `handler()` is the declaration to attach to a component:
 //!
-//! ```ignore
+//! ```
+//! # extern crate wamp as wamp_client;
 //! use wamp_client::{register, Component};
 //!
 //! #[register("com.example.add2", invoke = "roundrobin")]
@@ -14,11 +15,13 @@
 //!     a + b
 //! }
 //!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let comp = Component::builder()
 //!     .transport("ws://127.0.0.1:8080/ws")
 //!     .realm("realm1")
 //!     .attach(add2::handler())
 //!     .build()?;
+//! # Ok(()) }
 //! ```
 //!
 //! `#[service]` on an `impl` block turns the methods marked `#[register]`, `#[subscribe]` or
@@ -37,6 +40,33 @@ use attr::Kind;
 /// Registers an async fn as a procedure: `#[register("com.example.add2")]`, with options
 /// `match = "exact" | "prefix" | "wildcard"`, `invoke = "single" | "roundrobin" | "random" |
 /// "first" | "last"`, `concurrency = N`, `disclose_caller = true`, `crate = "path"`.
+///
+/// ```
+/// # extern crate wamp as wamp_client;
+/// use wamp_client::handler::{CallDetails, Kwargs};
+/// use wamp_client::{register, WampError};
+///
+/// #[derive(serde::Deserialize)]
+/// struct Style {
+///     #[serde(default)]
+///     shout: bool,
+/// }
+///
+/// /// Answers every `com.example.greet.*` procedure.
+/// #[register("com.example.greet.", match = "prefix")]
+/// async fn greet(name: String, style: Kwargs<Style>, call: CallDetails) -> Result<String, WampError> {
+///     let text = format!("Hello, {name}, from {}", call.procedure);
+///     Ok(if style.0.shout { text.to_uppercase() } else { text })
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// // Still an ordinary function.
+/// # let call = CallDetails { procedure: "com.example.greet.en".into(), registration: 1, request: 1, caller: None, caller_authid: None, caller_authrole: None, receive_progress: false, details: Default::default() };
+/// let text = greet("Ada".into(), Kwargs(Style { shout: false }), call).await.unwrap();
+/// assert_eq!(text, "Hello, Ada, from com.example.greet.en");
+/// let declaration = greet::handler();
+/// # drop(declaration); }
+/// ```
 #[proc_macro_attribute]
 pub fn register(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::function(Kind::Register, args.into(), item.into()).into()
@@ -45,6 +75,20 @@ pub fn register(args: TokenStream, item: TokenStream) -> TokenStream {
 /// Subscribes an async fn to a topic: `#[subscribe("com.example.topic")]`, with options
 /// `match = "exact" | "prefix" | "wildcard"`, `get_retained = true`, `queue_capacity = N`,
 /// `crate = "path"`.
+///
+/// ```
+/// # extern crate wamp as wamp_client;
+/// use wamp_client::handler::EventDetails;
+/// use wamp_client::subscribe;
+///
+/// /// Every `com.example.<anything>.ticks` topic.
+/// #[subscribe("com.example..ticks", match = "wildcard")]
+/// async fn on_tick(n: u64, details: EventDetails) {
+///     println!("tick {n} on {} (publication {})", details.topic, details.publication);
+/// }
+/// let declaration = on_tick::handler();
+/// # drop(declaration);
+/// ```
 #[proc_macro_attribute]
 pub fn subscribe(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::function(Kind::Subscribe, args.into(), item.into()).into()
@@ -57,6 +101,23 @@ pub fn on_connect(args: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 /// A listener run on every new session: `async fn(session: Session, details: SessionDetails)`.
+///
+/// ```
+/// # extern crate wamp as wamp_client;
+/// use wamp_client::{on_join, on_leave, CloseDetails, Session, SessionDetails};
+///
+/// #[on_join]
+/// async fn joined(session: Session, details: SessionDetails) {
+///     println!("joined realm {} as session {}", details.realm, session.id());
+/// }
+///
+/// #[on_leave]
+/// async fn left(_session: Session, details: CloseDetails) {
+///     println!("left: {}", details.reason);
+/// }
+/// let declarations = [joined::handler(), left::handler()];
+/// # drop(declarations);
+/// ```
 #[proc_macro_attribute]
 pub fn on_join(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::function(Kind::OnJoin, args.into(), item.into()).into()
@@ -91,6 +152,43 @@ pub fn on_connect_failure(args: TokenStream, item: TokenStream) -> TokenStream {
 /// Makes a type's methods marked `#[register]`, `#[subscribe]` or with a lifecycle attribute
 /// its handlers, receiving `&self` (or no receiver): the type then implements `Service` and
 /// `Attach`, and `builder.attach(MyService::new())` adds them all. Takes `crate = "path"`.
+///
+/// ```
+/// # extern crate wamp as wamp_client;
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use wamp_client::{service, Component, Session};
+///
+/// #[derive(Default)]
+/// struct Counter {
+///     n: AtomicU64,
+/// }
+///
+/// #[service]
+/// impl Counter {
+///     #[register("com.example.next")]
+///     async fn next(&self) -> u64 {
+///         self.n.fetch_add(1, Ordering::Relaxed)
+///     }
+///
+///     #[subscribe("com.example.reset")]
+///     async fn reset(&self) {
+///         self.n.store(0, Ordering::Relaxed);
+///     }
+///
+///     #[on_ready]
+///     async fn ready(&self, session: Session) {
+///         println!("counting on session {}", session.id());
+///     }
+/// }
+///
+/// let comp = Component::builder()
+///     .transport("ws://127.0.0.1:8080/ws")
+///     .realm("realm1")
+///     .attach(Counter::default())
+///     .build()
+///     .unwrap();
+/// # drop(comp);
+/// ```
 #[proc_macro_attribute]
 pub fn service(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::service(args.into(), item.into()).into()
