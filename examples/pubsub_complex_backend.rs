@@ -16,17 +16,10 @@
 #[path = "support/demo.rs"]
 mod demo;
 
-use std::hash::{BuildHasher, RandomState};
 use std::time::Duration;
 
 use serde_json::json;
 use wamp_client::{on_ready, Payload, PublishOptions, Session};
-
-/// A random integer from 0 to 100 inclusive. (The standard library has no random number
-/// generator, but each `RandomState` is keyed at random: good enough for a demo.)
-fn random_0_to_100() -> u64 {
-    RandomState::new().hash_one(()) % 101
-}
 
 /// Once joined: publishes both events every second, forever.
 #[on_ready]
@@ -39,7 +32,7 @@ async fn ready(session: Session) {
         }
 
         // args [a, 23], kwargs {"c": "Hello", "d": {"counter": counter, "foo": [1, 2, 3]}}
-        let payload = Payload::args(&(random_0_to_100(), 23))
+        let payload = Payload::args(&(rand::random_range(0..=100u64), 23))
             .and_then(|p| {
                 p.with_kwargs(&json!({"c": "Hello", "d": {"counter": counter, "foo": [1, 2, 3]}}))
             })

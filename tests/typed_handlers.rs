@@ -190,7 +190,9 @@ async fn progressive_results_reach_a_caller_that_asked_for_them() {
     .unwrap()
     .unwrap();
     assert_eq!(seen, vec![vec![0.into()], vec![1.into()], vec![2.into()]]);
-    let (n, wanted): (u64, bool) = done.payload.arg(0).unwrap();
+    // A tuple result is several positional results.
+    assert_eq!(done.payload.args.len(), 2);
+    let (n, wanted): (u64, bool) = done.payload.args_as().unwrap();
     assert_eq!((n, wanted), (3, true));
     // A caller that did not ask gets the final result only.
     let (n, wanted): (u64, bool) = caller.call("com.typed.longop", (2,)).await.unwrap();
