@@ -36,11 +36,14 @@
 //! # Modules
 //!
 //! - [`router()`], [`Router`], [`Endpoint`]: the Crossbar.io node and its URLs.
+//! - [`AuthTransport`], [`auth`]: the node's authenticated endpoints (ticket, wampcra,
+//!   cryptosign, scram) and the credentials of their principals.
 //! - [`Peer`]: a Python peer from `tests/peers/` (callee, caller, publisher, subscriber).
 //! - [`venv()`], [`python()`]: the virtualenv.
 //! - [`FaultProxy`], [`FaultMode`]: a TCP proxy that injects network faults (refused connections,
 //!   silence, black holes, HTTP errors, latency, dropped connections).
 
+pub mod auth;
 mod certs;
 mod peer;
 mod process;
@@ -51,7 +54,7 @@ mod venv;
 pub use peer::{bytes_from_json, bytes_to_json, example_binary, peers_dir, Peer};
 pub use proxy::{FaultMode, FaultProxy};
 pub use router::{
-    router, Endpoint, Router, DEMO_REALM, REALM, RS_MAX_MESSAGE_SIZE, START_TIMEOUT,
+    router, AuthTransport, Endpoint, Router, DEMO_REALM, REALM, RS_MAX_MESSAGE_SIZE, START_TIMEOUT,
     WS_MAX_MESSAGE_SIZE,
 };
 pub use venv::{python, repo_dir, venv};

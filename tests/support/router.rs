@@ -15,6 +15,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
 
+use crate::auth::{self, AUTHENTICATED_ROLE, TICKET_ROTATING_AUTHID, TICKET_ROTATING_INITIAL};
 use crate::certs;
 use crate::process::{file_tail, kill_process_group, wait_timeout};
 use crate::venv::{crossbar, python, SETUP_HINT};
@@ -100,14 +101,110 @@ impl fmt::Display for Endpoint {
     }
 }
 
-/// The four TCP ports of a node.
+/// One of the router's authenticated WebSocket endpoints: `ws://127.0.0.1:P/ws`
+/// ([`Router::auth_url`]), each accepting only the authentication methods named here, realm
+/// `realm1` (or `crossbardemo`), role [`AUTHENTICATED_ROLE`](crate::auth::AUTHENTICATED_ROLE).
+///
+/// The credentials are the constants of [`crate::auth`]. Serializers: json, msgpack, cbor; no
+/// TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuthTransport {
+    /// `ticket` only, static: [`TICKET_AUTHID`](crate::auth::TICKET_AUTHID) with
+    /// [`TICKET_SECRET`](crate::auth::TICKET_SECRET).
+    Ticket,
+    /// `ticket` only, checked by a dynamic authenticator:
+    /// [`TICKET_ROTATING_AUTHID`](crate::auth::TICKET_ROTATING_AUTHID) with any ticket given to
+    /// [`Router::set_valid_tickets`], initially
+    /// [`TICKET_ROTATING_INITIAL`](crate::auth::TICKET_ROTATING_INITIAL).
+    TicketRotating,
+    /// `wampcra` only, static: [`CRA_AUTHID`](crate::auth::CRA_AUTHID) (plain secret) and
+    /// [`CRA_SALTED_AUTHID`](crate::auth::CRA_SALTED_AUTHID) (salted). Also the transport for
+    /// a client offering several methods of which the router accepts only a later one (for
+    /// example `["ticket", "wampcra"]`: it is challenged with `wampcra`).
+    Wampcra,
+    /// `cryptosign` only, static: [`CRYPTOSIGN_AUTHID`](crate::auth::CRYPTOSIGN_AUTHID) with
+    /// the public key of [`CRYPTOSIGN_SEED_HEX`](crate::auth::CRYPTOSIGN_SEED_HEX).
+    Cryptosign,
+    /// `scram` only (Crossbar.io's WAMP-SCRAM), static, kdf `argon2id-13`:
+    /// [`SCRAM_AUTHID`](crate::auth::SCRAM_AUTHID) with
+    /// [`SCRAM_PASSWORD`](crate::auth::SCRAM_PASSWORD) ([`SCRAM_ARGON2`](crate::auth::SCRAM_ARGON2)).
+    Scram,
+    /// `scram` only, static, kdf `pbkdf2`: the same authid and password
+    /// ([`SCRAM_PBKDF2`](crate::auth::SCRAM_PBKDF2)).
+    ScramPbkdf2,
+    /// `anonymous` (role `anonymous`) and static `ticket` (as [`AuthTransport::Ticket`]); the
+    /// router takes the first of the client's `authmethods` that it accepts.
+    AnonymousOrTicket,
+}
+
+impl AuthTransport {
+    /// Every authenticated transport, in a fixed order.
+    pub const ALL: [AuthTransport; 7] = [
+        AuthTransport::Ticket,
+        AuthTransport::TicketRotating,
+        AuthTransport::Wampcra,
+        AuthTransport::Cryptosign,
+        AuthTransport::Scram,
+        AuthTransport::ScramPbkdf2,
+        AuthTransport::AnonymousOrTicket,
+    ];
+
+    /// A short name: `ticket`, `ticket-rotating`, `wampcra`, `cryptosign`, `scram`,
+    /// `scram-pbkdf2` or `anonymous-or-ticket`.
+    pub fn name(self) -> &'static str {
+        match self {
+            AuthTransport::Ticket => "ticket",
+            AuthTransport::TicketRotating => "ticket-rotating",
+            AuthTransport::Wampcra => "wampcra",
+            AuthTransport::Cryptosign => "cryptosign",
+            AuthTransport::Scram => "scram",
+            AuthTransport::ScramPbkdf2 => "scram-pbkdf2",
+            AuthTransport::AnonymousOrTicket => "anonymous-or-ticket",
+        }
+    }
+
+    /// The authentication methods the transport accepts, as Crossbar.io names them.
+    pub fn methods(self) -> &'static [&'static str] {
+        match self {
+            AuthTransport::Ticket | AuthTransport::TicketRotating => &["ticket"],
+            AuthTransport::Wampcra => &["wampcra"],
+            AuthTransport::Cryptosign => &["cryptosign"],
+            AuthTransport::Scram | AuthTransport::ScramPbkdf2 => &["scram"],
+            AuthTransport::AnonymousOrTicket => &["anonymous", "ticket"],
+        }
+    }
+
+    fn index(self) -> usize {
+        AuthTransport::ALL
+            .iter()
+            .position(|&t| t == self)
+            .expect("every transport is in ALL")
+    }
+}
+
+impl fmt::Display for AuthTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The TCP ports of a node.
 #[derive(Debug, Clone, Copy)]
 struct Ports {
     ws: u16,
     wss: u16,
     rs: u16,
     rss: u16,
+    /// One per [`AuthTransport`], in the order of [`AuthTransport::ALL`].
+    auth: [u16; AuthTransport::ALL.len()],
 }
+
+/// The file of the tickets [`AuthTransport::TicketRotating`] accepts (a JSON list), in the
+/// node's directory.
+const VALID_TICKETS_FILE: &str = "valid-tickets.json";
+
+/// The file the dynamic ticket authenticator writes once its procedure is registered.
+const AUTHENTICATOR_READY_FILE: &str = "authenticator.ready";
 
 /// A running node: its supervisor process and the pipe that keeps it alive.
 struct Running {
@@ -132,6 +229,7 @@ struct Running {
 /// | RawSocket | `rs://127.0.0.1:P` | json, msgpack, cbor |
 /// | RawSocket + TLS | `rss://127.0.0.1:P` | json, msgpack, cbor |
 /// | RawSocket, Unix socket | [`unix_path`](Router::unix_path) | json, msgpack, cbor |
+/// | WebSocket, authenticated | [`auth_url`](Router::auth_url) per [`AuthTransport`] | json, msgpack, cbor |
 ///
 /// Each `P` is a free port picked at start. TLS endpoints present a certificate for
 /// `127.0.0.1`, `localhost` and `::1`, signed by a CA made for this router
@@ -143,6 +241,18 @@ struct Running {
 /// `realm1`, and `crossbardemo` for Autobahn's example suite; in both, anonymous sessions get
 /// role `anonymous`, which may call, register, publish and subscribe any URI (`"uri": "", "match": "prefix"`), with caller and publisher disclosure on.
 /// The meta API (`wamp.session.*`, `wamp.registration.*`, `wamp.subscription.*`) is available.
+///
+/// # Authentication
+///
+/// The endpoints above admit anonymous sessions only. Each [`AuthTransport`] is a WebSocket
+/// endpoint of its own that authenticates with one method (or, for
+/// [`AnonymousOrTicket`](AuthTransport::AnonymousOrTicket), two), with the static principals
+/// of [`crate::auth`]; authenticated sessions get role `authenticated`, with the same
+/// permissions as `anonymous`. The tickets of
+/// [`TicketRotating`](AuthTransport::TicketRotating) are checked by a dynamic authenticator (a
+/// component inside the router worker, in a realm of its own, `wamp_suite.authenticator`) that
+/// reads them from a file on every authentication: [`set_valid_tickets`](Router::set_valid_tickets)
+/// rotates them while the router runs.
 ///
 /// # Lifetime
 ///
@@ -240,7 +350,12 @@ impl Router {
 
         let ports = free_ports().map_err(|e| format!("finding free ports on 127.0.0.1: {e}"))?;
         let unix_path = dir.join("rs.sock");
-        let config = node_config(ports, &unix_path);
+        write_valid_tickets(&dir, &[TICKET_ROTATING_INITIAL])
+            .map_err(|e| io("writing the valid tickets", e))?;
+        let module = format!("{}.py", auth::AUTHENTICATOR_MODULE);
+        fs::write(cbdir.join(&module), auth::AUTHENTICATOR_PY)
+            .map_err(|e| io(&format!("writing {module}"), e))?;
+        let config = node_config(ports, &unix_path, &dir);
         let text = serde_json::to_string_pretty(&config).expect("config serializes");
         fs::write(cbdir.join("config.json"), text).map_err(|e| io("writing config.json", e))?;
 
@@ -263,6 +378,7 @@ impl Router {
         let python = python();
         let started = Instant::now();
         let _ = fs::remove_file(self.dir.join("crossbar.pid"));
+        let _ = fs::remove_file(self.dir.join(AUTHENTICATOR_READY_FILE));
         let mut log = OpenOptions::new()
             .create(true)
             .append(true)
@@ -328,7 +444,8 @@ impl Router {
                 let pid = self.read_pid();
                 shutdown(&mut running, Some("kill"), pid);
                 return Err(LaunchError::Timeout(format!(
-                    "Crossbar.io did not accept connections on every endpoint within {}s; {}\n{}",
+                    "Crossbar.io did not accept connections on every endpoint (and start its \
+                     ticket authenticator) within {}s; {}\n{}",
                     START_TIMEOUT.as_secs(),
                     self.describe(),
                     self.log_since(log_start, 60)
@@ -340,12 +457,15 @@ impl Router {
         Ok(running)
     }
 
+    /// Whether every endpoint accepts connections and the ticket authenticator is registered.
     fn all_endpoints_accept(&self) -> bool {
         let tcp = [self.ports.ws, self.ports.wss, self.ports.rs, self.ports.rss];
-        tcp.iter().all(|&port| {
-            let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-            TcpStream::connect_timeout(&addr, Duration::from_millis(250)).is_ok()
-        }) && UnixStream::connect(&self.unix_path).is_ok()
+        self.dir.join(AUTHENTICATOR_READY_FILE).exists()
+            && tcp.iter().chain(&self.ports.auth).all(|&port| {
+                let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+                TcpStream::connect_timeout(&addr, Duration::from_millis(250)).is_ok()
+            })
+            && UnixStream::connect(&self.unix_path).is_ok()
     }
 
     fn read_pid(&self) -> Option<u32> {
@@ -355,14 +475,19 @@ impl Router {
     }
 
     fn describe(&self) -> String {
+        let auth: Vec<String> = AuthTransport::ALL
+            .iter()
+            .map(|&t| format!("{t} {}", self.ports.auth[t.index()]))
+            .collect();
         format!(
-            "node directory {} (ports ws {}, wss {}, rs {}, rss {}); {SETUP_HINT}. \
+            "node directory {} (ports ws {}, wss {}, rs {}, rss {}, {}); {SETUP_HINT}. \
              Last lines of {}:",
             self.dir.display(),
             self.ports.ws,
             self.ports.wss,
             self.ports.rs,
             self.ports.rss,
+            auth.join(", "),
             self.log_path.display()
         )
     }
@@ -428,6 +553,66 @@ impl Router {
             Endpoint::Unix => return None,
         };
         Some(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
+    }
+
+    /// `ws://127.0.0.1:P/ws`, the WebSocket endpoint that authenticates as `transport` says.
+    pub fn auth_url(&self, transport: AuthTransport) -> String {
+        format!("ws://127.0.0.1:{}/ws", self.ports.auth[transport.index()])
+    }
+
+    /// The TCP address of [`auth_url`](Router::auth_url).
+    pub fn auth_addr(&self, transport: AuthTransport) -> SocketAddr {
+        SocketAddr::from((Ipv4Addr::LOCALHOST, self.ports.auth[transport.index()]))
+    }
+
+    /// Arguments that connect a Python peer to `transport` with `serializer`: `--url`,
+    /// `--realm` and `--serializer`. Add the credentials, e.g. for `auth_join.py`:
+    /// `--authmethod ticket --authid ticket-user --secret ticket-secret-1`.
+    pub fn auth_peer_args(&self, transport: AuthTransport, serializer: &str) -> Vec<String> {
+        vec![
+            "--url".into(),
+            self.auth_url(transport),
+            "--realm".into(),
+            REALM.into(),
+            "--serializer".into(),
+            serializer.into(),
+        ]
+    }
+
+    /// Makes `tickets` the only tickets that [`AuthTransport::TicketRotating`] accepts for
+    /// [`TICKET_ROTATING_AUTHID`], from the next authentication on (sessions already joined
+    /// stay). The node need not restart: its authenticator reads them on every HELLO. An
+    /// empty list refuses every ticket. The tickets survive [`restart`](Router::restart).
+    ///
+    /// Rotate a ticket on a private router ([`Router::start`]), not on the shared one:
+    ///
+    /// ```no_run
+    /// use wamp_suite::{auth, AuthTransport, Router};
+    ///
+    /// let router = Router::start();
+    /// let url = router.auth_url(AuthTransport::TicketRotating);
+    /// // `auth::TICKET_ROTATING_INITIAL` is valid now.
+    /// router.set_valid_tickets(&["t1", "t2"]); // both valid while clients move over
+    /// router.set_valid_tickets(&["t2"]); // `t1` refused from now on
+    /// # let _ = (url, auth::TICKET_ROTATING_AUTHID);
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When the file cannot be written.
+    pub fn set_valid_tickets(&self, tickets: &[&str]) {
+        write_valid_tickets(&self.dir, tickets).unwrap_or_else(|e| {
+            panic!(
+                "writing the valid tickets to {}: {e}",
+                self.valid_tickets_path().display()
+            )
+        });
+    }
+
+    /// The file holding the valid tickets of [`AuthTransport::TicketRotating`] (a JSON list of
+    /// strings; [`set_valid_tickets`](Router::set_valid_tickets) writes it).
+    pub fn valid_tickets_path(&self) -> PathBuf {
+        self.dir.join(VALID_TICKETS_FILE)
     }
 
     /// The PEM of the CA that signed the TLS endpoints' certificate.
@@ -554,6 +739,7 @@ impl fmt::Debug for Router {
             .field("rs", &self.rs_url())
             .field("rss", &self.rss_url())
             .field("unix", &self.unix_path)
+            .field("auth", &self.ports.auth)
             .field("dir", &self.dir)
             .finish_non_exhaustive()
     }
@@ -592,8 +778,22 @@ fn shutdown(running: &mut Running, command: Option<&str>, pid: Option<u32>) {
     }
 }
 
-/// The node configuration: one router worker, realm1 and crossbardemo, five transports.
-fn node_config(ports: Ports, unix_path: &Path) -> serde_json::Value {
+/// Writes the valid tickets of [`AuthTransport::TicketRotating`] atomically (a reader sees the
+/// old list or the new one, never a partial file).
+fn write_valid_tickets(dir: &Path, tickets: &[&str]) -> std::io::Result<()> {
+    let path = dir.join(VALID_TICKETS_FILE);
+    let tmp = dir.join(format!("{VALID_TICKETS_FILE}.tmp"));
+    fs::write(
+        &tmp,
+        serde_json::to_string(tickets).expect("strings serialize"),
+    )?;
+    fs::rename(&tmp, &path)
+}
+
+/// The node configuration: one router worker, realm1 and crossbardemo, five anonymous
+/// transports and one per [`AuthTransport`], and the dynamic ticket authenticator in a realm of
+/// its own. `dir` is the node directory (for the authenticator's files).
+fn node_config(ports: Ports, unix_path: &Path, dir: &Path) -> serde_json::Value {
     let serializers = json!(["json", "msgpack", "cbor"]);
     let tls = json!({"key": "server.key", "certificate": "server.crt"});
     let tcp = |port: u16| json!({"type": "tcp", "interface": "127.0.0.1", "port": port});
@@ -612,80 +812,114 @@ fn node_config(ports: Ports, unix_path: &Path) -> serde_json::Value {
     });
     let rawsocket_options = json!({"max_message_size": RS_MAX_MESSAGE_SIZE});
     let allow_all = json!({"call": true, "register": true, "publish": true, "subscribe": true});
-    let realms: Vec<serde_json::Value> = [REALM, DEMO_REALM]
-        .into_iter()
-        .map(|name| {
-            json!({
-                "name": name,
-                "roles": [{
-                    "name": "anonymous",
-                    "permissions": [{
-                        "uri": "",
-                        "match": "prefix",
-                        "allow": allow_all,
-                        "disclose": {"caller": true, "publisher": true},
-                        "cache": true,
-                    }],
-                }],
-            })
+    let role = |name: &str| {
+        json!({
+            "name": name,
+            "permissions": [{
+                "uri": "",
+                "match": "prefix",
+                "allow": allow_all,
+                "disclose": {"caller": true, "publisher": true},
+                "cache": true,
+            }],
         })
+    };
+    let mut realms: Vec<serde_json::Value> = [REALM, DEMO_REALM]
+        .into_iter()
+        .map(|name| json!({"name": name, "roles": [role("anonymous"), role(AUTHENTICATED_ROLE)]}))
         .collect();
+    // Only the authenticator (role `trusted`, built in) and Crossbar.io's service session that
+    // calls it live here.
+    realms.push(json!({"name": auth::AUTHENTICATOR_REALM, "roles": []}));
+    let mut transports = vec![
+        json!({
+            "id": "transport_ws",
+            "type": "web",
+            "endpoint": tcp(ports.ws),
+            "paths": {"ws": websocket.clone()},
+        }),
+        json!({
+            "id": "transport_wss",
+            "type": "web",
+            "endpoint": tls_tcp(ports.wss),
+            "paths": {"ws": websocket.clone()},
+        }),
+        json!({
+            "id": "transport_rs",
+            "type": "rawsocket",
+            "endpoint": tcp(ports.rs),
+            "serializers": serializers.clone(),
+            "options": rawsocket_options.clone(),
+        }),
+        json!({
+            "id": "transport_rss",
+            "type": "rawsocket",
+            "endpoint": tls_tcp(ports.rss),
+            "serializers": serializers.clone(),
+            "options": rawsocket_options.clone(),
+        }),
+        json!({
+            "id": "transport_unix",
+            "type": "rawsocket",
+            "endpoint": {"type": "unix", "path": unix_path.display().to_string()},
+            "serializers": serializers,
+            "options": rawsocket_options,
+        }),
+    ];
+    for transport in AuthTransport::ALL {
+        let mut ws = websocket.clone();
+        ws["auth"] = auth::crossbar_auth(transport);
+        transports.push(json!({
+            "id": format!("transport_auth_{}", transport.name().replace('-', "_")),
+            "type": "web",
+            "endpoint": tcp(ports.auth[transport.index()]),
+            "paths": {"ws": ws},
+        }));
+    }
+    let path = |name: &str| dir.join(name).display().to_string();
     json!({
         "version": 2,
         "controller": {},
         "workers": [{
             "type": "router",
+            // The authenticator's module is in the node's `.crossbar/` directory.
+            "options": {"pythonpath": ["."]},
             "realms": realms,
-            "transports": [
-                {
-                    "id": "transport_ws",
-                    "type": "web",
-                    "endpoint": tcp(ports.ws),
-                    "paths": {"ws": websocket.clone()},
+            "components": [{
+                "id": "ticket_authenticator",
+                "type": "class",
+                "classname": format!("{}.TicketAuthenticator", auth::AUTHENTICATOR_MODULE),
+                "realm": auth::AUTHENTICATOR_REALM,
+                "role": "trusted",
+                "extra": {
+                    "procedure": auth::AUTHENTICATOR_PROCEDURE,
+                    "tickets_file": path(VALID_TICKETS_FILE),
+                    "ready_file": path(AUTHENTICATOR_READY_FILE),
+                    "authid": TICKET_ROTATING_AUTHID,
+                    "role": AUTHENTICATED_ROLE,
                 },
-                {
-                    "id": "transport_wss",
-                    "type": "web",
-                    "endpoint": tls_tcp(ports.wss),
-                    "paths": {"ws": websocket},
-                },
-                {
-                    "id": "transport_rs",
-                    "type": "rawsocket",
-                    "endpoint": tcp(ports.rs),
-                    "serializers": serializers.clone(),
-                    "options": rawsocket_options.clone(),
-                },
-                {
-                    "id": "transport_rss",
-                    "type": "rawsocket",
-                    "endpoint": tls_tcp(ports.rss),
-                    "serializers": serializers.clone(),
-                    "options": rawsocket_options.clone(),
-                },
-                {
-                    "id": "transport_unix",
-                    "type": "rawsocket",
-                    "endpoint": {"type": "unix", "path": unix_path.display().to_string()},
-                    "serializers": serializers,
-                    "options": rawsocket_options,
-                },
-            ],
+            }],
+            "transports": transports,
         }],
     })
 }
 
-/// Four distinct free TCP ports on 127.0.0.1 (bound at once, then released).
+/// Distinct free TCP ports on 127.0.0.1 (bound at once, then released).
 fn free_ports() -> std::io::Result<Ports> {
-    let listeners = (0..4)
+    let listeners = (0..4 + AuthTransport::ALL.len())
         .map(|_| TcpListener::bind((Ipv4Addr::LOCALHOST, 0)))
         .collect::<std::io::Result<Vec<_>>>()?;
     let port = |i: usize| listeners[i].local_addr().map(|a| a.port());
+    let mut auth = [0; AuthTransport::ALL.len()];
+    for (i, slot) in auth.iter_mut().enumerate() {
+        *slot = port(4 + i)?;
+    }
     Ok(Ports {
         ws: port(0)?,
         wss: port(1)?,
         rs: port(2)?,
         rss: port(3)?,
+        auth,
     })
 }
 

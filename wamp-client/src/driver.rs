@@ -261,6 +261,8 @@ pub(crate) async fn start(
         next_local: 0,
         join: Some(join_tx),
         authenticator: options.authenticator.clone(),
+        auth_methods: options.authmethods.join(", "),
+        challenged: None,
         leave_waiters: Vec::new(),
         leave_deadline: None,
         closed: closed_tx,
@@ -313,6 +315,10 @@ struct Driver {
     next_local: u64,
     join: Option<oneshot::Sender<Result<SessionDetails, JoinError>>>,
     authenticator: Option<Arc<dyn Authenticator>>,
+    /// The methods offered in HELLO, for error messages.
+    auth_methods: String,
+    /// The method of the router's CHALLENGE, if it sent one.
+    challenged: Option<String>,
     leave_waiters: Vec<Reply1<CloseDetails, SessionError>>,
     leave_deadline: Option<Instant>,
     closed: watch::Sender<Option<CloseDetails>>,
@@ -801,6 +807,18 @@ impl Driver {
         }
     }
 
+    /// Our refusal of the router's authentication (`e` from the authenticator).
+    fn auth_failed(&self, e: &WampError) -> JoinError {
+        JoinError::Authentication {
+            method: self
+                .challenged
+                .clone()
+                .unwrap_or_else(|| self.auth_methods.clone()),
+            reason: e.uri.clone(),
+            message: e.args.first().and_then(Value::as_str).map(str::to_owned),
+        }
+    }
+
     fn on_event(&mut self, ev: CoreEvent<Waiter>) {
         match ev {
             CoreEvent::Joined(details) => {
@@ -811,6 +829,15 @@ impl Driver {
                     authrole = details.authrole.as_deref().unwrap_or(""),
                     "joined"
                 );
+                if let Some(Err(e)) = self.authenticator.as_ref().map(|a| a.verify_welcome(&details)) {
+                    tracing::error!(error = %e, "the router's authentication is not valid; leaving");
+                    if let Some(join) = self.join.take() {
+                        let _ = join.send(Err(self.auth_failed(&e)));
+                    }
+                    let _ = self.core.leave(close_uri::NORMAL, None);
+                    self.leave_deadline = Some(Instant::now() + LEAVE_TIMEOUT);
+                    return;
+                }
                 if let Some(join) = self.join.take() {
                     if join.send(Ok(details)).is_err() {
                         // The joiner gave up (timeout): leave again.
@@ -820,6 +847,7 @@ impl Driver {
                 }
             }
             CoreEvent::Challenge { method, extra } => {
+                self.challenged = Some(method.clone());
                 let answer = match &self.authenticator {
                     Some(a) => a.authenticate(&method, &extra),
                     None => Err(WampError::with_message(
@@ -832,9 +860,9 @@ impl Driver {
                         let _ = self.core.authenticate(signature, extra);
                     }
                     Err(e) => {
-                        tracing::error!(method = %method, error = %e.uri, "cannot answer challenge");
+                        tracing::error!(method = %method, error = %e, "cannot answer challenge");
                         if let Some(join) = self.join.take() {
-                            let _ = join.send(Err(JoinError::CannotAuthenticate(method)));
+                            let _ = join.send(Err(self.auth_failed(&e)));
                         }
                         self.core.abort(error_uri::CANNOT_AUTHENTICATE, None);
                     }
@@ -926,6 +954,21 @@ impl Driver {
                 tracing::info!(reason = %details.reason, message = details.message.as_deref().unwrap_or(""), "session ended");
                 if let Some(join) = self.join.take() {
                     let err = match details.initiator {
+                        wamp_core::session::CloseInitiator::RouterAbort
+                            if is_auth_refusal(&details.reason) =>
+                        {
+                            JoinError::Authentication {
+                                method: self.challenged.clone().unwrap_or_else(|| {
+                                    if self.auth_methods.is_empty() {
+                                        "anonymous".into()
+                                    } else {
+                                        self.auth_methods.clone()
+                                    }
+                                }),
+                                reason: details.reason.clone(),
+                                message: details.message.clone(),
+                            }
+                        }
                         wamp_core::session::CloseInitiator::RouterAbort => {
                             JoinError::Refused(details.clone())
                         }
@@ -1080,6 +1123,22 @@ impl Driver {
         ));
         self.running.insert(request, task.abort_handle());
     }
+}
+
+/// Whether an ABORT during the join refuses our credentials (rather than, say, the realm).
+fn is_auth_refusal(reason: &str) -> bool {
+    matches!(
+        reason,
+        error_uri::AUTHENTICATION_FAILED
+            | error_uri::AUTHENTICATION_DENIED
+            | error_uri::AUTHENTICATION_REQUIRED
+            | error_uri::NOT_AUTHORIZED
+            | error_uri::NO_SUCH_ROLE
+            | error_uri::NO_SUCH_PRINCIPAL
+            | error_uri::NO_AUTH_METHOD
+            | error_uri::NO_MATCHING_AUTH_METHOD
+            | error_uri::AUTHORIZATION_FAILED
+    )
 }
 
 /// A command the core refused (the session is not joined) fails its waiter.

@@ -112,9 +112,19 @@ pub enum JoinError {
     /// `wamp.error.not_authorized`.
     #[error("router refused to join: {}{}", .0.reason, .0.message.as_deref().map(|m| format!(" ({m})")).unwrap_or_default())]
     Refused(CloseDetails),
-    /// The router asked for authentication this client cannot answer.
-    #[error("cannot answer the {0} challenge")]
-    CannotAuthenticate(String),
+    /// Authentication failed: the router refused our credentials (ABORT with
+    /// `wamp.error.authentication_failed`, `not_authorized`, `no_such_role`, ...), challenged
+    /// for a method we did not offer, or could not prove that it knows our password (SCRAM).
+    #[error("{method} authentication failed: {reason}{}", .message.as_deref().map(|m| format!(" ({m})")).unwrap_or_default())]
+    Authentication {
+        /// The method the router challenged for, or the methods offered when it refused at
+        /// once (`ticket, wampcra`).
+        method: String,
+        /// The router's reason (an error URI), or ours.
+        reason: String,
+        /// The router's message, or why we refused.
+        message: Option<String>,
+    },
     /// The transport closed or the router broke the protocol during the handshake.
     #[error(transparent)]
     Session(SessionError),
@@ -129,7 +139,7 @@ impl JoinError {
     pub fn is_retryable(&self) -> bool {
         match self {
             JoinError::Connect(e) => e.is_retryable(),
-            JoinError::InvalidRealm(_) | JoinError::CannotAuthenticate(_) => false,
+            JoinError::InvalidRealm(_) | JoinError::Authentication { .. } => false,
             JoinError::Refused(d) => !matches!(
                 d.reason.as_str(),
                 "wamp.error.no_such_realm"

@@ -45,7 +45,7 @@ pub mod transport;
 
 pub use component::{
     AuthMethod, Authentication, Component, ComponentBuilder, ComponentError, ComponentHandle,
-    Failure, LifecycleEvent, LifecycleEvents, ReadyDetails, TransportSpec,
+    CryptosignKey, Failure, LifecycleEvent, LifecycleEvents, ReadyDetails, TransportSpec,
 };
 pub use error::{
     CallError, ConfigError, ConnectError, JoinError, PublishError, RegisterError, SessionError,

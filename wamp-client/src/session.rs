@@ -30,6 +30,13 @@ pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 pub trait Authenticator: Send + Sync + 'static {
     /// The signature and extra for AUTHENTICATE, or an error to abort the join.
     fn authenticate(&self, method: &str, extra: &Dict) -> Result<(String, Dict), WampError>;
+
+    /// Checks the router's side of the authentication in WELCOME (SCRAM's server signature,
+    /// a router's cryptosign proof); an error ends the session at once. Accepts by default.
+    fn verify_welcome(&self, details: &wamp_core::session::SessionDetails) -> Result<(), WampError> {
+        let _ = details;
+        Ok(())
+    }
 }
 
 /// A procedure: turns an [`Invocation`] into a result or an error.

@@ -24,6 +24,7 @@
 //! assert_eq!(MsgPack.decode(&bytes).unwrap(), call);
 //! ```
 
+pub mod auth;
 pub mod error;
 pub mod id;
 pub mod message;

@@ -1,32 +1,170 @@
 //! How a component authenticates: Autobahn's `authentication={method: settings}` as a typed
-//! list of methods with their settings.
+//! list of methods with their settings, answered by one [`Authenticator`] per attempt.
+//!
+//! Secrets (tickets, WAMP-CRA secrets, SCRAM passwords) and private keys are kept in
+//! zeroizing buffers and never printed: `Debug` shows the method names only.
 
 use std::fmt;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
+use wamp_core::auth::cryptosign::SigningKey;
+use wamp_core::auth::scram::ScramClient;
+use wamp_core::auth::wampcra;
+use wamp_core::session::SessionDetails;
+use wamp_core::uri::error_uri;
 use wamp_core::value::{Dict, Str, Value};
+use wamp_core::WampError;
+use zeroize::Zeroizing;
 
 use crate::options::JoinOptions;
+use crate::session::Authenticator;
 
-/// One authentication method a component offers, with its settings. Only `anonymous` for
-/// now; ticket, WAMP-CRA, cryptosign and SCRAM come with their settings as new variants.
-#[derive(Clone, PartialEq)]
+/// A secret (ticket, WAMP-CRA secret, SCRAM password): zeroized when dropped, never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(Zeroizing<String>);
+
+impl Secret {
+    fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<hidden>)")
+    }
+}
+
+impl<S: Into<String>> From<S> for Secret {
+    fn from(s: S) -> Self {
+        Secret(Zeroizing::new(s.into()))
+    }
+}
+
+/// Where a cryptosign private key comes from; read and checked by
+/// [`ComponentBuilder::build`](crate::ComponentBuilder::build).
+#[derive(Clone)]
+pub struct CryptosignKey(KeySource);
+
+#[derive(Clone)]
+enum KeySource {
+    Seed(Zeroizing<Vec<u8>>),
+    Hex(Zeroizing<String>),
+    File(PathBuf),
+    Loaded(Arc<SigningKey>),
+}
+
+impl CryptosignKey {
+    /// A 32-byte Ed25519 seed.
+    pub fn seed(bytes: impl Into<Vec<u8>>) -> Self {
+        CryptosignKey(KeySource::Seed(Zeroizing::new(bytes.into())))
+    }
+
+    /// A 32-byte Ed25519 seed as 64 hex characters.
+    pub fn hex(seed: impl Into<String>) -> Self {
+        CryptosignKey(KeySource::Hex(Zeroizing::new(seed.into())))
+    }
+
+    /// A file holding a hex seed or an unencrypted OpenSSH Ed25519 private key.
+    pub fn file(path: impl Into<PathBuf>) -> Self {
+        CryptosignKey(KeySource::File(path.into()))
+    }
+
+    /// Reads and checks the key; the error names where it came from, never its content.
+    fn load(&self) -> Result<Arc<SigningKey>, String> {
+        match &self.0 {
+            KeySource::Seed(bytes) => SigningKey::from_seed(bytes)
+                .map(Arc::new)
+                .map_err(|e| format!("cryptosign seed: {e}")),
+            KeySource::Hex(text) => SigningKey::from_hex(text)
+                .map(Arc::new)
+                .map_err(|e| format!("cryptosign hex seed: {e}")),
+            KeySource::File(path) => {
+                let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
+                    format!("cryptosign key file {}: {e}", path.display())
+                })?);
+                SigningKey::from_file_contents(&text)
+                    .map(Arc::new)
+                    .map_err(|e| format!("cryptosign key file {}: {e}", path.display()))
+            }
+            KeySource::Loaded(key) => Ok(key.clone()),
+        }
+    }
+}
+
+impl fmt::Debug for CryptosignKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            KeySource::File(path) => write!(f, "CryptosignKey(file {})", path.display()),
+            KeySource::Loaded(key) => write!(f, "CryptosignKey({key:?})"),
+            _ => f.write_str("CryptosignKey(<hidden>)"),
+        }
+    }
+}
+
+/// One authentication method a component offers, with its settings.
+///
+/// ```
+/// use wamp_client::{AuthMethod, CryptosignKey};
+///
+/// let ticket = AuthMethod::ticket("a-short-lived-token");
+/// let cra = AuthMethod::wampcra("secret123");
+/// let key = AuthMethod::cryptosign(CryptosignKey::file("/etc/myapp/client.key"));
+/// let scram = AuthMethod::scram("pencil");
+/// assert_eq!(format!("{ticket:?} {cra:?} {key:?} {scram:?}"), "ticket wampcra cryptosign scram");
+/// ```
+#[derive(Clone)]
 #[non_exhaustive]
 pub enum AuthMethod {
     /// `anonymous`: no credentials.
     Anonymous,
+    /// `ticket`: the ticket is sent as it is (use TLS).
+    Ticket(Secret),
+    /// `wampcra`: challenge-response with a shared secret (plain or salted by the router).
+    WampCra(Secret),
+    /// `cryptosign`: an Ed25519 key; its public key is offered in `authextra.pubkey`.
+    Cryptosign(CryptosignKey),
+    /// `scram` (WAMP-SCRAM, as Crossbar.io implements it): the password never leaves the
+    /// client, and the router proves that it knows it.
+    Scram(Secret),
 }
 
 impl AuthMethod {
+    /// `ticket` with this ticket.
+    pub fn ticket(ticket: impl Into<String>) -> Self {
+        AuthMethod::Ticket(ticket.into().into())
+    }
+
+    /// `wampcra` with this secret.
+    pub fn wampcra(secret: impl Into<String>) -> Self {
+        AuthMethod::WampCra(secret.into().into())
+    }
+
+    /// `cryptosign` with this key.
+    pub fn cryptosign(key: CryptosignKey) -> Self {
+        AuthMethod::Cryptosign(key)
+    }
+
+    /// `scram` with this password.
+    pub fn scram(password: impl Into<String>) -> Self {
+        AuthMethod::Scram(password.into().into())
+    }
+
     /// The method's name in HELLO's `authmethods`.
     pub fn name(&self) -> &'static str {
         match self {
             AuthMethod::Anonymous => "anonymous",
+            AuthMethod::Ticket(_) => "ticket",
+            AuthMethod::WampCra(_) => "wampcra",
+            AuthMethod::Cryptosign(_) => "cryptosign",
+            AuthMethod::Scram(_) => "scram",
         }
     }
 }
 
 impl fmt::Debug for AuthMethod {
-    // Variants with secrets print their name only.
+    // Secrets and keys are never shown: the method's name only.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
@@ -40,13 +178,18 @@ impl fmt::Debug for AuthMethod {
 /// use wamp_client::{AuthMethod, Authentication, Component};
 ///
 /// let comp = Component::builder()
-///     .transport("ws://127.0.0.1:8080/ws")
+///     .transport("wss://router.example.com/ws")
 ///     .realm("realm1")
-///     .authentication(Authentication::new().method(AuthMethod::Anonymous).authrole("anonymous"))
+///     .authentication(
+///         Authentication::new()
+///             .authid("joe")
+///             .method(AuthMethod::scram("pencil"))
+///             .method(AuthMethod::ticket("fallback-ticket")),
+///     )
 ///     .build()
 ///     .unwrap();
 /// ```
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct Authentication {
     methods: Vec<AuthMethod>,
     authid: Option<String>,
@@ -60,10 +203,12 @@ impl Authentication {
         Authentication::default()
     }
 
-    /// Offers `method` (after those added before).
+    /// Offers `method` after those added before; a method offered again replaces its
+    /// earlier settings (keeping its place).
     pub fn method(mut self, method: AuthMethod) -> Self {
-        if !self.methods.contains(&method) {
-            self.methods.push(method);
+        match self.methods.iter_mut().find(|m| m.name() == method.name()) {
+            Some(m) => *m = method,
+            None => self.methods.push(method),
         }
         self
     }
@@ -91,8 +236,21 @@ impl Authentication {
         &self.methods
     }
 
-    /// Writes the settings into the join options.
-    pub(crate) fn apply(&self, join: &mut JoinOptions) {
+    /// Reads and checks every key, so that a bad key is reported when the component is
+    /// built (or when a credential provider's answer is used), naming the setting.
+    pub(crate) fn load_keys(mut self) -> Result<Self, String> {
+        for m in &mut self.methods {
+            if let AuthMethod::Cryptosign(key) = m {
+                *key = CryptosignKey(KeySource::Loaded(key.load()?));
+            }
+        }
+        Ok(self)
+    }
+
+    /// The join options of one attempt: `base` with the methods, authid, authrole and
+    /// authextra, and a fresh authenticator (a new SCRAM nonce each time).
+    pub(crate) fn join_options(&self, base: &JoinOptions) -> Result<JoinOptions, String> {
+        let mut join = base.clone();
         join.authmethods = self.methods.iter().map(|m| m.name().to_owned()).collect();
         if self.authid.is_some() {
             join.authid.clone_from(&self.authid);
@@ -103,5 +261,198 @@ impl Authentication {
         for (k, v) in self.authextra.iter() {
             join.authextra.insert(k.clone(), v.clone());
         }
+        let mut answers = Answers::default();
+        for m in &self.methods {
+            match m {
+                AuthMethod::Anonymous => {}
+                AuthMethod::Ticket(t) => answers.ticket = Some(t.clone()),
+                AuthMethod::WampCra(s) => answers.wampcra = Some(s.clone()),
+                AuthMethod::Cryptosign(key) => {
+                    let key = key.load()?;
+                    join.authextra
+                        .insert(Str::from_static("pubkey"), key.public_key_hex().into());
+                    answers.cryptosign = Some(key);
+                }
+                AuthMethod::Scram(password) => {
+                    let authid = self.authid.as_deref().ok_or(
+                        "scram needs an authid (the user name): set Authentication::authid",
+                    )?;
+                    let nonce = wamp_core::auth::scram::client_nonce(rand::random());
+                    let client = ScramClient::new(authid, password.expose(), &nonce);
+                    for (k, v) in client.hello_extra().iter() {
+                        join.authextra.insert(k.clone(), v.clone());
+                    }
+                    answers.scram = Some(Mutex::new(client));
+                }
+            }
+        }
+        let methods = self.methods.iter().map(AuthMethod::name).collect();
+        if !self.methods.is_empty() {
+            join.authenticator = Some(Arc::new(MethodsAuthenticator { methods, answers }));
+        }
+        Ok(join)
+    }
+}
+
+#[derive(Default)]
+struct Answers {
+    ticket: Option<Secret>,
+    wampcra: Option<Secret>,
+    cryptosign: Option<Arc<SigningKey>>,
+    scram: Option<Mutex<ScramClient>>,
+}
+
+/// Answers the router's CHALLENGE for whichever offered method it chose, and checks the
+/// router's SCRAM signature in WELCOME.
+struct MethodsAuthenticator {
+    methods: Vec<&'static str>,
+    answers: Answers,
+}
+
+fn refuse(method: &str, why: impl fmt::Display) -> WampError {
+    WampError::with_message(error_uri::CANNOT_AUTHENTICATE, format!("{method}: {why}"))
+}
+
+impl Authenticator for MethodsAuthenticator {
+    fn authenticate(&self, method: &str, extra: &Dict) -> Result<(String, Dict), WampError> {
+        let not_offered = || {
+            refuse(
+                method,
+                format!(
+                    "the router challenged for a method we did not offer (offered: {})",
+                    self.methods.join(", ")
+                ),
+            )
+        };
+        let a = &self.answers;
+        let signature = match method {
+            "ticket" => a.ticket.as_ref().ok_or_else(not_offered)?.expose().to_owned(),
+            "wampcra" => {
+                let secret = a.wampcra.as_ref().ok_or_else(not_offered)?;
+                wampcra::answer(secret.expose(), extra).map_err(|e| refuse(method, e))?
+            }
+            "cryptosign" => {
+                let key = a.cryptosign.as_ref().ok_or_else(not_offered)?;
+                key.answer(extra, None).map_err(|e| refuse(method, e))?
+            }
+            "scram" => {
+                let scram = a.scram.as_ref().ok_or_else(not_offered)?;
+                let mut scram = scram.lock().unwrap_or_else(|e| e.into_inner());
+                return scram.answer(extra).map_err(|e| refuse(method, e));
+            }
+            _ => return Err(not_offered()),
+        };
+        Ok((signature, Dict::new()))
+    }
+
+    fn verify_welcome(&self, details: &SessionDetails) -> Result<(), WampError> {
+        if details.authmethod.as_deref() != Some("scram") {
+            return Ok(());
+        }
+        let Some(scram) = &self.answers.scram else {
+            return Err(refuse("scram", "the router used a method we did not offer"));
+        };
+        let scram = scram.lock().unwrap_or_else(|e| e.into_inner());
+        scram
+            .verify_welcome(&details.authextra)
+            .map_err(|e| refuse("scram", e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEED: &str = "4d57d97a68f555696620a6d849c0ce582568518d729eb753dc7c732de2804510";
+
+    #[test]
+    fn debug_never_shows_secrets_or_keys() {
+        let auth = Authentication::new()
+            .authid("joe")
+            .method(AuthMethod::ticket("t1cket"))
+            .method(AuthMethod::wampcra("cr4secret"))
+            .method(AuthMethod::scram("p4ssword"))
+            .method(AuthMethod::cryptosign(CryptosignKey::hex(SEED)))
+            .load_keys()
+            .unwrap();
+        let text = format!("{auth:?} {:?}", auth.join_options(&JoinOptions::new("realm1")));
+        for secret in ["t1cket", "cr4secret", "p4ssword", SEED, &SEED[..16]] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert!(text.contains("ticket") && text.contains("cryptosign"), "{text}");
+    }
+
+    #[test]
+    fn a_method_offered_again_replaces_its_settings_in_place() {
+        let auth = Authentication::new()
+            .method(AuthMethod::ticket("old"))
+            .method(AuthMethod::wampcra("s"))
+            .method(AuthMethod::ticket("new"));
+        let names: Vec<_> = auth.methods().iter().map(AuthMethod::name).collect();
+        assert_eq!(names, ["ticket", "wampcra"]);
+        let join = auth.join_options(&JoinOptions::new("realm1")).unwrap();
+        let (ticket, _) = join
+            .authenticator
+            .unwrap()
+            .authenticate("ticket", &Dict::new())
+            .unwrap();
+        assert_eq!(ticket, "new");
+    }
+
+    #[test]
+    fn bad_keys_name_the_setting_and_hide_the_content() {
+        for (key, want) in [
+            (CryptosignKey::hex("abcd"), "cryptosign hex seed"),
+            (CryptosignKey::hex("zz".repeat(32)), "cryptosign hex seed"),
+            (CryptosignKey::seed(vec![1u8; 31]), "cryptosign seed"),
+            (
+                CryptosignKey::file("/nonexistent/wamp-test.key"),
+                "cryptosign key file /nonexistent/wamp-test.key",
+            ),
+        ] {
+            let e = Authentication::new()
+                .method(AuthMethod::cryptosign(key))
+                .load_keys()
+                .unwrap_err();
+            assert!(e.starts_with(want), "{e}");
+            assert!(!e.contains("zzzz"), "{e}");
+        }
+    }
+
+    #[test]
+    fn cryptosign_offers_its_public_key() {
+        let auth = Authentication::new().method(AuthMethod::cryptosign(CryptosignKey::hex(SEED)));
+        let join = auth.join_options(&JoinOptions::new("realm1")).unwrap();
+        assert_eq!(
+            join.authextra.get("pubkey"),
+            Some(&Value::from(
+                "1adfc8bfe1d35616e64dffbd900096f23b066f914c8c2ffbb66f6075b96e116d"
+            ))
+        );
+        assert_eq!(join.authmethods, ["cryptosign"]);
+    }
+
+    #[test]
+    fn a_challenge_for_a_method_not_offered_is_refused_naming_it() {
+        let join = Authentication::new()
+            .method(AuthMethod::ticket("t"))
+            .join_options(&JoinOptions::new("realm1"))
+            .unwrap();
+        let e = join
+            .authenticator
+            .unwrap()
+            .authenticate("wampcra", &Dict::new())
+            .unwrap_err();
+        let text = format!("{e}");
+        assert!(text.contains("wampcra") && text.contains("offered: ticket"), "{text}");
+    }
+
+    #[test]
+    fn scram_needs_an_authid() {
+        let e = Authentication::new()
+            .method(AuthMethod::scram("pw"))
+            .join_options(&JoinOptions::new("realm1"))
+            .unwrap_err();
+        assert!(e.contains("authid"), "{e}");
     }
 }

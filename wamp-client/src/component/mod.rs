@@ -50,7 +50,7 @@ use crate::retry::RetryPolicy;
 use crate::session::{BoxFuture, EventHandler, Procedure, Registration, Session, Subscription};
 use crate::transport::TransportConfig;
 
-pub use auth::{AuthMethod, Authentication};
+pub use auth::{AuthMethod, Authentication, CryptosignKey, Secret};
 pub use declare::{Attach, Declaration, Service};
 pub use handle::{ComponentHandle, LifecycleEvents};
 
@@ -158,6 +158,10 @@ pub enum Failure {
         /// The router's answer.
         error: RegisterError,
     },
+    /// The credential provider failed to give credentials, or gave unusable ones (a bad
+    /// key). Retried by default: the provider may recover.
+    #[error("no credentials: {0}")]
+    Credentials(String),
     /// The router refused to subscribe one of the component's subscriptions.
     #[error("cannot subscribe to {topic}: {error}")]
     Subscribe {
@@ -175,10 +179,17 @@ impl Failure {
     pub fn is_fatal_by_default(&self) -> bool {
         match self {
             Failure::Join(e) => !e.is_retryable(),
-            Failure::Lost(_) => false,
+            Failure::Lost(_) | Failure::Credentials(_) => false,
             Failure::Register { error, .. } => !matches!(error, RegisterError::Session(_)),
             Failure::Subscribe { error, .. } => !matches!(error, SubscribeError::Session(_)),
         }
+    }
+}
+
+impl Failure {
+    /// Whether the router refused our credentials (or we refused the router's proof).
+    pub fn is_authentication(&self) -> bool {
+        matches!(self, Failure::Join(JoinError::Authentication { .. }))
     }
 }
 
@@ -371,15 +382,36 @@ pub(crate) struct SubscriptionDecl {
     pub(crate) handler: Arc<dyn EventHandler>,
 }
 
+/// Gives fresh credentials before each attempt; see [`ComponentBuilder::credentials`].
+pub(crate) type CredentialProvider =
+    Arc<dyn Fn() -> BoxFuture<Result<Authentication, String>> + Send + Sync>;
+
 pub(crate) struct Config {
     pub(crate) name: String,
     pub(crate) transports: Vec<TransportSpec>,
     pub(crate) join: JoinOptions,
+    pub(crate) authentication: Option<Authentication>,
+    pub(crate) credentials: Option<CredentialProvider>,
     pub(crate) procedures: Vec<ProcedureDecl>,
     pub(crate) subscriptions: Vec<SubscriptionDecl>,
     pub(crate) listeners: Vec<Listener>,
     pub(crate) is_fatal: Option<IsFatal>,
     pub(crate) stop_timeout: Duration,
+}
+
+impl Config {
+    /// The join options of one attempt: the provider's fresh credentials, else the static
+    /// ones, else the join options as given.
+    pub(crate) async fn join_options(&self) -> Result<JoinOptions, String> {
+        match (&self.credentials, &self.authentication) {
+            (Some(provider), _) => provider()
+                .await?
+                .load_keys()?
+                .join_options(&self.join),
+            (None, Some(auth)) => auth.join_options(&self.join),
+            (None, None) => Ok(self.join.clone()),
+        }
+    }
 }
 
 /// A WAMP application component: transports, realm, handlers and listeners, ready to be run
@@ -442,6 +474,7 @@ pub struct ComponentBuilder {
     realm: Option<String>,
     join: Option<JoinOptions>,
     authentication: Option<Authentication>,
+    credentials: Option<CredentialProvider>,
     procedures: Vec<ProcedureDecl>,
     subscriptions: Vec<SubscriptionDecl>,
     listeners: Vec<Listener>,
@@ -490,6 +523,41 @@ impl ComponentBuilder {
     /// `authentication=`. Default: anonymous.
     pub fn authentication(mut self, authentication: Authentication) -> Self {
         self.authentication = Some(authentication);
+        self
+    }
+
+    /// Asks `provider` for fresh credentials before each connection attempt, and once more
+    /// after an authentication failure before that failure counts (so short-lived tickets
+    /// or tokens work across reconnects). Replaces [`authentication`](Self::authentication).
+    /// A provider error fails the attempt, which is retried with backoff.
+    ///
+    /// ```
+    /// use wamp_client::{AuthMethod, Authentication, Component};
+    ///
+    /// async fn fetch_token() -> Result<String, std::io::Error> {
+    ///     Ok("token-from-the-issuer".into())
+    /// }
+    ///
+    /// let comp = Component::builder()
+    ///     .transport("wss://router.example.com/ws")
+    ///     .realm("realm1")
+    ///     .credentials(|| async {
+    ///         let token = fetch_token().await?;
+    ///         Ok::<_, std::io::Error>(Authentication::new().authid("joe").method(AuthMethod::ticket(token)))
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// ```
+    pub fn credentials<F, Fut, E>(mut self, provider: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Authentication, E>> + Send + 'static,
+        E: fmt::Display,
+    {
+        self.credentials = Some(Arc::new(move || {
+            let fut = provider();
+            Box::pin(async move { fut.await.map_err(|e| format!("credential provider: {e}")) })
+        }));
         self
     }
 
@@ -695,9 +763,18 @@ impl ComponentBuilder {
         if let Some(realm) = self.realm {
             join.realm = realm;
         }
-        if let Some(auth) = &self.authentication {
-            auth.apply(&mut join);
-        }
+        let authentication = match self.authentication {
+            Some(auth) => {
+                let auth = auth
+                    .load_keys()
+                    .map_err(|e| invalid("authentication", e))?;
+                // Settings that cannot make a HELLO (SCRAM without an authid) fail here.
+                auth.join_options(&join)
+                    .map_err(|e| invalid("authentication", e))?;
+                Some(auth)
+            }
+            None => None,
+        };
         if join.realm.is_empty() {
             return Err(invalid("realm", "a realm is needed".into()));
         }
@@ -723,6 +800,8 @@ impl ComponentBuilder {
                 name: self.name.unwrap_or_else(|| "component".into()),
                 transports,
                 join,
+                authentication,
+                credentials: self.credentials,
                 procedures: self.procedures,
                 subscriptions: self.subscriptions,
                 listeners: self.listeners,
@@ -765,8 +844,8 @@ mod tests {
         assert_eq!(comp.config.stop_timeout, DEFAULT_STOP_TIMEOUT);
     }
 
-    #[test]
-    fn authentication_settings_go_into_the_hello() {
+    #[tokio::test]
+    async fn authentication_settings_go_into_the_hello() {
         let comp = Component::builder()
             .transport("rs://127.0.0.1:1")
             .realm("realm1")
@@ -780,7 +859,7 @@ mod tests {
             )
             .build()
             .unwrap();
-        let join = &comp.config.join;
+        let join = comp.config.join_options().await.unwrap();
         assert_eq!(join.authmethods, ["anonymous"]);
         assert_eq!(join.authid.as_deref(), Some("joe"));
         assert_eq!(join.authrole.as_deref(), Some("anonymous"));

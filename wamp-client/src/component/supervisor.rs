@@ -41,6 +41,9 @@ pub(crate) async fn supervise(shared: &Shared) -> Result<(), ComponentError> {
     let mut last: Vec<Option<Arc<Failure>>> = vec![None; n];
     let mut stop = shared.stop.subscribe();
     let mut next = 0;
+    // Whether the last attempt was the retry with fresh credentials after an authentication
+    // failure.
+    let mut fresh_retry = false;
     loop {
         if *stop.borrow() {
             return Ok(());
@@ -89,6 +92,19 @@ pub(crate) async fn supervise(shared: &Shared) -> Result<(), ComponentError> {
         match attempt(shared, spec, &mut stop, &mut retry[i]).await {
             Outcome::Stopped | Outcome::Finished => return Ok(()),
             Outcome::Failed(failure) => {
+                if failure.is_authentication() {
+                    // With a credential provider, the first authentication failure in a row
+                    // is retried at once with fresh credentials before it can count.
+                    fresh_retry = config.credentials.is_some() && !fresh_retry;
+                    if fresh_retry {
+                        tracing::warn!(url = spec.config.url(), error = %failure, "authentication failed; trying once more with fresh credentials");
+                        last[i] = Some(failure);
+                        next = i;
+                        continue;
+                    }
+                } else {
+                    fresh_retry = false;
+                }
                 let is_fatal = config
                     .is_fatal
                     .as_ref()
@@ -116,13 +132,19 @@ async fn attempt(
 ) -> Outcome {
     let config = &shared.config;
     let url = spec.config.url().to_owned();
+    // Fresh credentials for every attempt (and a fresh SCRAM nonce).
+    let join = match until_stopped(stop, config.join_options()).await {
+        None => return Outcome::Stopped,
+        Some(Err(why)) => return failed_before_session(shared, url, Failure::Credentials(why)).await,
+        Some(Ok(join)) => join,
+    };
     let connection = match until_stopped(stop, crate::transport::connect(&spec.config)).await {
         None => return Outcome::Stopped,
         Some(Err(e)) => return connect_failed(shared, url, JoinError::Connect(e)).await,
         Some(Ok(c)) => c,
     };
     emit(shared, LifecycleEvent::Connect { url: url.clone() }).await;
-    let session = match until_stopped(stop, Session::start(connection, config.join.clone())).await {
+    let session = match until_stopped(stop, Session::start(connection, join)).await {
         None => return Outcome::Stopped,
         Some(Err(e)) => {
             let disconnect = LifecycleEvent::Disconnect {
@@ -201,7 +223,11 @@ async fn attempt(
 
 /// An attempt failed before a session was established: tells the listeners and the stream.
 async fn connect_failed(shared: &Shared, url: String, error: JoinError) -> Outcome {
-    let failure = Arc::new(Failure::Join(error));
+    failed_before_session(shared, url, Failure::Join(error)).await
+}
+
+async fn failed_before_session(shared: &Shared, url: String, failure: Failure) -> Outcome {
+    let failure = Arc::new(failure);
     let event = LifecycleEvent::ConnectFailure {
         url,
         failure: failure.clone(),
