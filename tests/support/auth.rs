@@ -13,8 +13,8 @@
 //! | [`TicketRotating`](AuthTransport::TicketRotating) | `ticket` (dynamic) | [`TICKET_ROTATING_AUTHID`] / the tickets of [`Router::set_valid_tickets`](crate::Router::set_valid_tickets), initially [`TICKET_ROTATING_INITIAL`] |
 //! | [`Wampcra`](AuthTransport::Wampcra) | `wampcra` only | [`CRA_AUTHID`] / [`CRA_SECRET`]; [`CRA_SALTED_AUTHID`] / [`CRA_SALTED_SECRET`] with [`CRA_SALT`], [`CRA_ITERATIONS`], [`CRA_KEYLEN`] |
 //! | [`Cryptosign`](AuthTransport::Cryptosign) | `cryptosign` | [`CRYPTOSIGN_AUTHID`] with the key of [`CRYPTOSIGN_SEED_HEX`] |
-//! | [`Scram`](AuthTransport::Scram) | `scram` | [`SCRAM_AUTHID`] / [`SCRAM_PASSWORD`], kdf `argon2id-13` ([`SCRAM_ARGON2`]) |
-//! | [`ScramPbkdf2`](AuthTransport::ScramPbkdf2) | `scram` | [`SCRAM_AUTHID`] / [`SCRAM_PASSWORD`], kdf `pbkdf2` ([`SCRAM_PBKDF2`]) |
+//! | [`Scram`](AuthTransport::Scram) | `scram` | [`SCRAM_AUTHID`] / [`SCRAM_PASSWORD`], kdf `argon2id-13` ([`SCRAM_ARGON2`]); [`SCRAM_IMPOSTOR_AUTHID`] (wrong server key) |
+//! | [`ScramPbkdf2`](AuthTransport::ScramPbkdf2) | `scram` | [`SCRAM_AUTHID`] / [`SCRAM_PASSWORD`], kdf `pbkdf2` ([`SCRAM_PBKDF2`]); [`SCRAM_IMPOSTOR_AUTHID`] |
 //! | [`AnonymousOrTicket`](AuthTransport::AnonymousOrTicket) | `anonymous`, `ticket` (static) | anyone (role `anonymous`); [`TICKET_AUTHID`] / [`TICKET_SECRET`] |
 //!
 //! A transport accepts only the methods listed (a client offering `ticket` then `wampcra` to
@@ -101,11 +101,34 @@ pub const CRYPTOSIGN_SEED_HEX: &str =
 pub const CRYPTOSIGN_PUBKEY_HEX: &str =
     "89bec73b2789decb681a9239c751e6d6a204f01f3e9e550757e4013a88dfce76";
 
+/// WAMP-Cryptosign: the key of [`CRYPTOSIGN_SEED_HEX`] as an unencrypted OpenSSH private key
+/// file (written by Python's `cryptography`, in the format `ssh-keygen -t ed25519` writes).
+pub const CRYPTOSIGN_OPENSSH_KEY: &str = "-----BEGIN OPENSSH PRIVATE KEY-----
+b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtz
+c2gtZWQyNTUxOQAAACCJvsc7J4ney2gakjnHUebWogTwHz6eVQdX5AE6iN/OdgAA
+AIhfC664XwuuuAAAAAtzc2gtZWQyNTUxOQAAACCJvsc7J4ney2gakjnHUebWogTw
+Hz6eVQdX5AE6iN/OdgAAAEAXDXzKavWwaWPcLWP7haj3fi21JjPB1yWYN+meoTcU
+Kom+xzsnid7LaBqSOcdR5taiBPAfPp5VB1fkATqI3852AAAAAAECAwQF
+-----END OPENSSH PRIVATE KEY-----
+";
+
 /// WAMP-SCRAM: the authid on [`AuthTransport::Scram`] and [`AuthTransport::ScramPbkdf2`].
 pub const SCRAM_AUTHID: &str = "scram-user";
 
 /// WAMP-SCRAM: the password of [`SCRAM_AUTHID`] on both SCRAM transports.
 pub const SCRAM_PASSWORD: &str = "scram-password";
+
+/// WAMP-SCRAM: an authid on both SCRAM transports whose router does not know the password.
+///
+/// Its credential has the right `stored_key` for [`SCRAM_PASSWORD`] (so Crossbar.io accepts the
+/// client's proof and sends WELCOME) but a `server_key` that does not come from the password
+/// ([`SCRAM_IMPOSTOR_SERVER_KEY_HEX`]), so the `scram_server_signature` in WELCOME is wrong, as
+/// it would be from a router that only pretends to know the user. A client must refuse it.
+pub const SCRAM_IMPOSTOR_AUTHID: &str = "scram-impostor";
+
+/// The wrong `server_key` of [`SCRAM_IMPOSTOR_AUTHID`] (32 bytes, hex).
+pub const SCRAM_IMPOSTOR_SERVER_KEY_HEX: &str =
+    "5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e";
 
 /// A static WAMP-SCRAM credential of Crossbar.io: what its config stores for a principal.
 ///
@@ -234,15 +257,26 @@ pub(crate) fn crossbar_auth(transport: AuthTransport) -> Value {
         json!({
             "scram": {
                 "type": "static",
-                "principals": {SCRAM_AUTHID: {
-                    "kdf": c.kdf,
-                    "iterations": c.iterations,
-                    "memory": c.memory,
-                    "salt": c.salt_hex,
-                    "stored-key": c.stored_key_hex,
-                    "server-key": c.server_key_hex,
-                    "role": role,
-                }},
+                "principals": {
+                    SCRAM_AUTHID: {
+                        "kdf": c.kdf,
+                        "iterations": c.iterations,
+                        "memory": c.memory,
+                        "salt": c.salt_hex,
+                        "stored-key": c.stored_key_hex,
+                        "server-key": c.server_key_hex,
+                        "role": role,
+                    },
+                    SCRAM_IMPOSTOR_AUTHID: {
+                        "kdf": c.kdf,
+                        "iterations": c.iterations,
+                        "memory": c.memory,
+                        "salt": c.salt_hex,
+                        "stored-key": c.stored_key_hex,
+                        "server-key": SCRAM_IMPOSTOR_SERVER_KEY_HEX,
+                        "role": role,
+                    },
+                },
             }
         })
     };

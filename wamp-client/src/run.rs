@@ -19,7 +19,9 @@ pub enum RunError {
 /// (Ctrl-C) or SIGTERM, which stops them all gracefully (see
 /// [`ComponentHandle::stop`](crate::ComponentHandle::stop)). Builds a multi-thread tokio
 /// runtime, and sets up `tracing` output to standard error, filtered by `RUST_LOG` (default
-/// `info`), unless the application installed a subscriber already.
+/// `info`), unless the application installed a subscriber already. Even with `RUST_LOG=trace`,
+/// nothing logged carries a message's payload (tungstenite's frame traces, which would, are
+/// kept out unless `RUST_LOG` names `tungstenite`).
 ///
 /// Returns an error listing every component that failed.
 ///
@@ -88,12 +90,20 @@ async fn shutdown_signal() -> &'static str {
 }
 
 /// Logs to standard error, filtered by `RUST_LOG`, unless a subscriber is already set.
+///
+/// `tungstenite` traces every WebSocket frame with its payload, which carries tickets and
+/// application data: it is capped at `debug` unless `RUST_LOG` names it.
 fn init_tracing() {
     if tracing::dispatcher::has_been_set() {
         return;
     }
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let names_tungstenite = std::env::var("RUST_LOG").is_ok_and(|v| v.contains("tungstenite"));
+    let filter = match "tungstenite=debug".parse() {
+        Ok(cap) if !names_tungstenite => filter.add_directive(cap),
+        _ => filter,
+    };
     use std::io::IsTerminal;
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
