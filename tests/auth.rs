@@ -95,7 +95,11 @@ fn auth_failure(failure: &Failure) -> (String, String, Option<String>) {
 fn assert_joined(details: &SessionDetails, authid: &str, authrole: &str, authmethod: &str) {
     assert_eq!(details.authid.as_deref(), Some(authid), "{details:?}");
     assert_eq!(details.authrole.as_deref(), Some(authrole), "{details:?}");
-    assert_eq!(details.authmethod.as_deref(), Some(authmethod), "{details:?}");
+    assert_eq!(
+        details.authmethod.as_deref(),
+        Some(authmethod),
+        "{details:?}"
+    );
 }
 
 /// Every method with its right credentials, on its own transport.
@@ -184,7 +188,12 @@ async fn a_cryptosign_key_file_in_hex_or_openssh_format_joins() {
                 .method(AuthMethod::cryptosign(CryptosignKey::file(&file))),
         );
         let details = join_details(&comp).await;
-        assert_joined(&details, CRYPTOSIGN_AUTHID, AUTHENTICATED_ROLE, "cryptosign");
+        assert_joined(
+            &details,
+            CRYPTOSIGN_AUTHID,
+            AUTHENTICATED_ROLE,
+            "cryptosign",
+        );
     }
 }
 
@@ -198,7 +207,12 @@ async fn cryptosign_without_an_authid_is_found_by_its_public_key() {
         ))),
     );
     let details = join_details(&comp).await;
-    assert_joined(&details, CRYPTOSIGN_AUTHID, AUTHENTICATED_ROLE, "cryptosign");
+    assert_joined(
+        &details,
+        CRYPTOSIGN_AUTHID,
+        AUTHENTICATED_ROLE,
+        "cryptosign",
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -263,7 +277,12 @@ async fn wrong_credentials_end_after_one_attempt_with_the_method_and_the_routers
         );
         // Give a wrongly scheduled retry time to show up.
         tokio::time::sleep(Duration::from_millis(300)).await;
-        assert_eq!(proxy.accepted(), 1, "{}: one connection only", transport.name());
+        assert_eq!(
+            proxy.accepted(),
+            1,
+            "{}: one connection only",
+            transport.name()
+        );
     }
 }
 
@@ -489,7 +508,12 @@ async fn after_an_authentication_failure_the_provider_is_asked_once_more() {
             .unwrap()
     };
     let details = join_details(&stale_then_fresh).await;
-    assert_joined(&details, TICKET_ROTATING_AUTHID, AUTHENTICATED_ROLE, "ticket");
+    assert_joined(
+        &details,
+        TICKET_ROTATING_AUTHID,
+        AUTHENTICATED_ROLE,
+        "ticket",
+    );
     assert_eq!(issuer.asked(), 2);
     assert_eq!(proxy.accepted(), 2);
 
@@ -499,7 +523,11 @@ async fn after_an_authentication_failure_the_provider_is_asked_once_more() {
     let e = run_to_failure(&provided(&url, &issuer)).await;
     let (fatal, _, failure) = outcome(&e);
     let (method, reason, _) = auth_failure(&failure);
-    assert_eq!((method.as_str(), reason.as_str()), ("ticket", DENIED), "{e}");
+    assert_eq!(
+        (method.as_str(), reason.as_str()),
+        ("ticket", DENIED),
+        "{e}"
+    );
     assert!(fatal, "{e}");
     assert_eq!(issuer.asked(), 2);
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -561,35 +589,56 @@ fn bad_keys_are_reported_at_build_naming_the_setting() {
             Authentication::new().method(AuthMethod::cryptosign(CryptosignKey::hex("zz"))),
         )
         .build()
-        .err()
-        .expect("a bad seed fails the build");
+        .expect_err("a bad seed fails the build");
     let text = e.to_string();
-    assert!(text.contains("authentication") && text.contains("cryptosign hex seed"), "{text}");
+    assert!(
+        text.contains("authentication") && text.contains("cryptosign hex seed"),
+        "{text}"
+    );
     assert!(!text.contains("zz"), "{text}");
 }
 
-/// The four examples, as the README runs them: the right secret prints who joined, a wrong one
-/// prints the error and exits non-zero.
+/// The four examples as the README runs them, against the README's Crossbar.io config
+/// (`examples/crossbar/config.json`, on a free port instead of 8080): the right secret prints
+/// who joined, a wrong one prints the error and exits non-zero; no secret is logged even with
+/// `RUST_LOG=trace`.
 #[test]
-fn the_auth_examples_join_and_report_refusals() {
-    let router = router();
+fn the_auth_examples_join_the_readme_router_and_report_refusals() {
+    let path = wamp_suite::repo_dir().join("examples/crossbar/config.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let port = wamp_suite::free_port();
+    let mut config: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let endpoint = &mut config["workers"][0]["transports"][0]["endpoint"];
+    assert_eq!(
+        endpoint["port"], 8080,
+        "the README's config listens on 8080"
+    );
+    endpoint["port"] = port.into();
+    let node = wamp_suite::CrossbarNode::start(&config, port);
+    let url = format!("ws://127.0.0.1:{port}/ws");
+
     let cases = [
-        ("auth_ticket", AuthTransport::Ticket, TICKET_AUTHID, TICKET_SECRET, "ticket"),
-        ("auth_wampcra", AuthTransport::Wampcra, CRA_AUTHID, CRA_SECRET, "wampcra"),
+        ("auth_ticket", TICKET_AUTHID, TICKET_SECRET, "ticket"),
+        ("auth_wampcra", CRA_AUTHID, CRA_SECRET, "wampcra"),
+        (
+            "auth_wampcra",
+            CRA_SALTED_AUTHID,
+            CRA_SALTED_SECRET,
+            "wampcra",
+        ),
         (
             "auth_cryptosign",
-            AuthTransport::Cryptosign,
             CRYPTOSIGN_AUTHID,
             CRYPTOSIGN_SEED_HEX,
             "cryptosign",
         ),
-        ("auth_scram", AuthTransport::Scram, SCRAM_AUTHID, SCRAM_PASSWORD, "scram"),
+        ("auth_scram", SCRAM_AUTHID, SCRAM_PASSWORD, "scram"),
     ];
     let wrong_seed = "22".repeat(32);
-    for (example, transport, authid, secret, method) in cases {
+    for (example, authid, secret, method) in cases {
         let run = |secret: &str| {
             let mut cmd = std::process::Command::new(example_binary(example));
-            cmd.env("WAMP_URL", router.auth_url(transport))
+            cmd.env("WAMP_URL", &url)
                 .env("WAMP_REALM", "realm1")
                 .env("WAMP_AUTHID", authid)
                 .env("WAMP_SECRET", secret)
@@ -600,15 +649,16 @@ fn the_auth_examples_join_and_report_refusals() {
         let mut ok = run(secret);
         let lines = ok.finish(LIMIT);
         let log = ok.stderr();
-        assert!(log.contains("joined"), "{example}: the trace log: {log}");
-        assert!(!log.contains(secret), "{example} logged the secret: {log}");
         assert_eq!(
             lines,
             [format!(
                 "joined authid={authid} authrole={AUTHENTICATED_ROLE} authmethod={method}"
             )],
-            "{example}"
+            "{example}: {log}\nrouter: {}",
+            node.log_tail(30)
         );
+        assert!(log.contains("joined"), "{example}: the trace log: {log}");
+        assert!(!log.contains(secret), "{example} logged the secret: {log}");
 
         let wrong = if method == "cryptosign" {
             wrong_seed.as_str()
@@ -623,7 +673,10 @@ fn the_auth_examples_join_and_report_refusals() {
             stderr.contains(&format!("{method} authentication failed: {DENIED}")),
             "{example}: {stderr}"
         );
-        assert!(!stderr.contains(wrong), "{example} printed the secret: {stderr}");
+        assert!(
+            !stderr.contains(wrong),
+            "{example} logged the secret: {stderr}"
+        );
     }
 }
 

@@ -39,18 +39,21 @@
 //! - [`AuthTransport`], [`auth`]: the node's authenticated endpoints (ticket, wampcra,
 //!   cryptosign, scram) and the credentials of their principals.
 //! - [`Peer`]: a Python peer from `tests/peers/` (callee, caller, publisher, subscriber).
+//! - [`CrossbarNode`]: a Crossbar.io node with a config of the test's own (the README's).
 //! - [`venv()`], [`python()`]: the virtualenv.
 //! - [`FaultProxy`], [`FaultMode`]: a TCP proxy that injects network faults (refused connections,
 //!   silence, black holes, HTTP errors, latency, dropped connections).
 
 pub mod auth;
 mod certs;
+mod node;
 mod peer;
 mod process;
 mod proxy;
 mod router;
 mod venv;
 
+pub use node::{free_port, CrossbarNode};
 pub use peer::{bytes_from_json, bytes_to_json, example_binary, peers_dir, Peer};
 pub use proxy::{FaultMode, FaultProxy};
 pub use router::{

@@ -207,12 +207,12 @@ const VALID_TICKETS_FILE: &str = "valid-tickets.json";
 const AUTHENTICATOR_READY_FILE: &str = "authenticator.ready";
 
 /// A running node: its supervisor process and the pipe that keeps it alive.
-struct Running {
-    supervisor: Child,
+pub(crate) struct Running {
+    pub(crate) supervisor: Child,
     /// Closing this (or the test process exiting) makes the supervisor kill the node.
     control: Option<ChildStdin>,
     /// The Crossbar.io controller's pid, which is also the node's process group id.
-    pid: Option<u32>,
+    pub(crate) pid: Option<u32>,
 }
 
 /// A Crossbar.io 26.10.1 node listening on loopback only, with realms `realm1` and `crossbardemo`.
@@ -374,8 +374,6 @@ impl Router {
 
     /// Spawns the supervisor and crossbar, and waits until every endpoint accepts connections.
     fn launch(&self) -> Result<Running, LaunchError> {
-        let crossbar = crossbar();
-        let python = python();
         let started = Instant::now();
         let _ = fs::remove_file(self.dir.join("crossbar.pid"));
         let _ = fs::remove_file(self.dir.join(AUTHENTICATOR_READY_FILE));
@@ -391,42 +389,8 @@ impl Router {
         let stderr = log
             .try_clone()
             .map_err(|e| LaunchError::Exited(format!("cannot clone the log handle: {e}")))?;
-        let loglevel = std::env::var("WAMP_SUITE_CROSSBAR_LOGLEVEL").unwrap_or("info".into());
-
-        let mut command = Command::new(&python);
-        command
-            .arg("-c")
-            .arg(include_str!("supervisor.py"))
-            .arg(&self.dir)
-            .arg(if self.keep_dir { "keep" } else { "remove" })
-            .arg(&crossbar)
-            .arg("start")
-            .arg("--cbdir")
-            .arg(self.dir.join(".crossbar"))
-            .arg("--loglevel")
-            .arg(&loglevel)
-            .args(["--color", "false"])
-            .current_dir(&self.dir)
-            .env("PYTHONUNBUFFERED", "1")
-            .env("PYTHONDONTWRITEBYTECODE", "1")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::from(log))
-            .stderr(Stdio::from(stderr))
-            // Out of the terminal's foreground group: Ctrl-C ends the tests, then the
-            // closed pipe ends the node.
-            .process_group(0);
-        let mut supervisor = command.spawn().map_err(|e| {
-            LaunchError::Exited(format!(
-                "cannot run {} (the Crossbar.io supervisor): {e}\n{SETUP_HINT}",
-                python.display()
-            ))
-        })?;
-        let control = supervisor.stdin.take();
-        let mut running = Running {
-            supervisor,
-            control,
-            pid: None,
-        };
+        let mut running =
+            spawn_node(&self.dir, self.keep_dir, log, stderr).map_err(LaunchError::Exited)?;
 
         let deadline = started + START_TIMEOUT;
         loop {
@@ -758,10 +722,57 @@ impl Drop for Router {
     }
 }
 
+/// Starts `crossbar start` on the node directory `dir` (config in `dir/.crossbar/`) under the
+/// supervisor script, which removes `dir` when the node ends unless `keep`. Its output goes to
+/// `stdout` and `stderr`.
+pub(crate) fn spawn_node(
+    dir: &Path,
+    keep: bool,
+    stdout: fs::File,
+    stderr: fs::File,
+) -> Result<Running, String> {
+    let python = python();
+    let loglevel = std::env::var("WAMP_SUITE_CROSSBAR_LOGLEVEL").unwrap_or("info".into());
+    let mut command = Command::new(&python);
+    command
+        .arg("-c")
+        .arg(include_str!("supervisor.py"))
+        .arg(dir)
+        .arg(if keep { "keep" } else { "remove" })
+        .arg(crossbar())
+        .arg("start")
+        .arg("--cbdir")
+        .arg(dir.join(".crossbar"))
+        .arg("--loglevel")
+        .arg(&loglevel)
+        .args(["--color", "false"])
+        .current_dir(dir)
+        .env("PYTHONUNBUFFERED", "1")
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::from(stdout))
+        .stderr(Stdio::from(stderr))
+        // Out of the terminal's foreground group: Ctrl-C ends the tests, then the
+        // closed pipe ends the node.
+        .process_group(0);
+    let mut supervisor = command.spawn().map_err(|e| {
+        format!(
+            "cannot run {} (the Crossbar.io supervisor): {e}\n{SETUP_HINT}",
+            python.display()
+        )
+    })?;
+    let control = supervisor.stdin.take();
+    Ok(Running {
+        supervisor,
+        control,
+        pid: None,
+    })
+}
+
 /// Ends a node: sends `command` (or just closes the pipe, which kills it and removes the
 /// directory) and waits for the supervisor, which exits only once the node is gone. If the
 /// supervisor does not exit in time, kills it and the node's process group directly.
-fn shutdown(running: &mut Running, command: Option<&str>, pid: Option<u32>) {
+pub(crate) fn shutdown(running: &mut Running, command: Option<&str>, pid: Option<u32>) {
     if let Some(mut control) = running.control.take() {
         if let Some(command) = command {
             let _ = writeln!(control, "{command}");
@@ -925,7 +936,7 @@ fn free_ports() -> std::io::Result<Ports> {
 
 /// A new directory `wamp-suite-<pid>-<n>-<nanos>` in the temp dir (or /tmp when `$TMPDIR` is
 /// too long for a Unix socket path, which is limited to 107 bytes).
-fn unique_dir() -> Result<PathBuf, String> {
+pub(crate) fn unique_dir() -> Result<PathBuf, String> {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let mut base = std::env::temp_dir();
     if base.as_os_str().len() > 60 {

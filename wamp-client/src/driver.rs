@@ -829,7 +829,11 @@ impl Driver {
                     authrole = details.authrole.as_deref().unwrap_or(""),
                     "joined"
                 );
-                if let Some(Err(e)) = self.authenticator.as_ref().map(|a| a.verify_welcome(&details)) {
+                if let Some(Err(e)) = self
+                    .authenticator
+                    .as_ref()
+                    .map(|a| a.verify_welcome(&details))
+                {
                     tracing::error!(error = %e, "the router's authentication is not valid; leaving");
                     if let Some(join) = self.join.take() {
                         let _ = join.send(Err(self.auth_failed(&e)));

@@ -33,7 +33,10 @@ pub trait Authenticator: Send + Sync + 'static {
 
     /// Checks the router's side of the authentication in WELCOME (SCRAM's server signature,
     /// a router's cryptosign proof); an error ends the session at once. Accepts by default.
-    fn verify_welcome(&self, details: &wamp_core::session::SessionDetails) -> Result<(), WampError> {
+    fn verify_welcome(
+        &self,
+        details: &wamp_core::session::SessionDetails,
+    ) -> Result<(), WampError> {
         let _ = details;
         Ok(())
     }

@@ -81,9 +81,10 @@ impl CryptosignKey {
                 .map(Arc::new)
                 .map_err(|e| format!("cryptosign hex seed: {e}")),
             KeySource::File(path) => {
-                let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
-                    format!("cryptosign key file {}: {e}", path.display())
-                })?);
+                let text = Zeroizing::new(
+                    std::fs::read_to_string(path)
+                        .map_err(|e| format!("cryptosign key file {}: {e}", path.display()))?,
+                );
                 SigningKey::from_file_contents(&text)
                     .map(Arc::new)
                     .map_err(|e| format!("cryptosign key file {}: {e}", path.display()))
@@ -326,7 +327,12 @@ impl Authenticator for MethodsAuthenticator {
         };
         let a = &self.answers;
         let signature = match method {
-            "ticket" => a.ticket.as_ref().ok_or_else(not_offered)?.expose().to_owned(),
+            "ticket" => a
+                .ticket
+                .as_ref()
+                .ok_or_else(not_offered)?
+                .expose()
+                .to_owned(),
             "wampcra" => {
                 let secret = a.wampcra.as_ref().ok_or_else(not_offered)?;
                 wampcra::answer(secret.expose(), extra).map_err(|e| refuse(method, e))?
@@ -375,11 +381,17 @@ mod tests {
             .method(AuthMethod::cryptosign(CryptosignKey::hex(SEED)))
             .load_keys()
             .unwrap();
-        let text = format!("{auth:?} {:?}", auth.join_options(&JoinOptions::new("realm1")));
+        let text = format!(
+            "{auth:?} {:?}",
+            auth.join_options(&JoinOptions::new("realm1"))
+        );
         for secret in ["t1cket", "cr4secret", "p4ssword", SEED, &SEED[..16]] {
             assert!(!text.contains(secret), "{secret} in {text}");
         }
-        assert!(text.contains("ticket") && text.contains("cryptosign"), "{text}");
+        assert!(
+            text.contains("ticket") && text.contains("cryptosign"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -444,7 +456,10 @@ mod tests {
             .authenticate("wampcra", &Dict::new())
             .unwrap_err();
         let text = format!("{e}");
-        assert!(text.contains("wampcra") && text.contains("offered: ticket"), "{text}");
+        assert!(
+            text.contains("wampcra") && text.contains("offered: ticket"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -404,10 +404,7 @@ impl Config {
     /// ones, else the join options as given.
     pub(crate) async fn join_options(&self) -> Result<JoinOptions, String> {
         match (&self.credentials, &self.authentication) {
-            (Some(provider), _) => provider()
-                .await?
-                .load_keys()?
-                .join_options(&self.join),
+            (Some(provider), _) => provider().await?.load_keys()?.join_options(&self.join),
             (None, Some(auth)) => auth.join_options(&self.join),
             (None, None) => Ok(self.join.clone()),
         }
@@ -765,9 +762,7 @@ impl ComponentBuilder {
         }
         let authentication = match self.authentication {
             Some(auth) => {
-                let auth = auth
-                    .load_keys()
-                    .map_err(|e| invalid("authentication", e))?;
+                let auth = auth.load_keys().map_err(|e| invalid("authentication", e))?;
                 // Settings that cannot make a HELLO (SCRAM without an authid) fail here.
                 auth.join_options(&join)
                     .map_err(|e| invalid("authentication", e))?;

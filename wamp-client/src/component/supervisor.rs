@@ -135,7 +135,9 @@ async fn attempt(
     // Fresh credentials for every attempt (and a fresh SCRAM nonce).
     let join = match until_stopped(stop, config.join_options()).await {
         None => return Outcome::Stopped,
-        Some(Err(why)) => return failed_before_session(shared, url, Failure::Credentials(why)).await,
+        Some(Err(why)) => {
+            return failed_before_session(shared, url, Failure::Credentials(why)).await
+        }
         Some(Ok(join)) => join,
     };
     let connection = match until_stopped(stop, crate::transport::connect(&spec.config)).await {
