@@ -112,10 +112,9 @@ fn autobahns_scram_test_basic_vector_holds() {
 /// and an exchange with that principal that Crossbar.io 26.10.1's `PendingAuthScram` accepted
 /// (client nonce bytes 0x11 × 16, router bytes 0x22 × 16).
 ///
-/// Argon2 with 4096 passes takes about 30 s in a debug build: run it with
-/// `cargo test -p wamp-core --release -- --ignored`.
+/// Argon2 with 4096 passes: fast only because the workspace optimizes `argon2` and `blake2`
+/// in debug builds too (see `Cargo.toml`).
 #[test]
-#[ignore = "slow in debug builds (argon2 with 4096 passes); run with --release -- --ignored"]
 fn autobahns_derive_scram_credential_vector_and_a_crossbar_exchange_hold() {
     let email = "foobar@example.com";
     let salt = &Sha256::digest(email.as_bytes())[..16];
