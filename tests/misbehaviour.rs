@@ -514,3 +514,234 @@ async fn events_beyond_the_queue_capacity_are_dropped_and_counted() {
     drop(session);
     tokio::time::timeout(LIMIT, router).await.unwrap().unwrap();
 }
+
+/// A component authenticating with `auth` against the fake router: one attempt, then its
+/// failure.
+async fn auth_failure_against(
+    config: TransportConfig,
+    auth: wamp_client::Authentication,
+) -> (String, String, Option<String>) {
+    let comp = wamp_client::Component::builder()
+        .transport(config)
+        .realm("realm1")
+        .authentication(auth)
+        .build()
+        .unwrap();
+    let handle = comp.start();
+    let e = tokio::time::timeout(LIMIT, handle.wait())
+        .await
+        .expect("the component gives up in time")
+        .expect_err("the join must fail");
+    let wamp_client::ComponentError::Exhausted { transports, .. } = &e else {
+        panic!("{e}")
+    };
+    assert!(transports[0].fatal && transports[0].attempts == 1, "{e}");
+    match transports[0].last_failure.as_deref() {
+        Some(wamp_client::Failure::Join(JoinError::Authentication {
+            method,
+            reason,
+            message,
+        })) => (method.clone(), reason.clone(), message.clone()),
+        other => panic!("expected an authentication failure, got {other:?}"),
+    }
+}
+
+fn dict(entries: &[(&str, Value)]) -> Dict {
+    let mut d = Dict::new();
+    for (k, v) in entries {
+        d.insert((*k).into(), v.clone());
+    }
+    d
+}
+
+#[tokio::test]
+async fn a_challenge_for_a_method_not_offered_is_refused_with_abort() {
+    let (listener, config) = fake_router().await;
+    let router = tokio::spawn(async move {
+        let mut peer = Peer::accept(&listener).await;
+        let _hello = peer.recv().await;
+        peer.send(&Message::Challenge {
+            method: "wampcra".into(),
+            extra: dict(&[("challenge", Value::from("{}"))]),
+        })
+        .await;
+        peer.abort_reason().await
+    });
+    let auth = wamp_client::Authentication::new()
+        .authid("joe")
+        .method(wamp_client::AuthMethod::ticket("t"));
+    let (method, reason, message) = auth_failure_against(config, auth).await;
+    assert_eq!(method, "wampcra");
+    assert_eq!(reason, "wamp.error.cannot_authenticate");
+    let message = message.unwrap_or_default();
+    assert!(
+        message.contains("did not offer") && message.contains("ticket"),
+        "{message}"
+    );
+    let sent = tokio::time::timeout(LIMIT, router).await.unwrap().unwrap();
+    assert_eq!(sent.as_deref(), Some("wamp.error.cannot_authenticate"));
+}
+
+/// Challenges a router may send that cannot be answered (or would make the client work for
+/// hours): each is refused with ABORT and a typed error, never a panic or a hang.
+#[tokio::test]
+async fn malformed_or_costly_challenges_are_refused() {
+    let cases: Vec<(wamp_client::AuthMethod, &str, Dict, &str)> = vec![
+        (
+            wamp_client::AuthMethod::wampcra("s"),
+            "wampcra",
+            dict(&[("challenge", Value::from(1))]),
+            "challenge",
+        ),
+        (
+            wamp_client::AuthMethod::wampcra("s"),
+            "wampcra",
+            dict(&[
+                ("challenge", Value::from("{}")),
+                ("salt", Value::from("salt")),
+                ("iterations", Value::from(2_000_000_000u64)),
+            ]),
+            "iterations",
+        ),
+        (
+            wamp_client::AuthMethod::cryptosign(wamp_client::CryptosignKey::hex("11".repeat(32))),
+            "cryptosign",
+            dict(&[("challenge", Value::from("not hex"))]),
+            "challenge",
+        ),
+        (
+            wamp_client::AuthMethod::scram("pw"),
+            "scram",
+            dict(&[
+                ("nonce", Value::from("someone-elses-nonce")),
+                ("salt", Value::from("c2FsdA==")),
+                ("kdf", Value::from("pbkdf2")),
+                ("iterations", Value::from(1000)),
+            ]),
+            "nonce",
+        ),
+        (
+            wamp_client::AuthMethod::scram("pw"),
+            "scram",
+            dict(&[
+                ("salt", Value::from("c2FsdA==")),
+                ("kdf", Value::from("md5")),
+                ("iterations", Value::from(1000)),
+            ]),
+            "md5",
+        ),
+    ];
+    for (auth_method, method, extra, field) in cases {
+        let (listener, config) = fake_router().await;
+        let challenge_method = method.to_owned();
+        let router = tokio::spawn(async move {
+            let mut peer = Peer::accept(&listener).await;
+            let hello = peer.recv().await;
+            // A SCRAM challenge echoes the client's nonce unless the case replaces it.
+            let mut extra = extra;
+            if let Some(Message::Hello { details, .. }) = &hello {
+                let nonce = details
+                    .get("authextra")
+                    .and_then(|a| a.as_dict())
+                    .and_then(|a| a.get("nonce"))
+                    .cloned();
+                if let (Some(nonce), false) = (nonce, extra.contains_key("nonce")) {
+                    let nonce = format!("{}router", nonce.as_str().unwrap_or_default());
+                    extra.insert("nonce".into(), Value::from(nonce));
+                }
+            }
+            peer.send(&Message::Challenge {
+                method: challenge_method.as_str().into(),
+                extra,
+            })
+            .await;
+            peer.abort_reason().await
+        });
+        let auth = wamp_client::Authentication::new()
+            .authid("joe")
+            .method(auth_method);
+        let (got_method, reason, message) = auth_failure_against(config, auth).await;
+        let message = message.unwrap_or_default();
+        assert_eq!(got_method, method, "{message}");
+        assert_eq!(reason, "wamp.error.cannot_authenticate", "{message}");
+        assert!(message.contains(field), "{method}: {message}");
+        let sent = tokio::time::timeout(LIMIT, router).await.unwrap().unwrap();
+        assert_eq!(sent.as_deref(), Some("wamp.error.cannot_authenticate"));
+    }
+}
+
+/// A WELCOME after a SCRAM exchange must carry the router's proof that it knows the
+/// password; without it (or with a wrong one) the client leaves and the join fails.
+#[tokio::test]
+async fn a_scram_welcome_without_a_valid_server_signature_is_refused() {
+    for signature in [None, Some("AAAA")] {
+        let (listener, config) = fake_router().await;
+        let router = tokio::spawn(async move {
+            let mut peer = Peer::accept(&listener).await;
+            let Some(Message::Hello { details, .. }) = peer.recv().await else {
+                panic!("expected HELLO")
+            };
+            let nonce = details
+                .get("authextra")
+                .and_then(|a| a.as_dict())
+                .and_then(|a| a.get("nonce"))
+                .and_then(|n| n.as_str())
+                .expect("a SCRAM nonce in HELLO")
+                .to_owned();
+            peer.send(&Message::Challenge {
+                method: "scram".into(),
+                extra: dict(&[
+                    ("nonce", Value::from(format!("{nonce}router"))),
+                    ("salt", Value::from("c2FsdHNhbHRzYWx0c2FsdA==")),
+                    ("kdf", Value::from("pbkdf2")),
+                    ("iterations", Value::from(1000)),
+                    ("memory", Value::from(0)),
+                ]),
+            })
+            .await;
+            let Some(Message::Authenticate { .. }) = peer.recv().await else {
+                panic!("expected AUTHENTICATE")
+            };
+            let mut authextra = Dict::new();
+            if let Some(s) = signature {
+                authextra.insert("scram_server_signature".into(), Value::from(s));
+            }
+            peer.send(&Message::Welcome {
+                session: 1,
+                details: dict(&[
+                    ("authid", Value::from("joe")),
+                    ("authrole", Value::from("user")),
+                    ("authmethod", Value::from("scram")),
+                    ("authextra", Value::from(authextra)),
+                ]),
+            })
+            .await;
+            // The client leaves at once.
+            loop {
+                match peer.recv().await {
+                    Some(Message::Goodbye { reason, .. }) => {
+                        peer.send(&Message::Goodbye {
+                            details: Dict::new(),
+                            reason: "wamp.close.goodbye_and_out".into(),
+                        })
+                        .await;
+                        return Some(reason.into_string());
+                    }
+                    Some(_) => continue,
+                    None => return None,
+                }
+            }
+        });
+        let auth = wamp_client::Authentication::new()
+            .authid("joe")
+            .method(wamp_client::AuthMethod::scram("pw"));
+        let (method, _, message) = auth_failure_against(config, auth).await;
+        assert_eq!(method, "scram");
+        assert!(
+            message.as_deref().unwrap_or("").contains("signature"),
+            "{message:?}"
+        );
+        let goodbye = tokio::time::timeout(LIMIT, router).await.unwrap().unwrap();
+        assert!(goodbye.is_some(), "the client should say GOODBYE");
+    }
+}

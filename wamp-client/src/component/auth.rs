@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use wamp_core::auth::cryptosign::SigningKey;
 use wamp_core::auth::scram::ScramClient;
 use wamp_core::auth::wampcra;
+use wamp_core::auth::AuthError;
 use wamp_core::session::SessionDetails;
 use wamp_core::uri::error_uri;
 use wamp_core::value::{Dict, Str, Value};
@@ -314,6 +315,11 @@ fn refuse(method: &str, why: impl fmt::Display) -> WampError {
     WampError::with_message(error_uri::CANNOT_AUTHENTICATE, format!("{method}: {why}"))
 }
 
+/// Our refusal of the router's message (the error names the method already).
+fn refused(e: AuthError) -> WampError {
+    WampError::with_message(error_uri::CANNOT_AUTHENTICATE, e.to_string())
+}
+
 impl Authenticator for MethodsAuthenticator {
     fn authenticate(&self, method: &str, extra: &Dict) -> Result<(String, Dict), WampError> {
         let not_offered = || {
@@ -335,16 +341,16 @@ impl Authenticator for MethodsAuthenticator {
                 .to_owned(),
             "wampcra" => {
                 let secret = a.wampcra.as_ref().ok_or_else(not_offered)?;
-                wampcra::answer(secret.expose(), extra).map_err(|e| refuse(method, e))?
+                wampcra::answer(secret.expose(), extra).map_err(refused)?
             }
             "cryptosign" => {
                 let key = a.cryptosign.as_ref().ok_or_else(not_offered)?;
-                key.answer(extra, None).map_err(|e| refuse(method, e))?
+                key.answer(extra, None).map_err(refused)?
             }
             "scram" => {
                 let scram = a.scram.as_ref().ok_or_else(not_offered)?;
                 let mut scram = scram.lock().unwrap_or_else(|e| e.into_inner());
-                return scram.answer(extra).map_err(|e| refuse(method, e));
+                return scram.answer(extra).map_err(refused);
             }
             _ => return Err(not_offered()),
         };
@@ -359,9 +365,7 @@ impl Authenticator for MethodsAuthenticator {
             return Err(refuse("scram", "the router used a method we did not offer"));
         };
         let scram = scram.lock().unwrap_or_else(|e| e.into_inner());
-        scram
-            .verify_welcome(&details.authextra)
-            .map_err(|e| refuse("scram", e))
+        scram.verify_welcome(&details.authextra).map_err(refused)
     }
 }
 
