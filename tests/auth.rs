@@ -175,7 +175,7 @@ async fn every_method_joins_with_the_right_credentials_and_the_session_shows_who
 #[tokio::test(flavor = "multi_thread")]
 async fn a_cryptosign_key_file_in_hex_or_openssh_format_joins() {
     let router = router();
-    let dir = tempfile_dir("cryptosign-keys");
+    let dir = TempDir::new("cryptosign-keys");
     let hex_file = dir.join("client.seed");
     std::fs::write(&hex_file, format!("{CRYPTOSIGN_SEED_HEX}\n")).unwrap();
     let openssh_file = dir.join("client_ed25519");
@@ -680,10 +680,25 @@ fn the_auth_examples_join_the_readme_router_and_report_refusals() {
     }
 }
 
-fn tempfile_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("wamp-auth-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A directory of the test's own, removed when dropped.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("wamp-auth-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    fn join(&self, name: &str) -> std::path::PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Autobahn|Python's own authenticators (`tests/peers/auth_join.py`) and ours get the same

@@ -34,13 +34,10 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import peerlib  # noqa: E402  (sets up txaio for asyncio)
-from peerlib import emit, endpoint, json_arg, parser  # noqa: E402
+from peerlib import emit, json_arg, parser  # noqa: E402
 
-from autobahn.asyncio.rawsocket import WampRawSocketClientFactory  # noqa: E402
 from autobahn.asyncio.wamp import ApplicationSession  # noqa: E402
-from autobahn.asyncio.websocket import WampWebSocketClientFactory  # noqa: E402
 from autobahn.wamp import auth  # noqa: E402
-from autobahn.wamp.serializer import create_transport_serializer  # noqa: E402
 from autobahn.wamp.types import ComponentConfig  # noqa: E402
 
 METHODS = ("ticket", "wampcra", "cryptosign", "scram", "anonymous")
@@ -162,26 +159,7 @@ def main():
         finished = loop.create_future()
         peerlib._watch_stdin(loop)
 
-        def session():
-            return AuthSession(ComponentConfig(realm=args.realm))
-
-        serializer = create_transport_serializer(args.serializer)
-        if args.url.startswith("ws"):
-            factory = WampWebSocketClientFactory(session, url=args.url, serializers=[serializer])
-        else:
-            factory = WampRawSocketClientFactory(session, serializer=serializer)
-        kind, where, context = endpoint(args.url, args.ca)
-        if kind == "unix":
-            connecting = loop.create_unix_connection(factory, where)
-        else:
-            host, port = where
-            connecting = loop.create_connection(
-                factory, host, port, ssl=context, server_hostname=host if context else None
-            )
-        try:
-            await asyncio.wait_for(connecting, min(args.timeout, 10.0))
-        except Exception as e:  # noqa: BLE001
-            failed(f"could not connect to {args.url}: {type(e).__name__}: {e}")
+        await peerlib.connect(args, lambda: AuthSession(ComponentConfig(realm=args.realm)), failed)
         try:
             await asyncio.wait_for(finished, args.timeout)
         except asyncio.TimeoutError:

@@ -146,6 +146,29 @@ def _watch_stdin(loop):
     loop.add_reader(0, readable)
 
 
+
+async def connect(args, make_session, on_error):
+    """Opens the transport of --url (WebSocket or RawSocket; TCP, TLS or Unix) for one session
+    made by `make_session()`. Calls `on_error(text)` when it cannot connect in time."""
+    loop = asyncio.get_running_loop()
+    serializer = create_transport_serializer(args.serializer)
+    if args.url.startswith("ws"):
+        factory = WampWebSocketClientFactory(make_session, url=args.url, serializers=[serializer])
+    else:
+        factory = WampRawSocketClientFactory(make_session, serializer=serializer)
+    kind, where, context = endpoint(args.url, args.ca)
+    if kind == "unix":
+        connecting = loop.create_unix_connection(factory, where)
+    else:
+        host, port = where
+        connecting = loop.create_connection(
+            factory, host, port, ssl=context, server_hostname=host if context else None
+        )
+    try:
+        await asyncio.wait_for(connecting, min(args.timeout, 10.0))
+    except Exception as e:  # noqa: BLE001
+        on_error(f"could not connect to {args.url}: {type(e).__name__}: {e}")
+
 def run(args, main, serve=False):
     """Connects once with the shared options and runs `main(session)` in the joined session.
 
@@ -182,26 +205,7 @@ def run(args, main, serve=False):
         finished = loop.create_future()
         _watch_stdin(loop)
 
-        def session():
-            return PeerSession(ComponentConfig(realm=args.realm))
-
-        serializer = create_transport_serializer(args.serializer)
-        if args.url.startswith("ws"):
-            factory = WampWebSocketClientFactory(session, url=args.url, serializers=[serializer])
-        else:
-            factory = WampRawSocketClientFactory(session, serializer=serializer)
-        kind, where, context = endpoint(args.url, args.ca)
-        if kind == "unix":
-            connecting = loop.create_unix_connection(factory, where)
-        else:
-            host, port = where
-            connecting = loop.create_connection(
-                factory, host, port, ssl=context, server_hostname=host if context else None
-            )
-        try:
-            await asyncio.wait_for(connecting, min(args.timeout, 10.0))
-        except Exception as e:  # noqa: BLE001
-            fail(f"could not connect to {args.url}: {type(e).__name__}: {e}")
+        await connect(args, lambda: PeerSession(ComponentConfig(realm=args.realm)), fail)
         try:
             await asyncio.wait_for(finished, args.timeout)
         except asyncio.TimeoutError:
