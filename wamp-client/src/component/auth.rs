@@ -417,7 +417,11 @@ mod tests {
 
     #[test]
     fn bad_keys_name_the_setting_and_hide_the_content() {
+        let bad_file = std::env::temp_dir().join(format!("wamp-bad-key-{}", std::process::id()));
+        std::fs::write(&bad_file, "zzzz not a key zzzz\n").unwrap();
+        let bad_file_setting = format!("cryptosign key file {}", bad_file.display());
         for (key, want) in [
+            (CryptosignKey::file(&bad_file), bad_file_setting.as_str()),
             (CryptosignKey::hex("abcd"), "cryptosign hex seed"),
             (CryptosignKey::hex("zz".repeat(32)), "cryptosign hex seed"),
             (CryptosignKey::seed(vec![1u8; 31]), "cryptosign seed"),
@@ -433,6 +437,7 @@ mod tests {
             assert!(e.starts_with(want), "{e}");
             assert!(!e.contains("zzzz"), "{e}");
         }
+        let _ = std::fs::remove_file(&bad_file);
     }
 
     #[test]
