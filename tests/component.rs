@@ -798,3 +798,24 @@ async fn a_listener_that_runs_on_holds_neither_a_stop_nor_a_reconnect() {
         stopping.elapsed()
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_left_by_a_join_listener_never_becomes_ready() {
+    let comp = Component::builder()
+        .name("leaves-in-join")
+        .transport(spec(&router().ws_url(), fast()))
+        .realm("realm1")
+        .on_join(|session: Session, _| async move {
+            let _ = session.leave().await;
+        })
+        .build()
+        .unwrap();
+    let handle = comp.start();
+    let events = handle.events();
+    let names = rest(events).await;
+    assert_eq!(names, ["connect", "join", "leave", "disconnect"]);
+    assert!(matches!(
+        bounded("ready", handle.ready()).await,
+        Err(ComponentError::Ended { .. })
+    ));
+}

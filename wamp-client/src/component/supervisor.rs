@@ -177,6 +177,9 @@ async fn attempt(
     match until_stopped(stop, set_up(config, &session)).await {
         None => stopped = true,
         Some(Err(f)) => failure = Some(f),
+        // The session ended during set-up (a join listener left, the router went away):
+        // nothing is live, so no `ready`.
+        Some(Ok(_)) if !session.is_joined() => {}
         Some(Ok(details)) => {
             shared.state.send_modify(|s| s.ready = true);
             tracing::info!(
