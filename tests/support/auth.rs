@@ -204,9 +204,10 @@ pub(crate) const AUTHENTICATOR_MODULE: &str = "wamp_suite_authenticator";
 /// the router worker (a `"type": "class"` router component). It registers
 /// [`AUTHENTICATOR_PROCEDURE`] in [`AUTHENTICATOR_REALM`], then writes `ready_file`. Each call
 /// reads `tickets_file` (a JSON list of strings) afresh and accepts `authid` with any ticket
-/// of that list, with role `role`; anything else is denied with `wamp.error.not_authorized`,
+/// of that list, with role `role` (or `<name>` for a ticket ending in `#role=<name>`, so that a
+/// test can have a role assigned that the realm lacks); anything else is denied with `wamp.error.not_authorized`,
 /// like Crossbar.io's static ticket check.
-pub(crate) const AUTHENTICATOR_PY: &str = r#"
+pub(crate) const AUTHENTICATOR_PY: &str = r##"
 """Dynamic WAMP-Ticket authenticator of the wamp-suite test harness (written by router.rs)."""
 
 import json
@@ -235,7 +236,11 @@ class TicketAuthenticator(ApplicationSession):
                     valid = json.load(f)
             except (OSError, ValueError) as e:
                 raise ApplicationError(DENIED, "cannot read the valid tickets: {}".format(e))
-            if details.get("ticket") in valid:
+            ticket = details.get("ticket")
+            if ticket in valid:
+                # "<ticket>#role=<name>" assigns role <name> (which may not exist).
+                if "#role=" in ticket:
+                    return {"role": ticket.split("#role=", 1)[1]}
                 return {"role": role}
             raise ApplicationError(DENIED, "ticket in dynamic WAMP-Ticket authentication is invalid")
 
@@ -244,7 +249,7 @@ class TicketAuthenticator(ApplicationSession):
         with open(ready + ".tmp", "w") as f:
             f.write("ready\n")
         os.replace(ready + ".tmp", ready)
-"#;
+"##;
 
 /// The `auth` object of `transport`'s WebSocket service in the node config.
 pub(crate) fn crossbar_auth(transport: AuthTransport) -> Value {
