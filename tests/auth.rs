@@ -15,15 +15,9 @@ use wamp_client::{
     LifecycleEvent, RetryPolicy, SessionDetails, TransportConfig, TransportSpec,
 };
 use wamp_suite::auth::*;
-use wamp_suite::{example_binary, router, AuthTransport, FaultProxy, Peer, Router};
+use wamp_suite::{example_binary, router, within, AuthTransport, FaultProxy, Peer, Router};
 
 const LIMIT: Duration = Duration::from_secs(60);
-
-async fn bounded<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
-    tokio::time::timeout(LIMIT, f)
-        .await
-        .unwrap_or_else(|_| panic!("{what}: not within {LIMIT:?}"))
-}
 
 /// Retries quickly, so that a wrongly retried refusal would show up as extra connections.
 fn fast() -> RetryPolicy {
@@ -50,18 +44,18 @@ fn component(url: &str, auth: Authentication) -> Component {
 /// Starts `comp`, waits until it is ready, returns its session's details and stops it.
 async fn join_details(comp: &Component) -> SessionDetails {
     let handle = comp.start();
-    let session = bounded("ready", handle.ready())
+    let session = within(LIMIT, "ready", handle.ready())
         .await
         .unwrap_or_else(|e| panic!("the component should join: {e}"));
     let details = session.details().clone();
-    bounded("stop", handle.stop()).await.expect("stop");
+    within(LIMIT, "stop", handle.stop()).await.expect("stop");
     details
 }
 
 /// Runs `comp` until it gives up, returns its error.
 async fn run_to_failure(comp: &Component) -> ComponentError {
     let handle = comp.start();
-    match bounded("the component's end", handle.wait()).await {
+    match within(LIMIT, "the component's end", handle.wait()).await {
         Ok(()) => panic!("the component should fail"),
         Err(e) => e,
     }
@@ -369,7 +363,7 @@ async fn a_router_that_does_not_know_the_scram_password_is_refused() {
         let joined = Arc::new(AtomicUsize::new(0));
         let handle = comp.start();
         let mut events = handle.events();
-        let e = bounded("the component's end", handle.wait())
+        let e = within(LIMIT, "the component's end", handle.wait())
             .await
             .expect_err("the router's signature is wrong: the component must fail");
         while let Some(ev) = events.next().await {
@@ -444,7 +438,7 @@ async fn a_rotating_ticket_from_the_provider_works_across_a_router_restart() {
     let comp = provided(&router.auth_url(AuthTransport::TicketRotating), &issuer);
     let handle = comp.start();
     let mut events = handle.events();
-    let first = bounded("ready", handle.ready()).await.expect("joins");
+    let first = within(LIMIT, "ready", handle.ready()).await.expect("joins");
     assert_joined(
         first.details(),
         TICKET_ROTATING_AUTHID,
@@ -490,7 +484,7 @@ async fn a_rotating_ticket_from_the_provider_works_across_a_router_restart() {
         "ticket",
     );
     assert!(issuer.asked() >= 2, "asked {} times", issuer.asked());
-    bounded("stop", handle.stop()).await.expect("stop");
+    within(LIMIT, "stop", handle.stop()).await.expect("stop");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -786,10 +780,10 @@ async fn every_method_has_the_same_outcome_as_with_autobahn_python() {
             Authentication::new().authid(authid).method(auth_method),
         );
         let handle = comp.start();
-        let ours = match bounded("ready or failure", handle.ready()).await {
+        let ours = match within(LIMIT, "ready or failure", handle.ready()).await {
             Ok(session) => {
                 let d = session.details().clone();
-                bounded("stop", handle.stop()).await.expect("stop");
+                within(LIMIT, "stop", handle.stop()).await.expect("stop");
                 Ok(format!(
                     "{} {} {}",
                     d.authid.unwrap_or_default(),

@@ -12,15 +12,9 @@ use wamp_client::{
     LifecycleEvent, LifecycleEvents, RetryPolicy, Session, SessionError, TransportConfig,
     TransportSpec, WampError,
 };
-use wamp_suite::{router, Endpoint, FaultMode, FaultProxy, Router};
+use wamp_suite::{router, within, Endpoint, FaultMode, FaultProxy, Router};
 
 const LIMIT: Duration = Duration::from_secs(30);
-
-async fn bounded<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
-    tokio::time::timeout(LIMIT, f)
-        .await
-        .unwrap_or_else(|_| panic!("{what}: not within {LIMIT:?}"))
-}
 
 /// Retries quickly, so that tests do not wait for Autobahn's 1.5 s and more.
 fn fast() -> RetryPolicy {
@@ -74,12 +68,20 @@ fn calculator(
 
 /// Checks from an independent session that the component's procedure and subscription work.
 async fn assert_live(url: &str, tag: &str, events: &mut tokio::sync::mpsc::UnboundedReceiver<i64>) {
-    let other = bounded("join a checking session", Session::connect(url, "realm1"))
-        .await
-        .expect("checking session joins");
-    let sum: i64 = bounded("call", other.call(&format!("com.comp.{tag}.add2"), (2, 3)))
-        .await
-        .expect("the component's procedure answers");
+    let other = within(
+        LIMIT,
+        "join a checking session",
+        Session::connect(url, "realm1"),
+    )
+    .await
+    .expect("checking session joins");
+    let sum: i64 = within(
+        LIMIT,
+        "call",
+        other.call(&format!("com.comp.{tag}.add2"), (2, 3)),
+    )
+    .await
+    .expect("the component's procedure answers");
     assert_eq!(sum, 5);
     other
         .publish_with(
@@ -89,7 +91,7 @@ async fn assert_live(url: &str, tag: &str, events: &mut tokio::sync::mpsc::Unbou
         )
         .await
         .expect("publish");
-    assert_eq!(bounded("event", events.recv()).await, Some(42));
+    assert_eq!(within(LIMIT, "event", events.recv()).await, Some(42));
     let _ = other.leave().await;
 }
 
@@ -99,7 +101,7 @@ async fn until(
     pred: impl Fn(&LifecycleEvent) -> bool,
 ) -> Vec<LifecycleEvent> {
     let mut seen = Vec::new();
-    bounded("the expected lifecycle event", async {
+    within(LIMIT, "the expected lifecycle event", async {
         while let Some(e) = events.next().await {
             let done = pred(&e);
             seen.push(e);
@@ -116,7 +118,7 @@ async fn until(
 /// Collects the remaining events until the component ends (bounded).
 async fn rest(mut events: LifecycleEvents) -> Vec<&'static str> {
     let mut names = Vec::new();
-    bounded("the component's end", async {
+    within(LIMIT, "the component's end", async {
         while let Some(e) = events.next().await {
             names.push(e.kind());
         }
@@ -128,7 +130,7 @@ async fn rest(mut events: LifecycleEvents) -> Vec<&'static str> {
 async fn start_ready(comp: &Component) -> (ComponentHandle, LifecycleEvents) {
     let handle = comp.start();
     let events = handle.events();
-    bounded("ready", handle.ready())
+    within(LIMIT, "ready", handle.ready())
         .await
         .expect("the component gets ready");
     (handle, events)
@@ -145,7 +147,9 @@ async fn a_component_registers_and_subscribes_everything_and_fires_connect_join_
     assert_eq!(names, ["connect", "join", "ready"]);
     assert!(handle.is_ready());
     assert_live(&url, "order", &mut events_rx).await;
-    bounded("stop", handle.stop()).await.expect("a clean stop");
+    within(LIMIT, "stop", handle.stop())
+        .await
+        .expect("a clean stop");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -154,7 +158,9 @@ async fn stop_leaves_cleanly_and_never_reconnects_on_websocket_and_rawsocket() {
         let (comp, _rx) = calculator("stop", vec![spec(&url, fast())]);
         let (handle, events) = start_ready(&comp).await;
         let session = handle.session().expect("a session while ready");
-        bounded("stop", handle.stop()).await.expect("a clean stop");
+        within(LIMIT, "stop", handle.stop())
+            .await
+            .expect("a clean stop");
         assert!(!session.is_joined());
         assert!(session.close_details().unwrap().is_clean());
         assert!(handle.session().is_none() && handle.is_finished());
@@ -197,7 +203,7 @@ async fn anonymous_authentication_joins_with_the_asked_role() {
         Some("anonymous"),
         "{details:?}"
     );
-    bounded("stop", handle.stop()).await.unwrap();
+    within(LIMIT, "stop", handle.stop()).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -213,7 +219,7 @@ async fn a_clean_leave_by_the_application_ends_the_component_without_a_reconnect
             .unwrap();
         let handle = comp.start();
         let events = handle.events();
-        bounded("the component ends", handle.wait())
+        within(LIMIT, "the component ends", handle.wait())
             .await
             .expect("a clean end");
         assert_eq!(
@@ -233,7 +239,7 @@ async fn is_fatal_can_make_a_transport_error_fatal() {
         .is_fatal(|f: &Failure| matches!(f, Failure::Join(JoinError::Connect(_))).then_some(true))
         .build()
         .unwrap();
-    let err = bounded("the component fails", comp.start().wait())
+    let err = within(LIMIT, "the component fails", comp.start().wait())
         .await
         .unwrap_err();
     let ComponentError::Exhausted { transports, .. } = &err else {
@@ -253,7 +259,7 @@ async fn a_wrong_realm_is_fatal_after_exactly_one_attempt() {
         .unwrap();
     let handle = comp.start();
     let events = handle.events();
-    let err = bounded("the component fails", handle.wait())
+    let err = within(LIMIT, "the component fails", handle.wait())
         .await
         .unwrap_err();
     let ComponentError::Exhausted { transports, .. } = &err else {
@@ -283,7 +289,7 @@ async fn is_fatal_can_make_a_refusal_retried() {
         .is_fatal(|_: &Failure| Some(false))
         .build()
         .unwrap();
-    let err = bounded("the component fails", comp.start().wait())
+    let err = within(LIMIT, "the component fails", comp.start().wait())
         .await
         .unwrap_err();
     let ComponentError::Exhausted { transports, .. } = &err else {
@@ -306,7 +312,7 @@ async fn used_up_retries_on_every_transport_end_the_component_with_each_named_in
     let handle = comp.start();
     let mut events = handle.events();
     let mut order = Vec::new();
-    bounded("every attempt", async {
+    within(LIMIT, "every attempt", async {
         while let Some(e) = events.next().await {
             if let LifecycleEvent::ConnectFailure { url, .. } = e {
                 order.push(url);
@@ -358,7 +364,7 @@ async fn a_second_transport_takes_over_when_the_first_keeps_failing() {
         "{seen:?}"
     );
     assert_live(&url, "second", &mut rx).await;
-    bounded("stop", handle.stop()).await.unwrap();
+    within(LIMIT, "stop", handle.stop()).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -379,7 +385,7 @@ async fn retries_wait_the_initial_delay_then_grow_to_the_cap() {
     let handle = comp.start();
     let mut events = handle.events();
     let start = Instant::now();
-    bounded("every attempt", async {
+    within(LIMIT, "every attempt", async {
         while let Some(e) = events.next().await {
             match e {
                 LifecycleEvent::ConnectFailure { .. } => {
@@ -433,7 +439,7 @@ async fn listener_errors_and_panics_are_logged_and_the_component_goes_on() {
         1,
         "the second listener ran after the panic"
     );
-    bounded("stop", handle.stop()).await.unwrap();
+    within(LIMIT, "stop", handle.stop()).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -444,14 +450,14 @@ async fn calls_and_publishes_through_the_handle_fail_at_once_while_disconnected(
         .build()
         .unwrap();
     let handle = comp.start();
-    let r: Result<i64, _> = bounded("call", handle.call("com.x", ())).await;
+    let r: Result<i64, _> = within(LIMIT, "call", handle.call("com.x", ())).await;
     assert!(
         matches!(r, Err(CallError::Session(SessionError::NotJoined))),
         "{r:?}"
     );
-    let r = bounded("publish", handle.publish("com.x", ())).await;
+    let r = within(LIMIT, "publish", handle.publish("com.x", ())).await;
     assert!(r.is_err());
-    bounded("stop", handle.stop())
+    within(LIMIT, "stop", handle.stop())
         .await
         .expect("stopping a retrying component");
     assert!(handle.is_finished());
@@ -480,7 +486,7 @@ async fn after_a_router_restart_the_component_reconnects_and_every_handler_is_li
         );
         assert_ne!(handle.session().unwrap().id(), first);
         assert_live(&url, "restart", &mut rx).await;
-        bounded("stop", handle.stop()).await.unwrap();
+        within(LIMIT, "stop", handle.stop()).await.unwrap();
     }
 }
 
@@ -503,11 +509,11 @@ async fn a_component_started_before_the_router_joins_once_the_router_is_up() {
     tokio::task::spawn_blocking(move || r.restart())
         .await
         .unwrap();
-    bounded("ready", handle.ready())
+    within(LIMIT, "ready", handle.ready())
         .await
         .expect("ready once the router is up");
     assert_live(&url, "late", &mut rx).await;
-    bounded("stop", handle.stop()).await.unwrap();
+    within(LIMIT, "stop", handle.stop()).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -542,13 +548,15 @@ async fn pending_calls_fail_with_session_lost_when_the_connection_drops() {
     let r = router.clone();
     tokio::task::spawn_blocking(move || r.kill()).await.unwrap();
     for call in calls {
-        let result = bounded("a pending call resolves", call).await.unwrap();
+        let result = within(LIMIT, "a pending call resolves", call)
+            .await
+            .unwrap();
         assert!(
             matches!(result, Err(CallError::Session(SessionError::Lost(_)))),
             "{result:?}"
         );
     }
-    bounded("stop", handle.stop()).await.unwrap();
+    within(LIMIT, "stop", handle.stop()).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -579,16 +587,16 @@ async fn stop_lets_running_invocations_finish_before_the_goodbye() {
         let r: Result<String, _> = caller.call("com.comp.drain.slow", ()).await;
         r
     });
-    bounded("the invocation starts", started.recv()).await;
+    within(LIMIT, "the invocation starts", started.recv()).await;
     let stopping = Instant::now();
-    bounded("stop", handle.stop()).await.unwrap();
+    within(LIMIT, "stop", handle.stop()).await.unwrap();
     // The invocation had about 800 ms to go: stop waited for it.
     assert!(
         stopping.elapsed() >= Duration::from_millis(600),
         "stop returned after {:?}, before the invocation ended",
         stopping.elapsed()
     );
-    let result = bounded("the call", call).await.unwrap();
+    let result = within(LIMIT, "the call", call).await.unwrap();
     assert_eq!(result.expect("the running invocation finished"), "done");
 }
 
@@ -633,10 +641,10 @@ async fn an_opening_handshake_timeout_keeps_the_retry_loop_going() {
         );
     }
     proxy.set_mode(FaultMode::Forward);
-    bounded("ready", handle.ready())
+    within(LIMIT, "ready", handle.ready())
         .await
         .expect("ready once the handshake is answered");
-    bounded("stop", handle.stop()).await.unwrap();
+    within(LIMIT, "stop", handle.stop()).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -663,10 +671,10 @@ async fn an_http_error_during_the_handshake_keeps_the_retry_loop_going() {
         );
     }
     proxy.set_mode(FaultMode::Forward);
-    bounded("ready", handle.ready())
+    within(LIMIT, "ready", handle.ready())
         .await
         .expect("ready once the router answers");
-    bounded("stop", handle.stop()).await.unwrap();
+    within(LIMIT, "stop", handle.stop()).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -693,7 +701,7 @@ async fn a_dropped_connection_is_replaced_and_the_handlers_are_live_again() {
             }
         ));
         assert_live(&router().url(endpoint), tag, &mut rx).await;
-        bounded("stop", handle.stop()).await.unwrap();
+        within(LIMIT, "stop", handle.stop()).await.unwrap();
         assert_eq!(
             proxy.accepted(),
             2,
@@ -731,7 +739,7 @@ async fn a_half_open_connection_is_detected_by_keepalive_and_replaced() {
     proxy.set_mode(FaultMode::Forward);
     until(&mut events, |e| matches!(e, LifecycleEvent::Ready { .. })).await;
     assert_live(&router().ws_url(), "halfopen", &mut rx).await;
-    bounded("stop", handle.stop()).await.unwrap();
+    within(LIMIT, "stop", handle.stop()).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -763,10 +771,10 @@ async fn a_procedure_still_held_by_another_session_is_retried_until_it_is_free()
         "not ready while the procedure is held elsewhere"
     );
     holder.leave().await.unwrap();
-    let session = bounded("ready", handle.ready()).await.unwrap();
+    let session = within(LIMIT, "ready", handle.ready()).await.unwrap();
     let sum: i64 = session.call("com.comp.exists.add2", (2, 3)).await.unwrap();
     assert_eq!(sum, 5, "the component's procedure answers");
-    bounded("stop", handle.stop()).await.unwrap();
+    within(LIMIT, "stop", handle.stop()).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -791,7 +799,7 @@ async fn a_listener_that_runs_on_holds_neither_a_stop_nor_a_reconnect() {
     until(&mut events, |e| matches!(e, LifecycleEvent::Join { .. })).await;
     // A stop waits the stop timeout for the listener, then aborts it.
     let stopping = Instant::now();
-    bounded("stop", handle.stop()).await.unwrap();
+    within(LIMIT, "stop", handle.stop()).await.unwrap();
     assert!(
         stopping.elapsed() < Duration::from_secs(10),
         "{:?}",
@@ -815,7 +823,7 @@ async fn a_session_left_by_a_join_listener_never_becomes_ready() {
     let names = rest(events).await;
     assert_eq!(names, ["connect", "join", "leave", "disconnect"]);
     assert!(matches!(
-        bounded("ready", handle.ready()).await,
+        within(LIMIT, "ready", handle.ready()).await,
         Err(ComponentError::Ended { .. })
     ));
 }

@@ -546,6 +546,12 @@ async fn auth_failure_against(
     }
 }
 
+/// The client's SCRAM nonce in a HELLO's `authextra`.
+fn scram_nonce(hello_details: &Dict) -> Option<String> {
+    let authextra = hello_details.get("authextra")?.as_dict()?;
+    authextra.get("nonce")?.as_str().map(str::to_owned)
+}
+
 fn dict(entries: &[(&str, Value)]) -> Dict {
     let mut d = Dict::new();
     for (k, v) in entries {
@@ -640,14 +646,8 @@ async fn malformed_or_costly_challenges_are_refused() {
             // A SCRAM challenge echoes the client's nonce unless the case replaces it.
             let mut extra = extra;
             if let Some(Message::Hello { details, .. }) = &hello {
-                let nonce = details
-                    .get("authextra")
-                    .and_then(|a| a.as_dict())
-                    .and_then(|a| a.get("nonce"))
-                    .cloned();
-                if let (Some(nonce), false) = (nonce, extra.contains_key("nonce")) {
-                    let nonce = format!("{}router", nonce.as_str().unwrap_or_default());
-                    extra.insert("nonce".into(), Value::from(nonce));
+                if let (Some(nonce), false) = (scram_nonce(details), extra.contains_key("nonce")) {
+                    extra.insert("nonce".into(), Value::from(format!("{nonce}router")));
                 }
             }
             peer.send(&Message::Challenge {
@@ -681,13 +681,7 @@ async fn a_scram_welcome_without_a_valid_server_signature_is_refused() {
             let Some(Message::Hello { details, .. }) = peer.recv().await else {
                 panic!("expected HELLO")
             };
-            let nonce = details
-                .get("authextra")
-                .and_then(|a| a.as_dict())
-                .and_then(|a| a.get("nonce"))
-                .and_then(|n| n.as_str())
-                .expect("a SCRAM nonce in HELLO")
-                .to_owned();
+            let nonce = scram_nonce(&details).expect("a SCRAM nonce in HELLO");
             peer.send(&Message::Challenge {
                 method: "scram".into(),
                 extra: dict(&[

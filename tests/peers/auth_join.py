@@ -36,7 +36,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import peerlib  # noqa: E402  (sets up txaio for asyncio)
 from peerlib import emit, json_arg, parser  # noqa: E402
 
-from autobahn.asyncio.wamp import ApplicationSession  # noqa: E402
 from autobahn.wamp import auth  # noqa: E402
 from autobahn.wamp.types import ComponentConfig  # noqa: E402
 
@@ -110,7 +109,7 @@ def main():
 
     outcome = {}
 
-    class AuthSession(ApplicationSession):
+    class AuthSession(peerlib.OnceSession):
         def onConnect(self):
             authextra = {}
             for a in auths:  # reading authextra also makes the SCRAM client pick its nonce
@@ -149,23 +148,13 @@ def main():
             outcome.setdefault("left", details)
             super().onLeave(details)
 
-        def onDisconnect(self):
-            if not finished.done():
-                finished.set_result(None)
+    def session():
+        return AuthSession(ComponentConfig(realm=args.realm))
 
     async def runner():
-        nonlocal finished
-        loop = asyncio.get_running_loop()
-        finished = loop.create_future()
-        peerlib._watch_stdin(loop)
-
-        await peerlib.connect(args, lambda: AuthSession(ComponentConfig(realm=args.realm)), failed)
-        try:
-            await asyncio.wait_for(finished, args.timeout)
-        except asyncio.TimeoutError:
+        if not await peerlib.run_once(args, session, failed):
             failed(f"timed out after {args.timeout}s")
 
-    finished = None
     asyncio.run(runner())
     if "joined" in outcome:
         emit("JOINED", outcome["joined"])

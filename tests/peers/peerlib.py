@@ -169,6 +169,37 @@ async def connect(args, make_session, on_error):
     except Exception as e:  # noqa: BLE001
         on_error(f"could not connect to {args.url}: {type(e).__name__}: {e}")
 
+
+class OnceSession(ApplicationSession):
+    """A session of `run_once`: when its connection ends, the wait ends."""
+
+    finished = None
+
+    def onDisconnect(self):
+        if self.finished is not None and not self.finished.done():
+            self.finished.set_result(None)
+
+
+async def run_once(args, make_session, on_error):
+    """Connects one `OnceSession` made by `make_session()` (see `connect`) and waits until its
+    connection ends. Returns False when --timeout passes first. Watches stdin as
+    `_watch_stdin` says."""
+    loop = asyncio.get_running_loop()
+    finished = loop.create_future()
+    _watch_stdin(loop)
+
+    def session():
+        s = make_session()
+        s.finished = finished
+        return s
+
+    await connect(args, session, on_error)
+    try:
+        await asyncio.wait_for(finished, args.timeout)
+        return True
+    except asyncio.TimeoutError:
+        return False
+
 def run(args, main, serve=False):
     """Connects once with the shared options and runs `main(session)` in the joined session.
 
@@ -182,7 +213,7 @@ def run(args, main, serve=False):
     """
     state = {"ok": False, "left": None}
 
-    class PeerSession(ApplicationSession):
+    class PeerSession(OnceSession):
         async def onJoin(self, details):
             try:
                 await main(self)
@@ -195,20 +226,8 @@ def run(args, main, serve=False):
             state["left"] = details
             super().onLeave(details)
 
-        def onDisconnect(self):
-            if not finished.done():
-                finished.set_result(None)
-
     async def runner():
-        nonlocal finished
-        loop = asyncio.get_running_loop()
-        finished = loop.create_future()
-        _watch_stdin(loop)
-
-        await connect(args, lambda: PeerSession(ComponentConfig(realm=args.realm)), fail)
-        try:
-            await asyncio.wait_for(finished, args.timeout)
-        except asyncio.TimeoutError:
+        if not await run_once(args, lambda: PeerSession(ComponentConfig(realm=args.realm)), fail):
             if serve:
                 emit("BYE")
                 os._exit(0)
@@ -218,7 +237,6 @@ def run(args, main, serve=False):
             why = f"{left.reason}: {left.message}" if left is not None else "connection closed"
             fail(f"session ended before the peer finished its job ({why})")
 
-    finished = None
     asyncio.run(runner())
     sys.stdout.flush()
     # Skip interpreter teardown: some autobahn objects log noise when collected late.

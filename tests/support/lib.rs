@@ -41,6 +41,7 @@
 //! - [`Peer`]: a Python peer from `tests/peers/` (callee, caller, publisher, subscriber).
 //! - [`CrossbarNode`]: a Crossbar.io node with a config of the test's own (the README's).
 //! - [`venv()`], [`python()`]: the virtualenv.
+//! - [`within`]: a wait in a test, bounded in time.
 //! - [`FaultProxy`], [`FaultMode`]: a TCP proxy that injects network faults (refused connections,
 //!   silence, black holes, HTTP errors, latency, dropped connections).
 
@@ -61,6 +62,22 @@ pub use router::{
     WS_MAX_MESSAGE_SIZE,
 };
 pub use venv::{python, repo_dir, venv};
+
+/// Awaits `f` for at most `limit`, and panics naming `what` when it takes longer: every wait
+/// in a test is bounded.
+///
+/// # Panics
+///
+/// When `f` does not finish within `limit`.
+pub async fn within<T>(
+    limit: std::time::Duration,
+    what: &str,
+    f: impl std::future::Future<Output = T>,
+) -> T {
+    tokio::time::timeout(limit, f)
+        .await
+        .unwrap_or_else(|_| panic!("{what}: not within {limit:?}"))
+}
 
 /// The README's Rust examples, compiled as doc tests (`cargo test --doc`) so that they stay
 /// true.
