@@ -3,10 +3,10 @@
 
 use std::fs::{self, OpenOptions};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::router::{shutdown, spawn_node, unique_dir, Running};
+use crate::router::{read_pid, shutdown, spawn_node, unique_dir, Running};
 use crate::START_TIMEOUT;
 
 /// A Crossbar.io node with a given config; dropping it stops the node and removes its
@@ -84,12 +84,6 @@ impl Drop for CrossbarNode {
         }
         let _ = fs::remove_dir_all(&self.dir);
     }
-}
-
-fn read_pid(dir: &Path) -> Option<u32> {
-    fs::read_to_string(dir.join("crossbar.pid"))
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
 }
 
 /// A TCP port on 127.0.0.1 that was free a moment ago.

@@ -433,9 +433,7 @@ impl Router {
     }
 
     fn read_pid(&self) -> Option<u32> {
-        fs::read_to_string(self.dir.join("crossbar.pid"))
-            .ok()
-            .and_then(|s| s.trim().parse().ok())
+        read_pid(&self.dir)
     }
 
     fn describe(&self) -> String {
@@ -720,6 +718,14 @@ impl Drop for Router {
             let _ = fs::remove_dir_all(&self.dir);
         }
     }
+}
+
+/// The Crossbar.io controller's pid, from the file the supervisor writes in the node
+/// directory `dir`.
+pub(crate) fn read_pid(dir: &Path) -> Option<u32> {
+    fs::read_to_string(dir.join("crossbar.pid"))
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
 }
 
 /// Starts `crossbar start` on the node directory `dir` (config in `dir/.crossbar/`) under the

@@ -807,16 +807,25 @@ impl Driver {
         }
     }
 
-    /// Our refusal of the router's authentication (`e` from the authenticator).
-    fn auth_failed(&self, e: &WampError) -> JoinError {
+    /// A failed authentication, about the method the router challenged for, else the methods
+    /// offered (`anonymous` when none were).
+    fn auth_failed(&self, reason: String, message: Option<String>) -> JoinError {
+        let method = match (&self.challenged, self.auth_methods.as_str()) {
+            (Some(challenged), _) => challenged.clone(),
+            (None, "") => "anonymous".into(),
+            (None, offered) => offered.into(),
+        };
         JoinError::Authentication {
-            method: self
-                .challenged
-                .clone()
-                .unwrap_or_else(|| self.auth_methods.clone()),
-            reason: e.uri.clone(),
-            message: e.args.first().and_then(Value::as_str).map(str::to_owned),
+            method,
+            reason,
+            message,
         }
+    }
+
+    /// Our refusal of the router's authentication (`e` from the authenticator).
+    fn auth_refused(&self, e: &WampError) -> JoinError {
+        let message = e.args.first().and_then(Value::as_str).map(str::to_owned);
+        self.auth_failed(e.uri.clone(), message)
     }
 
     fn on_event(&mut self, ev: CoreEvent<Waiter>) {
@@ -836,7 +845,7 @@ impl Driver {
                 {
                     tracing::error!(error = %e, "the router's authentication is not valid; leaving");
                     if let Some(join) = self.join.take() {
-                        let _ = join.send(Err(self.auth_failed(&e)));
+                        let _ = join.send(Err(self.auth_refused(&e)));
                     }
                     let _ = self.core.leave(close_uri::NORMAL, None);
                     self.leave_deadline = Some(Instant::now() + LEAVE_TIMEOUT);
@@ -866,7 +875,7 @@ impl Driver {
                     Err(e) => {
                         tracing::error!(method = %method, error = %e, "cannot answer challenge");
                         if let Some(join) = self.join.take() {
-                            let _ = join.send(Err(self.auth_failed(&e)));
+                            let _ = join.send(Err(self.auth_refused(&e)));
                         }
                         self.core.abort(error_uri::CANNOT_AUTHENTICATE, None);
                     }
@@ -961,17 +970,7 @@ impl Driver {
                         wamp_core::session::CloseInitiator::RouterAbort
                             if is_auth_refusal(&details.reason) =>
                         {
-                            JoinError::Authentication {
-                                method: self.challenged.clone().unwrap_or_else(|| {
-                                    if self.auth_methods.is_empty() {
-                                        "anonymous".into()
-                                    } else {
-                                        self.auth_methods.clone()
-                                    }
-                                }),
-                                reason: details.reason.clone(),
-                                message: details.message.clone(),
-                            }
+                            self.auth_failed(details.reason.clone(), details.message.clone())
                         }
                         wamp_core::session::CloseInitiator::RouterAbort => {
                             JoinError::Refused(details.clone())

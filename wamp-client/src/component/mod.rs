@@ -184,9 +184,7 @@ impl Failure {
             Failure::Subscribe { error, .. } => !matches!(error, SubscribeError::Session(_)),
         }
     }
-}
 
-impl Failure {
     /// Whether the router refused our credentials (or we refused the router's proof).
     pub fn is_authentication(&self) -> bool {
         matches!(self, Failure::Join(JoinError::Authentication { .. }))
