@@ -1,287 +1,213 @@
-//! The client session state machine, with no IO and no clock.
+//! The client session state machine, with no IO and no clock of its own.
 //!
-//! [`ClientSession`] is fed the messages the router sends ([`ClientSession::handle_message`]) and
-//! the loss of the transport ([`ClientSession::handle_transport_closed`]); the user's commands
+//! [`ClientSession`] is fed the messages the router sends ([`ClientSession::handle_message`]),
+//! the passing of time ([`ClientSession::handle_timeout`]), bytes arriving
+//! ([`ClientSession::handle_activity`]) and the loss of the transport
+//! ([`ClientSession::handle_transport_closed`]); the user's commands
 //! ([`ClientSession::call`], [`ClientSession::register`], ...) return request ids and queue
-//! messages. Messages to send come out of [`ClientSession::poll_transmit`], everything the user
-//! must hear about comes out of [`ClientSession::poll_event`].
+//! messages. Messages to send come out of [`ClientSession::poll_transmit`], transport pings out
+//! of [`ClientSession::poll_ping`], everything the user must hear about out of
+//! [`ClientSession::poll_event`], and the next instant at which
+//! [`ClientSession::handle_timeout`] must be called out of [`ClientSession::poll_timeout`].
 //!
-//! Each request carries a *waiter* `W` chosen by the driver (typically a oneshot sender); the
-//! session keeps it in its request table and hands it back with the reply, so there is exactly
-//! one table of pending requests. When the session ends for any reason every waiter comes back
-//! with [`Reply::Lost`]: no request is ever forgotten.
+//! The session owns every deadline: the join (no WELCOME in time), the leave (no GOODBYE reply
+//! in time), liveness (a probe when the router has been silent, and the session is lost when
+//! the probe goes unanswered), each call's timeout (the `timeout` option of CALL, enforced here
+//! whatever the router does) and each invocation's timeout (`INVOCATION.Details.timeout`).
+//! Time is an argument: the session never reads a clock, so all of this is tested with
+//! made-up instants.
+//!
+//! Each request carries a *waiter* chosen by the driver: `C` for calls, `A` for the other
+//! requests (typically oneshot senders of the two reply types). The session keeps it in its one
+//! table of pending requests and hands it back with the answer, so there is exactly one table.
+//! When the session ends for any reason every waiter comes back with
+//! [`RequestFailure::Lost`]: no request is ever forgotten.
 //!
 //! Call order: [`ClientSession::new`], [`ClientSession::hello`], then any number of
-//! `handle_*` inputs and commands, each followed by draining `poll_transmit` and `poll_event`.
+//! `handle_*` inputs and commands, each followed by draining `poll_transmit`, `poll_ping` and
+//! `poll_event`, then arming a timer for `poll_timeout`.
 //!
 //! ```
-//! use wamp_core::session::{ClientSession, HelloConfig, Event, Reply};
+//! use std::time::{Duration, Instant};
+//! use wamp_core::session::{ClientSession, HelloConfig, SessionConfig, SessionEvent, RequestFailure};
 //! use wamp_core::message::Message;
+//! use wamp_core::Dict;
 //!
-//! let mut s: ClientSession<&'static str> = ClientSession::new(HelloConfig::new("realm1"));
-//! s.hello();
+//! let start = Instant::now();
+//! let mut s: ClientSession<&str, &str> =
+//!     ClientSession::new(HelloConfig::new("realm1"), SessionConfig::default());
+//! s.hello(start);
 //! assert!(matches!(s.poll_transmit(), Some(Message::Hello { .. })));
-//! s.handle_message(Message::Welcome { session: 7, details: Default::default() }).unwrap();
-//! assert!(matches!(s.poll_event(), Some(Event::Joined(d)) if d.session == 7));
+//! s.handle_message(start, Message::Welcome { session: 7, details: Dict::new() }).unwrap();
+//! assert!(matches!(s.poll_event(), Some(SessionEvent::Joined(d)) if d.session == 7));
 //!
-//! let request = s.call("com.example.add2", Default::default(), vec![2.into(), 3.into()], Default::default(), "waiter").unwrap();
+//! // A call with a 2 s timeout, which the router never answers.
+//! let mut options = Dict::new();
+//! options.insert("timeout".into(), 2000.into());
+//! let request = s.call(start, "com.example.add2", options, vec![2.into(), 3.into()], Dict::new(), "waiter").unwrap();
 //! let _call = s.poll_transmit().unwrap();
-//! s.handle_message(Message::Result { request, details: Default::default(), args: vec![5.into()], kwargs: Default::default() }).unwrap();
+//! assert_eq!(s.poll_timeout(), Some(start + Duration::from_secs(2)));
+//! s.handle_timeout(start + Duration::from_secs(2));
 //! match s.poll_event() {
-//!     Some(Event::Reply { waiter: "waiter", reply: Reply::Result { args, .. } }) => assert_eq!(args[0], 5.into()),
+//!     Some(SessionEvent::Failed { request: r, failure: RequestFailure::Timeout(t), .. }) => {
+//!         assert_eq!((r, t), (request, Duration::from_secs(2)));
+//!     }
 //!     other => panic!("{other:?}"),
 //! }
 //! ```
 
 use std::collections::VecDeque;
+use std::time::{Duration, Instant};
 
 use crate::error::{ProtocolError, WampError};
-use crate::id::{Id, IdGenerator, IdMap, IdSet};
+use crate::id::{Id, IdMap, IdSet};
 use crate::message::{Message, RequestType};
-use crate::uri::close_uri;
-use crate::value::{Args, Dict, Kwargs, Str, Value};
+use crate::uri::{close_uri, error_uri};
+use crate::value::{Dict, Str, Value};
+
+mod details;
+mod requests;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod time_tests;
 
-/// What the client says in HELLO.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HelloConfig {
-    /// The realm to join.
-    pub realm: String,
-    /// `authid`, if any.
-    pub authid: Option<String>,
-    /// `authrole`, if any.
-    pub authrole: Option<String>,
-    /// Authentication methods offered, in order (empty = anonymous).
-    pub authmethods: Vec<String>,
-    /// `authextra`, sent only when not empty.
-    pub authextra: Dict,
-    /// The `agent` string.
-    pub agent: String,
-    /// The roles and their features; [`HelloConfig::new`] fills in what this library implements.
-    pub roles: Dict,
-}
+pub use details::{
+    default_roles, CloseDetails, CloseInitiator, HelloConfig, SessionDetails, CALLEE_FEATURES,
+    CALLER_FEATURES, PUBLISHER_FEATURES, SUBSCRIBER_FEATURES,
+};
+pub use requests::{Waiter, MAX_ABANDONED};
 
-impl HelloConfig {
-    /// A HELLO for `realm` with the four client roles and the features this library implements.
-    pub fn new(realm: impl Into<String>) -> Self {
-        HelloConfig {
-            realm: realm.into(),
-            authid: None,
-            authrole: None,
-            authmethods: Vec::new(),
-            authextra: Dict::new(),
-            agent: concat!("wamp-rs-", env!("CARGO_PKG_VERSION")).to_owned(),
-            roles: default_roles(),
-        }
-    }
+use requests::{DeadlineHeap, Deadline, Kind, Requests, Slot};
 
-    fn details(&self) -> Dict {
-        let mut d = Dict::new();
-        d.insert("agent".into(), Value::from(self.agent.as_str()));
-        d.insert("roles".into(), Value::Dict(self.roles.clone()));
-        if !self.authmethods.is_empty() {
-            d.insert(
-                "authmethods".into(),
-                Value::List(
-                    self.authmethods
-                        .iter()
-                        .map(|m| Value::from(m.as_str()))
-                        .collect(),
-                ),
-            );
-        }
-        if let Some(authid) = &self.authid {
-            d.insert("authid".into(), Value::from(authid.as_str()));
-        }
-        if let Some(authrole) = &self.authrole {
-            d.insert("authrole".into(), Value::from(authrole.as_str()));
-        }
-        if !self.authextra.is_empty() {
-            d.insert("authextra".into(), Value::Dict(self.authextra.clone()));
-        }
-        d
-    }
-}
+/// The procedure a liveness probe calls (with our own session id): answered by routers that
+/// have the session meta API, and refused with an ERROR by the others, which proves them
+/// alive just as well.
+pub const PROBE_PROCEDURE: &str = "wamp.session.get";
 
-fn features(flags: &[&str]) -> Value {
-    let f: Dict = flags
-        .iter()
-        .map(|f| ((*f).to_owned(), Value::Bool(true)))
-        .collect();
-    let mut role = Dict::new();
-    role.insert("features".into(), Value::Dict(f));
-    Value::Dict(role)
-}
-
-/// The roles and features this library implements, as announced in HELLO.
-pub fn default_roles() -> Dict {
-    let mut roles = Dict::new();
-    // Progressive results and cancelling are in the state machine but not yet offered by the
-    // client API, so the caller does not announce them.
-    roles.insert("caller".into(), features(&["caller_identification"]));
-    roles.insert(
-        "callee".into(),
-        features(&[
-            "call_canceling",
-            "caller_identification",
-            "pattern_based_registration",
-            "shared_registration",
-            "registration_revocation",
-        ]),
-    );
-    roles.insert(
-        "publisher".into(),
-        features(&[
-            "publisher_exclusion",
-            "publisher_identification",
-            "subscriber_blackwhite_listing",
-        ]),
-    );
-    roles.insert(
-        "subscriber".into(),
-        features(&[
-            "pattern_based_subscription",
-            "publisher_identification",
-            "subscription_revocation",
-        ]),
-    );
-    roles
-}
-
-/// What the router said in WELCOME.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SessionDetails {
-    /// The session id.
-    pub session: Id,
-    /// The realm actually joined.
-    pub realm: String,
-    /// The authenticated id, if the router said.
-    pub authid: Option<String>,
-    /// The role granted.
-    pub authrole: Option<String>,
-    /// The authentication method used.
-    pub authmethod: Option<String>,
-    /// The authentication provider.
-    pub authprovider: Option<String>,
-    /// Extra authentication data from the router.
-    pub authextra: Dict,
-    /// The router's roles and features (`broker`, `dealer`).
-    pub router_roles: Dict,
-    /// The router's agent string.
-    pub router_agent: Option<String>,
-    /// The whole WELCOME details dictionary.
-    pub details: Dict,
-}
-
-impl SessionDetails {
-    fn from_welcome(session: Id, realm: &str, details: Dict) -> Self {
-        let text = |k: &str| details.get(k).and_then(Value::as_str).map(str::to_owned);
-        let dict = |k: &str| {
-            details
-                .get(k)
-                .and_then(Value::as_dict)
-                .cloned()
-                .unwrap_or_default()
-        };
-        SessionDetails {
-            session,
-            realm: text("realm").unwrap_or_else(|| realm.to_owned()),
-            authid: text("authid"),
-            authrole: text("authrole"),
-            authmethod: text("authmethod"),
-            authprovider: text("authprovider"),
-            authextra: dict("authextra"),
-            router_roles: dict("roles"),
-            router_agent: text("agent"),
-            details,
-        }
-    }
-
-    /// Whether the router announced `feature` for `role` (`broker` or `dealer`).
-    pub fn router_has_feature(&self, role: &str, feature: &str) -> bool {
-        self.router_roles
-            .get(role)
-            .and_then(Value::as_dict)
-            .and_then(|r| r.get("features"))
-            .and_then(Value::as_dict)
-            .and_then(|f| f.get(feature))
-            .and_then(Value::as_bool)
-            .unwrap_or(false)
-    }
-}
-
-/// Why a session ended.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CloseDetails {
-    /// The reason URI (`wamp.close.normal`, `wamp.error.not_authorized`, ...).
-    pub reason: String,
-    /// The human readable message, if any.
-    pub message: Option<String>,
-    /// Who ended it.
-    pub initiator: CloseInitiator,
-}
-
-impl CloseDetails {
-    /// Whether this is a clean end (GOODBYE with `wamp.close.normal` or
-    /// `wamp.close.goodbye_and_out`, in either direction).
-    pub fn is_clean(&self) -> bool {
-        self.initiator != CloseInitiator::Transport
-            && self.initiator != CloseInitiator::ProtocolViolation
-            && (self.reason == close_uri::NORMAL || self.reason == close_uri::GOODBYE_AND_OUT)
-    }
-}
-
-/// Who ended a session.
+/// The session's deadlines. The defaults: 10 s for WELCOME, 5 s for the router's GOODBYE, no
+/// liveness checks (the client turns them on per transport).
+///
+/// ```
+/// use std::time::Duration;
+/// use wamp_core::session::SessionConfig;
+///
+/// let c = SessionConfig::default();
+/// assert_eq!(c.join_timeout, Duration::from_secs(10));
+/// assert_eq!(c.leave_timeout, Duration::from_secs(5));
+/// assert!(c.liveness.is_none());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CloseInitiator {
-    /// We sent GOODBYE and the router answered.
-    Client,
-    /// The router sent GOODBYE (and we answered).
-    Router,
-    /// The router sent ABORT.
-    RouterAbort,
-    /// We aborted (e.g. we could not authenticate).
-    ClientAbort,
-    /// Someone broke the protocol; ABORT `wamp.error.protocol_violation` was sent if the
-    /// router was at fault.
-    ProtocolViolation,
-    /// The transport went away.
-    Transport,
+#[non_exhaustive]
+pub struct SessionConfig {
+    /// How long after HELLO the router has to send WELCOME (or finish authenticating).
+    pub join_timeout: Duration,
+    /// How long after our GOODBYE the router has to answer; the session then ends anyway.
+    pub leave_timeout: Duration,
+    /// How the session notices a router that went silent, if at all.
+    pub liveness: Option<Liveness>,
 }
 
-/// The reply to one request, handed back with its waiter.
+impl SessionConfig {
+    /// The default join timeout: 10 s.
+    pub const DEFAULT_JOIN_TIMEOUT: Duration = Duration::from_secs(10);
+    /// The default leave timeout: 5 s.
+    pub const DEFAULT_LEAVE_TIMEOUT: Duration = Duration::from_secs(5);
+
+    /// Sets the join timeout.
+    pub fn join_timeout(mut self, timeout: Duration) -> Self {
+        self.join_timeout = timeout;
+        self
+    }
+
+    /// Sets the leave timeout.
+    pub fn leave_timeout(mut self, timeout: Duration) -> Self {
+        self.leave_timeout = timeout;
+        self
+    }
+
+    /// Sets the liveness checks.
+    pub fn liveness(mut self, liveness: Option<Liveness>) -> Self {
+        self.liveness = liveness;
+        self
+    }
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            join_timeout: Self::DEFAULT_JOIN_TIMEOUT,
+            leave_timeout: Self::DEFAULT_LEAVE_TIMEOUT,
+            liveness: None,
+        }
+    }
+}
+
+/// Liveness checks: after `interval` with nothing from the router, a probe goes out; when
+/// nothing at all arrives within `timeout` of it, the router is taken for gone and the session
+/// ends with `wamp.close.transport_lost`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Liveness {
+    /// How long the router may be silent before it is probed.
+    pub interval: Duration,
+    /// How long a probe may go unanswered.
+    pub timeout: Duration,
+    /// How to probe.
+    pub probe: Probe,
+}
+
+/// How a liveness probe is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Probe {
+    /// A transport-level ping (WebSocket): [`ClientSession::poll_ping`] says when.
+    Ping,
+    /// A WAMP request any router answers ([`PROBE_PROCEDURE`]): for transports whose routers
+    /// do not answer pings (RawSocket on Crossbar.io).
+    Call,
+}
+
+/// How the router should cancel a call (`CANCEL.Options.mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CancelMode {
+    /// Answer the caller at once and let the callee finish unaware.
+    Skip,
+    /// Interrupt the callee and pass on its answer.
+    Kill,
+    /// Interrupt the callee and answer the caller at once.
+    #[default]
+    KillNoWait,
+}
+
+impl CancelMode {
+    /// The mode as written in CANCEL: `skip`, `kill`, `killnowait`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CancelMode::Skip => "skip",
+            CancelMode::Kill => "kill",
+            CancelMode::KillNoWait => "killnowait",
+        }
+    }
+}
+
+/// Why a request got no answer of its own kind.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Reply {
-    /// The final RESULT of a call.
-    Result {
-        /// RESULT.Details
-        details: Dict,
-        /// Positional results.
-        args: Args,
-        /// Keyword results.
-        kwargs: Kwargs,
-    },
-    /// REGISTERED.
-    Registered(Id),
-    /// UNREGISTERED.
-    Unregistered,
-    /// SUBSCRIBED.
-    Subscribed(Id),
-    /// UNSUBSCRIBED.
-    Unsubscribed,
-    /// PUBLISHED.
-    Published(Id),
-    /// An ERROR answering the request.
+#[non_exhaustive]
+pub enum RequestFailure {
+    /// The router (or the callee) answered with ERROR.
     Error(WampError),
-    /// The session ended before the reply came.
+    /// The session ended before the answer came.
     Lost(CloseDetails),
+    /// The call's timeout passed first; CANCEL was sent if the router can cancel.
+    Timeout(Duration),
+    /// The call was canceled here, the router being unable to cancel it.
+    Canceled,
 }
 
 /// Something the user of the session must hear about.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Event<W> {
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SessionEvent<C, A> {
     /// WELCOME arrived: the session is established.
     Joined(SessionDetails),
     /// The router asks us to authenticate; answer with [`ClientSession::authenticate`] or
@@ -292,24 +218,48 @@ pub enum Event<W> {
         /// Its data.
         extra: Dict,
     },
-    /// The reply to a request.
-    Reply {
-        /// The waiter given with the request.
-        waiter: W,
-        /// The reply.
-        reply: Reply,
+    /// The final RESULT of a call.
+    Result {
+        /// The call's request id.
+        request: Id,
+        /// The waiter given with the call.
+        waiter: C,
+        /// RESULT.Details
+        details: Dict,
+        /// Positional results.
+        args: Vec<Value>,
+        /// Keyword results.
+        kwargs: Dict,
     },
-    /// A progressive result of a pending call; the waiter stays in the table
-    /// (see [`ClientSession::waiter_mut`]).
+    /// A progressive result of a pending call; the waiter stays in the table (see
+    /// [`ClientSession::call_waiter_mut`]).
     Progress {
         /// The call's request id.
         request: Id,
         /// RESULT.Details
         details: Dict,
         /// Positional results.
-        args: Args,
+        args: Vec<Value>,
         /// Keyword results.
-        kwargs: Kwargs,
+        kwargs: Dict,
+    },
+    /// REGISTERED, UNREGISTERED, SUBSCRIBED, UNSUBSCRIBED or PUBLISHED.
+    Acknowledged {
+        /// The request's id.
+        request: Id,
+        /// The waiter given with the request.
+        waiter: A,
+        /// The registration or subscription made or removed, or the publication.
+        id: Id,
+    },
+    /// A request failed.
+    Failed {
+        /// The request's id.
+        request: Id,
+        /// The waiter given with the request.
+        waiter: Waiter<C, A>,
+        /// Why.
+        failure: RequestFailure,
     },
     /// The router invokes one of our procedures; answer with [`ClientSession::yield_result`]
     /// or [`ClientSession::yield_error`].
@@ -321,11 +271,12 @@ pub enum Event<W> {
         /// INVOCATION.Details
         details: Dict,
         /// Positional arguments.
-        args: Args,
+        args: Vec<Value>,
         /// Keyword arguments.
-        kwargs: Kwargs,
+        kwargs: Dict,
     },
-    /// The router asks to cancel an invocation.
+    /// The invocation must stop: the router sent INTERRUPT, or its `timeout` passed (then
+    /// `options.reason` is `wamp.error.timeout`). Answer it with an error.
     Interrupt {
         /// The invocation's request id.
         request: Id,
@@ -341,9 +292,9 @@ pub enum Event<W> {
         /// EVENT.Details
         details: Dict,
         /// Positional arguments.
-        args: Args,
+        args: Vec<Value>,
         /// Keyword arguments.
-        kwargs: Kwargs,
+        kwargs: Dict,
     },
     /// The router revoked a registration (UNREGISTERED with request 0).
     RegistrationRevoked {
@@ -359,7 +310,7 @@ pub enum Event<W> {
         /// The revocation details (`reason`).
         details: Dict,
     },
-    /// The session is over; every pending request has been answered with [`Reply::Lost`].
+    /// The session is over; every pending request has failed with [`RequestFailure::Lost`].
     Left(CloseDetails),
 }
 
@@ -380,6 +331,7 @@ pub enum Phase {
 
 /// A command could not be accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum CommandError {
     /// The session is not established.
     #[error("session is not joined (phase {0:?})")]
@@ -388,7 +340,7 @@ pub enum CommandError {
     /// session.
     #[error("no pending invocation {0}")]
     NoSuchInvocation(Id),
-    /// `yield`/`cancel` for a call that is not pending.
+    /// `cancel` for a call that is not pending.
     #[error("no pending call {0}")]
     NoSuchCall(Id),
 }
@@ -402,58 +354,58 @@ pub struct Refused<W> {
     pub waiter: W,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Call,
-    Register,
-    Unregister(Id),
-    Subscribe,
-    Unsubscribe(Id),
-    Publish,
-}
-
-impl Kind {
-    fn request_type(self) -> RequestType {
-        match self {
-            Kind::Call => RequestType::Call,
-            Kind::Register => RequestType::Register,
-            Kind::Unregister(_) => RequestType::Unregister,
-            Kind::Subscribe => RequestType::Subscribe,
-            Kind::Unsubscribe(_) => RequestType::Unsubscribe,
-            Kind::Publish => RequestType::Publish,
-        }
-    }
+/// A pending invocation: its deadline, if its caller gave one.
+#[derive(Debug, Clone, Copy)]
+struct Running {
+    deadline: Option<Instant>,
 }
 
 /// The client side of one WAMP session. See the [module docs](self).
 #[derive(Debug)]
-pub struct ClientSession<W> {
+pub struct ClientSession<C, A> {
     hello: HelloConfig,
+    config: SessionConfig,
     phase: Phase,
     session_id: Option<Id>,
-    ids: IdGenerator,
-    pending: IdMap<(Kind, W)>,
+    /// Whether the dealer announced `call_canceling` (CANCEL is sent only then).
+    router_cancels: bool,
+    requests: Requests<C, A>,
     registrations: IdSet,
     subscriptions: IdSet,
-    invocations: IdSet,
+    invocations: IdMap<Running>,
+    invocation_deadlines: DeadlineHeap,
     transmit: VecDeque<Message>,
-    events: VecDeque<Event<W>>,
+    events: VecDeque<SessionEvent<C, A>>,
+    join_deadline: Option<Instant>,
+    leave_deadline: Option<Instant>,
+    /// When something last arrived from the router (while established).
+    last_activity: Option<Instant>,
+    /// When the unanswered liveness probe went out.
+    probe_sent: Option<Instant>,
+    ping_due: bool,
 }
 
-impl<W> ClientSession<W> {
-    /// A closed session that will join with `hello`.
-    pub fn new(hello: HelloConfig) -> Self {
+impl<C, A> ClientSession<C, A> {
+    /// A closed session that will join with `hello`, keeping the deadlines of `config`.
+    pub fn new(hello: HelloConfig, config: SessionConfig) -> Self {
         ClientSession {
             hello,
+            config,
             phase: Phase::Closed,
             session_id: None,
-            ids: IdGenerator::default(),
-            pending: IdMap::default(),
+            router_cancels: false,
+            requests: Requests::default(),
             registrations: IdSet::default(),
             subscriptions: IdSet::default(),
-            invocations: IdSet::default(),
+            invocations: IdMap::default(),
+            invocation_deadlines: DeadlineHeap::default(),
             transmit: VecDeque::new(),
             events: VecDeque::new(),
+            join_deadline: None,
+            leave_deadline: None,
+            last_activity: None,
+            probe_sent: None,
+            ping_due: false,
         }
     }
 
@@ -467,9 +419,20 @@ impl<W> ClientSession<W> {
         self.session_id
     }
 
-    /// How many requests wait for a reply.
+    /// The deadlines the session keeps.
+    pub fn config(&self) -> &SessionConfig {
+        &self.config
+    }
+
+    /// How many requests wait for a reply (liveness probes and abandoned requests not
+    /// counted).
     pub fn pending_requests(&self) -> usize {
-        self.pending.len()
+        self.requests.live()
+    }
+
+    /// How many given-up requests are remembered until the router's late answer.
+    pub fn abandoned_requests(&self) -> usize {
+        self.requests.abandoned()
     }
 
     /// How many invocations wait for our YIELD or ERROR.
@@ -477,12 +440,14 @@ impl<W> ClientSession<W> {
         self.invocations.len()
     }
 
-    /// Sends HELLO. Only valid on a closed session; a session object is used for one join.
-    pub fn hello(&mut self) {
+    /// Sends HELLO, and starts the join timeout. Only valid on a closed session; a session
+    /// object is used for one join.
+    pub fn hello(&mut self, now: Instant) {
         if self.phase != Phase::Closed {
             return;
         }
         self.phase = Phase::Establishing;
+        self.join_deadline = Some(now + self.config.join_timeout);
         self.transmit.push_back(Message::Hello {
             realm: Str::new(&self.hello.realm),
             details: self.hello.details(),
@@ -494,17 +459,162 @@ impl<W> ClientSession<W> {
         self.transmit.pop_front()
     }
 
+    /// Whether a transport ping is due (liveness with [`Probe::Ping`]); true once per probe.
+    pub fn poll_ping(&mut self) -> bool {
+        std::mem::take(&mut self.ping_due)
+    }
+
     /// The next event for the user.
-    pub fn poll_event(&mut self) -> Option<Event<W>> {
+    pub fn poll_event(&mut self) -> Option<SessionEvent<C, A>> {
         self.events.pop_front()
     }
 
-    /// The waiter of a pending call, e.g. to deliver progressive results.
-    pub fn waiter_mut(&mut self, request: Id) -> Option<&mut W> {
-        match self.pending.get_mut(&request) {
-            Some((Kind::Call, w)) => Some(w),
-            _ => None,
+    /// When [`handle_timeout`](Self::handle_timeout) must be called next, if ever.
+    pub fn poll_timeout(&mut self) -> Option<Instant> {
+        match self.phase {
+            Phase::Closed => None,
+            Phase::Establishing | Phase::Challenging => self.join_deadline,
+            Phase::ShuttingDown => self.leave_deadline,
+            Phase::Established => {
+                let invocations = &self.invocations;
+                let candidates = [
+                    self.liveness_deadline(),
+                    self.requests.next_deadline(),
+                    self.invocation_deadlines.next(|at, id| {
+                        matches!(invocations.get(&id), Some(r) if r.deadline == Some(at))
+                    }),
+                ];
+                candidates.into_iter().flatten().min()
+            }
         }
+    }
+
+    fn liveness_deadline(&self) -> Option<Instant> {
+        let liveness = self.config.liveness?;
+        match self.probe_sent {
+            Some(sent) => Some(sent + liveness.timeout),
+            None => self.last_activity.map(|t| t + liveness.interval),
+        }
+    }
+
+    /// Time has passed: deadlines at or before `now` take effect (a join or leave that took
+    /// too long ends the session, calls past their timeout fail, invocations past theirs are
+    /// interrupted, a silent router is probed, an unanswered probe ends the session).
+    pub fn handle_timeout(&mut self, now: Instant) {
+        match self.phase {
+            Phase::Closed => {}
+            Phase::Establishing | Phase::Challenging => {
+                if self.join_deadline.is_some_and(|d| now >= d) {
+                    self.join_timed_out();
+                }
+            }
+            Phase::ShuttingDown => {
+                if self.leave_deadline.is_some_and(|d| now >= d) {
+                    self.close(CloseDetails {
+                        reason: close_uri::TRANSPORT_LOST.to_owned(),
+                        message: Some(format!(
+                            "no GOODBYE reply within {:?}",
+                            self.config.leave_timeout
+                        )),
+                        initiator: CloseInitiator::Transport,
+                    });
+                }
+            }
+            Phase::Established => {
+                while let Some((request, waiter, timeout)) = self.requests.pop_expired(now) {
+                    self.send_cancel(request, CancelMode::KillNoWait);
+                    self.events.push_back(SessionEvent::Failed {
+                        request,
+                        waiter: Waiter::Call(waiter),
+                        failure: RequestFailure::Timeout(timeout),
+                    });
+                }
+                self.expire_invocations(now);
+                self.check_liveness(now);
+            }
+        }
+    }
+
+    fn join_timed_out(&mut self) {
+        let message = format!("no WELCOME within {:?}", self.config.join_timeout);
+        let mut details = Dict::new();
+        details.insert("message".into(), Value::from(message.as_str()));
+        self.transmit.push_back(Message::Abort {
+            details,
+            reason: Str::from_static(error_uri::TIMEOUT),
+        });
+        self.close(CloseDetails {
+            reason: error_uri::TIMEOUT.to_owned(),
+            message: Some(message),
+            initiator: CloseInitiator::Timeout,
+        });
+    }
+
+    fn expire_invocations(&mut self, now: Instant) {
+        loop {
+            let invocations = &self.invocations;
+            let due = self.invocation_deadlines.pop_due(now, |at, id| {
+                matches!(invocations.get(&id), Some(r) if r.deadline == Some(at))
+            });
+            let Some((_, request)) = due else { break };
+            if let Some(r) = self.invocations.get_mut(&request) {
+                r.deadline = None;
+            }
+            let mut options = Dict::new();
+            options.insert("mode".into(), CancelMode::KillNoWait.as_str().into());
+            options.insert("reason".into(), error_uri::TIMEOUT.into());
+            self.events
+                .push_back(SessionEvent::Interrupt { request, options });
+        }
+    }
+
+    fn check_liveness(&mut self, now: Instant) {
+        let Some(liveness) = self.config.liveness else {
+            return;
+        };
+        if let Some(sent) = self.probe_sent {
+            if now >= sent + liveness.timeout {
+                self.close(CloseDetails {
+                    reason: close_uri::TRANSPORT_LOST.to_owned(),
+                    message: Some(format!(
+                        "the router did not answer a liveness probe within {:?}",
+                        liveness.timeout
+                    )),
+                    initiator: CloseInitiator::Transport,
+                });
+            }
+            return;
+        }
+        let idle_since = *self.last_activity.get_or_insert(now);
+        if now < idle_since + liveness.interval {
+            return;
+        }
+        self.probe_sent = Some(now);
+        match liveness.probe {
+            Probe::Ping => self.ping_due = true,
+            Probe::Call => {
+                let request = self.requests.insert(Slot::Probe);
+                let session = self.session_id.unwrap_or_default();
+                self.transmit.push_back(Message::Call {
+                    request,
+                    options: Dict::new(),
+                    procedure: Str::from_static(PROBE_PROCEDURE),
+                    args: vec![Value::from(session)],
+                    kwargs: Dict::new(),
+                });
+            }
+        }
+    }
+
+    /// Something arrived from the router (any bytes, a pong): it is alive.
+    pub fn handle_activity(&mut self, now: Instant) {
+        self.last_activity = Some(now);
+        self.probe_sent = None;
+    }
+
+    /// The waiter of a pending call, e.g. to deliver progressive results.
+    pub fn call_waiter_mut(&mut self, request: Id) -> Option<&mut C> {
+        self.requests.call_waiter_mut(request)
     }
 
     fn ensure_joined(&self) -> Result<(), CommandError> {
@@ -524,8 +634,12 @@ impl<W> ClientSession<W> {
 
     /// Removes a pending request without an answer and hands back its waiter (e.g. when its
     /// message could not be sent).
-    pub fn discard_request(&mut self, request: Id) -> Option<W> {
-        self.pending.remove(&request).map(|(_, w)| w)
+    pub fn discard_request(&mut self, request: Id) -> Option<Waiter<C, A>> {
+        match self.requests.remove(request)? {
+            Slot::Call { waiter, .. } => Some(Waiter::Call(waiter)),
+            Slot::Ack { waiter, .. } => Some(Waiter::Ack(waiter)),
+            Slot::Probe | Slot::Abandoned { .. } => None,
+        }
     }
 
     /// The YIELD or ERROR answering invocation `request` could not be sent (too large, not
@@ -534,38 +648,39 @@ impl<W> ClientSession<W> {
         if self.phase != Phase::Established {
             return;
         }
-        self.transmit.push_back(Message::Error {
-            request_type: RequestType::Invocation,
-            request,
-            details: Dict::new(),
-            error: error.uri.into(),
-            args: error.args,
-            kwargs: error.kwargs,
-        });
+        self.transmit
+            .push_back(invocation_error(request, error));
     }
 
-    fn request(&mut self, kind: Kind, waiter: W) -> Id {
-        let mut id = self.ids.next_id();
-        // After a wrap-around, skip ids still in use.
-        while self.pending.contains_key(&id) {
-            id = self.ids.next_id();
-        }
-        self.pending.insert(id, (kind, waiter));
-        id
-    }
-
-    /// Sends CALL. The waiter gets [`Reply::Result`], [`Reply::Error`] or [`Reply::Lost`];
-    /// progressive results come as [`Event::Progress`].
+    /// Sends CALL. The waiter comes back with [`SessionEvent::Result`] or
+    /// [`SessionEvent::Failed`]; progressive results come as [`SessionEvent::Progress`].
+    ///
+    /// A `timeout` option (integer milliseconds, above zero) is sent to the router as the
+    /// spec says, and enforced here too: the call fails with [`RequestFailure::Timeout`] once
+    /// it passes, whatever the router does, and CANCEL `killnowait` goes out if the router can
+    /// cancel. Each progressive result restarts the timer.
     pub fn call(
         &mut self,
+        now: Instant,
         procedure: impl Into<Str>,
         options: Dict,
-        args: Args,
-        kwargs: Kwargs,
-        waiter: W,
-    ) -> Result<Id, Refused<W>> {
+        args: Vec<Value>,
+        kwargs: Dict,
+        waiter: C,
+    ) -> Result<Id, Refused<C>> {
         let waiter = self.check_joined(waiter)?;
-        let request = self.request(Kind::Call, waiter);
+        let deadline = options
+            .get("timeout")
+            .and_then(Value::as_u64)
+            .filter(|ms| *ms > 0)
+            .map(|ms| {
+                let timeout = Duration::from_millis(ms);
+                Deadline {
+                    at: now + timeout,
+                    timeout,
+                }
+            });
+        let request = self.requests.insert(Slot::Call { waiter, deadline });
         self.transmit.push_back(Message::Call {
             request,
             options,
@@ -576,29 +691,65 @@ impl<W> ClientSession<W> {
         Ok(request)
     }
 
-    /// Sends CANCEL for a pending call; the call's waiter still gets the final reply (usually
-    /// ERROR `wamp.error.canceled`).
-    pub fn cancel(&mut self, request: Id, options: Dict) -> Result<(), CommandError> {
+    /// Asks the router to cancel a pending call. The call's waiter still gets the final
+    /// answer (usually ERROR `wamp.error.canceled`; with [`CancelMode::Kill`] possibly the
+    /// callee's result). When the router cannot cancel (no `call_canceling` in WELCOME), the
+    /// call is given up here instead: it fails with [`RequestFailure::Canceled`].
+    pub fn cancel(&mut self, request: Id, mode: CancelMode) -> Result<(), CommandError> {
         self.ensure_joined()?;
-        match self.pending.get(&request) {
-            Some((Kind::Call, _)) => {
-                self.transmit
-                    .push_back(Message::Cancel { request, options });
-                Ok(())
-            }
-            _ => Err(CommandError::NoSuchCall(request)),
+        if !matches!(self.requests.get(request), Some(Slot::Call { .. })) {
+            return Err(CommandError::NoSuchCall(request));
+        }
+        if self.router_cancels {
+            self.send_cancel(request, mode);
+        } else if let Some(waiter) = self.requests.abandon(request) {
+            self.events.push_back(SessionEvent::Failed {
+                request,
+                waiter,
+                failure: RequestFailure::Canceled,
+            });
+        }
+        Ok(())
+    }
+
+    /// Gives up a pending call whose caller went away: its waiter is handed back (and never
+    /// answered), CANCEL with `mode` goes to the router if it can cancel, and the router's
+    /// late answer will be dropped.
+    pub fn abandon_call(&mut self, request: Id, mode: CancelMode) -> Option<C> {
+        if !matches!(self.requests.get(request), Some(Slot::Call { .. })) {
+            return None;
+        }
+        let waiter = match self.requests.abandon(request) {
+            Some(Waiter::Call(w)) => Some(w),
+            _ => None,
+        };
+        self.send_cancel(request, mode);
+        waiter
+    }
+
+    fn send_cancel(&mut self, request: Id, mode: CancelMode) {
+        if self.phase == Phase::Established && self.router_cancels {
+            let mut options = Dict::new();
+            options.insert("mode".into(), mode.as_str().into());
+            self.transmit
+                .push_back(Message::Cancel { request, options });
         }
     }
 
-    /// Sends REGISTER. The waiter gets [`Reply::Registered`] with the registration id.
+    fn ack_request(&mut self, kind: Kind, waiter: A) -> Result<Id, Refused<A>> {
+        let waiter = self.check_joined(waiter)?;
+        Ok(self.requests.insert(Slot::Ack { kind, waiter }))
+    }
+
+    /// Sends REGISTER. The waiter comes back with [`SessionEvent::Acknowledged`] carrying the
+    /// registration id, or [`SessionEvent::Failed`].
     pub fn register(
         &mut self,
         procedure: impl Into<Str>,
         options: Dict,
-        waiter: W,
-    ) -> Result<Id, Refused<W>> {
-        let waiter = self.check_joined(waiter)?;
-        let request = self.request(Kind::Register, waiter);
+        waiter: A,
+    ) -> Result<Id, Refused<A>> {
+        let request = self.ack_request(Kind::Register, waiter)?;
         self.transmit.push_back(Message::Register {
             request,
             options,
@@ -607,10 +758,10 @@ impl<W> ClientSession<W> {
         Ok(request)
     }
 
-    /// Sends UNREGISTER. The waiter gets [`Reply::Unregistered`].
-    pub fn unregister(&mut self, registration: Id, waiter: W) -> Result<Id, Refused<W>> {
-        let waiter = self.check_joined(waiter)?;
-        let request = self.request(Kind::Unregister(registration), waiter);
+    /// Sends UNREGISTER. The waiter comes back with [`SessionEvent::Acknowledged`] (the id is
+    /// the registration removed).
+    pub fn unregister(&mut self, registration: Id, waiter: A) -> Result<Id, Refused<A>> {
+        let request = self.ack_request(Kind::Unregister(registration), waiter)?;
         self.transmit.push_back(Message::Unregister {
             request,
             registration,
@@ -618,16 +769,16 @@ impl<W> ClientSession<W> {
         Ok(request)
     }
 
-    /// Sends SUBSCRIBE. The waiter gets [`Reply::Subscribed`] with the subscription id (the
-    /// router returns the same id for a repeated subscription to the same topic).
+    /// Sends SUBSCRIBE. The waiter comes back with [`SessionEvent::Acknowledged`] carrying the
+    /// subscription id (the router returns the same id for a repeated subscription to the same
+    /// topic).
     pub fn subscribe(
         &mut self,
         topic: impl Into<Str>,
         options: Dict,
-        waiter: W,
-    ) -> Result<Id, Refused<W>> {
-        let waiter = self.check_joined(waiter)?;
-        let request = self.request(Kind::Subscribe, waiter);
+        waiter: A,
+    ) -> Result<Id, Refused<A>> {
+        let request = self.ack_request(Kind::Subscribe, waiter)?;
         self.transmit.push_back(Message::Subscribe {
             request,
             options,
@@ -636,10 +787,10 @@ impl<W> ClientSession<W> {
         Ok(request)
     }
 
-    /// Sends UNSUBSCRIBE. The waiter gets [`Reply::Unsubscribed`].
-    pub fn unsubscribe(&mut self, subscription: Id, waiter: W) -> Result<Id, Refused<W>> {
-        let waiter = self.check_joined(waiter)?;
-        let request = self.request(Kind::Unsubscribe(subscription), waiter);
+    /// Sends UNSUBSCRIBE. The waiter comes back with [`SessionEvent::Acknowledged`] (the id is
+    /// the subscription removed).
+    pub fn unsubscribe(&mut self, subscription: Id, waiter: A) -> Result<Id, Refused<A>> {
+        let request = self.ack_request(Kind::Unsubscribe(subscription), waiter)?;
         self.transmit.push_back(Message::Unsubscribe {
             request,
             subscription,
@@ -648,25 +799,28 @@ impl<W> ClientSession<W> {
     }
 
     /// Sends PUBLISH. With `waiter` the publication is acknowledged (`acknowledge: true` is
-    /// set) and the waiter gets [`Reply::Published`] or [`Reply::Error`]; without, nothing
+    /// set) and the waiter comes back with the publication id or the error; without, nothing
     /// comes back.
     pub fn publish(
         &mut self,
         topic: impl Into<Str>,
         mut options: Dict,
-        args: Args,
-        kwargs: Kwargs,
-        waiter: Option<W>,
-    ) -> Result<Id, Refused<Option<W>>> {
+        args: Vec<Value>,
+        kwargs: Dict,
+        waiter: Option<A>,
+    ) -> Result<Id, Refused<Option<A>>> {
         let waiter = self.check_joined(waiter)?;
         let request = match waiter {
-            Some(w) => {
+            Some(waiter) => {
                 options.insert("acknowledge".into(), Value::Bool(true));
-                self.request(Kind::Publish, w)
+                self.requests.insert(Slot::Ack {
+                    kind: Kind::Publish,
+                    waiter,
+                })
             }
             None => {
                 options.remove("acknowledge");
-                self.ids.next_id()
+                self.requests.next_id()
             }
         };
         self.transmit.push_back(Message::Publish {
@@ -685,15 +839,15 @@ impl<W> ClientSession<W> {
         &mut self,
         request: Id,
         options: Dict,
-        args: Args,
-        kwargs: Kwargs,
+        args: Vec<Value>,
+        kwargs: Dict,
     ) -> Result<(), CommandError> {
         self.ensure_joined()?;
         let progress = options.get("progress").and_then(Value::as_bool) == Some(true);
         let live = if progress {
-            self.invocations.contains(&request)
+            self.invocations.contains_key(&request)
         } else {
-            self.invocations.remove(&request)
+            self.invocations.remove(&request).is_some()
         };
         if !live {
             return Err(CommandError::NoSuchInvocation(request));
@@ -710,17 +864,11 @@ impl<W> ClientSession<W> {
     /// Answers an invocation with ERROR.
     pub fn yield_error(&mut self, request: Id, error: WampError) -> Result<(), CommandError> {
         self.ensure_joined()?;
-        if !self.invocations.remove(&request) {
+        if self.invocations.remove(&request).is_none() {
             return Err(CommandError::NoSuchInvocation(request));
         }
-        self.transmit.push_back(Message::Error {
-            request_type: RequestType::Invocation,
-            request,
-            details: Dict::new(),
-            error: error.uri.into(),
-            args: error.args,
-            kwargs: error.kwargs,
-        });
+        self.transmit
+            .push_back(invocation_error(request, error));
         Ok(())
     }
 
@@ -740,14 +888,20 @@ impl<W> ClientSession<W> {
     }
 
     /// Sends GOODBYE `reason` (normally `wamp.close.normal`); the session ends when the
-    /// router answers (or the transport closes).
-    pub fn leave(&mut self, reason: &str, message: Option<&str>) -> Result<(), CommandError> {
+    /// router answers, the transport closes, or the leave timeout passes.
+    pub fn leave(
+        &mut self,
+        now: Instant,
+        reason: &str,
+        message: Option<&str>,
+    ) -> Result<(), CommandError> {
         self.ensure_joined()?;
         let mut details = Dict::new();
         if let Some(m) = message {
             details.insert("message".into(), Value::from(m));
         }
         self.phase = Phase::ShuttingDown;
+        self.leave_deadline = Some(now + self.config.leave_timeout);
         self.transmit.push_back(Message::Goodbye {
             details,
             reason: Str::new(reason),
@@ -802,10 +956,10 @@ impl<W> ClientSession<W> {
         details.insert("message".into(), Value::from(text.as_str()));
         self.transmit.push_back(Message::Abort {
             details,
-            reason: Str::from_static(crate::uri::error_uri::PROTOCOL_VIOLATION),
+            reason: Str::from_static(error_uri::PROTOCOL_VIOLATION),
         });
         self.close(CloseDetails {
-            reason: crate::uri::error_uri::PROTOCOL_VIOLATION.to_owned(),
+            reason: error_uri::PROTOCOL_VIOLATION.to_owned(),
             message: Some(text),
             initiator: CloseInitiator::ProtocolViolation,
         });
@@ -813,64 +967,42 @@ impl<W> ClientSession<W> {
 
     fn close(&mut self, details: CloseDetails) {
         self.phase = Phase::Closed;
+        self.join_deadline = None;
+        self.leave_deadline = None;
+        self.probe_sent = None;
+        self.ping_due = false;
         self.registrations.clear();
         self.subscriptions.clear();
         self.invocations.clear();
-        let mut pending: Vec<(Id, (Kind, W))> = self.pending.drain().collect();
-        pending.sort_unstable_by_key(|(id, _)| *id);
-        for (_, (_, waiter)) in pending {
-            self.events.push_back(Event::Reply {
+        self.invocation_deadlines.clear();
+        for (request, waiter) in self.requests.drain_waiters() {
+            self.events.push_back(SessionEvent::Failed {
+                request,
                 waiter,
-                reply: Reply::Lost(details.clone()),
+                failure: RequestFailure::Lost(details.clone()),
             });
         }
-        self.events.push_back(Event::Left(details));
+        self.events.push_back(SessionEvent::Left(details));
     }
 
-    /// Removes pending request `request` if `select` accepts its kind, with what `select`
-    /// extracts; anything else is a reply to an unknown request.
-    fn take_as<T>(
-        &mut self,
-        message: &'static str,
-        request: Id,
-        select: impl Fn(Kind) -> Option<T>,
-    ) -> Result<(T, W), ProtocolError> {
-        let unknown = || ProtocolError::UnknownRequest { message, request };
-        let (kind, waiter) = self.pending.remove(&request).ok_or_else(unknown)?;
-        match select(kind) {
-            Some(selected) => Ok((selected, waiter)),
-            None => {
-                // A reply of the wrong kind: the request stays pending (the session is about
-                // to end with a protocol violation, which answers every waiter).
-                self.pending.insert(request, (kind, waiter));
-                Err(unknown())
-            }
+    /// Feeds one message from the router, received at `now`. A message the protocol does not
+    /// allow here is a violation: ABORT `wamp.error.protocol_violation` is queued, the session
+    /// ends, and the error is returned so the driver can close the transport.
+    pub fn handle_message(&mut self, now: Instant, msg: Message) -> Result<(), ProtocolError> {
+        if self.phase == Phase::Established {
+            self.handle_activity(now);
         }
-    }
-
-    fn take(&mut self, message: &'static str, request: Id, kind: Kind) -> Result<W, ProtocolError> {
-        let same = std::mem::discriminant(&kind);
-        self.take_as(message, request, |k| {
-            (std::mem::discriminant(&k) == same).then_some(())
-        })
-        .map(|((), w)| w)
-    }
-
-    /// Feeds one message from the router. A message the protocol does not allow here is a
-    /// violation: ABORT `wamp.error.protocol_violation` is queued, the session ends, and the
-    /// error is returned so the driver can close the transport.
-    pub fn handle_message(&mut self, msg: Message) -> Result<(), ProtocolError> {
-        let result = self.dispatch(msg);
+        let result = self.dispatch(now, msg);
         if let Err(e) = &result {
             self.violation(e);
         }
         result
     }
 
-    fn dispatch(&mut self, msg: Message) -> Result<(), ProtocolError> {
+    fn dispatch(&mut self, now: Instant, msg: Message) -> Result<(), ProtocolError> {
         match self.phase {
             Phase::Closed => Ok(()), // nothing is expected; ignore what trails a closed session
-            Phase::Establishing | Phase::Challenging => self.dispatch_establishing(msg),
+            Phase::Establishing | Phase::Challenging => self.dispatch_establishing(now, msg),
             Phase::ShuttingDown => {
                 if let Message::Goodbye { details, reason } = msg {
                     self.close(CloseDetails {
@@ -887,22 +1019,25 @@ impl<W> ClientSession<W> {
                 }
                 Ok(())
             }
-            Phase::Established => self.dispatch_established(msg),
+            Phase::Established => self.dispatch_established(now, msg),
         }
     }
 
-    fn dispatch_establishing(&mut self, msg: Message) -> Result<(), ProtocolError> {
+    fn dispatch_establishing(&mut self, now: Instant, msg: Message) -> Result<(), ProtocolError> {
         match msg {
             Message::Welcome { session, details } => {
                 self.phase = Phase::Established;
                 self.session_id = Some(session);
+                self.join_deadline = None;
+                self.last_activity = Some(now);
                 let d = SessionDetails::from_welcome(session, &self.hello.realm, details);
-                self.events.push_back(Event::Joined(d));
+                self.router_cancels = d.router_has_feature("dealer", "call_canceling");
+                self.events.push_back(SessionEvent::Joined(d));
                 Ok(())
             }
             Message::Challenge { method, extra } => {
                 self.phase = Phase::Challenging;
-                self.events.push_back(Event::Challenge {
+                self.events.push_back(SessionEvent::Challenge {
                     method: method.into_string(),
                     extra,
                 });
@@ -923,7 +1058,34 @@ impl<W> ClientSession<W> {
         }
     }
 
-    fn dispatch_established(&mut self, msg: Message) -> Result<(), ProtocolError> {
+    /// Removes pending request `request` if `accepts` takes its kind; anything else is a
+    /// reply to an unknown request (the request then stays: the session is about to end with
+    /// a protocol violation, which answers every waiter).
+    fn take(
+        &mut self,
+        message: &'static str,
+        request: Id,
+        accepts: impl Fn(Kind) -> bool,
+    ) -> Result<Slot<C, A>, ProtocolError> {
+        let unknown = || ProtocolError::UnknownRequest { message, request };
+        match self.requests.get(request) {
+            Some(slot) if accepts(slot.kind()) => self.requests.remove(request).ok_or_else(unknown),
+            _ => Err(unknown()),
+        }
+    }
+
+    /// An acknowledgement: its waiter hears about it (nothing for a request given up).
+    fn acknowledged(&mut self, request: Id, slot: Slot<C, A>, id: Id) {
+        if let Slot::Ack { waiter, .. } = slot {
+            self.events.push_back(SessionEvent::Acknowledged {
+                request,
+                waiter,
+                id,
+            });
+        }
+    }
+
+    fn dispatch_established(&mut self, now: Instant, msg: Message) -> Result<(), ProtocolError> {
         match msg {
             Message::Result {
                 request,
@@ -931,38 +1093,44 @@ impl<W> ClientSession<W> {
                 args,
                 kwargs,
             } => {
-                if details.get("progress").and_then(Value::as_bool) == Some(true) {
-                    if self.waiter_mut(request).is_none() {
-                        return Err(ProtocolError::UnknownRequest {
-                            message: "RESULT",
-                            request,
-                        });
+                let is_call = |k| matches!(k, Kind::Call | Kind::Probe);
+                let progress = details.get("progress").and_then(Value::as_bool) == Some(true);
+                if progress {
+                    match self.requests.get(request) {
+                        Some(Slot::Call { .. }) => {
+                            self.requests.restart_deadline(request, now);
+                            self.events.push_back(SessionEvent::Progress {
+                                request,
+                                details,
+                                args,
+                                kwargs,
+                            });
+                        }
+                        Some(slot) if is_call(slot.kind()) => {} // given up, or a probe
+                        _ => {
+                            return Err(ProtocolError::UnknownRequest {
+                                message: "RESULT",
+                                request,
+                            })
+                        }
                     }
-                    self.events.push_back(Event::Progress {
+                } else if let Slot::Call { waiter, .. } = self.take("RESULT", request, is_call)? {
+                    self.events.push_back(SessionEvent::Result {
                         request,
+                        waiter,
                         details,
                         args,
                         kwargs,
                     });
-                } else {
-                    let waiter = self.take("RESULT", request, Kind::Call)?;
-                    self.reply(
-                        waiter,
-                        Reply::Result {
-                            details,
-                            args,
-                            kwargs,
-                        },
-                    );
                 }
             }
             Message::Registered {
                 request,
                 registration,
             } => {
-                let waiter = self.take("REGISTERED", request, Kind::Register)?;
+                let slot = self.take("REGISTERED", request, |k| k == Kind::Register)?;
                 self.registrations.insert(registration);
-                self.reply(waiter, Reply::Registered(registration));
+                self.acknowledged(request, slot, registration);
             }
             Message::Unregistered {
                 request: 0,
@@ -970,27 +1138,28 @@ impl<W> ClientSession<W> {
             } => {
                 let (registration, details) = revoked(details, "UNREGISTERED", "registration")?;
                 self.registrations.remove(&registration);
-                self.events.push_back(Event::RegistrationRevoked {
+                self.events.push_back(SessionEvent::RegistrationRevoked {
                     registration,
                     details,
                 });
             }
             Message::Unregistered { request, .. } => {
-                let (registration, waiter) =
-                    self.take_as("UNREGISTERED", request, |k| match k {
-                        Kind::Unregister(id) => Some(id),
-                        _ => None,
-                    })?;
+                let slot = self.take("UNREGISTERED", request, |k| {
+                    matches!(k, Kind::Unregister(_))
+                })?;
+                let Kind::Unregister(registration) = slot.kind() else {
+                    return Ok(());
+                };
                 self.registrations.remove(&registration);
-                self.reply(waiter, Reply::Unregistered);
+                self.acknowledged(request, slot, registration);
             }
             Message::Subscribed {
                 request,
                 subscription,
             } => {
-                let waiter = self.take("SUBSCRIBED", request, Kind::Subscribe)?;
+                let slot = self.take("SUBSCRIBED", request, |k| k == Kind::Subscribe)?;
                 self.subscriptions.insert(subscription);
-                self.reply(waiter, Reply::Subscribed(subscription));
+                self.acknowledged(request, slot, subscription);
             }
             Message::Unsubscribed {
                 request: 0,
@@ -998,26 +1167,27 @@ impl<W> ClientSession<W> {
             } => {
                 let (subscription, details) = revoked(details, "UNSUBSCRIBED", "subscription")?;
                 self.subscriptions.remove(&subscription);
-                self.events.push_back(Event::SubscriptionRevoked {
+                self.events.push_back(SessionEvent::SubscriptionRevoked {
                     subscription,
                     details,
                 });
             }
             Message::Unsubscribed { request, .. } => {
-                let (subscription, waiter) =
-                    self.take_as("UNSUBSCRIBED", request, |k| match k {
-                        Kind::Unsubscribe(id) => Some(id),
-                        _ => None,
-                    })?;
+                let slot = self.take("UNSUBSCRIBED", request, |k| {
+                    matches!(k, Kind::Unsubscribe(_))
+                })?;
+                let Kind::Unsubscribe(subscription) = slot.kind() else {
+                    return Ok(());
+                };
                 self.subscriptions.remove(&subscription);
-                self.reply(waiter, Reply::Unsubscribed);
+                self.acknowledged(request, slot, subscription);
             }
             Message::Published {
                 request,
                 publication,
             } => {
-                let waiter = self.take("PUBLISHED", request, Kind::Publish)?;
-                self.reply(waiter, Reply::Published(publication));
+                let slot = self.take("PUBLISHED", request, |k| k == Kind::Publish)?;
+                self.acknowledged(request, slot, publication);
             }
             Message::Error {
                 request_type,
@@ -1027,17 +1197,21 @@ impl<W> ClientSession<W> {
                 args,
                 kwargs,
             } => {
-                let ((), waiter) = self.take_as("ERROR", request, |k| {
-                    (k.request_type() == request_type).then_some(())
-                })?;
-                self.reply(
+                let slot = self.take("ERROR", request, |k| k.request_type() == request_type)?;
+                let waiter = match slot {
+                    Slot::Call { waiter, .. } => Waiter::Call(waiter),
+                    Slot::Ack { waiter, .. } => Waiter::Ack(waiter),
+                    Slot::Probe | Slot::Abandoned { .. } => return Ok(()),
+                };
+                self.events.push_back(SessionEvent::Failed {
+                    request,
                     waiter,
-                    Reply::Error(WampError {
+                    failure: RequestFailure::Error(WampError {
                         uri: error.into_string(),
                         args,
                         kwargs,
                     }),
-                );
+                });
             }
             Message::Invocation {
                 request,
@@ -1051,12 +1225,28 @@ impl<W> ClientSession<W> {
                         "INVOCATION for unknown registration {registration}"
                     )));
                 }
-                if !self.invocations.insert(request) {
+                if self.invocations.contains_key(&request) {
                     return Err(ProtocolError::Other(format!(
                         "INVOCATION reuses pending request id {request}"
                     )));
                 }
-                self.events.push_back(Event::Invocation {
+                let deadline = details
+                    .get("timeout")
+                    .and_then(Value::as_u64)
+                    .filter(|ms| *ms > 0)
+                    .map(|ms| now + Duration::from_millis(ms));
+                if let Some(at) = deadline {
+                    self.invocation_deadlines.push(at, request);
+                    if self.invocation_deadlines.len() > 2 * self.invocations.len() + 64 {
+                        let live = self
+                            .invocations
+                            .iter()
+                            .filter_map(|(id, r)| r.deadline.map(|at| (at, *id)));
+                        self.invocation_deadlines.rebuild(live);
+                    }
+                }
+                self.invocations.insert(request, Running { deadline });
+                self.events.push_back(SessionEvent::Invocation {
                     request,
                     registration,
                     details,
@@ -1066,8 +1256,10 @@ impl<W> ClientSession<W> {
             }
             Message::Interrupt { request, options } => {
                 // An INTERRUPT for an invocation we already answered is harmless (a race).
-                if self.invocations.contains(&request) {
-                    self.events.push_back(Event::Interrupt { request, options });
+                if let Some(r) = self.invocations.get_mut(&request) {
+                    r.deadline = None;
+                    self.events
+                        .push_back(SessionEvent::Interrupt { request, options });
                 }
             }
             Message::Event {
@@ -1082,7 +1274,7 @@ impl<W> ClientSession<W> {
                         "EVENT for unknown subscription {subscription}"
                     )));
                 }
-                self.events.push_back(Event::Event {
+                self.events.push_back(SessionEvent::Event {
                     subscription,
                     publication,
                     details,
@@ -1117,9 +1309,16 @@ impl<W> ClientSession<W> {
         }
         Ok(())
     }
+}
 
-    fn reply(&mut self, waiter: W, reply: Reply) {
-        self.events.push_back(Event::Reply { waiter, reply });
+fn invocation_error(request: Id, error: WampError) -> Message {
+    Message::Error {
+        request_type: RequestType::Invocation,
+        request,
+        details: Dict::new(),
+        error: error.uri.into(),
+        args: error.args,
+        kwargs: error.kwargs,
     }
 }
 

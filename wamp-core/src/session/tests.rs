@@ -1,11 +1,22 @@
 use super::*;
+use crate::uri::close_uri;
 
-type S = ClientSession<u32>;
+type S = ClientSession<u32, u32>;
+
+/// The instant every test starts at (the session never reads a clock).
+fn t0() -> Instant {
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    *START.get_or_init(Instant::now)
+}
+
+fn new(realm: &str) -> S {
+    S::new(HelloConfig::new(realm), SessionConfig::default())
+}
 
 fn joined() -> S {
-    let mut s = S::new(HelloConfig::new("realm1"));
-    s.hello();
-    s.handle_message(Message::Welcome {
+    let mut s = new("realm1");
+    s.hello(t0());
+    s.handle_message(t0(), Message::Welcome {
         session: 99,
         details: Dict::new(),
     })
@@ -14,7 +25,7 @@ fn joined() -> S {
     s
 }
 
-fn drain(s: &mut S) -> (Vec<Message>, Vec<Event<u32>>) {
+fn drain(s: &mut S) -> (Vec<Message>, Vec<SessionEvent<u32, u32>>) {
     let mut out = Vec::new();
     while let Some(m) = s.poll_transmit() {
         out.push(m);
@@ -26,14 +37,15 @@ fn drain(s: &mut S) -> (Vec<Message>, Vec<Event<u32>>) {
     (out, ev)
 }
 
-fn lost_waiters(events: &[Event<u32>]) -> Vec<u32> {
+fn lost_waiters(events: &[SessionEvent<u32, u32>]) -> Vec<u32> {
     events
         .iter()
         .filter_map(|e| match e {
-            Event::Reply {
-                waiter,
-                reply: Reply::Lost(_),
-            } => Some(*waiter),
+            SessionEvent::Failed {
+                waiter: Waiter::Call(w) | Waiter::Ack(w),
+                failure: RequestFailure::Lost(_),
+                ..
+            } => Some(*w),
             _ => None,
         })
         .collect()
@@ -41,8 +53,8 @@ fn lost_waiters(events: &[Event<u32>]) -> Vec<u32> {
 
 #[test]
 fn hello_announces_roles_agent_and_no_authmethods_for_anonymous() {
-    let mut s = S::new(HelloConfig::new("realm1"));
-    s.hello();
+    let mut s = new("realm1");
+    s.hello(t0());
     let Some(Message::Hello { realm, details }) = s.poll_transmit() else {
         panic!("no hello")
     };
@@ -58,19 +70,19 @@ fn hello_announces_roles_agent_and_no_authmethods_for_anonymous() {
 
 #[test]
 fn welcome_joins_and_exposes_the_session_details() {
-    let mut s = S::new(HelloConfig::new("realm1"));
-    s.hello();
+    let mut s = new("realm1");
+    s.hello(t0());
     let mut details = Dict::new();
     details.insert("authid".into(), "joe".into());
     details.insert("authrole".into(), "anonymous".into());
     details.insert("realm".into(), "realm1".into());
-    s.handle_message(Message::Welcome {
+    s.handle_message(t0(), Message::Welcome {
         session: 5,
         details,
     })
     .unwrap();
     let (_, ev) = drain(&mut s);
-    let Event::Joined(d) = &ev[0] else { panic!() };
+    let SessionEvent::Joined(d) = &ev[0] else { panic!() };
     assert_eq!(d.session, 5);
     assert_eq!(d.authid.as_deref(), Some("joe"));
     assert_eq!(d.authrole.as_deref(), Some("anonymous"));
@@ -79,9 +91,9 @@ fn welcome_joins_and_exposes_the_session_details() {
 
 #[test]
 fn commands_before_joining_are_refused() {
-    let mut s = S::new(HelloConfig::new("realm1"));
+    let mut s = new("realm1");
     assert_eq!(
-        s.call("a.b", Dict::new(), vec![], Dict::new(), 1),
+        s.call(t0(), "a.b", Dict::new(), vec![], Dict::new(), 1),
         Err(Refused {
             error: CommandError::NotJoined(Phase::Closed),
             waiter: 1
@@ -91,35 +103,35 @@ fn commands_before_joining_are_refused() {
 
 #[test]
 fn abort_during_the_handshake_ends_the_session_without_joining() {
-    let mut s = S::new(HelloConfig::new("nope"));
-    s.hello();
-    s.handle_message(Message::Abort {
+    let mut s = new("nope");
+    s.hello(t0());
+    s.handle_message(t0(), Message::Abort {
         details: Dict::new(),
         reason: "wamp.error.no_such_realm".into(),
     })
     .unwrap();
     let (_, ev) = drain(&mut s);
     assert!(
-        matches!(&ev[..], [Event::Left(d)] if d.reason == "wamp.error.no_such_realm" && d.initiator == CloseInitiator::RouterAbort)
+        matches!(&ev[..], [SessionEvent::Left(d)] if d.reason == "wamp.error.no_such_realm" && d.initiator == CloseInitiator::RouterAbort)
     );
 }
 
 #[test]
 fn challenge_is_reported_and_answered_with_authenticate() {
-    let mut s = S::new(HelloConfig::new("realm1"));
-    s.hello();
+    let mut s = new("realm1");
+    s.hello(t0());
     drain(&mut s);
-    s.handle_message(Message::Challenge {
+    s.handle_message(t0(), Message::Challenge {
         method: "ticket".into(),
         extra: Dict::new(),
     })
     .unwrap();
     let (_, ev) = drain(&mut s);
-    assert!(matches!(&ev[..], [Event::Challenge { method, .. }] if method == "ticket"));
+    assert!(matches!(&ev[..], [SessionEvent::Challenge { method, .. }] if method == "ticket"));
     s.authenticate("secret".into(), Dict::new()).unwrap();
     let (out, _) = drain(&mut s);
     assert!(matches!(&out[..], [Message::Authenticate { signature, .. }] if signature == "secret"));
-    s.handle_message(Message::Welcome {
+    s.handle_message(t0(), Message::Welcome {
         session: 1,
         details: Dict::new(),
     })
@@ -129,11 +141,11 @@ fn challenge_is_reported_and_answered_with_authenticate() {
 
 #[test]
 fn a_message_other_than_welcome_before_joining_is_a_protocol_violation() {
-    let mut s = S::new(HelloConfig::new("realm1"));
-    s.hello();
+    let mut s = new("realm1");
+    s.hello(t0());
     drain(&mut s);
     let err = s
-        .handle_message(Message::Published {
+        .handle_message(t0(), Message::Published {
             request: 1,
             publication: 2,
         })
@@ -144,15 +156,15 @@ fn a_message_other_than_welcome_before_joining_is_a_protocol_violation() {
         matches!(&out[..], [Message::Abort { reason, .. }] if reason == "wamp.error.protocol_violation")
     );
     assert!(
-        matches!(&ev[..], [Event::Left(d)] if d.initiator == CloseInitiator::ProtocolViolation)
+        matches!(&ev[..], [SessionEvent::Left(d)] if d.initiator == CloseInitiator::ProtocolViolation)
     );
 }
 
 #[test]
 fn welcome_after_joining_is_a_protocol_violation_that_fails_pending_calls() {
     let mut s = joined();
-    s.call("a.b", Dict::new(), vec![], Dict::new(), 7).unwrap();
-    let err = s.handle_message(Message::Welcome {
+    s.call(t0(), "a.b", Dict::new(), vec![], Dict::new(), 7).unwrap();
+    let err = s.handle_message(t0(), Message::Welcome {
         session: 1,
         details: Dict::new(),
     });
@@ -169,7 +181,7 @@ fn welcome_after_joining_is_a_protocol_violation_that_fails_pending_calls() {
 fn a_reply_to_an_unknown_request_is_a_protocol_violation() {
     let mut s = joined();
     let err = s
-        .handle_message(Message::Result {
+        .handle_message(t0(), Message::Result {
             request: 12345,
             details: Dict::new(),
             args: vec![],
@@ -190,7 +202,7 @@ fn a_reply_of_the_wrong_kind_is_a_protocol_violation() {
     let mut s = joined();
     let req = s.register("a.b", Dict::new(), 1).unwrap();
     assert!(s
-        .handle_message(Message::Subscribed {
+        .handle_message(t0(), Message::Subscribed {
             request: req,
             subscription: 3
         })
@@ -200,9 +212,9 @@ fn a_reply_of_the_wrong_kind_is_a_protocol_violation() {
 #[test]
 fn an_error_with_the_wrong_request_type_is_a_protocol_violation() {
     let mut s = joined();
-    let req = s.call("a.b", Dict::new(), vec![], Dict::new(), 1).unwrap();
+    let req = s.call(t0(), "a.b", Dict::new(), vec![], Dict::new(), 1).unwrap();
     assert!(s
-        .handle_message(Message::Error {
+        .handle_message(t0(), Message::Error {
             request_type: RequestType::Register,
             request: req,
             details: Dict::new(),
@@ -216,10 +228,10 @@ fn an_error_with_the_wrong_request_type_is_a_protocol_violation() {
 #[test]
 fn a_call_gets_its_result_and_requests_are_numbered_from_one() {
     let mut s = joined();
-    let r1 = s.call("a.b", Dict::new(), vec![], Dict::new(), 1).unwrap();
-    let r2 = s.call("a.b", Dict::new(), vec![], Dict::new(), 2).unwrap();
+    let r1 = s.call(t0(), "a.b", Dict::new(), vec![], Dict::new(), 1).unwrap();
+    let r2 = s.call(t0(), "a.b", Dict::new(), vec![], Dict::new(), 2).unwrap();
     assert_eq!((r1, r2), (1, 2));
-    s.handle_message(Message::Result {
+    s.handle_message(t0(), Message::Result {
         request: r2,
         details: Dict::new(),
         args: vec![Value::Int(9)],
@@ -228,7 +240,7 @@ fn a_call_gets_its_result_and_requests_are_numbered_from_one() {
     .unwrap();
     let (_, ev) = drain(&mut s);
     assert!(
-        matches!(&ev[..], [Event::Reply { waiter: 2, reply: Reply::Result { args, .. } }] if args == &vec![Value::Int(9)])
+        matches!(&ev[..], [SessionEvent::Result { waiter: 2, args, .. }] if args == &vec![Value::Int(9)])
     );
     assert_eq!(s.pending_requests(), 1);
 }
@@ -236,11 +248,11 @@ fn a_call_gets_its_result_and_requests_are_numbered_from_one() {
 #[test]
 fn progressive_results_keep_the_call_pending_until_the_final_result() {
     let mut s = joined();
-    let r = s.call("a.b", Dict::new(), vec![], Dict::new(), 1).unwrap();
+    let r = s.call(t0(), "a.b", Dict::new(), vec![], Dict::new(), 1).unwrap();
     let mut progress = Dict::new();
     progress.insert("progress".into(), Value::Bool(true));
     for _ in 0..3 {
-        s.handle_message(Message::Result {
+        s.handle_message(t0(), Message::Result {
             request: r,
             details: progress.clone(),
             args: vec![],
@@ -249,8 +261,8 @@ fn progressive_results_keep_the_call_pending_until_the_final_result() {
         .unwrap();
     }
     assert_eq!(s.pending_requests(), 1);
-    assert_eq!(s.waiter_mut(r), Some(&mut 1));
-    s.handle_message(Message::Result {
+    assert_eq!(s.call_waiter_mut(r), Some(&mut 1));
+    s.handle_message(t0(), Message::Result {
         request: r,
         details: Dict::new(),
         args: vec![],
@@ -260,20 +272,20 @@ fn progressive_results_keep_the_call_pending_until_the_final_result() {
     let (_, ev) = drain(&mut s);
     assert_eq!(
         ev.iter()
-            .filter(|e| matches!(e, Event::Progress { .. }))
+            .filter(|e| matches!(e, SessionEvent::Progress { .. }))
             .count(),
         3
     );
-    assert!(matches!(ev.last(), Some(Event::Reply { waiter: 1, .. })));
+    assert!(matches!(ev.last(), Some(SessionEvent::Result { waiter: 1, .. })));
 }
 
 #[test]
 fn call_errors_carry_uri_args_and_kwargs() {
     let mut s = joined();
-    let r = s.call("a.b", Dict::new(), vec![], Dict::new(), 1).unwrap();
+    let r = s.call(t0(), "a.b", Dict::new(), vec![], Dict::new(), 1).unwrap();
     let mut kw = Dict::new();
     kw.insert("k".into(), Value::Int(1));
-    s.handle_message(Message::Error {
+    s.handle_message(t0(), Message::Error {
         request_type: RequestType::Call,
         request: r,
         details: Dict::new(),
@@ -283,8 +295,8 @@ fn call_errors_carry_uri_args_and_kwargs() {
     })
     .unwrap();
     let (_, ev) = drain(&mut s);
-    let Event::Reply {
-        reply: Reply::Error(e),
+    let SessionEvent::Failed {
+        failure: RequestFailure::Error(e),
         ..
     } = &ev[0]
     else {
@@ -299,13 +311,13 @@ fn call_errors_carry_uri_args_and_kwargs() {
 fn all_100_pending_requests_fail_when_the_transport_closes() {
     let mut s = joined();
     for i in 0..100 {
-        s.call("a.b", Dict::new(), vec![], Dict::new(), i).unwrap();
+        s.call(t0(), "a.b", Dict::new(), vec![], Dict::new(), i).unwrap();
     }
     s.handle_transport_closed(Some("reset".into()));
     let (_, ev) = drain(&mut s);
     let lost = lost_waiters(&ev);
     assert_eq!(lost, (0..100).collect::<Vec<_>>());
-    assert!(matches!(ev.last(), Some(Event::Left(d)) if d.reason == "wamp.close.transport_lost"));
+    assert!(matches!(ev.last(), Some(SessionEvent::Left(d)) if d.reason == "wamp.close.transport_lost"));
     assert_eq!(s.pending_requests(), 0);
 }
 
@@ -313,12 +325,12 @@ fn all_100_pending_requests_fail_when_the_transport_closes() {
 fn registered_procedures_receive_invocations_and_yield_once() {
     let mut s = joined();
     let r = s.register("a.b", Dict::new(), 1).unwrap();
-    s.handle_message(Message::Registered {
+    s.handle_message(t0(), Message::Registered {
         request: r,
         registration: 77,
     })
     .unwrap();
-    s.handle_message(Message::Invocation {
+    s.handle_message(t0(), Message::Invocation {
         request: 5,
         registration: 77,
         details: Dict::new(),
@@ -329,7 +341,7 @@ fn registered_procedures_receive_invocations_and_yield_once() {
     let (_, ev) = drain(&mut s);
     assert!(matches!(
         ev.last(),
-        Some(Event::Invocation { request: 5, .. })
+        Some(SessionEvent::Invocation { request: 5, .. })
     ));
     s.yield_result(5, Dict::new(), vec![], Dict::new()).unwrap();
     assert_eq!(
@@ -342,7 +354,7 @@ fn registered_procedures_receive_invocations_and_yield_once() {
 fn an_invocation_for_an_unknown_registration_is_a_protocol_violation() {
     let mut s = joined();
     assert!(s
-        .handle_message(Message::Invocation {
+        .handle_message(t0(), Message::Invocation {
             request: 5,
             registration: 1,
             details: Dict::new(),
@@ -356,7 +368,7 @@ fn an_invocation_for_an_unknown_registration_is_a_protocol_violation() {
 fn events_for_unknown_subscriptions_are_a_protocol_violation() {
     let mut s = joined();
     assert!(s
-        .handle_message(Message::Event {
+        .handle_message(t0(), Message::Event {
             subscription: 4,
             publication: 1,
             details: Dict::new(),
@@ -370,14 +382,14 @@ fn events_for_unknown_subscriptions_are_a_protocol_violation() {
 fn unsubscribe_forgets_the_subscription_once_acknowledged() {
     let mut s = joined();
     let r = s.subscribe("a.b", Dict::new(), 1).unwrap();
-    s.handle_message(Message::Subscribed {
+    s.handle_message(t0(), Message::Subscribed {
         request: r,
         subscription: 4,
     })
     .unwrap();
     let u = s.unsubscribe(4, 2).unwrap();
     // Events still in flight before UNSUBSCRIBED are fine.
-    s.handle_message(Message::Event {
+    s.handle_message(t0(), Message::Event {
         subscription: 4,
         publication: 1,
         details: Dict::new(),
@@ -385,7 +397,7 @@ fn unsubscribe_forgets_the_subscription_once_acknowledged() {
         kwargs: Dict::new(),
     })
     .unwrap();
-    s.handle_message(Message::Unsubscribed {
+    s.handle_message(t0(), Message::Unsubscribed {
         request: u,
         details: None,
     })
@@ -393,9 +405,10 @@ fn unsubscribe_forgets_the_subscription_once_acknowledged() {
     let (_, ev) = drain(&mut s);
     assert!(matches!(
         ev.last(),
-        Some(Event::Reply {
+        Some(SessionEvent::Acknowledged {
             waiter: 2,
-            reply: Reply::Unsubscribed
+            id: 4,
+            ..
         })
     ));
 }
@@ -404,14 +417,14 @@ fn unsubscribe_forgets_the_subscription_once_acknowledged() {
 fn revocations_are_reported() {
     let mut s = joined();
     let r = s.subscribe("a.b", Dict::new(), 1).unwrap();
-    s.handle_message(Message::Subscribed {
+    s.handle_message(t0(), Message::Subscribed {
         request: r,
         subscription: 4,
     })
     .unwrap();
     let mut d = Dict::new();
     d.insert("subscription".into(), Value::Int(4));
-    s.handle_message(Message::Unsubscribed {
+    s.handle_message(t0(), Message::Unsubscribed {
         request: 0,
         details: Some(d),
     })
@@ -419,7 +432,7 @@ fn revocations_are_reported() {
     let (_, ev) = drain(&mut s);
     assert!(matches!(
         ev.last(),
-        Some(Event::SubscriptionRevoked {
+        Some(SessionEvent::SubscriptionRevoked {
             subscription: 4,
             ..
         })
@@ -439,7 +452,7 @@ fn unacknowledged_publish_expects_no_reply_and_acknowledged_one_does() {
     assert!(
         matches!(&out[1], Message::Publish { options, .. } if options.get("acknowledge") == Some(&Value::Bool(true)))
     );
-    s.handle_message(Message::Published {
+    s.handle_message(t0(), Message::Published {
         request: r,
         publication: 10,
     })
@@ -447,9 +460,10 @@ fn unacknowledged_publish_expects_no_reply_and_acknowledged_one_does() {
     let (_, ev) = drain(&mut s);
     assert!(matches!(
         &ev[..],
-        [Event::Reply {
+        [SessionEvent::Acknowledged {
             waiter: 3,
-            reply: Reply::Published(10)
+            id: 10,
+            ..
         }]
     ));
 }
@@ -457,19 +471,19 @@ fn unacknowledged_publish_expects_no_reply_and_acknowledged_one_does() {
 #[test]
 fn leaving_sends_goodbye_and_ends_on_the_router_reply() {
     let mut s = joined();
-    s.call("a.b", Dict::new(), vec![], Dict::new(), 1).unwrap();
-    s.leave(close_uri::NORMAL, None).unwrap();
+    s.call(t0(), "a.b", Dict::new(), vec![], Dict::new(), 1).unwrap();
+    s.leave(t0(), close_uri::NORMAL, None).unwrap();
     let (out, _) = drain(&mut s);
     assert!(
         matches!(out.last(), Some(Message::Goodbye { reason, .. }) if reason == close_uri::NORMAL)
     );
     // Everything but GOODBYE is ignored while shutting down.
-    s.handle_message(Message::Published {
+    s.handle_message(t0(), Message::Published {
         request: 999,
         publication: 1,
     })
     .unwrap();
-    s.handle_message(Message::Goodbye {
+    s.handle_message(t0(), Message::Goodbye {
         details: Dict::new(),
         reason: close_uri::GOODBYE_AND_OUT.into(),
     })
@@ -477,7 +491,7 @@ fn leaving_sends_goodbye_and_ends_on_the_router_reply() {
     let (out, ev) = drain(&mut s);
     assert!(out.is_empty());
     assert_eq!(lost_waiters(&ev), vec![1]);
-    let Some(Event::Left(d)) = ev.last() else {
+    let Some(SessionEvent::Left(d)) = ev.last() else {
         panic!()
     };
     assert!(d.is_clean());
@@ -487,7 +501,7 @@ fn leaving_sends_goodbye_and_ends_on_the_router_reply() {
 #[test]
 fn goodbye_from_the_router_is_answered_with_goodbye_and_out() {
     let mut s = joined();
-    s.handle_message(Message::Goodbye {
+    s.handle_message(t0(), Message::Goodbye {
         details: Dict::new(),
         reason: close_uri::SYSTEM_SHUTDOWN.into(),
     })
@@ -497,30 +511,31 @@ fn goodbye_from_the_router_is_answered_with_goodbye_and_out() {
         matches!(&out[..], [Message::Goodbye { reason, .. }] if reason == close_uri::GOODBYE_AND_OUT)
     );
     assert!(
-        matches!(&ev[..], [Event::Left(d)] if d.reason == close_uri::SYSTEM_SHUTDOWN && !d.is_clean())
+        matches!(&ev[..], [SessionEvent::Left(d)] if d.reason == close_uri::SYSTEM_SHUTDOWN && !d.is_clean())
     );
 }
 
 #[test]
 fn a_normal_goodbye_from_the_router_is_a_clean_end() {
     let mut s = joined();
-    s.handle_message(Message::Goodbye {
+    s.handle_message(t0(), Message::Goodbye {
         details: Dict::new(),
         reason: close_uri::NORMAL.into(),
     })
     .unwrap();
     let (_, ev) = drain(&mut s);
-    assert!(matches!(&ev[..], [Event::Left(d)] if d.is_clean()));
+    assert!(matches!(&ev[..], [SessionEvent::Left(d)] if d.is_clean()));
 }
 
 #[test]
 fn request_ids_skip_ids_still_pending_after_wrapping() {
     let mut s = joined();
-    let first = s.call("a.b", Dict::new(), vec![], Dict::new(), 0).unwrap();
+    let first = s.call(t0(), "a.b", Dict::new(), vec![], Dict::new(), 0).unwrap();
     assert_eq!(first, 1);
-    s.ids = IdGenerator::starting_after(crate::id::MAX_ID - 1);
-    let a = s.call("a.b", Dict::new(), vec![], Dict::new(), 1).unwrap();
+    s.requests
+        .set_ids(crate::id::IdGenerator::starting_after(crate::id::MAX_ID - 1));
+    let a = s.call(t0(), "a.b", Dict::new(), vec![], Dict::new(), 1).unwrap();
     assert_eq!(a, crate::id::MAX_ID);
-    let b = s.call("a.b", Dict::new(), vec![], Dict::new(), 2).unwrap();
+    let b = s.call(t0(), "a.b", Dict::new(), vec![], Dict::new(), 2).unwrap();
     assert_eq!(b, 2);
 }
