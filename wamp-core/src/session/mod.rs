@@ -21,7 +21,7 @@
 //! requests (typically oneshot senders of the two reply types). The session keeps it in its one
 //! table of pending requests and hands it back with the answer, so there is exactly one table.
 //! When the session ends for any reason every waiter comes back with
-//! [`RequestFailure::Lost`]: no request is ever forgotten.
+//! [`CallFailure::Lost`] or [`Failure::Lost`]: no request is ever forgotten.
 //!
 //! Call order: [`ClientSession::new`], [`ClientSession::hello`], then any number of
 //! `handle_*` inputs and commands, each followed by draining `poll_transmit`, `poll_ping` and
@@ -29,7 +29,7 @@
 //!
 //! ```
 //! use std::time::{Duration, Instant};
-//! use wamp_core::session::{ClientSession, HelloConfig, SessionConfig, SessionEvent, RequestFailure};
+//! use wamp_core::session::{CallFailure, ClientSession, HelloConfig, SessionConfig, SessionEvent};
 //! use wamp_core::message::Message;
 //! use wamp_core::Dict;
 //!
@@ -49,7 +49,7 @@
 //! assert_eq!(s.poll_timeout(), Some(start + Duration::from_secs(2)));
 //! s.handle_timeout(start + Duration::from_secs(2));
 //! match s.poll_event() {
-//!     Some(SessionEvent::Failed { request: r, failure: RequestFailure::Timeout(t), .. }) => {
+//!     Some(SessionEvent::CallFailed { request: r, failure: CallFailure::Timeout(t), .. }) => {
 //!         assert_eq!((r, t), (request, Duration::from_secs(2)));
 //!     }
 //!     other => panic!("{other:?}"),
@@ -190,11 +190,19 @@ impl CancelMode {
     }
 }
 
-/// Why a request got no answer of its own kind.
+/// Why a request other than a call got no acknowledgement.
 #[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum RequestFailure {
-    /// The router (or the callee) answered with ERROR.
+pub enum Failure {
+    /// The router answered with ERROR.
+    Error(WampError),
+    /// The session ended before the answer came.
+    Lost(CloseDetails),
+}
+
+/// Why a call got no result.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallFailure {
+    /// The router or the callee answered with ERROR.
     Error(WampError),
     /// The session ended before the answer came.
     Lost(CloseDetails),
@@ -252,14 +260,23 @@ pub enum SessionEvent<C, A> {
         /// The registration or subscription made or removed, or the publication.
         id: Id,
     },
-    /// A request failed.
+    /// A call failed.
+    CallFailed {
+        /// The call's request id.
+        request: Id,
+        /// The waiter given with the call.
+        waiter: C,
+        /// Why.
+        failure: CallFailure,
+    },
+    /// A request other than a call failed.
     Failed {
         /// The request's id.
         request: Id,
         /// The waiter given with the request.
-        waiter: Waiter<C, A>,
+        waiter: A,
         /// Why.
-        failure: RequestFailure,
+        failure: Failure,
     },
     /// The router invokes one of our procedures; answer with [`ClientSession::yield_result`]
     /// or [`ClientSession::yield_error`].
@@ -310,7 +327,7 @@ pub enum SessionEvent<C, A> {
         /// The revocation details (`reason`).
         details: Dict,
     },
-    /// The session is over; every pending request has failed with [`RequestFailure::Lost`].
+    /// The session is over; every pending request has failed (`Lost`).
     Left(CloseDetails),
 }
 
@@ -523,10 +540,10 @@ impl<C, A> ClientSession<C, A> {
             Phase::Established => {
                 while let Some((request, waiter, timeout)) = self.requests.pop_expired(now) {
                     self.send_cancel(request, CancelMode::KillNoWait);
-                    self.events.push_back(SessionEvent::Failed {
+                    self.events.push_back(SessionEvent::CallFailed {
                         request,
-                        waiter: Waiter::Call(waiter),
-                        failure: RequestFailure::Timeout(timeout),
+                        waiter,
+                        failure: CallFailure::Timeout(timeout),
                     });
                 }
                 self.expire_invocations(now);
@@ -653,10 +670,10 @@ impl<C, A> ClientSession<C, A> {
     }
 
     /// Sends CALL. The waiter comes back with [`SessionEvent::Result`] or
-    /// [`SessionEvent::Failed`]; progressive results come as [`SessionEvent::Progress`].
+    /// [`SessionEvent::CallFailed`]; progressive results come as [`SessionEvent::Progress`].
     ///
     /// A `timeout` option (integer milliseconds, above zero) is sent to the router as the
-    /// spec says, and enforced here too: the call fails with [`RequestFailure::Timeout`] once
+    /// spec says, and enforced here too: the call fails with [`CallFailure::Timeout`] once
     /// it passes, whatever the router does, and CANCEL `killnowait` goes out if the router can
     /// cancel. Each progressive result restarts the timer.
     pub fn call(
@@ -694,7 +711,7 @@ impl<C, A> ClientSession<C, A> {
     /// Asks the router to cancel a pending call. The call's waiter still gets the final
     /// answer (usually ERROR `wamp.error.canceled`; with [`CancelMode::Kill`] possibly the
     /// callee's result). When the router cannot cancel (no `call_canceling` in WELCOME), the
-    /// call is given up here instead: it fails with [`RequestFailure::Canceled`].
+    /// call is given up here instead: it fails with [`CallFailure::Canceled`].
     pub fn cancel(&mut self, request: Id, mode: CancelMode) -> Result<(), CommandError> {
         self.ensure_joined()?;
         if !matches!(self.requests.get(request), Some(Slot::Call { .. })) {
@@ -702,11 +719,11 @@ impl<C, A> ClientSession<C, A> {
         }
         if self.router_cancels {
             self.send_cancel(request, mode);
-        } else if let Some(waiter) = self.requests.abandon(request) {
-            self.events.push_back(SessionEvent::Failed {
+        } else if let Some(Waiter::Call(waiter)) = self.requests.abandon(request) {
+            self.events.push_back(SessionEvent::CallFailed {
                 request,
                 waiter,
-                failure: RequestFailure::Canceled,
+                failure: CallFailure::Canceled,
             });
         }
         Ok(())
@@ -976,10 +993,18 @@ impl<C, A> ClientSession<C, A> {
         self.invocations.clear();
         self.invocation_deadlines.clear();
         for (request, waiter) in self.requests.drain_waiters() {
-            self.events.push_back(SessionEvent::Failed {
-                request,
-                waiter,
-                failure: RequestFailure::Lost(details.clone()),
+            let lost = details.clone();
+            self.events.push_back(match waiter {
+                Waiter::Call(waiter) => SessionEvent::CallFailed {
+                    request,
+                    waiter,
+                    failure: CallFailure::Lost(lost),
+                },
+                Waiter::Ack(waiter) => SessionEvent::Failed {
+                    request,
+                    waiter,
+                    failure: Failure::Lost(lost),
+                },
             });
         }
         self.events.push_back(SessionEvent::Left(details));
@@ -1198,20 +1223,24 @@ impl<C, A> ClientSession<C, A> {
                 kwargs,
             } => {
                 let slot = self.take("ERROR", request, |k| k.request_type() == request_type)?;
-                let waiter = match slot {
-                    Slot::Call { waiter, .. } => Waiter::Call(waiter),
-                    Slot::Ack { waiter, .. } => Waiter::Ack(waiter),
-                    Slot::Probe | Slot::Abandoned { .. } => return Ok(()),
+                let error = WampError {
+                    uri: error.into_string(),
+                    args,
+                    kwargs,
                 };
-                self.events.push_back(SessionEvent::Failed {
-                    request,
-                    waiter,
-                    failure: RequestFailure::Error(WampError {
-                        uri: error.into_string(),
-                        args,
-                        kwargs,
+                match slot {
+                    Slot::Call { waiter, .. } => self.events.push_back(SessionEvent::CallFailed {
+                        request,
+                        waiter,
+                        failure: CallFailure::Error(error),
                     }),
-                });
+                    Slot::Ack { waiter, .. } => self.events.push_back(SessionEvent::Failed {
+                        request,
+                        waiter,
+                        failure: Failure::Error(error),
+                    }),
+                    Slot::Probe | Slot::Abandoned { .. } => {}
+                }
             }
             Message::Invocation {
                 request,

@@ -41,11 +41,16 @@ fn lost_waiters(events: &[SessionEvent<u32, u32>]) -> Vec<u32> {
     events
         .iter()
         .filter_map(|e| match e {
-            SessionEvent::Failed {
-                waiter: Waiter::Call(w) | Waiter::Ack(w),
-                failure: RequestFailure::Lost(_),
+            SessionEvent::CallFailed {
+                waiter,
+                failure: CallFailure::Lost(_),
                 ..
-            } => Some(*w),
+            }
+            | SessionEvent::Failed {
+                waiter,
+                failure: Failure::Lost(_),
+                ..
+            } => Some(*waiter),
             _ => None,
         })
         .collect()
@@ -295,8 +300,8 @@ fn call_errors_carry_uri_args_and_kwargs() {
     })
     .unwrap();
     let (_, ev) = drain(&mut s);
-    let SessionEvent::Failed {
-        failure: RequestFailure::Error(e),
+    let SessionEvent::CallFailed {
+        failure: CallFailure::Error(e),
         ..
     } = &ev[0]
     else {

@@ -142,9 +142,9 @@ fn a_goodbye_without_a_reply_ends_the_session_at_the_leave_timeout_and_fails_pen
     let (_, ev) = drain(&mut s);
     assert!(matches!(
         &ev[0],
-        SessionEvent::Failed {
-            waiter: Waiter::Call(1),
-            failure: RequestFailure::Lost(_),
+        SessionEvent::CallFailed {
+            waiter: 1,
+            failure: CallFailure::Lost(_),
             ..
         }
     ));
@@ -177,10 +177,10 @@ fn a_call_past_its_timeout_fails_with_timeout_and_is_canceled_killnowait() {
     assert_eq!(cancel_mode(&out), Some((r, "killnowait".to_owned())));
     assert!(matches!(
         &ev[..],
-        [SessionEvent::Failed {
+        [SessionEvent::CallFailed {
             request,
-            waiter: Waiter::Call(7),
-            failure: RequestFailure::Timeout(d),
+            waiter: 7,
+            failure: CallFailure::Timeout(d),
         }] if *request == r && *d == ms(3)
     ));
     assert_eq!(s.pending_requests(), 0);
@@ -282,11 +282,11 @@ fn the_earliest_of_many_call_deadlines_comes_first() {
     assert_eq!(s.poll_timeout(), Some(t + secs(2)));
     s.handle_timeout(t + secs(2));
     let (_, ev) = drain(&mut s);
-    assert!(matches!(&ev[..], [SessionEvent::Failed { request, .. }] if *request == fast));
+    assert!(matches!(&ev[..], [SessionEvent::CallFailed { request, .. }] if *request == fast));
     assert_eq!(s.poll_timeout(), Some(t + secs(9)));
     s.handle_timeout(t + secs(10));
     let (_, ev) = drain(&mut s);
-    assert!(matches!(&ev[..], [SessionEvent::Failed { request, .. }] if *request == slow));
+    assert!(matches!(&ev[..], [SessionEvent::CallFailed { request, .. }] if *request == slow));
 }
 
 #[test]
@@ -353,7 +353,7 @@ fn an_explicit_cancel_sends_the_mode_and_the_call_waits_for_the_routers_answer()
     let (_, ev) = drain(&mut s);
     assert!(matches!(
         &ev[..],
-        [SessionEvent::Failed { failure: RequestFailure::Error(e), .. }] if e.uri == error_uri::CANCELED
+        [SessionEvent::CallFailed { failure: CallFailure::Error(e), .. }] if e.uri == error_uri::CANCELED
     ));
     assert_eq!(s.cancel(r, CancelMode::Kill), Err(CommandError::NoSuchCall(r)));
 }
@@ -371,9 +371,9 @@ fn a_cancel_the_router_cannot_carry_fails_the_call_here() {
     assert_eq!(cancel_mode(&out), None);
     assert!(matches!(
         &ev[..],
-        [SessionEvent::Failed {
-            waiter: Waiter::Call(5),
-            failure: RequestFailure::Canceled,
+        [SessionEvent::CallFailed {
+            waiter: 5,
+            failure: CallFailure::Canceled,
             ..
         }]
     ));
