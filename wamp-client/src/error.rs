@@ -1,25 +1,30 @@
 //! Errors of the client, one type per operation.
 //!
 //! Every variant is something a caller can act on: the router or a peer refused
-//! ([`CallError::Application`] carries the WAMP error URI, args and kwargs), the session is gone
-//! ([`SessionError::Lost`]), the router broke the protocol, a value could not be (de)serialized,
-//! a message is too large, or the session had not joined yet.
+//! ([`CallError::Application`] carries the WAMP error URI, args and kwargs), the call timed out
+//! ([`CallError::Timeout`]), the session is gone ([`SessionError::Lost`]), the router broke the
+//! protocol, a value could not be (de)serialized, a message is too large, or the session had
+//! not joined yet.
 
-use wamp_core::session::CloseDetails;
+use std::time::Duration;
+
+use wamp_core::session::{CloseDetails, Failure};
 use wamp_core::uri::InvalidUri;
 use wamp_core::value::ValueError;
 use wamp_core::WampError;
 
+use crate::driver::auth::join_refusal_is_fatal;
 pub use crate::transport::{ConfigError, ConnectError, TransportError};
 
 /// Failures shared by every operation on a session.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SessionError {
     /// The session is not joined (not yet, or not any more).
     #[error("session is not joined")]
     NotJoined,
     /// The session ended before the operation completed: the transport dropped, the router
-    /// said GOODBYE or ABORT, or the session left.
+    /// said GOODBYE or ABORT, the router stopped answering, or the session left.
     #[error("session lost: {}{}", .0.reason, .0.message.as_deref().map(|m| format!(" ({m})")).unwrap_or_default())]
     Lost(CloseDetails),
     /// The message is larger than the transport allows.
@@ -33,6 +38,9 @@ pub enum SessionError {
     /// The message could not be encoded by the serializer.
     #[error("cannot encode message: {0}")]
     Encode(String),
+    /// A URI given by the caller (e.g. a leave reason) is invalid.
+    #[error(transparent)]
+    InvalidUri(#[from] InvalidUri),
 }
 
 impl SessionError {
@@ -42,10 +50,35 @@ impl SessionError {
     }
 }
 
+/// How a request other than a call failed, before it is given its operation's error type.
+#[derive(Debug)]
+pub(crate) enum Refusal {
+    /// The router answered with ERROR.
+    Application(WampError),
+    /// The session could not carry the request.
+    Session(SessionError),
+}
+
+impl From<Failure> for Refusal {
+    fn from(f: Failure) -> Self {
+        match f {
+            Failure::Error(e) => Refusal::Application(e),
+            Failure::Lost(d) => Refusal::Session(SessionError::Lost(d)),
+        }
+    }
+}
+
+impl From<SessionError> for Refusal {
+    fn from(e: SessionError) -> Self {
+        Refusal::Session(e)
+    }
+}
+
 macro_rules! op_error {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident($ty:ty) = $msg:literal),* $(,)? }) => {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident $(($ty:ty))? = $msg:literal),* $(,)? }) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+        #[non_exhaustive]
         pub enum $name {
             /// The router or the peer answered with an ERROR.
             #[error("{0}")]
@@ -56,7 +89,7 @@ macro_rules! op_error {
             /// A URI given by the caller is invalid.
             #[error(transparent)]
             InvalidUri(#[from] InvalidUri),
-            $($(#[$vdoc])* #[error($msg)] $variant($ty),)*
+            $($(#[$vdoc])* #[error($msg)] $variant $(($ty))?,)*
         }
 
         impl $name {
@@ -65,6 +98,15 @@ macro_rules! op_error {
                 match self {
                     $name::Application(e) => Some(&e.uri),
                     _ => None,
+                }
+            }
+        }
+
+        impl From<Refusal> for $name {
+            fn from(r: Refusal) -> Self {
+                match r {
+                    Refusal::Application(e) => $name::Application(e),
+                    Refusal::Session(e) => $name::Session(e),
                 }
             }
         }
@@ -78,17 +120,28 @@ op_error!(
         Serialize(ValueError) = "cannot serialize the arguments: {0}",
         /// The result could not be deserialized into the requested type.
         Deserialize(ValueError) = "cannot deserialize the result: {0}",
+        /// The call's timeout ([`CallOptions::timeout`](crate::CallOptions::timeout), or the
+        /// session's default) passed before the result came; CANCEL was sent to the router.
+        Timeout(Duration) = "no result within {0:?}",
+        /// The call was canceled here (the router could not cancel it).
+        Canceled = "call canceled",
     }
 );
 
 op_error!(
     /// Why a registration (or unregistration) failed.
-    RegisterError {}
+    RegisterError {
+        /// The handler cannot run as given (e.g. its `State<T>` parameter has no state).
+        InvalidHandler(String) = "invalid handler: {0}",
+    }
 );
 
 op_error!(
     /// Why a subscription (or unsubscription) failed.
-    SubscribeError {}
+    SubscribeError {
+        /// The handler cannot run as given (e.g. its `State<T>` parameter has no state).
+        InvalidHandler(String) = "invalid handler: {0}",
+    }
 );
 
 op_error!(
@@ -101,6 +154,7 @@ op_error!(
 
 /// Why joining a realm failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum JoinError {
     /// The transport could not be connected.
     #[error(transparent)]
@@ -108,8 +162,7 @@ pub enum JoinError {
     /// The realm is not a valid realm name.
     #[error(transparent)]
     InvalidRealm(InvalidUri),
-    /// The router refused the session (ABORT), e.g. `wamp.error.no_such_realm` or
-    /// `wamp.error.not_authorized`.
+    /// The router refused the session (ABORT), e.g. `wamp.error.no_such_realm`.
     #[error("router refused to join: {}{}", .0.reason, .0.message.as_deref().map(|m| format!(" ({m})")).unwrap_or_default())]
     Refused(CloseDetails),
     /// Authentication failed: the router refused our credentials (ABORT with
@@ -140,15 +193,7 @@ impl JoinError {
         match self {
             JoinError::Connect(e) => e.is_retryable(),
             JoinError::InvalidRealm(_) | JoinError::Authentication { .. } => false,
-            JoinError::Refused(d) => !matches!(
-                d.reason.as_str(),
-                "wamp.error.no_such_realm"
-                    | "wamp.error.not_authorized"
-                    | "wamp.error.authentication_failed"
-                    | "wamp.error.no_such_role"
-                    | "wamp.error.no_such_principal"
-                    | "wamp.error.authentication_denied"
-            ),
+            JoinError::Refused(d) => !join_refusal_is_fatal(&d.reason),
             JoinError::Session(_) | JoinError::Timeout(_) => true,
         }
     }

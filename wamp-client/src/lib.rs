@@ -1,40 +1,63 @@
-//! An async WAMP v2 client on tokio: join a realm on a router (Crossbar.io or any WAMP router)
-//! over WebSocket or RawSocket, then call, register, publish and subscribe.
+//! WAMP application components on tokio: Autobahn|Python's `Component` in Rust. A component
+//! joins a realm on a router (Crossbar.io or any WAMP router) over WebSocket or RawSocket,
+//! registers its procedures and subscribes its event handlers on every session, and
+//! reconnects with backoff; `run(vec![comp])` runs components from `main`.
 //!
 //! ```no_run
-//! use wamp_client::{typed, Session, WampError};
+//! use wamp_client::handler::EventDetails;
+//! use wamp_client::{on_ready, register, subscribe, Component, Session};
 //!
-//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! let session = Session::connect("ws://127.0.0.1:8080/ws", "realm1").await?;
+//! #[register("com.example.add2")]
+//! async fn add2(a: i64, b: i64) -> i64 {
+//!     a + b
+//! }
 //!
-//! // A procedure with typed arguments.
-//! session
-//!     .register("com.example.add2", typed(|(a, b): (i64, i64)| async move { Ok::<_, WampError>(a + b) }))
-//!     .await?;
+//! #[subscribe("com.example.hello")]
+//! async fn hello(greeting: String, details: EventDetails) {
+//!     println!("{greeting} (publication {})", details.publication);
+//! }
 //!
-//! // A typed call.
-//! let sum: i64 = session.call("com.example.add2", (2, 3)).await?;
-//! assert_eq!(sum, 5);
+//! #[on_ready]
+//! async fn ready(session: Session) {
+//!     let sum: i64 = session.call("com.example.add2", (2, 3)).await.unwrap_or_default();
+//!     println!("ready as session {}; 2 + 3 = {sum}", session.id());
+//! }
 //!
-//! // Events as a stream.
-//! let mut events = session.subscribe_stream("com.example.topic", Default::default()).await?;
-//! session.publish("com.example.topic", ("hello",)).await?;
-//!
-//! session.leave().await?;
-//! # Ok(()) }
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let comp = Component::builder()
+//!         .transport("ws://127.0.0.1:8080/ws")
+//!         .transport("rs://127.0.0.1:8081")
+//!         .realm("realm1")
+//!         .attach([add2::handler(), hello::handler(), ready::handler()])
+//!         .build()?;
+//!     wamp_client::run(vec![comp])?; // until Ctrl-C or SIGTERM
+//!     Ok(())
+//! }
 //! ```
 //!
-//! Each [`Session`] is served by one task that owns the transport and the protocol state
-//! (from `wamp-core`); handlers run on tasks of their own. When the session ends, every
-//! pending operation fails at once with [`SessionError::Lost`].
+//! A component can also be embedded in a tokio application ([`Component::start`] gives a
+//! [`ComponentHandle`]), and a [`Session`] can be used on its own ([`Session::join`]).
+//!
+//! Each session is served by one task that owns the transport and the protocol state (from
+//! `wamp-core`, which keeps every deadline); handlers run on tasks of their own. No call
+//! waits forever unless asked to: a call's timeout is enforced by the client, a dropped call
+//! is canceled at the router, a silent router is noticed by the transport's keepalive, and
+//! when the session ends every pending operation fails at once with [`SessionError::Lost`].
+//!
+//! ## Features
+//! - `tracing-subscriber` (default): [`run`] sets up `tracing` output to standard error when
+//!   the application has none. Without it, `run` logs only through a subscriber the
+//!   application installs.
 
 // The macros name this crate `::wamp_client`, in its own tests too.
 extern crate self as wamp_client;
 
+pub mod auth;
 pub mod component;
 mod driver;
 pub mod error;
 pub mod handler;
+mod link;
 mod options;
 mod payload;
 mod queue;
@@ -43,24 +66,26 @@ mod run;
 mod session;
 pub mod transport;
 
+pub use auth::{AuthMethod, Authentication, Authenticator, CryptosignKey, Secret};
 pub use component::{
-    AuthMethod, Authentication, Component, ComponentBuilder, ComponentError, ComponentHandle,
-    CryptosignKey, Failure, LifecycleEvent, LifecycleEvents, ReadyDetails, TransportSpec,
+    Component, ComponentBuilder, ComponentError, ComponentHandle, Failure, LifecycleEvent,
+    LifecycleEvents, ReadyDetails, TransportSpec,
 };
 pub use error::{
     CallError, ConfigError, ConnectError, JoinError, PublishError, RegisterError, SessionError,
     SubscribeError, TransportError,
 };
+pub use handler::Invocation;
+pub use link::BoxFuture;
 pub use options::{CallOptions, JoinOptions, PublishOptions, RegisterOptions, SubscribeOptions};
-pub use payload::Payload;
+pub use payload::{CallResult, Event, Payload};
 pub use retry::RetryPolicy;
 pub use run::{run, run_until_signal, RunError};
-pub use session::{
-    typed, Authenticator, BoxFuture, CallResult, Event, EventHandler, EventStream, Invocation,
-    Procedure, Registration, Session, Subscription,
-};
+pub use session::call::{Call, CallCanceler};
+pub use session::registration::{EventStream, Registration, Subscription};
+pub use session::Session;
 pub use transport::{TlsConfig, TransportConfig};
-pub use wamp_core::session::{CloseDetails, CloseInitiator, SessionDetails};
+pub use wamp_core::session::{CancelMode, CloseDetails, CloseInitiator, SessionDetails};
 pub use wamp_core::uri::{error_uri, MatchPolicy};
 pub use wamp_core::value::{Dict, Value};
 pub use wamp_core::{Id, WampError};

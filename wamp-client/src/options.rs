@@ -3,13 +3,22 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
+use wamp_core::session::CancelMode;
 use wamp_core::uri::MatchPolicy;
 use wamp_core::value::{Dict, Str, Value};
 
-/// How a client joins a realm: HELLO details, authentication and the handshake timeout.
+use crate::auth::{Authentication, Authenticator, Offer};
+
+/// How a client joins a realm: HELLO details, authentication, the handshake timeout and the
+/// session's default call timeout.
 ///
 /// ```
-/// let opts = wamp_client::JoinOptions::new("realm1").authid("joe");
+/// use wamp_client::{AuthMethod, Authentication, JoinOptions};
+///
+/// let opts = JoinOptions::new("realm1")
+///     .authentication(Authentication::new().authid("joe").method(AuthMethod::ticket("secret")));
 /// assert_eq!(opts.realm, "realm1");
 /// ```
 #[derive(Clone)]
@@ -25,9 +34,15 @@ pub struct JoinOptions {
     /// `authextra` to send.
     pub authextra: Dict,
     /// Answers CHALLENGE messages.
-    pub authenticator: Option<std::sync::Arc<dyn crate::Authenticator>>,
+    pub authenticator: Option<Arc<dyn Authenticator>>,
+    /// The authentication methods and their settings, as a component takes them: each join
+    /// offers them (after `authmethods`) with a fresh authenticator.
+    pub authentication: Option<Authentication>,
     /// How long to wait for WELCOME after the transport is up. Default 10 s.
     pub timeout: Duration,
+    /// The timeout of every call that does not set its own
+    /// ([`CallOptions::timeout`]). Default none.
+    pub call_timeout: Option<Duration>,
 }
 
 impl std::fmt::Debug for JoinOptions {
@@ -41,7 +56,9 @@ impl std::fmt::Debug for JoinOptions {
                 "authenticator",
                 &self.authenticator.as_ref().map(|_| "<set>"),
             )
+            .field("authentication", &self.authentication)
             .field("timeout", &self.timeout)
+            .field("call_timeout", &self.call_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -59,7 +76,9 @@ impl JoinOptions {
             authmethods: Vec::new(),
             authextra: Dict::new(),
             authenticator: None,
+            authentication: None,
             timeout: Self::DEFAULT_TIMEOUT,
+            call_timeout: None,
         }
     }
 
@@ -81,15 +100,74 @@ impl JoinOptions {
         self
     }
 
-    /// Offers an authentication method answered by `authenticator`.
+    /// Offers an authentication method answered by `authenticator` (a method of your own;
+    /// for the standard ones, see [`authentication`](Self::authentication)).
     pub fn authenticate(
         mut self,
         method: impl Into<String>,
-        authenticator: std::sync::Arc<dyn crate::Authenticator>,
+        authenticator: Arc<dyn Authenticator>,
     ) -> Self {
         self.authmethods.push(method.into());
         self.authenticator = Some(authenticator);
         self
+    }
+
+    /// Authenticates with these methods (ticket, WAMP-CRA, cryptosign, SCRAM), as a component
+    /// does.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// use wamp_client::{AuthMethod, Authentication, JoinOptions, Session, TransportConfig};
+    ///
+    /// let auth = Authentication::new().authid("joe").method(AuthMethod::wampcra("secret"));
+    /// let transport = TransportConfig::new("ws://127.0.0.1:8080/ws")?;
+    /// let session = Session::join(&transport, JoinOptions::new("realm1").authentication(auth)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn authentication(mut self, authentication: Authentication) -> Self {
+        self.authentication = Some(authentication);
+        self
+    }
+
+    /// Gives every call of the session this timeout unless it sets its own: no call then waits
+    /// longer, whatever the router and the callee do.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let opts = wamp_client::JoinOptions::new("realm1").call_timeout(Duration::from_secs(30));
+    /// assert_eq!(opts.call_timeout, Some(Duration::from_secs(30)));
+    /// ```
+    pub fn call_timeout(mut self, timeout: Duration) -> Self {
+        self.call_timeout = Some(timeout);
+        self
+    }
+
+    /// What this join offers in HELLO: the raw settings, then the methods of
+    /// [`authentication`](Self::authentication) with a fresh authenticator. Fails when a key
+    /// cannot be read or SCRAM has no authid.
+    pub(crate) fn offer(&self) -> Result<Offer, String> {
+        let mut offer = Offer {
+            authmethods: self.authmethods.clone(),
+            authid: self.authid.clone(),
+            authrole: self.authrole.clone(),
+            authextra: self.authextra.clone(),
+            authenticator: self.authenticator.clone(),
+        };
+        if let Some(auth) = &self.authentication {
+            let more = auth.offer()?;
+            offer.authmethods.extend(more.authmethods);
+            if more.authid.is_some() {
+                offer.authid = more.authid;
+            }
+            if more.authrole.is_some() {
+                offer.authrole = more.authrole;
+            }
+            offer.authextra.extend(more.authextra);
+            if more.authenticator.is_some() {
+                offer.authenticator = more.authenticator;
+            }
+        }
+        Ok(offer)
     }
 }
 
@@ -108,18 +186,49 @@ fn put(d: &mut Dict, key: &'static str, v: Option<Value>) {
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct CallOptions {
-    /// Asks the router to cancel the call after this long (`timeout`, in ms).
+    /// How long the call may take (`timeout`, sent in ms and enforced by the client too).
     pub timeout: Option<Duration>,
     /// Asks the router to disclose our identity to the callee.
     pub disclose_me: Option<bool>,
+    /// How the router is asked to cancel the call when its future is dropped before the
+    /// result (default [`CancelMode::KillNoWait`]).
+    pub cancel_mode: Option<CancelMode>,
     /// Any other option, sent as is.
     pub extra: Dict,
 }
 
 impl CallOptions {
-    /// Sets the router-side timeout.
+    /// Sets the call's timeout: the router is asked to cancel the call after this long (the
+    /// `timeout` option, in milliseconds), and the client fails it with
+    /// [`CallError::Timeout`](crate::CallError::Timeout) at that point whatever the router does,
+    /// sending CANCEL (`killnowait`) if the router can cancel. Below one millisecond counts as
+    /// one.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// Asks the router to disclose our session to the callee.
+    ///
+    /// ```
+    /// let o = wamp_client::CallOptions::default().disclose_me(true);
+    /// assert_eq!(o.to_dict().get("disclose_me"), Some(&true.into()));
+    /// ```
+    pub fn disclose_me(mut self, disclose: bool) -> Self {
+        self.disclose_me = Some(disclose);
+        self
+    }
+
+    /// How the router is asked to cancel the call when its future is dropped before the
+    /// result comes (default `killnowait`: the callee is interrupted).
+    ///
+    /// ```
+    /// use wamp_client::{CallOptions, CancelMode};
+    /// let o = CallOptions::default().cancel_mode(CancelMode::Skip);
+    /// assert_eq!(o.cancel_mode, Some(CancelMode::Skip));
+    /// ```
+    pub fn cancel_mode(mut self, mode: CancelMode) -> Self {
+        self.cancel_mode = Some(mode);
         self
     }
 
@@ -130,7 +239,7 @@ impl CallOptions {
             &mut d,
             "timeout",
             self.timeout
-                .map(|t| Value::from(u64::try_from(t.as_millis()).unwrap_or(u64::MAX))),
+                .map(|t| Value::from(u64::try_from(t.as_millis().max(1)).unwrap_or(u64::MAX))),
         );
         put(&mut d, "disclose_me", self.disclose_me.map(Value::Bool));
         d

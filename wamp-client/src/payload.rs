@@ -1,8 +1,10 @@
-//! Payloads (args and kwargs) and their typed conversions.
+//! Payloads (args and kwargs) and their typed conversions, and the plain values that carry
+//! them: the result of a call and an event received.
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use wamp_core::value::{from_value, to_value, Args, Dict, Kwargs, Value, ValueError};
+use wamp_core::value::{from_value, to_value, Dict, Value, ValueError};
+use wamp_core::Id;
 
 /// The application payload of a message: positional and keyword arguments.
 ///
@@ -17,9 +19,9 @@ use wamp_core::value::{from_value, to_value, Args, Dict, Kwargs, Value, ValueErr
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Payload {
     /// Positional arguments.
-    pub args: Args,
+    pub args: Vec<Value>,
     /// Keyword arguments.
-    pub kwargs: Kwargs,
+    pub kwargs: Dict,
 }
 
 impl Payload {
@@ -66,7 +68,7 @@ impl Payload {
     }
 
     /// Raw positional and keyword arguments.
-    pub fn from_parts(args: Args, kwargs: Kwargs) -> Self {
+    pub fn from_parts(args: Vec<Value>, kwargs: Dict) -> Self {
         Payload { args, kwargs }
     }
 
@@ -132,7 +134,38 @@ impl Payload {
     }
 }
 
-pub(crate) fn into_args(v: Value) -> Args {
+/// The result of a call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallResult {
+    /// The result payload.
+    pub payload: Payload,
+    /// RESULT.Details
+    pub details: Dict,
+}
+
+/// An event received on a subscription.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// The subscription.
+    pub subscription: Id,
+    /// The publication id.
+    pub publication: Id,
+    /// The topic (for pattern-based subscriptions the concrete topic).
+    pub topic: String,
+    /// The event payload.
+    pub payload: Payload,
+    /// EVENT.Details (`publisher`, `topic`, `retained`, ...).
+    pub details: Dict,
+}
+
+impl Event {
+    /// The publisher's session id, when the broker disclosed it.
+    pub fn publisher(&self) -> Option<Id> {
+        self.details.get("publisher").and_then(Value::as_u64)
+    }
+}
+
+pub(crate) fn into_args(v: Value) -> Vec<Value> {
     match v {
         Value::List(l) => l,
         Value::Null => Vec::new(),

@@ -76,11 +76,26 @@ impl<T> Sender<T> {
 
     /// Queues `item` if there is room.
     pub(crate) fn try_send(&self, item: T) -> Result<(), TrySendError<T>> {
+        self.push(item, false)
+    }
+
+    /// Queues `item` even when the queue is full; hands it back only if the receiver is gone.
+    /// For what a `Drop` must send and must not lose (the cancel of a dropped call, the
+    /// unsubscribe of a dropped stream): each such item stands for a call or a stream that
+    /// exists, so their number is bounded by those.
+    pub(crate) fn send_always(&self, item: T) -> Result<(), T> {
+        match self.push(item, true) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Closed(item) | TrySendError::Full(item)) => Err(item),
+        }
+    }
+
+    fn push(&self, item: T, always: bool) -> Result<(), TrySendError<T>> {
         let mut state = self.0.lock();
         if state.receiver_gone {
             return Err(TrySendError::Closed(item));
         }
-        if state.items.len() >= self.0.capacity {
+        if !always && state.items.len() >= self.0.capacity {
             return Err(TrySendError::Full(item));
         }
         let was_empty = state.items.is_empty();
@@ -234,6 +249,19 @@ mod tests {
             .unwrap();
         assert!(rx.recv_all(&mut batch).await);
         assert_eq!(batch.drain(..).collect::<Vec<_>>(), [3]);
+    }
+
+    #[tokio::test]
+    async fn send_always_queues_past_a_full_queue() {
+        let (tx, rx) = queue(1);
+        tx.send(1).await.unwrap();
+        assert_eq!(tx.try_send(2), Err(TrySendError::Full(2)));
+        tx.send_always(3).unwrap();
+        let mut batch = VecDeque::new();
+        assert!(rx.recv_all(&mut batch).await);
+        assert_eq!(batch.drain(..).collect::<Vec<_>>(), [1, 3]);
+        drop(rx);
+        assert_eq!(tx.send_always(4), Err(4));
     }
 
     #[tokio::test]

@@ -18,10 +18,10 @@ pub enum RunError {
 /// Runs the components until every one has finished, or until the process receives SIGINT
 /// (Ctrl-C) or SIGTERM, which stops them all gracefully (see
 /// [`ComponentHandle::stop`](crate::ComponentHandle::stop)). Builds a multi-thread tokio
-/// runtime, and sets up `tracing` output to standard error, filtered by `RUST_LOG` (default
-/// `info`), unless the application installed a subscriber already. Even with `RUST_LOG=trace`,
-/// nothing logged carries a message's payload (tungstenite's frame traces, which would, are
-/// kept out unless `RUST_LOG` names `tungstenite`).
+/// runtime, and (with the default feature `tracing-subscriber`) sets up `tracing` output to
+/// standard error, filtered by `RUST_LOG` (default `info`), unless the application installed
+/// a subscriber already. Nothing the client logs, at any level, carries a message's payload
+/// or a secret, whatever subscriber is installed.
 ///
 /// Returns an error listing every component that failed.
 ///
@@ -90,20 +90,13 @@ async fn shutdown_signal() -> &'static str {
 }
 
 /// Logs to standard error, filtered by `RUST_LOG`, unless a subscriber is already set.
-///
-/// `tungstenite` traces every WebSocket frame with its payload, which carries tickets and
-/// application data: it is capped at `debug` unless `RUST_LOG` names it.
+#[cfg(feature = "tracing-subscriber")]
 fn init_tracing() {
     if tracing::dispatcher::has_been_set() {
         return;
     }
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let names_tungstenite = std::env::var("RUST_LOG").is_ok_and(|v| v.contains("tungstenite"));
-    let filter = match "tungstenite=debug".parse() {
-        Ok(cap) if !names_tungstenite => filter.add_directive(cap),
-        _ => filter,
-    };
     use std::io::IsTerminal;
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -111,3 +104,7 @@ fn init_tracing() {
         .with_ansi(std::io::stderr().is_terminal())
         .try_init();
 }
+
+/// Without the `tracing-subscriber` feature, the application's own subscriber (if any) logs.
+#[cfg(not(feature = "tracing-subscriber"))]
+fn init_tracing() {}

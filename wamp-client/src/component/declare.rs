@@ -10,22 +10,23 @@ use std::sync::Arc;
 
 use wamp_core::session::{CloseDetails, SessionDetails};
 
-use super::{Failure, LifecycleEvent, Listener, ListenerOutput, ReadyDetails};
-use crate::handler::{EventFn, ProcedureFn, SharedState, TypedEventHandler, TypedProcedure};
+use super::error::Failure;
+use super::lifecycle::{LifecycleEvent, Listener, ListenerOutput, ReadyDetails};
+use crate::handler::{EventHandler, IntoEventHandler, IntoProcedure, Procedure};
+use crate::link::BoxFuture;
 use crate::options::{RegisterOptions, SubscribeOptions};
-use crate::session::{BoxFuture, EventHandler, Procedure, Session};
+use crate::session::Session;
 
 /// One procedure, subscription or lifecycle listener of a component.
 ///
 /// ```
 /// use wamp_client::component::Declaration;
-/// use wamp_client::handler::procedure;
 /// use wamp_client::{Component, RegisterOptions};
 ///
 /// async fn add2(a: i64, b: i64) -> i64 {
 ///     a + b
 /// }
-/// let add = Declaration::procedure("com.example.add2", RegisterOptions::default(), procedure(add2));
+/// let add = Declaration::procedure("com.example.add2", RegisterOptions::default(), add2);
 /// let comp = Component::builder()
 ///     .transport("ws://127.0.0.1:8080/ws")
 ///     .realm("realm1")
@@ -41,12 +42,12 @@ pub(super) enum Kind {
     Procedure {
         uri: String,
         options: RegisterOptions,
-        handler: Box<dyn DeclaredProcedure>,
+        handler: Procedure,
     },
     Subscription {
         topic: String,
         options: SubscribeOptions,
-        handler: Box<dyn DeclaredEventHandler>,
+        handler: EventHandler,
     },
     Listener(Listener),
 }
@@ -69,149 +70,45 @@ impl fmt::Debug for Declaration {
     }
 }
 
-/// A procedure that may take shared state after it was made ([`Declaration::with_state`]).
-pub(super) trait DeclaredProcedure: Procedure {
-    fn set_state(&mut self, _state: SharedState) {}
-    fn into_procedure(self: Box<Self>) -> Arc<dyn Procedure>;
-}
-
-/// An event handler that may take shared state after it was made.
-pub(super) trait DeclaredEventHandler: EventHandler {
-    fn set_state(&mut self, _state: SharedState) {}
-    fn rejected(&self) -> Option<Arc<AtomicU64>> {
-        None
-    }
-    fn into_handler(self: Box<Self>) -> Arc<dyn EventHandler>;
-}
-
-/// Any [`Procedure`]: takes no state.
-struct Plain<T>(T);
-
-impl<T: Procedure> Procedure for Plain<T> {
-    fn invoke(
-        &self,
-        invocation: crate::Invocation,
-    ) -> BoxFuture<Result<crate::Payload, crate::WampError>> {
-        self.0.invoke(invocation)
-    }
-}
-
-impl<T: Procedure> DeclaredProcedure for Plain<T> {
-    fn into_procedure(self: Box<Self>) -> Arc<dyn Procedure> {
-        Arc::new(self.0)
-    }
-}
-
-impl<T: EventHandler> EventHandler for Plain<T> {
-    fn handle(&self, event: crate::Event) -> BoxFuture<()> {
-        self.0.handle(event)
-    }
-}
-
-impl<T: EventHandler> DeclaredEventHandler for Plain<T> {
-    fn into_handler(self: Box<Self>) -> Arc<dyn EventHandler> {
-        Arc::new(self.0)
-    }
-}
-
-impl<F: ProcedureFn<P>, P: 'static> DeclaredProcedure for TypedProcedure<F, P> {
-    fn set_state(&mut self, state: SharedState) {
-        self.state = Some(state);
-    }
-    fn into_procedure(self: Box<Self>) -> Arc<dyn Procedure> {
-        Arc::new(*self)
-    }
-}
-
-impl<F: EventFn<P>, P: 'static> DeclaredEventHandler for TypedEventHandler<F, P> {
-    fn set_state(&mut self, state: SharedState) {
-        self.state = Some(state);
-    }
-    fn rejected(&self) -> Option<Arc<AtomicU64>> {
-        Some(TypedEventHandler::rejected(self))
-    }
-    fn into_handler(self: Box<Self>) -> Arc<dyn EventHandler> {
-        Arc::new(*self)
-    }
-}
-
 impl Declaration {
-    /// Registers `handler` as `uri` on every session (any [`Procedure`]: a typed async fn
-    /// through [`procedure`](crate::handler::procedure), or a fn of an
-    /// [`Invocation`](crate::Invocation)).
-    pub fn procedure(
-        uri: impl Into<String>,
-        options: RegisterOptions,
-        handler: impl Procedure,
-    ) -> Self {
-        Self::declared_procedure(uri.into(), options, Box::new(Plain(handler)))
-    }
-
-    /// Registers an async fn of typed parameters (see [`handler`](crate::handler)) as `uri`;
-    /// its [`State`](crate::handler::State) parameter, if any, is given by
+    /// Registers `handler` as `uri` on every session: any async fn of typed parameters (see
+    /// [`handler`](crate::handler)), a fn of one [`Invocation`](crate::Invocation), or a
+    /// [`Procedure`]. Its [`State`](crate::handler::State) parameter, if any, is given by
     /// [`with_state`](Self::with_state).
-    pub fn typed_procedure<F: ProcedureFn<P>, P: 'static>(
+    pub fn procedure<P>(
         uri: impl Into<String>,
         options: RegisterOptions,
-        f: F,
-    ) -> Self {
-        Self::declared_procedure(uri.into(), options, Box::new(crate::handler::procedure(f)))
-    }
-
-    fn declared_procedure(
-        uri: String,
-        options: RegisterOptions,
-        handler: Box<dyn DeclaredProcedure>,
+        handler: impl IntoProcedure<P>,
     ) -> Self {
         Declaration {
             kind: Kind::Procedure {
-                uri,
+                uri: uri.into(),
                 options,
-                handler,
+                handler: handler.into_procedure(),
             },
         }
     }
 
-    /// Subscribes `handler` to `topic` on every session (any [`EventHandler`]).
-    pub fn subscription(
-        topic: impl Into<String>,
-        options: SubscribeOptions,
-        handler: impl EventHandler,
-    ) -> Self {
-        Self::declared_subscription(topic.into(), options, Box::new(Plain(handler)))
-    }
-
-    /// Subscribes an async fn of typed parameters to `topic`; events that do not fit its
+    /// Subscribes `handler` to `topic` on every session: any async fn of typed parameters, a
+    /// fn of one [`Event`](crate::Event), or an [`EventHandler`]. Events that do not fit its
     /// parameters are logged and counted, never handled.
-    pub fn typed_subscription<F: EventFn<P>, P: 'static>(
+    pub fn subscription<P>(
         topic: impl Into<String>,
         options: SubscribeOptions,
-        f: F,
-    ) -> Self {
-        Self::declared_subscription(
-            topic.into(),
-            options,
-            Box::new(crate::handler::event_handler(f)),
-        )
-    }
-
-    fn declared_subscription(
-        topic: String,
-        options: SubscribeOptions,
-        handler: Box<dyn DeclaredEventHandler>,
+        handler: impl IntoEventHandler<P>,
     ) -> Self {
         Declaration {
             kind: Kind::Subscription {
-                topic,
+                topic: topic.into(),
                 options,
-                handler,
+                handler: handler.into_event_handler(),
             },
         }
     }
 
-    /// Gives a typed procedure or event handler its shared state, taken by a
-    /// [`State<T>`](crate::handler::State) parameter. Lifecycle listeners and untyped
-    /// handlers take no state: for them this does nothing.
+    /// Gives a procedure or event handler its shared state, taken by a
+    /// [`State<T>`](crate::handler::State) parameter; its type is checked when the component
+    /// is built. Lifecycle listeners take no state: for them this does nothing.
     ///
     /// ```
     /// use std::sync::atomic::{AtomicU64, Ordering};
@@ -223,22 +120,38 @@ impl Declaration {
     /// async fn next(counter: State<AtomicU64>) -> u64 {
     ///     counter.fetch_add(1, Ordering::Relaxed)
     /// }
-    /// let next = Declaration::typed_procedure("com.example.next", RegisterOptions::default(), next)
+    /// let next = Declaration::procedure("com.example.next", RegisterOptions::default(), next)
     ///     .with_state(Arc::new(AtomicU64::new(0)));
     /// # drop(next);
     /// ```
-    pub fn with_state<T: Send + Sync + 'static>(mut self, state: Arc<T>) -> Self {
-        match &mut self.kind {
-            Kind::Procedure { handler, .. } => handler.set_state(state),
-            Kind::Subscription { handler, .. } => handler.set_state(state),
-            Kind::Listener(_) => {}
-        }
-        self
+    pub fn with_state<T: Send + Sync + 'static>(self, state: Arc<T>) -> Self {
+        let kind = match self.kind {
+            Kind::Procedure {
+                uri,
+                options,
+                handler,
+            } => Kind::Procedure {
+                uri,
+                options,
+                handler: handler.with_state(state),
+            },
+            Kind::Subscription {
+                topic,
+                options,
+                handler,
+            } => Kind::Subscription {
+                topic,
+                options,
+                handler: handler.with_state(state),
+            },
+            listener => listener,
+        };
+        Declaration { kind }
     }
 
-    /// For a typed event handler: the counter of events whose payload did not fit its
-    /// parameters (logged, counted, not handled), shared with the handler. Keep it before
-    /// attaching the declaration.
+    /// For an event handler: the counter of events whose payload did not fit its parameters
+    /// (logged, counted, not handled), shared with the handler. Keep it before attaching the
+    /// declaration.
     ///
     /// ```
     /// use wamp_client::component::Declaration;
@@ -247,13 +160,13 @@ impl Declaration {
     /// async fn on_tick(n: u64) {
     ///     println!("tick {n}");
     /// }
-    /// let tick = Declaration::typed_subscription("com.example.tick", SubscribeOptions::default(), on_tick);
+    /// let tick = Declaration::subscription("com.example.tick", SubscribeOptions::default(), on_tick);
     /// let rejected = tick.rejected_events().expect("a typed event handler");
     /// assert_eq!(rejected.load(std::sync::atomic::Ordering::Relaxed), 0);
     /// ```
     pub fn rejected_events(&self) -> Option<Arc<AtomicU64>> {
         match &self.kind {
-            Kind::Subscription { handler, .. } => handler.rejected(),
+            Kind::Subscription { handler, .. } => Some(handler.rejected()),
             _ => None,
         }
     }

@@ -6,42 +6,34 @@ use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::broadcast;
 
-use super::supervisor;
-use super::{ComponentError, Config, LifecycleEvent};
+use super::config::Component;
+use super::error::ComponentError;
+use super::lifecycle::LifecycleEvent;
+use super::supervisor::{self, Shared, State};
 use crate::error::{CallError, PublishError, SessionError};
 use crate::session::Session;
 
-/// How many lifecycle events a slow [`LifecycleEvents`] reader may fall behind by before it
-/// loses the oldest (they are counted in [`LifecycleEvents::missed`]).
-const EVENT_BACKLOG: usize = 64;
-
-/// Where a component is.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct State {
-    /// The joined session, if any.
-    pub(crate) session: Option<Session>,
-    /// Whether that session is ready (every procedure and subscription live).
-    pub(crate) ready: bool,
-    /// Set when the component has ended.
-    pub(crate) done: Option<Result<(), ComponentError>>,
+impl Component {
+    /// Starts the component on the current tokio runtime and returns its handle.
+    ///
+    /// ```no_run
+    /// # async fn demo(comp: wamp_client::Component) -> Result<(), Box<dyn std::error::Error>> {
+    /// let handle = comp.start();
+    /// let session = handle.ready().await?;
+    /// session.publish("com.example.started", ()).await?;
+    /// handle.stop().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn start(&self) -> ComponentHandle {
+        ComponentHandle {
+            shared: supervisor::start(self.config.clone()),
+        }
+    }
 }
 
-/// What the supervisor and the handles share.
-pub(crate) struct Shared {
-    pub(crate) config: Arc<Config>,
-    pub(crate) state: watch::Sender<State>,
-    /// Taken (closing the readers' streams) when the component ends.
-    pub(crate) events: std::sync::Mutex<Option<broadcast::Sender<LifecycleEvent>>>,
-    /// Set to `true` by [`ComponentHandle::stop`].
-    pub(crate) stop: watch::Sender<bool>,
-    /// Subscribed before the component started: the first [`ComponentHandle::events`] call
-    /// gets it, so that it misses nothing.
-    first_events: std::sync::Mutex<Option<broadcast::Receiver<LifecycleEvent>>>,
-}
-
-/// A running component: see [`Component::start`](super::Component::start). Cheap to clone;
+/// A running component: see [`Component::start`]. Cheap to clone;
 /// dropping every handle does not stop the component (call [`stop`](Self::stop)).
 #[derive(Clone)]
 pub struct ComponentHandle {
@@ -58,39 +50,6 @@ impl std::fmt::Debug for ComponentHandle {
             .field("done", &state.done.is_some())
             .finish()
     }
-}
-
-pub(crate) fn start(config: Arc<Config>) -> ComponentHandle {
-    let (state, _) = watch::channel(State::default());
-    let (events, first_events) = broadcast::channel(EVENT_BACKLOG);
-    let (stop, _) = watch::channel(false);
-    let shared = Arc::new(Shared {
-        config,
-        state,
-        events: std::sync::Mutex::new(Some(events)),
-        stop,
-        first_events: std::sync::Mutex::new(Some(first_events)),
-    });
-    let s = shared.clone();
-    let span = tracing::info_span!("wamp_component", name = %shared.config.name);
-    tokio::spawn(tracing::Instrument::instrument(
-        async move {
-            let outcome = supervisor::supervise(&s).await;
-            if let Err(e) = &outcome {
-                tracing::error!(error = %e, "component failed");
-            } else {
-                tracing::info!("component finished");
-            }
-            s.state.send_modify(|st| {
-                st.session = None;
-                st.ready = false;
-                st.done = Some(outcome);
-            });
-            s.events.lock().unwrap_or_else(|p| p.into_inner()).take();
-        },
-        span,
-    ));
-    ComponentHandle { shared }
 }
 
 impl ComponentHandle {
@@ -138,12 +97,7 @@ impl ComponentHandle {
     /// The lifecycle events: the first call gets every event since the start, later calls
     /// the events from the call on.
     pub fn events(&self) -> LifecycleEvents {
-        let first = self
-            .shared
-            .first_events
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
+        let first = self.shared.take_first_events();
         if let Some(rx) = first {
             return LifecycleEvents {
                 rx,

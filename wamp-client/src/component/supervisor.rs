@@ -1,24 +1,99 @@
 //! The reconnect loop of a component: round robin over its transports, each with its own
 //! retry state; on every new session the listeners, procedures and subscriptions; a graceful
-//! stop.
+//! stop. The supervisor owns what it shares with the handles ([`Shared`]) and starts itself.
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_util::future::join_all;
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
+use tokio::time::Instant;
 use wamp_core::session::CloseDetails;
 use wamp_core::uri::error_uri;
 
-use super::handle::Shared;
-use super::{
-    ComponentError, Config, Failure, LifecycleEvent, ProcedureDecl, ReadyDetails, TransportOutcome,
-    TransportSpec, ALREADY_EXISTS_RETRY_FOR,
-};
+use super::config::{Config, ProcedureDecl, ALREADY_EXISTS_RETRY_FOR};
+use super::error::{ComponentError, Failure, TransportOutcome};
+use super::lifecycle::{LifecycleEvent, ReadyDetails};
+use super::transport::TransportSpec;
 use crate::error::{JoinError, RegisterError};
 use crate::retry::{random_seed, RetryState};
-use crate::session::{Registration, Session};
+use crate::session::registration::Registration;
+use crate::session::Session;
+
+/// How many lifecycle events a slow reader may fall behind by before it loses the oldest
+/// (they are counted in [`LifecycleEvents::missed`](super::LifecycleEvents::missed)).
+const EVENT_BACKLOG: usize = 64;
+
+/// Where a component is.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct State {
+    /// The joined session, if any.
+    pub(crate) session: Option<Session>,
+    /// Whether that session is ready (every procedure and subscription live).
+    pub(crate) ready: bool,
+    /// Set when the component has ended.
+    pub(crate) done: Option<Result<(), ComponentError>>,
+}
+
+/// What the supervisor and the handles share.
+pub(crate) struct Shared {
+    pub(crate) config: Arc<Config>,
+    pub(crate) state: watch::Sender<State>,
+    /// Taken (closing the readers' streams) when the component ends.
+    pub(crate) events: std::sync::Mutex<Option<broadcast::Sender<LifecycleEvent>>>,
+    /// Set to `true` by [`ComponentHandle::stop`].
+    pub(crate) stop: watch::Sender<bool>,
+    /// Subscribed before the component started: the first [`ComponentHandle::events`] call
+    /// gets it, so that it misses nothing.
+    first_events: std::sync::Mutex<Option<broadcast::Receiver<LifecycleEvent>>>,
+}
+
+impl Shared {
+    /// The receiver subscribed before the start, for the first reader of the events.
+    pub(crate) fn take_first_events(&self) -> Option<broadcast::Receiver<LifecycleEvent>> {
+        self.first_events
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+    }
+}
+
+
+/// Starts the supervisor of `config` on the current runtime.
+pub(crate) fn start(config: Arc<Config>) -> Arc<Shared> {
+    let (state, _) = watch::channel(State::default());
+    let (events, first_events) = broadcast::channel(EVENT_BACKLOG);
+    let (stop, _) = watch::channel(false);
+    let shared = Arc::new(Shared {
+        config,
+        state,
+        events: std::sync::Mutex::new(Some(events)),
+        stop,
+        first_events: std::sync::Mutex::new(Some(first_events)),
+    });
+    let s = shared.clone();
+    let span = tracing::info_span!("wamp_component", name = %shared.config.name);
+    tokio::spawn(tracing::Instrument::instrument(
+        async move {
+            let outcome = supervise(&s).await;
+            if let Err(e) = &outcome {
+                tracing::error!(error = %e, "component failed");
+            } else {
+                tracing::info!("component finished");
+            }
+            s.state.send_modify(|st| {
+                st.session = None;
+                st.ready = false;
+                st.done = Some(outcome);
+            });
+            s.events.lock().unwrap_or_else(|p| p.into_inner()).take();
+        },
+        span,
+    ));
+    shared
+}
+
 
 /// How one attempt on a transport ended.
 enum Outcome {
@@ -174,7 +249,14 @@ async fn attempt(
 
     let mut stopped = false;
     let mut failure = None;
-    match until_stopped(stop, set_up(config, &session)).await {
+    // A router that confirms nothing must not leave the component not ready forever.
+    let setup = async {
+        match tokio::time::timeout(config.setup_timeout, set_up(config, &session)).await {
+            Ok(r) => r,
+            Err(_) => Err(Failure::SetupTimeout(config.setup_timeout)),
+        }
+    };
+    match until_stopped(stop, setup).await {
         None => stopped = true,
         Some(Err(f)) => failure = Some(f),
         // The session ended during set-up (a join listener left, the router went away):
@@ -265,7 +347,7 @@ async fn set_up(config: &Config, session: &Session) -> Result<ReadyDetails, Fail
     let registrations = join_all(config.procedures.iter().map(|p| register(session, p)));
     let subscriptions = join_all(config.subscriptions.iter().map(|s| async move {
         session
-            .subscribe_shared(&s.topic, s.options.clone(), s.handler.clone())
+            .subscribe_handler(&s.topic, s.options.clone(), s.handler.clone())
             .await
             .map_err(|error| Failure::Subscribe {
                 topic: s.topic.clone(),
@@ -286,7 +368,7 @@ async fn register(session: &Session, p: &ProcedureDecl) -> Result<Registration, 
     let mut delay = Duration::from_millis(100);
     loop {
         match session
-            .register_shared(&p.uri, p.options.clone(), p.handler.clone())
+            .register_procedure(&p.uri, p.options.clone(), p.handler.clone())
             .await
         {
             Ok(registration) => return Ok(registration),

@@ -1,5 +1,8 @@
-//! How a component authenticates: Autobahn's `authentication={method: settings}` as a typed
-//! list of methods with their settings, answered by one [`Authenticator`] per attempt.
+//! How a session or a component authenticates: Autobahn's `authentication={method: settings}`
+//! as a typed list of methods with their settings ([`Authentication`], given to
+//! [`JoinOptions::authentication`](crate::JoinOptions::authentication) or
+//! [`ComponentBuilder::authentication`](crate::ComponentBuilder::authentication)), answered by
+//! one [`Authenticator`] per attempt.
 //!
 //! Secrets (tickets, WAMP-CRA secrets, SCRAM passwords) and private keys are kept in
 //! zeroizing buffers and never printed: `Debug` shows the method names only.
@@ -18,8 +21,31 @@ use wamp_core::value::{Dict, Str, Value};
 use wamp_core::WampError;
 use zeroize::Zeroizing;
 
-use crate::options::JoinOptions;
-use crate::session::Authenticator;
+
+/// Answers CHALLENGE messages during the join (ticket, WAMP-CRA, cryptosign, ...).
+///
+/// [`Authentication`] makes one for its methods; implement it for a method of your own and
+/// give it with [`JoinOptions::authenticate`](crate::JoinOptions::authenticate).
+pub trait Authenticator: Send + Sync + 'static {
+    /// The signature and extra for AUTHENTICATE, or an error to abort the join.
+    fn authenticate(&self, method: &str, extra: &Dict) -> Result<(String, Dict), WampError>;
+
+    /// Checks the router's side of the authentication in WELCOME (SCRAM's server signature,
+    /// a router's cryptosign proof); an error ends the session at once. Accepts by default.
+    fn verify_welcome(&self, details: &SessionDetails) -> Result<(), WampError> {
+        let _ = details;
+        Ok(())
+    }
+}
+
+/// What one attempt offers in HELLO, with the authenticator that answers the router.
+pub(crate) struct Offer {
+    pub(crate) authmethods: Vec<String>,
+    pub(crate) authid: Option<String>,
+    pub(crate) authrole: Option<String>,
+    pub(crate) authextra: Dict,
+    pub(crate) authenticator: Option<Arc<dyn Authenticator>>,
+}
 
 /// A secret (ticket, WAMP-CRA secret, SCRAM password): zeroized when dropped, never printed.
 #[derive(Clone, PartialEq, Eq)]
@@ -249,20 +275,10 @@ impl Authentication {
         Ok(self)
     }
 
-    /// The join options of one attempt: `base` with the methods, authid, authrole and
-    /// authextra, and a fresh authenticator (a new SCRAM nonce each time).
-    pub(crate) fn join_options(&self, base: &JoinOptions) -> Result<JoinOptions, String> {
-        let mut join = base.clone();
-        join.authmethods = self.methods.iter().map(|m| m.name().to_owned()).collect();
-        if self.authid.is_some() {
-            join.authid.clone_from(&self.authid);
-        }
-        if self.authrole.is_some() {
-            join.authrole.clone_from(&self.authrole);
-        }
-        for (k, v) in self.authextra.iter() {
-            join.authextra.insert(k.clone(), v.clone());
-        }
+    /// What one attempt offers: the methods, authid, authrole and authextra, and a fresh
+    /// authenticator (a new SCRAM nonce each time).
+    pub(crate) fn offer(&self) -> Result<Offer, String> {
+        let mut authextra = self.authextra.clone();
         let mut answers = Answers::default();
         for m in &self.methods {
             match m {
@@ -271,8 +287,7 @@ impl Authentication {
                 AuthMethod::WampCra(s) => answers.wampcra = Some(s.clone()),
                 AuthMethod::Cryptosign(key) => {
                     let key = key.load()?;
-                    join.authextra
-                        .insert(Str::from_static("pubkey"), key.public_key_hex().into());
+                    authextra.insert(Str::from_static("pubkey"), key.public_key_hex().into());
                     answers.cryptosign = Some(key);
                 }
                 AuthMethod::Scram(password) => {
@@ -282,17 +297,26 @@ impl Authentication {
                     let nonce = wamp_core::auth::scram::client_nonce(rand::random());
                     let client = ScramClient::new(authid, password.expose(), &nonce);
                     for (k, v) in client.hello_extra().iter() {
-                        join.authextra.insert(k.clone(), v.clone());
+                        authextra.insert(k.clone(), v.clone());
                     }
                     answers.scram = Some(Mutex::new(client));
                 }
             }
         }
-        let methods = self.methods.iter().map(AuthMethod::name).collect();
-        if !self.methods.is_empty() {
-            join.authenticator = Some(Arc::new(MethodsAuthenticator { methods, answers }));
-        }
-        Ok(join)
+        let methods: Vec<&'static str> = self.methods.iter().map(AuthMethod::name).collect();
+        let authenticator = (!methods.is_empty()).then(|| {
+            Arc::new(MethodsAuthenticator {
+                methods: methods.clone(),
+                answers,
+            }) as Arc<dyn Authenticator>
+        });
+        Ok(Offer {
+            authmethods: methods.iter().map(|m| (*m).to_owned()).collect(),
+            authid: self.authid.clone(),
+            authrole: self.authrole.clone(),
+            authextra,
+            authenticator,
+        })
     }
 }
 
@@ -385,10 +409,8 @@ mod tests {
             .method(AuthMethod::cryptosign(CryptosignKey::hex(SEED)))
             .load_keys()
             .unwrap();
-        let text = format!(
-            "{auth:?} {:?}",
-            auth.join_options(&JoinOptions::new("realm1"))
-        );
+        let offer = auth.offer().unwrap();
+        let text = format!("{auth:?} {:?} {:?}", offer.authextra, offer.authmethods);
         for secret in ["t1cket", "cr4secret", "p4ssword", SEED, &SEED[..16]] {
             assert!(!text.contains(secret), "{secret} in {text}");
         }
@@ -406,7 +428,7 @@ mod tests {
             .method(AuthMethod::ticket("new"));
         let names: Vec<_> = auth.methods().iter().map(AuthMethod::name).collect();
         assert_eq!(names, ["ticket", "wampcra"]);
-        let join = auth.join_options(&JoinOptions::new("realm1")).unwrap();
+        let join = auth.offer().unwrap();
         let (ticket, _) = join
             .authenticator
             .unwrap()
@@ -443,7 +465,7 @@ mod tests {
     #[test]
     fn cryptosign_offers_its_public_key() {
         let auth = Authentication::new().method(AuthMethod::cryptosign(CryptosignKey::hex(SEED)));
-        let join = auth.join_options(&JoinOptions::new("realm1")).unwrap();
+        let join = auth.offer().unwrap();
         assert_eq!(
             join.authextra.get("pubkey"),
             Some(&Value::from(
@@ -457,7 +479,7 @@ mod tests {
     fn a_challenge_for_a_method_not_offered_is_refused_naming_it() {
         let join = Authentication::new()
             .method(AuthMethod::ticket("t"))
-            .join_options(&JoinOptions::new("realm1"))
+            .offer()
             .unwrap();
         let e = join
             .authenticator
@@ -475,8 +497,9 @@ mod tests {
     fn scram_needs_an_authid() {
         let e = Authentication::new()
             .method(AuthMethod::scram("pw"))
-            .join_options(&JoinOptions::new("realm1"))
-            .unwrap_err();
+            .offer()
+            .err()
+            .unwrap();
         assert!(e.contains("authid"), "{e}");
     }
 }

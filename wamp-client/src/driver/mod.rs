@@ -1,0 +1,562 @@
+//! The one task that owns the protocol state and the transport.
+//!
+//! The driver selects over the transport (reading, and writing what is queued: a write never
+//! blocks the loop), the commands of the [`Session`](crate::Session) handles, the answers of
+//! running invocations and one timer. After each wake it feeds the core, delivers every event
+//! to its waiter, and frames every queued message into the transport's write buffer, which
+//! the next turn writes out at once: writes are batched per wake. User code never runs here.
+//!
+//! Time is the core's: join, leave, liveness, call and invocation deadlines come out of
+//! [`ClientSession::poll_timeout`]; the driver adds only the transport's own two (a router
+//! that takes no bytes for the write timeout, a frame that gets no bytes for the read
+//! timeout), and arms one timer for the earliest.
+
+use std::collections::VecDeque;
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::{oneshot, watch};
+use tokio::time::Sleep;
+use wamp_core::message::{Message, RequestType};
+use wamp_core::serializer::Serializer;
+use wamp_core::session::{
+    ClientSession, CloseDetails, CloseInitiator, HelloConfig, Liveness, Phase, Probe,
+    SessionConfig, SessionDetails,
+};
+use wamp_core::uri::{close_uri, error_uri};
+use wamp_core::{ProtocolError, WampError};
+
+use crate::error::{JoinError, SessionError};
+use crate::link::{AckSender, CallWaiter, Command, DropCounter};
+use crate::options::JoinOptions;
+use crate::queue;
+use crate::transport::{Connection, Frame, TransportError, TransportKind};
+
+pub(crate) mod auth;
+mod invocations;
+mod requests;
+
+use auth::{JoinAuth, JoinOutcome};
+use invocations::Invocations;
+use requests::Routes;
+
+/// How many commands the handles may queue before `send` waits.
+const COMMAND_QUEUE: usize = 4096;
+/// Commands are not taken while this much is waiting to be written (the router reads too
+/// slowly): the handles then wait once the command queue is full.
+const WRITE_HIGH_WATER: usize = 1 << 20;
+/// The encoding buffer's first capacity, and the largest it keeps between messages.
+const SCRATCH_START: usize = 4096;
+const SCRATCH_KEEP: usize = 1 << 20;
+/// How long closing the transport may take once the session is over.
+const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// What a join hands to the new session handle.
+pub(crate) struct Joined {
+    pub(crate) details: SessionDetails,
+    pub(crate) commands: queue::Sender<Command>,
+    pub(crate) closed: watch::Receiver<Option<CloseDetails>>,
+}
+
+/// Joins over `connection` as `options` say (in the caller's task), then starts the driver
+/// task that serves the session.
+pub(crate) async fn join(connection: Connection, options: &JoinOptions) -> Result<Joined, JoinError> {
+    let offer = options.offer().map_err(|reason| {
+        JoinError::Connect(crate::transport::ConnectError::Config(
+            crate::transport::ConfigError::InvalidSetting {
+                field: "authentication",
+                reason,
+            },
+        ))
+    })?;
+    let mut hello = HelloConfig::new(options.realm.clone());
+    hello.authid = offer.authid;
+    hello.authrole = offer.authrole;
+    hello.authmethods = offer.authmethods;
+    hello.authextra = offer.authextra;
+    let liveness = connection.keepalive.map(|k| Liveness {
+        interval: k.interval,
+        timeout: k.timeout,
+        probe: match connection.kind {
+            TransportKind::WebSocket => Probe::Ping,
+            TransportKind::RawSocket => Probe::Call,
+        },
+    });
+    let config = SessionConfig::default()
+        .join_timeout(options.timeout)
+        .liveness(liveness);
+    let auth = JoinAuth::new(offer.authenticator, &hello.authmethods);
+    let (commands_tx, commands) = queue::queue(COMMAND_QUEUE);
+    let (closed, closed_rx) = watch::channel(None);
+    let serializer = connection.serializer.clone();
+    let now = tokio::time::Instant::now();
+    let mut driver = Driver {
+        core: ClientSession::new(hello, config),
+        conn: connection,
+        serializer,
+        scratch: Vec::with_capacity(SCRATCH_START),
+        commands,
+        batch: VecDeque::new(),
+        commands_open: true,
+        routes: Routes::default(),
+        invocations: Invocations::new(),
+        auth,
+        joining: true,
+        joined: None,
+        closed,
+        leave_waiters: Vec::new(),
+        reading: true,
+        transport_ok: true,
+        timer: Box::pin(tokio::time::sleep_until(now)),
+        timer_at: None,
+        write_since: None,
+        read_at: now.into_std(),
+        unsent_publications: DropCounter::default(),
+    };
+    let span = tracing::info_span!("wamp_session", realm = %options.realm);
+    let outcome = tracing::Instrument::instrument(driver.join_phase(), span.clone()).await;
+    driver.joining = false;
+    match outcome {
+        Ok(details) => {
+            tokio::spawn(tracing::Instrument::instrument(driver.run(), span));
+            Ok(Joined {
+                details,
+                commands: commands_tx,
+                closed: closed_rx,
+            })
+        }
+        Err(outcome) => {
+            // Nobody will hold a handle: the driver finishes the session (a GOODBYE after a
+            // refused WELCOME, an ABORT) and closes the transport on its own.
+            drop(commands_tx);
+            tokio::spawn(tracing::Instrument::instrument(driver.run(), span));
+            Err(join_error(outcome, options))
+        }
+    }
+}
+
+fn join_error(outcome: JoinOutcome, options: &JoinOptions) -> JoinError {
+    match outcome {
+        JoinOutcome::Authentication {
+            method,
+            reason,
+            message,
+        } => JoinError::Authentication {
+            method,
+            reason,
+            message,
+        },
+        JoinOutcome::Refused(details) => JoinError::Refused(details),
+        JoinOutcome::Timeout => JoinError::Timeout(options.timeout),
+        JoinOutcome::Lost(details) => JoinError::Session(SessionError::Lost(details)),
+    }
+}
+
+pub(crate) struct Driver {
+    core: ClientSession<CallWaiter, AckSender>,
+    conn: Connection,
+    serializer: Arc<dyn Serializer>,
+    scratch: Vec<u8>,
+    commands: queue::Receiver<Command>,
+    /// The commands taken from the queue in one go, handled in order.
+    batch: VecDeque<Command>,
+    /// False once every session handle is gone (the command queue is closed).
+    commands_open: bool,
+    routes: Routes,
+    invocations: Invocations,
+    auth: JoinAuth,
+    /// Whether the join is under way (in the joiner's task).
+    joining: bool,
+    /// How the join ended, once it has.
+    joined: Option<Result<SessionDetails, JoinOutcome>>,
+    closed: watch::Sender<Option<CloseDetails>>,
+    leave_waiters: Vec<oneshot::Sender<Result<CloseDetails, SessionError>>>,
+    /// False once the stream has ended or failed.
+    reading: bool,
+    /// False once the transport has failed: nothing more is written, the close is skipped.
+    transport_ok: bool,
+    timer: Pin<Box<Sleep>>,
+    timer_at: Option<Instant>,
+    /// Since when bytes have waited for the router to take them.
+    write_since: Option<Instant>,
+    /// When bytes last arrived.
+    read_at: Instant,
+    /// Publications without acknowledgement that could not be sent (too large, not encodable).
+    unsent_publications: DropCounter,
+}
+
+fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
+}
+
+impl Driver {
+    /// Runs the join: HELLO, the challenges, until WELCOME or the end of the session.
+    async fn join_phase(&mut self) -> Result<SessionDetails, JoinOutcome> {
+        self.core.hello(now());
+        loop {
+            self.pump();
+            if let Some(joined) = self.joined.take() {
+                return joined;
+            }
+            self.step(false).await;
+        }
+    }
+
+    /// Serves the session until it is over, then closes the transport.
+    async fn run(mut self) {
+        loop {
+            self.pump();
+            if self.core.phase() == Phase::Closed {
+                break;
+            }
+            self.step(true).await;
+        }
+        self.shutdown().await;
+    }
+
+    /// Waits for the next thing to happen and handles it.
+    async fn step(&mut self, take_commands: bool) {
+        let deadline = self.deadline();
+        self.arm(deadline);
+        let accept = take_commands && self.commands_open && self.conn.unsent() < WRITE_HIGH_WATER;
+        let transport_ok = self.transport_ok;
+        tokio::select! {
+            t = poll_fn(|cx| self.conn.poll_transfer(cx, self.reading)), if transport_ok => {
+                self.on_transfer(t);
+            }
+            Some(y) = self.invocations.rx.recv() => {
+                self.on_yield(y);
+                while let Ok(y) = self.invocations.rx.try_recv() {
+                    self.on_yield(y);
+                }
+            }
+            open = self.commands.recv_all(&mut self.batch), if accept => {
+                if open {
+                    // When other requests are in flight (or several commands came at once),
+                    // more commands are likely on their way from tasks that are ready to run:
+                    // let them run first, so their commands join this batch and go out with
+                    // one write. A lone request (sequential calls) does not wait.
+                    if self.core.pending_requests() > 0 || self.batch.len() > 1 {
+                        tokio::task::yield_now().await;
+                        self.commands.take_more(&mut self.batch);
+                    }
+                    let now = now();
+                    while let Some(cmd) = self.batch.pop_front() {
+                        self.on_command(now, cmd);
+                    }
+                } else {
+                    self.on_all_handles_dropped();
+                }
+            }
+            () = &mut self.timer, if deadline.is_some() => self.on_timer(),
+        }
+    }
+
+    /// The earliest deadline: the core's, the write stall's, the frame in progress's.
+    fn deadline(&mut self) -> Option<Instant> {
+        let write = self
+            .write_since
+            .filter(|_| self.transport_ok && self.conn.unsent() > 0)
+            .map(|t| t + self.conn.write_timeout);
+        let read = (self.reading && self.conn.in_frame()).then(|| self.read_at + self.conn.read_timeout);
+        [self.core.poll_timeout(), write, read]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    fn arm(&mut self, deadline: Option<Instant>) {
+        if deadline != self.timer_at {
+            self.timer_at = deadline;
+            if let Some(d) = deadline {
+                self.timer
+                    .as_mut()
+                    .reset(tokio::time::Instant::from_std(d));
+            }
+        }
+    }
+
+    fn on_timer(&mut self) {
+        let now = now();
+        self.timer_at = None;
+        self.core.handle_timeout(now);
+        if self.transport_ok
+            && self.conn.unsent() > 0
+            && self
+                .write_since
+                .is_some_and(|t| now >= t + self.conn.write_timeout)
+        {
+            let message = format!(
+                "the router took no bytes for {:?} (write timeout)",
+                self.conn.write_timeout
+            );
+            tracing::warn!("{message}; the connection is given up");
+            self.transport_failed(message);
+        }
+        if self.reading && self.conn.in_frame() && now >= self.read_at + self.conn.read_timeout {
+            let message = format!(
+                "a frame in progress got no bytes for {:?} (read timeout)",
+                self.conn.read_timeout
+            );
+            tracing::warn!("{message}; the connection is given up");
+            self.transport_failed(message);
+        }
+    }
+
+    /// The transport is unusable: nothing more is read or written, the session is lost.
+    fn transport_failed(&mut self, message: String) {
+        self.reading = false;
+        self.transport_ok = false;
+        self.core.handle_transport_closed(Some(message));
+    }
+
+    fn on_all_handles_dropped(&mut self) {
+        self.commands_open = false;
+        if self.core.phase() == Phase::Established {
+            tracing::debug!("every session handle dropped; leaving");
+            let _ = self.core.leave(now(), close_uri::NORMAL, None);
+        } else if self.core.phase() != Phase::ShuttingDown {
+            self.core
+                .handle_transport_closed(Some("session dropped".into()));
+        }
+    }
+
+    async fn shutdown(mut self) {
+        self.invocations.abort_all();
+        self.routes.clear();
+        if self.transport_ok {
+            // Writes out what the session's end queued (ABORT, the GOODBYE reply) and closes,
+            // bounded: a router that does not read cannot hold us.
+            let _ = tokio::time::timeout(CLOSE_TIMEOUT, self.conn.close()).await;
+        }
+        // Commands still queued are answered by dropping their reply senders: the handles
+        // map that to `SessionError::Lost` with the details published already.
+    }
+
+    /// What the transport did: bytes written, bytes read (decoded into messages), the end
+    /// of the stream, or an error.
+    fn on_transfer(&mut self, transfer: Result<crate::transport::Transfer, TransportError>) {
+        let now = now();
+        match transfer {
+            Ok(t) => {
+                if t.written > 0 {
+                    self.write_since = (self.conn.unsent() > 0).then_some(now);
+                }
+                if t.read > 0 {
+                    self.read_at = now;
+                    self.core.handle_activity(now);
+                    self.read_frames(now);
+                }
+                if t.eof && self.reading {
+                    self.read_frames(now);
+                    tracing::info!("transport closed by the router");
+                    self.reading = false;
+                    self.transport_ok = false;
+                    self.core.handle_transport_closed(None);
+                }
+            }
+            Err(e) => self.on_transport_error(e),
+        }
+    }
+
+    fn on_transport_error(&mut self, e: TransportError) {
+        match e {
+            TransportError::TooLarge { size, limit } => {
+                tracing::error!(size, limit, "oversized message from the router; aborting");
+                self.reading = false;
+                self.core
+                    .handle_decode_error(&ProtocolError::TooLarge { size, limit });
+            }
+            TransportError::Protocol(reason) => {
+                tracing::error!(%reason, "the router broke the transport's framing; closing");
+                self.transport_failed(reason);
+            }
+            e => {
+                tracing::info!(error = %e, "transport closed");
+                self.transport_failed(e.to_string());
+            }
+        }
+    }
+
+    /// Handles every complete frame read so far. What a message causes is delivered before
+    /// the next message is decoded: a progressive result must find its call's waiter, which
+    /// the final result of a later message in the same read would remove.
+    fn read_frames(&mut self, now: Instant) {
+        while self.reading {
+            match self.conn.next_frame() {
+                Ok(Some(Frame::Message(bytes))) => match self.serializer.decode(&bytes) {
+                    Ok(msg) => {
+                        tracing::trace!(message = msg.name(), "received");
+                        if let Err(e) = self.core.handle_message(now, msg) {
+                            tracing::error!(error = %e, "protocol violation by the router; aborting");
+                            self.reading = false;
+                        }
+                        self.deliver_events();
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "undecodable message from the router; aborting");
+                        self.reading = false;
+                        self.core.handle_decode_error(&e);
+                    }
+                },
+                Ok(Some(Frame::Close)) => {
+                    tracing::info!("the router closed the websocket");
+                    self.reading = false;
+                    self.core
+                        .handle_transport_closed(Some("the router closed the websocket".into()));
+                }
+                Ok(Some(_)) => {} // a pong: the activity is counted already
+                Ok(None) => break,
+                Err(e) => self.on_transport_error(e),
+            }
+        }
+    }
+
+    /// Delivers every event, then frames every queued message (and a due ping) into the
+    /// transport's write buffer, until the core has nothing more to say.
+    fn pump(&mut self) {
+        let now = now();
+        loop {
+            self.deliver_events();
+            if self.core.poll_ping() && self.transport_ok {
+                self.conn.queue_ping(b"wamp-rs");
+            }
+            let mut sent = false;
+            while let Some(msg) = self.core.poll_transmit() {
+                sent = true;
+                self.send(msg);
+            }
+            if !sent {
+                break;
+            }
+        }
+        if self.write_since.is_none() && self.conn.unsent() > 0 {
+            self.write_since = Some(now);
+        }
+    }
+
+    fn deliver_events(&mut self) {
+        while let Some(ev) = self.core.poll_event() {
+            self.on_event(ev);
+        }
+    }
+
+    /// Encodes `msg` and queues it on the transport. A message that cannot be encoded or is
+    /// too large fails its own request.
+    fn send(&mut self, msg: Message) {
+        if !self.transport_ok {
+            return;
+        }
+        let result = self.encode(&msg).and_then(|()| {
+            self.conn.queue_message(&self.scratch).map_err(|e| match e {
+                TransportError::TooLarge { size, limit } => {
+                    SessionError::PayloadTooLarge { size, limit }
+                }
+                other => SessionError::Encode(other.to_string()),
+            })
+        });
+        match result {
+            Ok(()) => tracing::trace!(message = msg.name(), bytes = self.scratch.len(), "sending"),
+            Err(e) => {
+                tracing::warn!(message = msg.name(), error = %e, "message not sent");
+                self.undeliverable(msg, e);
+            }
+        }
+    }
+
+    /// Encodes `msg` into the scratch buffer (reused for every message).
+    fn encode(&mut self, msg: &Message) -> Result<(), SessionError> {
+        self.scratch.clear();
+        if self.scratch.capacity() > SCRATCH_KEEP {
+            self.scratch = Vec::with_capacity(SCRATCH_START);
+        }
+        self.serializer
+            .encode(msg, &mut self.scratch)
+            .map_err(|e| SessionError::Encode(e.0))
+    }
+
+    /// A message could not be sent: fail the request it belongs to, or for a YIELD or an
+    /// invocation ERROR send an ERROR without the payload instead.
+    fn undeliverable(&mut self, msg: Message, e: SessionError) {
+        let request = match msg {
+            Message::Call { request, .. }
+            | Message::Register { request, .. }
+            | Message::Unregister { request, .. }
+            | Message::Subscribe { request, .. }
+            | Message::Unsubscribe { request, .. }
+            | Message::Publish { request, .. } => request,
+            Message::Yield { request, .. }
+            | Message::Error {
+                request_type: RequestType::Invocation,
+                request,
+                ..
+            } => {
+                let uri = match e {
+                    SessionError::PayloadTooLarge { .. } => error_uri::PAYLOAD_SIZE_EXCEEDED,
+                    _ => error_uri::INVALID_PAYLOAD,
+                };
+                self.core.replace_invocation_answer(
+                    request,
+                    WampError::with_message(uri, e.to_string()),
+                );
+                return;
+            }
+            _ => return,
+        };
+        match self.core.discard_request(request) {
+            Some(waiter) => self.fail_waiter(request, waiter, e),
+            // A publication without acknowledgement: nobody waits for it.
+            None => self
+                .unsent_publications
+                .dropped("publications", "publications without acknowledgement cannot be sent (too large or not encodable)"),
+        }
+    }
+
+    /// A session that ended: its details for everyone who waits.
+    fn on_left(&mut self, details: CloseDetails) {
+        tracing::info!(reason = %details.reason, message = details.message.as_deref().unwrap_or(""), "session ended");
+        if self.joining && self.joined.is_none() {
+            self.joined = Some(Err(self.auth.ended(details.clone())));
+        }
+        for w in self.leave_waiters.drain(..) {
+            let _ = w.send(Ok(details.clone()));
+        }
+        self.routes.clear();
+        self.invocations.abort_all();
+        if details.initiator == CloseInitiator::Transport {
+            self.reading = false;
+        }
+        self.closed.send_replace(Some(details));
+    }
+
+    fn on_joined(&mut self, details: SessionDetails) {
+        tracing::info!(
+            session = details.session,
+            realm = %details.realm,
+            authid = details.authid.as_deref().unwrap_or(""),
+            authrole = details.authrole.as_deref().unwrap_or(""),
+            "joined"
+        );
+        match self.auth.verify(&details) {
+            Ok(()) => self.joined = Some(Ok(details)),
+            Err(refusal) => {
+                self.joined = Some(Err(refusal));
+                let _ = self.core.leave(now(), close_uri::NORMAL, None);
+            }
+        }
+    }
+
+    fn on_challenge(&mut self, method: &str, extra: &wamp_core::Dict) {
+        match self.auth.answer(method, extra) {
+            Ok((signature, extra)) => {
+                let _ = self.core.authenticate(signature, extra);
+            }
+            Err(refusal) => {
+                self.joined = Some(Err(refusal));
+                self.core.abort(error_uri::CANNOT_AUTHENTICATE, None);
+            }
+        }
+    }
+}

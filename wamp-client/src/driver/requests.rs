@@ -1,0 +1,452 @@
+//! Requests and what comes back: the handles' commands fed to the core, each answer sent to
+//! the one waiter of its request, and the handlers and event sinks promoted into the routing
+//! tables when REGISTERED or SUBSCRIBED arrives.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::oneshot;
+use wamp_core::id::IdMap;
+use wamp_core::session::{CallFailure, Phase, Refused, SessionEvent, Waiter};
+use wamp_core::uri::error_uri;
+use wamp_core::value::{Dict, Str, Value};
+use wamp_core::{Id, WampError};
+
+use super::Driver;
+use crate::error::{CallError, Refusal, SessionError};
+use crate::link::{
+    AckSender, CallWaiter, Command, EventSink, StartInvocation, StartedInvocation, Yielded,
+};
+use crate::payload::{CallResult, Event, Payload};
+
+/// What a request makes live once the router acknowledges it.
+enum Promote {
+    Procedure {
+        procedure: Str,
+        handler: Arc<dyn StartInvocation>,
+    },
+    Subscription {
+        topic: Str,
+        local: u64,
+        sink: EventSink,
+    },
+}
+
+/// The local subscriptions sharing one router subscription.
+struct Subscribed {
+    topic: Str,
+    sinks: Vec<(u64, EventSink)>,
+}
+
+/// The routing tables.
+#[derive(Default)]
+pub(super) struct Routes {
+    /// Registered procedures (the URI or pattern, the handler), by registration id.
+    procedures: IdMap<(Str, Arc<dyn StartInvocation>)>,
+    /// Local subscriptions, by subscription id.
+    subscriptions: IdMap<Subscribed>,
+    /// What an acknowledgement will make live, by request id.
+    promote: IdMap<Promote>,
+    /// Pending calls, by the key their handle knows them by.
+    calls: IdMap<Id>,
+}
+
+impl Routes {
+    /// Forgets everything (the session is over: dropping the sinks ends the event streams).
+    pub(super) fn clear(&mut self) {
+        self.procedures.clear();
+        self.subscriptions.clear();
+        self.promote.clear();
+        self.calls.clear();
+    }
+}
+
+fn call_error(failure: CallFailure) -> CallError {
+    match failure {
+        CallFailure::Error(e) => CallError::Application(e),
+        CallFailure::Lost(d) => CallError::Session(SessionError::Lost(d)),
+        CallFailure::Timeout(d) => CallError::Timeout(d),
+        CallFailure::Canceled => CallError::Canceled,
+    }
+}
+
+impl Driver {
+    pub(super) fn on_command(&mut self, now: Instant, cmd: Command) {
+        match cmd {
+            Command::Call {
+                procedure,
+                options,
+                payload,
+                waiter,
+            } => {
+                if waiter.reply.is_closed() {
+                    return; // dropped by its caller before it was sent: never sent
+                }
+                let key = waiter.key;
+                match self
+                    .core
+                    .call(now, procedure, options, payload.args, payload.kwargs, waiter)
+                {
+                    Ok(request) => {
+                        self.routes.calls.insert(key, request);
+                    }
+                    Err(Refused { waiter, .. }) => {
+                        let _ = waiter.reply.send(Err(SessionError::NotJoined.into()));
+                    }
+                }
+            }
+            Command::Cancel { key, mode, abandon } => {
+                let Some(&request) = self.routes.calls.get(&key) else {
+                    return; // answered already
+                };
+                if abandon {
+                    self.routes.calls.remove(&key);
+                    drop(self.core.abandon_call(request, mode));
+                } else if let Err(e) = self.core.cancel(request, mode) {
+                    tracing::debug!(error = %e, "cancel not sent");
+                }
+            }
+            Command::Register {
+                procedure,
+                options,
+                handler,
+                reply,
+            } => match self.core.register(procedure.clone(), options, reply) {
+                Ok(request) => {
+                    self.routes
+                        .promote
+                        .insert(request, Promote::Procedure { procedure, handler });
+                }
+                Err(refused) => not_joined(refused),
+            },
+            Command::Unregister {
+                registration,
+                reply,
+            } => {
+                self.routes.procedures.remove(&registration);
+                if let Err(refused) = self.core.unregister(registration, reply) {
+                    not_joined(refused);
+                }
+            }
+            Command::Subscribe {
+                topic,
+                options,
+                local,
+                sink,
+                reply,
+            } => match self.core.subscribe(topic.clone(), options, reply) {
+                Ok(request) => {
+                    self.routes
+                        .promote
+                        .insert(request, Promote::Subscription { topic, local, sink });
+                }
+                Err(refused) => not_joined(refused),
+            },
+            Command::Unsubscribe {
+                subscription,
+                local,
+                reply,
+            } => self.unsubscribe(subscription, local, reply),
+            Command::Publish {
+                topic,
+                options,
+                payload,
+                reply,
+            } => {
+                if let Err(Refused {
+                    waiter: Some(reply),
+                    ..
+                }) = self
+                    .core
+                    .publish(topic, options, payload.args, payload.kwargs, reply)
+                {
+                    let _ = reply.send(Err(SessionError::NotJoined.into()));
+                }
+            }
+            Command::Drain { reply } => self.invocations.drain(reply),
+            Command::Leave {
+                reason,
+                message,
+                reply,
+            } => {
+                let phase = self.core.phase();
+                if self.core.leave(now, &reason, message.as_deref()).is_ok()
+                    || phase == Phase::ShuttingDown
+                {
+                    self.leave_waiters.push(reply);
+                } else {
+                    let _ = reply.send(Err(SessionError::NotJoined));
+                }
+            }
+        }
+    }
+
+    /// Removes one local subscription; the router is told when it was the last one.
+    fn unsubscribe(&mut self, subscription: Id, local: u64, reply: Option<AckSender>) {
+        let last = match self.routes.subscriptions.get_mut(&subscription) {
+            Some(s) => {
+                s.sinks.retain(|(l, _)| *l != local);
+                s.sinks.is_empty()
+            }
+            None => false,
+        };
+        if last {
+            self.routes.subscriptions.remove(&subscription);
+            // Without a reply (a dropped stream), the answer goes nowhere.
+            let reply = reply.unwrap_or_else(|| oneshot::channel().0);
+            if let Err(refused) = self.core.unsubscribe(subscription, reply) {
+                not_joined(refused);
+            }
+        } else if let Some(reply) = reply {
+            let _ = reply.send(if self.core.phase() == Phase::Established {
+                Ok(subscription)
+            } else {
+                Err(SessionError::NotJoined.into())
+            });
+        }
+    }
+
+    /// Fails a request whose message could not be sent.
+    pub(super) fn fail_waiter(
+        &mut self,
+        request: Id,
+        waiter: Waiter<CallWaiter, AckSender>,
+        e: SessionError,
+    ) {
+        match waiter {
+            Waiter::Call(w) => {
+                self.routes.calls.remove(&w.key);
+                let _ = w.reply.send(Err(e.into()));
+            }
+            Waiter::Ack(reply) => {
+                self.routes.promote.remove(&request);
+                let _ = reply.send(Err(e.into()));
+            }
+        }
+    }
+
+    pub(super) fn on_event(&mut self, ev: SessionEvent<CallWaiter, AckSender>) {
+        match ev {
+            SessionEvent::Joined(details) => self.on_joined(details),
+            SessionEvent::Challenge { method, extra } => self.on_challenge(&method, &extra),
+            SessionEvent::Result {
+                waiter,
+                details,
+                args,
+                kwargs,
+                ..
+            } => {
+                self.routes.calls.remove(&waiter.key);
+                let _ = waiter.reply.send(Ok(CallResult {
+                    payload: Payload::from_parts(args, kwargs),
+                    details,
+                }));
+            }
+            SessionEvent::Progress {
+                request,
+                details,
+                args,
+                kwargs,
+            } => match self.core.call_waiter_mut(request) {
+                Some(CallWaiter {
+                    progress: Some(progress),
+                    ..
+                }) => progress.deliver(CallResult {
+                    payload: Payload::from_parts(args, kwargs),
+                    details,
+                }),
+                _ => tracing::debug!(request, "progressive result ignored (not requested)"),
+            },
+            SessionEvent::CallFailed {
+                waiter, failure, ..
+            } => {
+                self.routes.calls.remove(&waiter.key);
+                let _ = waiter.reply.send(Err(call_error(failure)));
+            }
+            SessionEvent::Acknowledged {
+                request,
+                waiter,
+                id,
+            } => {
+                self.promote(request, id);
+                let _ = waiter.send(Ok(id));
+            }
+            SessionEvent::Failed {
+                request,
+                waiter,
+                failure,
+            } => {
+                self.routes.promote.remove(&request);
+                let _ = waiter.send(Err(Refusal::from(failure)));
+            }
+            SessionEvent::Invocation {
+                request,
+                registration,
+                details,
+                args,
+                kwargs,
+            } => self.on_invocation(request, registration, details, Payload::from_parts(args, kwargs)),
+            SessionEvent::Interrupt { request, options } => {
+                if self.invocations.interrupt(request) {
+                    let reason = options
+                        .get("reason")
+                        .and_then(Value::as_str)
+                        .unwrap_or(error_uri::CANCELED);
+                    let message = if reason == error_uri::TIMEOUT {
+                        "the invocation's timeout passed"
+                    } else {
+                        "canceled by the caller"
+                    };
+                    tracing::debug!(request, ?options, "invocation interrupted");
+                    let _ = self
+                        .core
+                        .yield_error(request, WampError::with_message(reason, message));
+                }
+            }
+            SessionEvent::Event {
+                subscription,
+                publication,
+                details,
+                args,
+                kwargs,
+            } => self.on_publication_event(subscription, publication, details, Payload::from_parts(args, kwargs)),
+            SessionEvent::RegistrationRevoked {
+                registration,
+                details,
+            } => {
+                tracing::warn!(registration, ?details, "registration revoked by the router");
+                self.routes.procedures.remove(&registration);
+            }
+            SessionEvent::SubscriptionRevoked {
+                subscription,
+                details,
+            } => {
+                tracing::warn!(subscription, ?details, "subscription revoked by the router");
+                self.routes.subscriptions.remove(&subscription);
+            }
+            SessionEvent::Left(details) => self.on_left(details),
+            _ => {}
+        }
+    }
+
+    /// An acknowledged registration or subscription: its handler or sink goes live.
+    fn promote(&mut self, request: Id, id: Id) {
+        match self.routes.promote.remove(&request) {
+            Some(Promote::Procedure { procedure, handler }) => {
+                self.routes.procedures.insert(id, (procedure, handler));
+            }
+            Some(Promote::Subscription { topic, local, sink }) => {
+                self.routes
+                    .subscriptions
+                    .entry(id)
+                    .or_insert_with(|| Subscribed {
+                        topic,
+                        sinks: Vec::new(),
+                    })
+                    .sinks
+                    .push((local, sink));
+            }
+            None => {}
+        }
+    }
+
+    fn on_invocation(&mut self, request: Id, registration: Id, details: Dict, payload: Payload) {
+        if self.invocations.is_draining() {
+            let _ = self.core.yield_error(
+                request,
+                WampError::with_message(error_uri::UNAVAILABLE, "the callee is stopping"),
+            );
+            return;
+        }
+        let Some((uri, handler)) = self.routes.procedures.get(&registration) else {
+            // Unregistered locally while the router still routed a call to us.
+            let _ = self.core.yield_error(
+                request,
+                WampError::with_message(error_uri::NO_SUCH_PROCEDURE, "procedure unregistered"),
+            );
+            return;
+        };
+        let handler = handler.clone();
+        let procedure = details
+            .get("procedure")
+            .and_then(Value::as_str)
+            .unwrap_or(uri)
+            .to_owned();
+        let progress = (details.get("receive_progress") == Some(&Value::Bool(true)))
+            .then(|| self.invocations.progress_sink(request));
+        self.invocations.start(
+            &handler,
+            StartedInvocation {
+                request,
+                registration,
+                procedure,
+                payload,
+                details,
+                progress,
+            },
+        );
+    }
+
+    fn on_publication_event(&mut self, subscription: Id, publication: Id, details: Dict, payload: Payload) {
+        let Some(subscribed) = self.routes.subscriptions.get_mut(&subscription) else {
+            tracing::debug!(subscription, "event for a subscription being removed");
+            return;
+        };
+        let topic = details
+            .get("topic")
+            .and_then(Value::as_str)
+            .unwrap_or(&subscribed.topic)
+            .to_owned();
+        let mut event = Some(Event {
+            subscription,
+            publication,
+            topic,
+            payload,
+            details,
+        });
+        let n = subscribed.sinks.len();
+        for (i, (_, sink)) in subscribed.sinks.iter().enumerate() {
+            let e = if i + 1 == n {
+                event.take()
+            } else {
+                event.clone()
+            };
+            if let Some(e) = e {
+                sink.deliver(e);
+            }
+        }
+    }
+
+    pub(super) fn on_yield(&mut self, y: Yielded) {
+        if y.progress {
+            if !self.invocations.is_running(y.request) {
+                return; // the invocation has ended
+            }
+            if let Ok(p) = y.result {
+                let mut options = Dict::new();
+                options.insert(Str::from_static("progress"), Value::Bool(true));
+                if let Err(e) = self.core.yield_result(y.request, options, p.args, p.kwargs) {
+                    tracing::debug!(error = %e, "progressive result dropped");
+                }
+            }
+            return;
+        }
+        if !self.invocations.finish(y.request) {
+            return; // interrupted, or from an ended session
+        }
+        let result = match y.result {
+            Ok(p) => self
+                .core
+                .yield_result(y.request, Dict::new(), p.args, p.kwargs),
+            Err(e) => self.core.yield_error(y.request, e),
+        };
+        if let Err(e) = result {
+            tracing::debug!(error = %e, "late answer to an invocation dropped");
+        }
+    }
+}
+
+/// A request the core refused (the session is not joined) fails its waiter.
+fn not_joined(refused: Refused<AckSender>) {
+    let _ = refused.waiter.send(Err(SessionError::NotJoined.into()));
+}

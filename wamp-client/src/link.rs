@@ -1,0 +1,250 @@
+//! What passes between the session handles and the driver: the commands, the waiters that
+//! carry each request's answer back (one oneshot per request), where events and progressive
+//! results go, and how the driver starts an invocation. Plain plumbing: no IO, no handler
+//! types, so that the driver knows nothing of sessions and handlers.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
+use wamp_core::session::{CancelMode, CloseDetails};
+use wamp_core::value::{Dict, Str};
+use wamp_core::{Id, WampError};
+
+use crate::error::{CallError, Refusal, SessionError};
+use crate::payload::{CallResult, Event, Payload};
+
+/// A boxed future, as handlers return.
+pub type BoxFuture<T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'static>>;
+
+/// A command from a session handle.
+pub(crate) enum Command {
+    Call {
+        procedure: Str,
+        options: Dict,
+        payload: Payload,
+        waiter: CallWaiter,
+    },
+    /// Cancel the call made with `key`: explicitly (`abandon` false: its answer still comes),
+    /// or because its caller went away (`abandon` true).
+    Cancel {
+        key: u64,
+        mode: CancelMode,
+        abandon: bool,
+    },
+    Register {
+        procedure: Str,
+        options: Dict,
+        handler: Arc<dyn StartInvocation>,
+        reply: AckSender,
+    },
+    Unregister {
+        registration: Id,
+        reply: AckSender,
+    },
+    Subscribe {
+        topic: Str,
+        options: Dict,
+        local: u64,
+        sink: EventSink,
+        reply: AckSender,
+    },
+    /// Removes one local subscription; the router hears of it when it was the last one on
+    /// its subscription. Without a reply when a stream was dropped.
+    Unsubscribe {
+        subscription: Id,
+        local: u64,
+        reply: Option<AckSender>,
+    },
+    Publish {
+        topic: Str,
+        options: Dict,
+        payload: Payload,
+        /// Where the acknowledgement goes; `None` for a publication without one.
+        reply: Option<AckSender>,
+    },
+    /// Stop taking invocations; answer when none is running.
+    Drain { reply: oneshot::Sender<()> },
+    Leave {
+        reason: String,
+        message: Option<String>,
+        reply: oneshot::Sender<Result<CloseDetails, SessionError>>,
+    },
+}
+
+/// Where the answer to a request other than a call goes: the id the router gave (the
+/// registration, subscription or publication; for a removal, the id removed).
+pub(crate) type AckSender = oneshot::Sender<Result<Id, Refusal>>;
+
+/// What the driver keeps with a pending call.
+#[derive(Debug)]
+pub(crate) struct CallWaiter {
+    pub(crate) reply: oneshot::Sender<Result<CallResult, CallError>>,
+    /// Where progressive results go, when they were asked for.
+    pub(crate) progress: Option<ProgressResults>,
+    /// The key the caller's handle knows the call by (to cancel it).
+    pub(crate) key: u64,
+}
+
+/// Progressive results of one call on their way to the caller: a bounded queue; results
+/// beyond it are dropped and counted (logged once per episode).
+#[derive(Debug)]
+pub(crate) struct ProgressResults {
+    pub(crate) tx: mpsc::Sender<CallResult>,
+    pub(crate) dropped: DropCounter,
+}
+
+impl ProgressResults {
+    pub(crate) fn deliver(&self, result: CallResult) {
+        match self.tx.try_send(result) {
+            Ok(()) => self.dropped.delivered(),
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.dropped.dropped("progressive results", "the caller is not reading them fast enough")
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {}
+        }
+    }
+}
+
+/// Where the events of one local subscription go: a bounded queue; events beyond it are
+/// dropped and counted (logged once per episode).
+#[derive(Debug)]
+pub(crate) struct EventSink {
+    pub(crate) tx: mpsc::Sender<Event>,
+    pub(crate) dropped: DropCounter,
+}
+
+impl EventSink {
+    /// Delivers one event; false once the receiving side is gone.
+    pub(crate) fn deliver(&self, event: Event) -> bool {
+        match self.tx.try_send(event) {
+            Ok(()) => {
+                self.dropped.delivered();
+                true
+            }
+            Err(mpsc::error::TrySendError::Full(e)) => {
+                self.dropped.dropped_event(e.subscription, &e.topic);
+                true
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    }
+}
+
+/// Counts what a bounded queue had to drop, and logs once per episode: when dropping starts,
+/// not for every message dropped (an episode ends with the next message delivered).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DropCounter {
+    inner: Arc<DropCounterInner>,
+}
+
+#[derive(Debug, Default)]
+struct DropCounterInner {
+    count: AtomicU64,
+    in_episode: AtomicBool,
+}
+
+impl DropCounter {
+    /// How many were dropped so far.
+    pub(crate) fn count(&self) -> u64 {
+        self.inner.count.load(Ordering::Relaxed)
+    }
+
+    /// The shared counter, for a handle to read.
+    pub(crate) fn share(&self) -> DropCounter {
+        self.clone()
+    }
+
+    fn delivered(&self) {
+        if self.inner.in_episode.load(Ordering::Relaxed) {
+            self.inner.in_episode.store(false, Ordering::Relaxed);
+        }
+    }
+
+    /// Counts one drop; true when it starts an episode (and should be logged).
+    fn count_drop(&self) -> bool {
+        self.inner.count.fetch_add(1, Ordering::Relaxed);
+        !self.inner.in_episode.swap(true, Ordering::Relaxed)
+    }
+
+    fn dropped_event(&self, subscription: Id, topic: &str) {
+        if self.count_drop() {
+            tracing::warn!(
+                subscription,
+                topic,
+                dropped = self.count(),
+                "event queue full: events are dropped until the handler catches up"
+            );
+        }
+    }
+
+    pub(crate) fn dropped(&self, what: &'static str, why: &'static str) {
+        if self.count_drop() {
+            tracing::warn!(what, dropped = self.count(), "{why}; dropping until it catches up");
+        }
+    }
+}
+
+/// One invocation as the driver starts it: no session, no handler types.
+#[derive(Debug)]
+pub(crate) struct StartedInvocation {
+    pub(crate) request: Id,
+    pub(crate) registration: Id,
+    /// The procedure URI called (for pattern-based registrations the concrete URI).
+    pub(crate) procedure: String,
+    pub(crate) payload: Payload,
+    pub(crate) details: Dict,
+    /// Where progressive results go, when the caller asked for them.
+    pub(crate) progress: Option<ProgressSink>,
+}
+
+/// How the driver runs an invocation: the session layer binds each registered handler to its
+/// session and hands the driver this.
+pub(crate) trait StartInvocation: Send + Sync + 'static {
+    /// The handler's future; the driver runs it on a task of its own.
+    fn start(&self, invocation: StartedInvocation) -> BoxFuture<Result<Payload, WampError>>;
+}
+
+/// An answer of a running invocation, on its way to the driver.
+#[derive(Debug)]
+pub(crate) struct Yielded {
+    pub(crate) request: Id,
+    pub(crate) result: Result<Payload, WampError>,
+    /// A progressive result: the invocation goes on.
+    pub(crate) progress: bool,
+}
+
+/// Where a running invocation sends its progressive results.
+#[derive(Debug, Clone)]
+pub(crate) struct ProgressSink {
+    pub(crate) request: Id,
+    pub(crate) tx: mpsc::Sender<Yielded>,
+    pub(crate) dropped: DropCounter,
+}
+
+impl ProgressSink {
+    /// Sends one progressive result; false once the invocation has ended or when the session
+    /// cannot keep up (the result is then dropped and counted).
+    pub(crate) fn send(&self, payload: Payload) -> bool {
+        let y = Yielded {
+            request: self.request,
+            result: Ok(payload),
+            progress: true,
+        };
+        match self.tx.try_send(y) {
+            Ok(()) => {
+                self.dropped.delivered();
+                true
+            }
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.dropped.dropped(
+                    "progressive results",
+                    "the session cannot send progressive results as fast as they come",
+                );
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    }
+}

@@ -1,0 +1,292 @@
+//! A call in flight: a future that cancels its call at the router when dropped before the
+//! result, and can be canceled explicitly with a mode.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Weak;
+use std::task::{Context, Poll};
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::sync::{mpsc, oneshot};
+use wamp_core::session::CancelMode;
+use wamp_core::uri::{self, MatchPolicy};
+use wamp_core::value::{to_value, Dict, Str, Value};
+
+use super::{Inner, Session};
+use crate::error::CallError;
+use crate::link::{BoxFuture, CallWaiter, Command, DropCounter, ProgressResults};
+use crate::options::CallOptions;
+use crate::payload::{into_args, CallResult, Payload};
+
+/// How many progressive results of one call may wait for the caller before the next ones are
+/// dropped (and counted).
+const PROGRESS_QUEUE: usize = 1024;
+
+impl Session {
+    /// Calls `procedure` with positional arguments (a tuple, a `Vec`, any serde value; `()`
+    /// for none) and deserializes the result the way Autobahn maps it: no result is `()` /
+    /// `None`, one positional result is that value, several are a tuple or `Vec`.
+    ///
+    /// ```no_run
+    /// # async fn demo(session: wamp_client::Session) -> Result<(), wamp_client::CallError> {
+    /// let sum: i64 = session.call("com.example.add2", (2, 3)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn call<A, R>(&self, procedure: &str, args: A) -> Result<R, CallError>
+    where
+        A: Serialize,
+        R: DeserializeOwned,
+    {
+        let args = to_value(&args).map_err(CallError::Serialize)?;
+        let payload = Payload::from_parts(into_args(args), Dict::new());
+        let result = self
+            .call_with(procedure, payload, CallOptions::default())
+            .await?;
+        result.payload.decode().map_err(CallError::Deserialize)
+    }
+
+    /// Calls `procedure` with a raw payload and options; the whole result comes back. The
+    /// returned [`Call`] is a future: await it. Dropping it before the result cancels the
+    /// call at the router (mode `killnowait`, or the options' `cancel_mode`);
+    /// [`Call::canceler`] cancels it explicitly.
+    ///
+    /// ```no_run
+    /// # async fn demo(session: wamp_client::Session) -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// use wamp_client::{CallError, CallOptions, Payload};
+    /// let mut kwargs = std::collections::BTreeMap::new();
+    /// kwargs.insert("verbose", true);
+    /// let payload = Payload::args(&(1, 2))?.with_kwargs(&kwargs)?;
+    /// let options = CallOptions::default().timeout(Duration::from_secs(5));
+    /// match session.call_with("com.example.echo", payload, options).await {
+    ///     Ok(result) => println!("{:?} {:?}", result.payload.args, result.payload.kwargs),
+    ///     Err(CallError::Timeout(after)) => println!("no answer within {after:?}"),
+    ///     Err(e) => return Err(e.into()),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn call_with(&self, procedure: &str, payload: Payload, options: CallOptions) -> Call {
+        self.start_call(procedure, payload, options, None)
+    }
+
+    fn start_call(
+        &self,
+        procedure: &str,
+        payload: Payload,
+        options: CallOptions,
+        progress: Option<ProgressResults>,
+    ) -> Call {
+        let key = self.next_key();
+        let canceler = CallCanceler::new(self.downgrade(), key);
+        let valid = uri::validate(procedure, MatchPolicy::Exact, false);
+        let mode = options.cancel_mode.unwrap_or(CancelMode::KillNoWait);
+        let mut dict = options.to_dict();
+        if progress.is_some() {
+            dict.insert(Str::from_static("receive_progress"), Value::Bool(true));
+        }
+        if let (false, Some(t)) = (dict.contains_key("timeout"), self.inner.call_timeout) {
+            let ms = u64::try_from(t.as_millis().max(1)).unwrap_or(u64::MAX);
+            dict.insert(Str::from_static("timeout"), Value::from(ms));
+        }
+        let procedure = Str::new(procedure);
+        let session = self.clone();
+        Call::new(
+            async move {
+                valid?;
+                let (tx, rx) = oneshot::channel();
+                let command = Command::Call {
+                    procedure,
+                    options: dict,
+                    payload,
+                    waiter: CallWaiter {
+                        reply: tx,
+                        progress,
+                        key,
+                    },
+                };
+                // Dropped before the answer (by the caller, a select, a timeout of its own):
+                // the router is asked to cancel.
+                let guard = AbandonOnDrop::new(&session, key, mode);
+                let result = session.request(command, rx).await;
+                guard.disarm();
+                result
+            },
+            canceler,
+        )
+    }
+
+    /// Calls `procedure` asking for progressive results (`receive_progress`): `on_progress`
+    /// sees each one, in order, before the final result is returned. Up to 1024 progressive
+    /// results wait for `on_progress`; beyond that they are dropped and counted (and logged
+    /// once per episode).
+    ///
+    /// ```no_run
+    /// # async fn demo(session: wamp_client::Session) -> Result<(), wamp_client::CallError> {
+    /// use wamp_client::Payload;
+    /// let done = session
+    ///     .call_with_progress("com.myapp.longop", Payload::args(&(3,)).unwrap(), Default::default(), |p| {
+    ///         println!("progress: {:?}", p.payload.args);
+    ///     })
+    ///     .await?;
+    /// println!("result: {:?}", done.payload.args);
+    /// # Ok(()) }
+    /// ```
+    pub async fn call_with_progress(
+        &self,
+        procedure: &str,
+        payload: Payload,
+        options: CallOptions,
+        mut on_progress: impl FnMut(CallResult) + Send,
+    ) -> Result<CallResult, CallError> {
+        let (tx, mut progress) = mpsc::channel(PROGRESS_QUEUE);
+        let results = ProgressResults {
+            tx,
+            dropped: DropCounter::default(),
+        };
+        let mut call = self.start_call(procedure, payload, options, Some(results));
+        loop {
+            tokio::select! {
+                biased;
+                Some(p) = progress.recv() => on_progress(p),
+                r = &mut call => {
+                    // Progressive results sent before the final one come first.
+                    while let Ok(p) = progress.try_recv() {
+                        on_progress(p);
+                    }
+                    return r;
+                }
+            }
+        }
+    }
+
+}
+
+/// A call in flight, from [`Session::call_with`]: await it for the result.
+///
+/// Dropped before its result, the call is canceled at the router (CANCEL with mode
+/// `killnowait` unless [`CallOptions::cancel_mode`](crate::CallOptions::cancel_mode) says
+/// otherwise: the callee is interrupted) and nothing about it is left behind; a call dropped
+/// before it was even sent is never sent.
+///
+/// ```no_run
+/// # async fn demo(session: wamp_client::Session) -> Result<(), Box<dyn std::error::Error>> {
+/// use std::time::Duration;
+/// use wamp_client::{CallOptions, CancelMode, Payload};
+///
+/// let call = session.call_with("com.example.slow", Payload::new(), CallOptions::default());
+/// let canceler = call.canceler();
+/// tokio::spawn(async move {
+///     tokio::time::sleep(Duration::from_secs(1)).await;
+///     // Interrupt the callee and wait for its answer.
+///     canceler.cancel(CancelMode::Kill);
+/// });
+/// match call.await {
+///     Ok(result) => println!("done: {:?}", result.payload.args),
+///     Err(e) => println!("{e}"), // wamp.error.canceled, usually
+/// }
+/// # Ok(()) }
+/// ```
+#[must_use = "a call does nothing unless awaited, and is canceled when dropped"]
+pub struct Call {
+    fut: BoxFuture<Result<CallResult, CallError>>,
+    canceler: CallCanceler,
+}
+
+impl std::fmt::Debug for Call {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Call")
+            .field("key", &self.canceler.key)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Call {
+    pub(crate) fn new(
+        fut: impl Future<Output = Result<CallResult, CallError>> + Send + 'static,
+        canceler: CallCanceler,
+    ) -> Self {
+        Call {
+            fut: Box::pin(fut),
+            canceler,
+        }
+    }
+
+    /// A handle that cancels this call, usable from anywhere while the call is awaited.
+    pub fn canceler(&self) -> CallCanceler {
+        self.canceler.clone()
+    }
+}
+
+impl Future for Call {
+    type Output = Result<CallResult, CallError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.fut.as_mut().poll(cx)
+    }
+}
+
+/// Cancels one call explicitly (see [`Call::canceler`]). Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct CallCanceler {
+    session: Weak<Inner>,
+    key: u64,
+}
+
+impl CallCanceler {
+    pub(crate) fn new(session: Weak<Inner>, key: u64) -> Self {
+        CallCanceler { session, key }
+    }
+
+    /// Asks the router to cancel the call with `mode`; the call still ends with the router's
+    /// answer: ERROR `wamp.error.canceled` at once for `skip` and `killnowait`, the callee's
+    /// answer for `kill`. When the router cannot cancel, the call fails at once with
+    /// [`CallError::Canceled`]. Does nothing once the call has ended.
+    pub fn cancel(&self, mode: CancelMode) {
+        if let Some(inner) = self.session.upgrade() {
+            Session::from_inner(inner).send_always(Command::Cancel {
+                key: self.key,
+                mode,
+                abandon: false,
+            });
+        }
+    }
+}
+
+/// Sends the cancel of an abandoned call when dropped, unless disarmed (the answer came).
+pub(crate) struct AbandonOnDrop {
+    session: Weak<Inner>,
+    key: u64,
+    mode: CancelMode,
+    armed: bool,
+}
+
+impl AbandonOnDrop {
+    pub(crate) fn new(session: &Session, key: u64, mode: CancelMode) -> Self {
+        AbandonOnDrop {
+            session: session.downgrade(),
+            key,
+            mode,
+            armed: true,
+        }
+    }
+
+    pub(crate) fn disarm(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for AbandonOnDrop {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        if let Some(inner) = self.session.upgrade() {
+            Session::from_inner(inner).send_always(Command::Cancel {
+                key: self.key,
+                mode: self.mode,
+                abandon: true,
+            });
+        }
+    }
+}
