@@ -34,7 +34,7 @@ use crate::options::JoinOptions;
 use crate::payload::Payload;
 use crate::queue;
 use crate::session::{CallResult, Event, Invocation, Procedure};
-use crate::transport::{Connection, Frame, FrameSink, FrameStream, Keepalive, TransportError};
+use crate::transport::{Connection, Frame, Keepalive, TransportError, TransportKind};
 use crate::Authenticator;
 
 /// How many commands the handles may queue before `send` waits.
@@ -225,14 +225,13 @@ pub(crate) async fn start(
     ),
     JoinError,
 > {
-    let Connection {
-        serializer,
-        sink,
-        stream,
-        max_send_size,
-        keepalive,
-        ..
-    } = connection;
+    let serializer = connection.serializer.clone();
+    let max_send_size = connection.max_send_size;
+    // TEMPORARY: this driver keeps WebSocket connections alive with pings only (RawSocket
+    // routers do not answer them).
+    let keepalive = connection
+        .keepalive
+        .filter(|_| connection.kind == TransportKind::WebSocket);
     let (commands_tx, commands) = queue::queue(COMMAND_QUEUE);
     let (yields_tx, yields) = mpsc::unbounded_channel();
     let (closed_tx, closed_rx) = watch::channel(None);
@@ -247,11 +246,10 @@ pub(crate) async fn start(
     let driver = Driver {
         core: ClientSession::new(hello),
         serializer,
-        sink,
+        conn: connection,
         max_send: max_send_size,
         commands,
         batch: VecDeque::new(),
-        stream,
         reading: true,
         yields,
         yields_tx,
@@ -268,7 +266,6 @@ pub(crate) async fn start(
         closed: closed_tx,
         transport_ok: true,
         commands_open: true,
-        pongs: Vec::new(),
         scratch: Vec::with_capacity(SCRATCH_START),
         draining: false,
         drain_waiters: Vec::new(),
@@ -299,12 +296,11 @@ pub(crate) async fn start(
 struct Driver {
     core: ClientSession<Waiter>,
     serializer: Arc<dyn Serializer>,
-    sink: FrameSink,
+    conn: Connection,
     max_send: usize,
     commands: queue::Receiver<Command>,
     /// The commands taken from the queue in one go, handled in order.
     batch: VecDeque<Command>,
-    stream: FrameStream,
     /// False once the stream has ended or failed.
     reading: bool,
     yields: mpsc::UnboundedReceiver<Yielded>,
@@ -325,7 +321,6 @@ struct Driver {
     transport_ok: bool,
     /// False once every session handle is gone (the command channel is closed).
     commands_open: bool,
-    pongs: Vec<bytes::Bytes>,
     scratch: Vec<u8>,
     /// Set by [`Command::Drain`]: new invocations are refused.
     draining: bool,
@@ -354,14 +349,14 @@ impl Driver {
             };
             tokio::select! {
                 biased;
-                frame = self.stream.next_frame(), if self.reading => {
+                frame = temp_read_frame(&mut self.conn), if self.reading => {
                     self.on_frame(frame);
                     // Take whatever else is already readable before writing.
                     for _ in 0..BATCH {
                         if !self.reading {
                             break;
                         }
-                        match self.stream.next_frame().now_or_never() {
+                        match temp_read_frame(&mut self.conn).now_or_never() {
                             Some(frame) => self.on_frame(frame),
                             None => break,
                         }
@@ -429,8 +424,8 @@ impl Driver {
             if self.pong_deadline.is_none() {
                 self.pong_deadline = Some(now + k.timeout);
             }
-            if let Err(e) = self.sink.send_ping(b"wamp-rs keepalive").await {
-                tracing::debug!(error = %e, "keepalive ping not sent");
+            if !self.conn.queue_ping(b"wamp-rs keepalive") {
+                tracing::debug!("keepalive ping not sent");
             }
         }
     }
@@ -454,7 +449,7 @@ impl Driver {
         self.procedures.clear();
         self.subscriptions.clear();
         if self.transport_ok {
-            let _ = tokio::time::timeout(CLOSE_TIMEOUT, self.sink.close()).await;
+            let _ = tokio::time::timeout(CLOSE_TIMEOUT, self.conn.close()).await;
         }
         // Commands still queued are answered by dropping their reply senders: the handles
         // map that to `SessionError::Lost` with the details published here.
@@ -469,6 +464,11 @@ impl Driver {
         }
         match frame {
             Ok(Some(Frame::Pong(_))) => {}
+            Ok(Some(Frame::Close)) => {
+                tracing::info!("transport closed by the router");
+                self.reading = false;
+                self.core.handle_transport_closed(None);
+            }
             Ok(Some(Frame::Message(bytes))) => match self.serializer.decode(&bytes) {
                 Ok(msg) => {
                     tracing::trace!(message = msg.name(), "received");
@@ -488,7 +488,6 @@ impl Driver {
                     self.core.handle_decode_error(&e);
                 }
             },
-            Ok(Some(Frame::Ping(payload))) => self.pongs.push(payload),
             Err(TransportError::TooLarge { size, limit }) => {
                 tracing::error!(size, limit, "oversized message from the router; aborting");
                 self.reading = false;
@@ -698,24 +697,14 @@ impl Driver {
 
     /// Delivers every event, writes every queued message, flushes once.
     async fn pump(&mut self) {
-        loop {
-            while let Some(ev) = self.core.poll_event() {
-                self.on_event(ev);
-            }
-            if let Err(e) = self.transmit().await {
-                tracing::debug!(error = %e, "message not sent");
-            }
-            if self.pongs.is_empty() {
-                break;
-            }
-            for p in std::mem::take(&mut self.pongs) {
-                if let Err(e) = self.sink.send_pong(&p).await {
-                    self.write_failed(e);
-                }
-            }
+        while let Some(ev) = self.core.poll_event() {
+            self.on_event(ev);
+        }
+        if let Err(e) = self.transmit().await {
+            tracing::debug!(error = %e, "message not sent");
         }
         if self.transport_ok {
-            if let Err(e) = self.sink.flush().await {
+            if let Err(e) = temp_flush(&mut self.conn).await {
                 self.write_failed(e);
                 while let Some(ev) = self.core.poll_event() {
                     self.on_event(ev);
@@ -749,7 +738,7 @@ impl Driver {
                 continue;
             }
             tracing::trace!(message = msg.name(), bytes = self.scratch.len(), "sending");
-            if let Err(e) = self.sink.feed(&self.scratch).await {
+            if let Err(e) = self.conn.queue_message(&self.scratch) {
                 self.write_failed(e);
             }
         }
@@ -1156,4 +1145,28 @@ async fn sleep_until(deadline: Option<Instant>) {
         Some(d) => tokio::time::sleep_until(d).await,
         None => std::future::pending().await,
     }
+}
+
+/// TEMPORARY (until the driver runs on the poll-based transport API): the old blocking read.
+/// Transfers until a frame is decoded; `None` at the end of the stream. Cancel-safe: all
+/// state is in the connection.
+async fn temp_read_frame(conn: &mut Connection) -> Result<Option<Frame>, TransportError> {
+    loop {
+        if let Some(frame) = conn.next_frame()? {
+            return Ok(Some(frame));
+        }
+        let transfer = std::future::poll_fn(|cx| conn.poll_transfer(cx, true)).await?;
+        if transfer.eof {
+            return conn.next_frame();
+        }
+    }
+}
+
+/// TEMPORARY (until the driver runs on the poll-based transport API): the old blocking flush.
+/// Writes until nothing is queued, reading nothing meanwhile.
+async fn temp_flush(conn: &mut Connection) -> Result<(), TransportError> {
+    while conn.wants_write() {
+        std::future::poll_fn(|cx| conn.poll_transfer(cx, false)).await?;
+    }
+    Ok(())
 }
