@@ -219,9 +219,8 @@ pub enum TransportError {
     /// The peer broke the framing protocol (reserved bits, unknown frame type, bad WebSocket frame).
     #[error("transport protocol violation: {0}")]
     Protocol(String),
-    /// The connection was closed (by [`FrameSink::close`] or the peer) and cannot be used.
-    ///
-    /// [`FrameSink::close`]: super::FrameSink::close
+    /// The connection was closed (by us or the peer), or its reading side failed earlier, and
+    /// cannot be used.
     #[error("transport closed")]
     Closed,
 }

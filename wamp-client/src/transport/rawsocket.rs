@@ -14,21 +14,15 @@
 use std::io;
 
 use bytes::{Buf, Bytes, BytesMut};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
+use super::connection::{Decoded, Frame, Inbox, LARGE};
 use super::error::{ConnectError, TransportError};
-use super::Frame;
 
 /// The first octet of a RawSocket handshake.
 pub(crate) const MAGIC: u8 = 0x7F;
 /// The largest message we ever send or accept over RawSocket: 2^24 - 1.
 pub(crate) const MAX_LEN: usize = (1 << 24) - 1;
-/// The write buffer: `feed` collects frames up to this size before writing.
-const WRITE_BUFFER: usize = 64 * 1024;
-/// Reads ask for at least this much room.
-const READ_CHUNK: usize = 16 * 1024;
-/// Payloads above this size are read straight into their own buffer.
-const LARGE: usize = 64 * 1024;
 
 const TYPE_MESSAGE: u8 = 0;
 const TYPE_PING: u8 = 1;
@@ -147,195 +141,106 @@ fn encode_header(kind: u8, len: usize) -> [u8; 4] {
     [kind, (len >> 16) as u8, (len >> 8) as u8, len as u8]
 }
 
-/// A large payload being read straight into its own buffer.
-struct Pending {
-    kind: u8,
-    data: Vec<u8>,
-    filled: usize,
-}
-
-/// The reading half: yields frames, checks headers, answers nothing itself.
-pub(crate) struct RawReader {
-    io: Box<dyn AsyncRead + Send + Unpin>,
-    buf: BytesMut,
-    pending: Option<Pending>,
+/// The RawSocket framing of a [`Connection`](super::Connection): decodes frames from the read
+/// buffer and encodes them into the write buffer.
+pub(crate) struct RawCodec {
+    /// The largest payload accepted (at most [`MAX_LEN`]).
     limit: usize,
-    failed: bool,
 }
 
-impl RawReader {
-    /// `limit` is the largest payload accepted (at most [`MAX_LEN`]).
-    pub(crate) fn new(io: Box<dyn AsyncRead + Send + Unpin>, limit: usize) -> Self {
-        RawReader {
-            io,
-            buf: BytesMut::new(),
-            pending: None,
+impl RawCodec {
+    /// `limit` is the largest payload accepted (capped at [`MAX_LEN`]).
+    pub(crate) fn new(limit: usize) -> Self {
+        RawCodec {
             limit: limit.min(MAX_LEN),
-            failed: false,
         }
     }
 
-    /// The next message or ping; `None` when the peer closed between frames.
-    ///
-    /// Cancel-safe: all progress is kept in `self`.
-    pub(crate) async fn next_frame(&mut self) -> Result<Option<Frame>, TransportError> {
-        if self.failed {
-            return Err(TransportError::Closed);
+    /// The next frame in the read buffer (or the large payload read on its own), if complete.
+    pub(crate) fn decode(&mut self, inbox: &mut Inbox) -> Result<Option<Decoded>, TransportError> {
+        if let Some(d) = &inbox.direct {
+            if d.remaining > 0 {
+                return Ok(None);
+            }
+            let Some(d) = inbox.direct.take() else {
+                return Ok(None);
+            };
+            return Ok(Some(finish(d.kind, d.data.freeze())));
         }
-        let res = self.next_frame_inner().await;
-        if matches!(res, Err(_) | Ok(None)) {
-            self.failed = true;
+        let Some(h) = inbox.buf.first_chunk::<4>() else {
+            return Ok(None);
+        };
+        let header = parse_header(*h, self.limit)?;
+        let total = 4 + header.len;
+        if inbox.buf.len() >= total {
+            // Hand out the frame as a view of the buffer: no copy. Once it is dropped, the
+            // buffer can reuse its space.
+            let mut frame = inbox.buf.split_to(total);
+            frame.advance(4);
+            return Ok(Some(finish(header.kind, frame.freeze())));
         }
-        res
+        if header.len > LARGE {
+            // Read the rest straight into a buffer of the exact size.
+            inbox.buf.advance(4);
+            let data = BytesMut::with_capacity(header.len);
+            inbox.start_direct(data, header.len, header.kind);
+        } else {
+            inbox.buf.reserve(total - inbox.buf.len());
+        }
+        Ok(None)
     }
 
-    async fn next_frame_inner(&mut self) -> Result<Option<Frame>, TransportError> {
-        loop {
-            if let Some(p) = &mut self.pending {
-                if p.filled == p.data.len() {
-                    let Some(p) = self.pending.take() else {
-                        continue;
-                    };
-                    match finish(p.kind, Bytes::from(p.data)) {
-                        Some(frame) => return Ok(Some(frame)),
-                        None => continue,
-                    }
-                }
-                let n = self.io.read(&mut p.data[p.filled..]).await?;
-                if n == 0 {
-                    return Err(eof_in_frame());
-                }
-                p.filled += n;
-                continue;
-            }
+    /// Frames one message.
+    pub(crate) fn encode_message(&mut self, out: &mut BytesMut, payload: &[u8]) {
+        encode(out, TYPE_MESSAGE, payload);
+    }
 
-            if let Some(h) = self.buf.first_chunk::<4>() {
-                let header = parse_header(*h, self.limit)?;
-                let total = 4 + header.len;
-                if self.buf.len() >= total {
-                    // Hand out the frame as a view of the buffer: no copy. Once it is
-                    // dropped, the buffer can reuse its space.
-                    let mut frame = self.buf.split_to(total);
-                    frame.advance(4);
-                    let payload = frame.freeze();
-                    tracing::trace!(
-                        kind = header.kind,
-                        len = header.len,
-                        "rawsocket frame received"
-                    );
-                    match finish(header.kind, payload) {
-                        Some(frame) => return Ok(Some(frame)),
-                        None => continue,
-                    }
-                }
-                if header.len > LARGE {
-                    // Read the rest straight into a buffer of the exact size.
-                    self.buf.advance(4);
-                    let mut data = vec![0u8; header.len];
-                    let have = self.buf.len();
-                    data[..have].copy_from_slice(&self.buf);
-                    self.buf.clear();
-                    self.pending = Some(Pending {
-                        kind: header.kind,
-                        data,
-                        filled: have,
-                    });
-                    continue;
-                }
-                self.buf.reserve(total - self.buf.len());
-            }
-
-            if self.buf.capacity() - self.buf.len() < READ_CHUNK / 4 {
-                self.buf.reserve(READ_CHUNK);
-            }
-            let n = self.io.read_buf(&mut self.buf).await?;
-            if n == 0 {
-                if self.buf.is_empty() {
-                    return Ok(None);
-                }
-                return Err(eof_in_frame());
-            }
-        }
+    /// Frames a PONG echoing a PING's payload.
+    pub(crate) fn encode_pong(&mut self, out: &mut BytesMut, payload: &[u8]) {
+        encode(out, TYPE_PONG, payload);
     }
 }
 
-fn eof_in_frame() -> TransportError {
-    TransportError::Io(io::Error::new(
-        io::ErrorKind::UnexpectedEof,
-        "the peer closed the connection in the middle of a rawsocket frame",
-    ))
+/// Appends one frame (the caller checked its size against [`MAX_LEN`]).
+fn encode(out: &mut BytesMut, kind: u8, payload: &[u8]) {
+    let len = payload.len().min(MAX_LEN);
+    out.reserve(4 + len);
+    out.extend_from_slice(&encode_header(kind, len));
+    out.extend_from_slice(&payload[..len]);
 }
 
-/// Turns a complete frame into what the caller sees; pongs are dropped.
-fn finish(kind: u8, payload: Bytes) -> Option<Frame> {
+/// Turns a complete frame into what the connection sees.
+fn finish(kind: u8, payload: Bytes) -> Decoded {
     match kind {
-        TYPE_MESSAGE => Some(Frame::Message(payload)),
-        TYPE_PING => Some(Frame::Ping(payload)),
-        _ => None,
-    }
-}
-
-/// The writing half, buffered so that several frames go out in one write.
-pub(crate) struct RawWriter {
-    io: BufWriter<Box<dyn AsyncWrite + Send + Unpin>>,
-}
-
-impl RawWriter {
-    pub(crate) fn new(io: Box<dyn AsyncWrite + Send + Unpin>) -> Self {
-        RawWriter {
-            io: BufWriter::with_capacity(WRITE_BUFFER, io),
-        }
-    }
-
-    /// Buffers one message frame (the caller checked its size).
-    pub(crate) async fn feed(&mut self, payload: &[u8]) -> Result<(), TransportError> {
-        self.write_frame(TYPE_MESSAGE, payload).await
-    }
-
-    /// Sends a PONG echoing a PING's payload, at once.
-    pub(crate) async fn send_pong(&mut self, payload: &[u8]) -> Result<(), TransportError> {
-        self.write_frame(TYPE_PONG, payload).await?;
-        self.flush().await
-    }
-
-    async fn write_frame(&mut self, kind: u8, payload: &[u8]) -> Result<(), TransportError> {
-        if payload.len() > MAX_LEN {
-            return Err(TransportError::TooLarge {
-                size: payload.len(),
-                limit: MAX_LEN,
-            });
-        }
-        self.io
-            .write_all(&encode_header(kind, payload.len()))
-            .await?;
-        self.io.write_all(payload).await?;
-        Ok(())
-    }
-
-    pub(crate) async fn flush(&mut self) -> Result<(), TransportError> {
-        self.io.flush().await?;
-        Ok(())
-    }
-
-    /// Flushes, then shuts down the write direction (TLS: sends close_notify).
-    pub(crate) async fn shutdown(&mut self) -> Result<(), TransportError> {
-        self.io.shutdown().await?;
-        Ok(())
+        TYPE_PING => Decoded::Ping(payload),
+        TYPE_PONG => Decoded::Frame(Frame::Pong(payload)),
+        _ => Decoded::Frame(Frame::Message(payload)),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use tokio::io::duplex;
+    use std::sync::Arc;
+    use std::time::Duration;
 
-    fn reader_over(bytes: Vec<u8>, limit: usize) -> RawReader {
+    use tokio::io::{duplex, DuplexStream};
+    use wamp_core::serializer::Cbor;
+
+    use super::super::connection::{is_unexpected_eof, Connection};
+    use super::*;
+
+    fn conn(io: DuplexStream, limit: usize) -> Connection {
+        Connection::rawsocket(Box::new(io), Arc::new(Cbor), MAX_LEN, limit, None)
+    }
+
+    /// A connection reading `bytes`, after which the peer closes.
+    fn reader_over(bytes: Vec<u8>, limit: usize) -> Connection {
         let (mut a, b) = duplex(1 << 20);
         tokio::spawn(async move {
             a.write_all(&bytes).await.unwrap();
             // dropping `a` closes the stream
         });
-        RawReader::new(Box::new(b), limit)
+        conn(b, limit)
     }
 
     #[test]
@@ -395,7 +300,9 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn messages_pings_and_pongs_are_read_in_order_and_pongs_are_skipped() {
+    async fn messages_and_pongs_are_read_in_order_and_pings_are_answered_inside() {
+        let (mut peer, ours) = duplex(1 << 20);
+        let mut c = conn(ours, MAX_LEN);
         let mut bytes = Vec::new();
         bytes.extend([0, 0, 0, 3]);
         bytes.extend(b"abc");
@@ -407,24 +314,31 @@ mod tests {
         let big = vec![7u8; 300_000];
         bytes.extend(encode_header(0, big.len()));
         bytes.extend(&big);
-        let mut r = reader_over(bytes, MAX_LEN);
+        peer.write_all(&bytes).await.unwrap();
+        drop(bytes);
         assert_eq!(
-            r.next_frame().await.unwrap(),
+            c.read_frame().await.unwrap(),
             Some(Frame::Message(Bytes::from_static(b"abc")))
         );
         assert_eq!(
-            r.next_frame().await.unwrap(),
-            Some(Frame::Ping(Bytes::from_static(b"ping")))
+            c.read_frame().await.unwrap(),
+            Some(Frame::Pong(Bytes::from_static(b"po")))
         );
         assert_eq!(
-            r.next_frame().await.unwrap(),
+            c.read_frame().await.unwrap(),
             Some(Frame::Message(Bytes::new()))
         );
         assert_eq!(
-            r.next_frame().await.unwrap(),
+            c.read_frame().await.unwrap(),
             Some(Frame::Message(Bytes::from(big)))
         );
-        assert_eq!(r.next_frame().await.unwrap(), None);
+        // the ping was answered with a pong echoing its payload
+        c.write_all().await.unwrap();
+        let mut pong = [0u8; 8];
+        peer.read_exact(&mut pong).await.unwrap();
+        assert_eq!(&pong, b"\x02\0\0\x04ping");
+        drop(peer);
+        assert_eq!(c.read_frame().await.unwrap(), None);
     }
 
     #[tokio::test]
@@ -433,70 +347,155 @@ mod tests {
         // (or allocate) the 16 MiB payload.
         let (mut a, b) = duplex(64);
         a.write_all(&[0, 0xFF, 0xFF, 0xFF]).await.unwrap();
-        let mut r = RawReader::new(Box::new(b), 1024);
-        match r.next_frame().await {
+        let mut r = conn(b, 1024);
+        match r.read_frame().await {
             Err(TransportError::TooLarge { size, limit }) => {
                 assert_eq!((size, limit), (MAX_LEN, 1024));
             }
             other => panic!("{other:?}"),
         }
-        assert!(r.buf.capacity() < 1 << 20);
-        assert!(matches!(r.next_frame().await, Err(TransportError::Closed)));
+        assert!(r.read_capacity() < 1 << 20);
+        assert!(matches!(r.next_frame(), Err(TransportError::Closed)));
         drop(a);
     }
 
     #[tokio::test]
     async fn a_stream_ending_inside_a_frame_is_an_unexpected_eof() {
         let mut r = reader_over(vec![0, 0, 0, 10, b'x'], MAX_LEN);
-        match r.next_frame().await {
-            Err(TransportError::Io(e)) => assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof),
-            other => panic!("{other:?}"),
-        }
+        let err = r.read_frame().await.unwrap_err();
+        assert!(is_unexpected_eof(&err), "{err:?}");
         let mut r = reader_over(vec![0, 0], MAX_LEN);
-        assert!(matches!(r.next_frame().await, Err(TransportError::Io(_))));
+        let err = r.read_frame().await.unwrap_err();
+        assert!(is_unexpected_eof(&err), "{err:?}");
+        let mut big = encode_header(0, 100_000).to_vec();
+        big.extend([1; 99_999]);
+        let mut r = reader_over(big, MAX_LEN);
+        let err = r.read_frame().await.unwrap_err();
+        assert!(is_unexpected_eof(&err), "{err:?}");
     }
 
     #[tokio::test]
     async fn reading_survives_being_cancelled_midway_through_a_frame() {
         let (mut a, b) = duplex(1 << 20);
-        let mut r = RawReader::new(Box::new(b), MAX_LEN);
+        let mut r = conn(b, MAX_LEN);
         let big = vec![9u8; 200_000];
         let mut frame = encode_header(0, big.len()).to_vec();
         frame.extend(&big);
         a.write_all(&frame[..100_000]).await.unwrap();
         // A read that cannot complete yet, cancelled by the timeout.
-        let res = tokio::time::timeout(std::time::Duration::from_millis(20), r.next_frame()).await;
+        let res = tokio::time::timeout(Duration::from_millis(20), r.read_frame()).await;
         assert!(res.is_err());
+        assert!(r.in_frame());
         a.write_all(&frame[100_000..]).await.unwrap();
         assert_eq!(
-            r.next_frame().await.unwrap(),
+            r.read_frame().await.unwrap(),
             Some(Frame::Message(Bytes::from(big)))
         );
+        assert!(!r.in_frame());
     }
 
     #[tokio::test]
-    async fn fed_frames_stay_buffered_until_flush() {
+    async fn a_frame_announced_but_never_finished_leaves_in_frame_set_and_returns_nothing() {
+        // 16 MiB - 1 announced, 10 bytes sent, and the stream stays open.
+        let (mut a, b) = duplex(1 << 16);
+        let mut r = conn(b, MAX_LEN);
+        assert!(!r.in_frame());
+        a.write_all(&[0, 0xFF, 0xFF, 0xFF]).await.unwrap();
+        a.write_all(&[5; 10]).await.unwrap();
+        for _ in 0..2 {
+            let t = std::future::poll_fn(|cx| r.poll_transfer(cx, true))
+                .await
+                .unwrap();
+            assert!(!t.eof);
+            assert_eq!(r.next_frame().unwrap(), None);
+            assert!(r.in_frame());
+            if t.read == 14 {
+                break;
+            }
+        }
+        // Nothing more comes: the next step stays pending (the driver's read deadline
+        // decides), and no frame is returned.
+        let res = tokio::time::timeout(
+            Duration::from_millis(20),
+            std::future::poll_fn(|cx| r.poll_transfer(cx, true)),
+        )
+        .await;
+        assert!(res.is_err());
+        assert_eq!(r.next_frame().unwrap(), None);
+        assert!(r.in_frame());
+    }
+
+    #[tokio::test]
+    async fn queued_frames_stay_buffered_until_transferred() {
         let (a, mut b) = duplex(1 << 20);
-        let mut w = RawWriter::new(Box::new(a));
-        w.feed(b"one").await.unwrap();
-        w.feed(b"two").await.unwrap();
+        let mut w = conn(a, MAX_LEN);
+        w.queue_message(b"one").unwrap();
+        w.queue_message(b"two").unwrap();
+        assert_eq!(w.unsent(), 14);
         let mut probe = [0u8; 1];
-        let early =
-            tokio::time::timeout(std::time::Duration::from_millis(20), b.read(&mut probe)).await;
-        assert!(early.is_err(), "nothing may be written before flush");
-        w.flush().await.unwrap();
+        let early = tokio::time::timeout(Duration::from_millis(20), b.read(&mut probe)).await;
+        assert!(early.is_err(), "nothing may be written before a transfer");
+        let t = std::future::poll_fn(|cx| w.poll_transfer(cx, false))
+            .await
+            .unwrap();
+        assert_eq!(t.written, 14);
+        assert_eq!(w.unsent(), 0);
         let mut got = [0u8; 14];
         b.read_exact(&mut got).await.unwrap();
         assert_eq!(&got, b"\0\0\0\x03one\0\0\0\x03two");
     }
 
     #[tokio::test]
-    async fn a_pong_echoes_the_payload_and_is_flushed_at_once() {
-        let (a, mut b) = duplex(1024);
-        let mut w = RawWriter::new(Box::new(a));
-        w.send_pong(b"hi").await.unwrap();
-        let mut got = [0u8; 6];
-        b.read_exact(&mut got).await.unwrap();
-        assert_eq!(&got, b"\x02\0\0\x02hi");
+    async fn rawsocket_never_queues_pings() {
+        let (a, _b) = duplex(1024);
+        let mut w = conn(a, MAX_LEN);
+        assert!(!w.queue_ping(b"keepalive"));
+        assert_eq!(w.unsent(), 0);
+    }
+
+    #[tokio::test]
+    async fn the_write_buffer_drains_over_several_transfers_to_a_slow_reader_then_shrinks() {
+        // A pipe that holds 4 KiB: 2 MiB go out in many partial writes.
+        let (a, mut peer) = duplex(4096);
+        let mut w = conn(a, MAX_LEN);
+        let msg = vec![3u8; 512 * 1024];
+        for _ in 0..4 {
+            w.queue_message(&msg).unwrap();
+        }
+        let total = 4 * (4 + msg.len());
+        assert_eq!(w.unsent(), total);
+        let reader = tokio::spawn(async move {
+            let mut got = Vec::new();
+            let mut chunk = [0u8; 1000];
+            while got.len() < total {
+                let n = peer.read(&mut chunk).await.unwrap();
+                assert!(n > 0);
+                got.extend_from_slice(&chunk[..n]);
+            }
+            got
+        });
+        let mut transfers = 0;
+        let mut written = 0;
+        while w.wants_write() {
+            let t = tokio::time::timeout(
+                Duration::from_secs(10),
+                std::future::poll_fn(|cx| w.poll_transfer(cx, false)),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+            assert!(t.written <= 4096);
+            written += t.written;
+            transfers += 1;
+            assert!(transfers < 10_000);
+            assert_eq!(w.unsent(), total - written);
+        }
+        assert_eq!(written, total);
+        assert!(transfers >= total / 4096, "{transfers}");
+        let got = reader.await.unwrap();
+        assert_eq!(&got[..4], &encode_header(0, msg.len()));
+        assert!(got[4..4 + msg.len()].iter().all(|b| *b == 3));
+        // the 2 MiB burst is not kept allocated
+        assert!(w.write_capacity() <= 64 * 1024, "{}", w.write_capacity());
     }
 }

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
@@ -91,8 +92,6 @@ fn connections_and_the_connect_future_can_move_between_tasks() {
     let config = TransportConfig::new("ws://localhost/ws").unwrap();
     send(&connect(&config));
     send_static::<Connection>();
-    send_static::<FrameSink>();
-    send_static::<FrameStream>();
     send_static::<TransportConfig>();
     send_static::<ConnectError>();
     send_static::<TransportError>();
@@ -197,14 +196,14 @@ async fn rawsocket_handshake_succeeds_and_takes_the_routers_limit() {
     assert_eq!(conn.serializer.name(), "cbor");
     // the router's L = 7: 2^16
     assert_eq!(conn.max_send_size, 65_536);
-    assert_eq!(conn.sink.max_send_size(), 65_536);
-    match conn.sink.feed(&vec![0; 65_537]).await {
+    match conn.queue_message(&vec![0; 65_537]) {
         Err(TransportError::TooLarge { size, limit }) => {
             assert_eq!((size, limit), (65_537, 65_536))
         }
         other => panic!("{other:?}"),
     }
-    conn.sink.feed(&vec![0; 65_536]).await.unwrap();
+    assert_eq!(conn.unsent(), 0);
+    conn.queue_message(&vec![0; 65_536]).unwrap();
 }
 
 #[tokio::test]
@@ -353,17 +352,20 @@ async fn an_empty_serializer_list_is_a_config_error() {
 // ---- RawSocket frames ----
 
 #[tokio::test]
-async fn three_fed_frames_reach_the_peer_after_one_flush() {
+async fn three_queued_frames_reach_the_peer_in_one_transfer() {
     let (addr, router) = fake_rawsocket_router(vec![0x7F, 0xF3, 0, 0]).await;
     let mut conn = bounded(connect(&rs_config(addr))).await.unwrap();
     let (mut peer, _) = router.await.unwrap();
     for m in [&b"one"[..], b"two", b"three"] {
-        conn.sink.feed(m).await.unwrap();
+        conn.queue_message(m).unwrap();
     }
     let mut probe = [0u8; 1];
     let early = tokio::time::timeout(Duration::from_millis(50), peer.read(&mut probe)).await;
-    assert!(early.is_err(), "fed frames must wait for flush");
-    conn.sink.flush().await.unwrap();
+    assert!(early.is_err(), "queued frames must wait for a transfer");
+    let t = bounded(std::future::poll_fn(|cx| conn.poll_transfer(cx, false)))
+        .await
+        .unwrap();
+    assert_eq!(t.written, 4 * 3 + 11);
     for want in [&b"one"[..], b"two", b"three"] {
         let (kind, payload) = bounded(read_raw_frame(&mut peer)).await;
         assert_eq!((kind, payload.as_slice()), (0, want));
@@ -371,18 +373,16 @@ async fn three_fed_frames_reach_the_peer_after_one_flush() {
 }
 
 #[tokio::test]
-async fn a_ping_is_returned_and_answered_with_an_echoing_pong() {
+async fn a_ping_is_answered_inside_with_an_echoing_pong() {
     let (addr, router) = fake_rawsocket_router(vec![0x7F, 0xF3, 0, 0]).await;
     let mut conn = bounded(connect(&rs_config(addr))).await.unwrap();
     let (mut peer, _) = router.await.unwrap();
     peer.write_all(b"\x01\0\0\x04ping\x00\0\0\x02hi")
         .await
         .unwrap();
-    let ping = bounded(conn.stream.next_frame()).await.unwrap();
-    assert_eq!(ping, Some(Frame::Ping(Bytes::from_static(b"ping"))));
-    let msg = bounded(conn.stream.next_frame()).await.unwrap();
+    let msg = bounded(conn.read_frame()).await.unwrap();
     assert_eq!(msg, Some(Frame::Message(Bytes::from_static(b"hi"))));
-    conn.sink.send_pong(b"ping").await.unwrap();
+    bounded(conn.write_all()).await.unwrap();
     let (kind, payload) = bounded(read_raw_frame(&mut peer)).await;
     assert_eq!((kind, payload.as_slice()), (2, &b"ping"[..]));
 }
@@ -393,7 +393,7 @@ async fn frames_with_reserved_bits_set_fail_the_stream() {
     let mut conn = bounded(connect(&rs_config(addr))).await.unwrap();
     let (mut peer, _) = router.await.unwrap();
     peer.write_all(b"\x10\0\0\x01x").await.unwrap();
-    let err = bounded(conn.stream.next_frame()).await.unwrap_err();
+    let err = bounded(conn.read_frame()).await.unwrap_err();
     assert!(matches!(err, TransportError::Protocol(_)), "{err:?}");
 }
 
@@ -406,7 +406,7 @@ async fn an_oversized_incoming_frame_is_too_large_without_waiting_for_its_payloa
     assert_eq!(hello[1] >> 4, 1);
     // 16 MiB - 1 announced, never sent
     peer.write_all(&[0, 0xFF, 0xFF, 0xFF]).await.unwrap();
-    match bounded(conn.stream.next_frame()).await {
+    match bounded(conn.read_frame()).await {
         Err(TransportError::TooLarge { size, limit }) => {
             assert_eq!((size, limit), ((1 << 24) - 1, 1024))
         }
@@ -419,20 +419,20 @@ async fn closing_shuts_down_and_the_peer_closing_ends_the_stream() {
     let (addr, router) = fake_rawsocket_router(vec![0x7F, 0xF3, 0, 0]).await;
     let mut conn = bounded(connect(&rs_config(addr))).await.unwrap();
     let (mut peer, _) = router.await.unwrap();
-    conn.sink.feed(b"bye").await.unwrap();
-    bounded(conn.sink.close()).await.unwrap();
+    conn.queue_message(b"bye").unwrap();
+    bounded(conn.close()).await.unwrap();
     let (_, payload) = bounded(read_raw_frame(&mut peer)).await;
     assert_eq!(payload, b"bye");
     let mut rest = Vec::new();
     bounded(peer.read_to_end(&mut rest)).await.unwrap();
     assert!(rest.is_empty());
     assert!(matches!(
-        conn.sink.feed(b"x").await,
+        conn.queue_message(b"x"),
         Err(TransportError::Closed)
     ));
-    conn.sink.close().await.unwrap();
+    conn.close().await.unwrap();
     drop(peer);
-    assert_eq!(bounded(conn.stream.next_frame()).await.unwrap(), None);
+    assert_eq!(bounded(conn.read_frame()).await.unwrap(), None);
 }
 
 #[cfg(unix)]
@@ -467,9 +467,10 @@ async fn rawsocket_works_over_a_unix_socket() {
         .serializers(vec![Arc::new(MsgPack)]);
     let mut conn = bounded(connect(&config)).await.unwrap();
     assert_eq!(conn.serializer.name(), "msgpack");
-    let got = bounded(conn.stream.next_frame()).await.unwrap();
+    let got = bounded(conn.read_frame()).await.unwrap();
     assert_eq!(got, Some(Frame::Message(Bytes::from_static(b"hello"))));
-    conn.sink.send(b"abc").await.unwrap();
+    conn.queue_message(b"abc").unwrap();
+    bounded(conn.write_all()).await.unwrap();
     let (hello, back) = bounded(router).await.unwrap();
     assert_eq!(hello, [0x7F, 0xF2, 0, 0]);
     assert_eq!(&back, b"\0\0\0\x03abc");
@@ -535,10 +536,10 @@ async fn websocket_offers_the_subprotocols_in_order_and_uses_the_one_picked() {
     assert_eq!(conn.serializer.name(), "json");
     assert_eq!(conn.max_send_size, DEFAULT_MAX_MESSAGE_SIZE);
 
-    // JSON goes out as text frames, batched until flush
-    conn.sink.feed(b"[1]").await.unwrap();
-    conn.sink.feed(b"[2]").await.unwrap();
-    conn.sink.flush().await.unwrap();
+    // JSON goes out as text frames, batched until a transfer
+    conn.queue_message(b"[1]").unwrap();
+    conn.queue_message(b"[2]").unwrap();
+    bounded(conn.write_all()).await.unwrap();
     for want in ["[1]", "[2]"] {
         match bounded(ws.next()).await.unwrap().unwrap() {
             Message::Text(t) => assert_eq!(t.as_str(), want),
@@ -547,7 +548,7 @@ async fn websocket_offers_the_subprotocols_in_order_and_uses_the_one_picked() {
     }
     // a text frame must be UTF-8
     assert!(matches!(
-        conn.sink.feed(&[0xFF]).await,
+        conn.queue_message(&[0xFF]),
         Err(TransportError::Protocol(_))
     ));
     // both text and binary messages come in as bytes; pings are answered underneath
@@ -557,30 +558,38 @@ async fn websocket_offers_the_subprotocols_in_order_and_uses_the_one_picked() {
         .await
         .unwrap();
     assert_eq!(
-        bounded(conn.stream.next_frame()).await.unwrap(),
+        bounded(conn.read_frame()).await.unwrap(),
         Some(Frame::Message(Bytes::from_static(b"[3]")))
     );
     assert_eq!(
-        bounded(conn.stream.next_frame()).await.unwrap(),
+        bounded(conn.read_frame()).await.unwrap(),
         Some(Frame::Message(Bytes::from_static(&[1, 2])))
     );
+    bounded(conn.write_all()).await.unwrap();
     match bounded(ws.next()).await.unwrap().unwrap() {
         Message::Pong(p) => assert_eq!(&p[..], b"p"),
         other => panic!("{other:?}"),
     }
-    // send_pong is a no-op here
-    conn.sink.send_pong(b"x").await.unwrap();
 
-    // close: the server sees a close frame, answers, and our stream ends
-    bounded(conn.sink.close()).await.unwrap();
-    match bounded(ws.next()).await.unwrap().unwrap() {
+    // close: the server sees a close frame and answers (tungstenite answers while reading on)
+    let server = tokio::spawn(async move {
+        let first = ws.next().await;
+        for _ in 0..10 {
+            if ws.next().await.is_none() {
+                break;
+            }
+        }
+        first
+    });
+    bounded(conn.close()).await.unwrap();
+    match bounded(server).await.unwrap().unwrap().unwrap() {
         Message::Close(_) => {}
         other => panic!("{other:?}"),
     }
-    // reading on sends the server's close reply
-    while let Some(Ok(_)) = bounded(ws.next()).await {}
-    drop(ws);
-    assert_eq!(bounded(conn.stream.next_frame()).await.unwrap(), None);
+    assert!(matches!(
+        conn.queue_message(b"[4]"),
+        Err(TransportError::Closed)
+    ));
 }
 
 #[tokio::test]
@@ -590,7 +599,8 @@ async fn binary_serializers_send_binary_websocket_frames() {
     let mut conn = bounded(connect(&ws_config(addr))).await.unwrap();
     let (mut ws, _) = server.await.unwrap().unwrap();
     assert_eq!(conn.serializer.name(), "msgpack");
-    conn.sink.send(&[0x91, 0x01]).await.unwrap();
+    conn.queue_message(&[0x91, 0x01]).unwrap();
+    bounded(conn.write_all()).await.unwrap();
     match bounded(ws.next()).await.unwrap().unwrap() {
         Message::Binary(b) => assert_eq!(&b[..], &[0x91, 0x01]),
         other => panic!("{other:?}"),
@@ -658,14 +668,14 @@ async fn websocket_messages_over_our_limit_are_too_large_both_ways() {
     let (mut ws, _) = server.await.unwrap().unwrap();
     assert_eq!(conn.max_send_size, 100);
     assert!(matches!(
-        conn.sink.feed(&[0; 101]).await,
+        conn.queue_message(&[0; 101]),
         Err(TransportError::TooLarge {
             size: 101,
             limit: 100
         })
     ));
     ws.send(Message::binary(vec![0u8; 101])).await.unwrap();
-    match bounded(conn.stream.next_frame()).await {
+    match bounded(conn.read_frame()).await {
         Err(TransportError::TooLarge { size, limit }) => {
             assert_eq!(limit, 100);
             assert!(size > 100);
@@ -752,10 +762,10 @@ async fn rawsocket_over_tls_verifies_the_server_by_ip_address_with_a_custom_root
         .tls(tls);
     let mut conn = bounded(connect(&config)).await.unwrap();
     assert_eq!(
-        bounded(conn.stream.next_frame()).await.unwrap(),
+        bounded(conn.read_frame()).await.unwrap(),
         Some(Frame::Message(Bytes::from_static(b"ok")))
     );
-    bounded(conn.sink.close()).await.unwrap();
+    bounded(conn.close()).await.unwrap();
     assert!(!bounded(router).await.unwrap().unwrap());
 }
 
@@ -838,10 +848,10 @@ async fn a_client_certificate_is_presented_when_configured() {
         .tls(tls);
     let mut conn = bounded(connect(&config)).await.unwrap();
     assert_eq!(
-        bounded(conn.stream.next_frame()).await.unwrap(),
+        bounded(conn.read_frame()).await.unwrap(),
         Some(Frame::Message(Bytes::from_static(b"ok")))
     );
-    bounded(conn.sink.close()).await.unwrap();
+    bounded(conn.close()).await.unwrap();
     assert!(bounded(router).await.unwrap().unwrap());
 }
 

@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::{ClientConfig, RootCertStore};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::client::TlsStream;
 
 use super::error::{lower, ConfigError, ConnectError};
@@ -277,14 +277,17 @@ fn parse_certs(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, ConfigError> 
     Ok(certs)
 }
 
-/// Runs the TLS handshake over a connected TCP stream.
-pub(crate) async fn handshake(
+/// Runs the TLS handshake over a connected stream.
+pub(crate) async fn handshake<S>(
     config: Arc<ClientConfig>,
     name: ServerName<'static>,
-    tcp: TcpStream,
-) -> Result<TlsStream<TcpStream>, ConnectError> {
+    stream: S,
+) -> Result<TlsStream<S>, ConnectError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     tokio_rustls::TlsConnector::from(config)
-        .connect(name, tcp)
+        .connect(name, stream)
         .await
         .map_err(tls_error)
 }

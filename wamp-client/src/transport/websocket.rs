@@ -1,16 +1,12 @@
 //! WAMP over WebSocket: the opening handshake with the `wamp.2.*` subprotocols, and one
 //! WebSocket message per WAMP message (binary for MessagePack and CBOR, text for JSON).
 
+use std::collections::VecDeque;
 use std::io;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
-use tokio_rustls::client::TlsStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
 use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue, Uri};
@@ -19,80 +15,14 @@ use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
 use wamp_core::serializer::Serializer;
 
+use super::connection::{Frame, Io, Transfer};
 use super::error::{lower, ConfigError, ConnectError, TransportError};
-use super::Frame;
 
 /// How much tungstenite reads from the socket at once. Tungstenite zeroes the unfilled part of
 /// its read buffer before every read, so its default (128 KiB) cost a 128 KiB memset per read:
 /// most of a sequential call's CPU, and 128 KiB of resident memory per connection. A message
 /// larger than this still arrives whole: the buffer grows to the message's length.
 const READ_BUFFER: usize = 8 * 1024;
-
-/// The byte stream under a WebSocket: plain TCP or TLS over TCP.
-pub(crate) enum WsIo {
-    /// `ws://`
-    Tcp(TcpStream),
-    /// `wss://`
-    Tls(Box<TlsStream<TcpStream>>),
-}
-
-impl AsyncRead for WsIo {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            WsIo::Tcp(s) => Pin::new(s).poll_read(cx, buf),
-            WsIo::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
-        }
-    }
-}
-
-impl AsyncWrite for WsIo {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            WsIo::Tcp(s) => Pin::new(s).poll_write(cx, buf),
-            WsIo::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
-        }
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            WsIo::Tcp(s) => Pin::new(s).poll_write_vectored(cx, bufs),
-            WsIo::Tls(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
-        }
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        match self {
-            WsIo::Tcp(s) => s.is_write_vectored(),
-            WsIo::Tls(s) => s.is_write_vectored(),
-        }
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            WsIo::Tcp(s) => Pin::new(s).poll_flush(cx),
-            WsIo::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
-        }
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            WsIo::Tcp(s) => Pin::new(s).poll_shutdown(cx),
-            WsIo::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
-        }
-    }
-}
 
 /// What the handshake needs from the configuration.
 pub(crate) struct WsParams<'a> {
@@ -117,9 +47,9 @@ pub(crate) fn check_headers(headers: &[(String, String)]) -> Result<(), ConfigEr
 
 /// Runs the opening handshake over `io` and picks the serializer the server chose.
 pub(crate) async fn handshake(
-    io: WsIo,
+    io: Box<dyn Io>,
     p: WsParams<'_>,
-) -> Result<(WsSink, WsStream, Arc<dyn Serializer>), ConnectError> {
+) -> Result<(TungLink, Arc<dyn Serializer>), ConnectError> {
     let scheme = if p.tls { "wss" } else { "ws" };
     let uri: Uri = format!("{scheme}://{}{}", p.authority, p.path)
         .parse()
@@ -167,16 +97,16 @@ pub(crate) async fn handshake(
         chosen = serializer.subprotocol(),
         "websocket handshake done"
     );
-    let binary = serializer.is_binary();
-    let (sink, stream) = ws.split();
-    Ok((
-        WsSink { sink, binary },
-        WsStream {
-            stream,
-            finished: false,
-        },
-        serializer,
-    ))
+    let link = TungLink {
+        ws,
+        binary: serializer.is_binary(),
+        out: VecDeque::new(),
+        unsent: 0,
+        frames: VecDeque::new(),
+        flush_owed: false,
+        eof: false,
+    };
+    Ok((link, serializer))
 }
 
 fn handshake_error(e: WsError) -> ConnectError {
@@ -231,15 +161,22 @@ fn transport_error(e: WsError) -> TransportError {
     }
 }
 
-/// The writing half of a WebSocket.
-pub(crate) struct WsSink {
-    sink: SplitSink<WebSocketStream<WsIo>, Message>,
+/// TEMPORARY (until our own WebSocket framing replaces tungstenite): a WebSocket driven
+/// through tungstenite's `Sink`/`Stream`, behind the [`Connection`](super::Connection) API.
+pub(crate) struct TungLink {
+    ws: WebSocketStream<Box<dyn Io>>,
     binary: bool,
+    /// Messages queued and not yet handed to tungstenite.
+    out: VecDeque<Message>,
+    unsent: usize,
+    /// Frames received and not yet taken.
+    frames: VecDeque<Frame>,
+    flush_owed: bool,
+    eof: bool,
 }
 
-impl WsSink {
-    /// Queues one message without flushing (tungstenite writes once its buffer fills).
-    pub(crate) async fn feed(&mut self, frame: &[u8]) -> Result<(), TransportError> {
+impl TungLink {
+    pub(crate) fn queue_message(&mut self, frame: &[u8]) -> Result<(), TransportError> {
         let msg = if self.binary {
             Message::Binary(Bytes::copy_from_slice(frame))
         } else {
@@ -247,63 +184,108 @@ impl WsSink {
                 .map_err(|_| TransportError::Protocol("a text frame must be valid utf-8".into()))?;
             Message::Text(text.into())
         };
-        self.sink.feed(msg).await.map_err(transport_error)
+        self.unsent += frame.len();
+        self.out.push_back(msg);
+        Ok(())
     }
 
-    pub(crate) async fn flush(&mut self) -> Result<(), TransportError> {
-        self.sink.flush().await.map_err(transport_error)
+    pub(crate) fn queue_ping(&mut self, payload: &[u8]) {
+        let payload = &payload[..payload.len().min(125)];
+        self.unsent += payload.len();
+        self.out
+            .push_back(Message::Ping(Bytes::copy_from_slice(payload)));
     }
 
-    /// Sends a ping and flushes.
-    pub(crate) async fn send_ping(&mut self, payload: &[u8]) -> Result<(), TransportError> {
-        self.sink
-            .send(Message::Ping(Bytes::copy_from_slice(payload)))
-            .await
-            .map_err(transport_error)
+    pub(crate) fn unsent(&self) -> usize {
+        self.unsent
     }
 
-    /// Sends a close frame and flushes; the reading half then sees the server's answer.
+    pub(crate) fn wants_write(&self) -> bool {
+        !self.out.is_empty() || self.flush_owed
+    }
+
+    pub(crate) fn next_frame(&mut self) -> Option<Frame> {
+        self.frames.pop_front()
+    }
+
+    pub(crate) fn poll_transfer(
+        &mut self,
+        cx: &mut Context<'_>,
+        read: bool,
+    ) -> Poll<Result<Transfer, TransportError>> {
+        let mut done = Transfer::default();
+        let mut progress = false;
+        while !self.out.is_empty() {
+            match self.ws.poll_ready_unpin(cx) {
+                Poll::Ready(Ok(())) => {
+                    let Some(msg) = self.out.pop_front() else {
+                        break;
+                    };
+                    let n = msg.len();
+                    self.unsent -= n;
+                    done.written += n;
+                    progress = true;
+                    self.flush_owed = true;
+                    self.ws.start_send_unpin(msg).map_err(transport_error)?;
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(transport_error(e))),
+                Poll::Pending => break,
+            }
+        }
+        if self.flush_owed && self.out.is_empty() {
+            match self.ws.poll_flush_unpin(cx) {
+                Poll::Ready(Ok(())) => {
+                    self.flush_owed = false;
+                    progress = true;
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(transport_error(e))),
+                Poll::Pending => {}
+            }
+        }
+        if read {
+            if self.eof {
+                done.eof = true;
+                progress = true;
+            } else {
+                match self.ws.poll_next_unpin(cx) {
+                    Poll::Ready(None) | Poll::Ready(Some(Err(WsError::ConnectionClosed))) => {
+                        self.eof = true;
+                        done.eof = true;
+                        progress = true;
+                    }
+                    Poll::Ready(Some(Ok(msg))) => {
+                        done.read = msg.len().max(1);
+                        progress = true;
+                        match msg {
+                            Message::Binary(b) => self.frames.push_back(Frame::Message(b)),
+                            Message::Text(t) => {
+                                self.frames.push_back(Frame::Message(Bytes::from(t)))
+                            }
+                            Message::Pong(b) => self.frames.push_back(Frame::Pong(b)),
+                            Message::Close(_) => self.frames.push_back(Frame::Close),
+                            _ => {}
+                        }
+                    }
+                    Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(transport_error(e))),
+                    Poll::Pending => {}
+                }
+            }
+        }
+        if progress {
+            Poll::Ready(Ok(done))
+        } else {
+            Poll::Pending
+        }
+    }
+
+    /// Sends a close frame and flushes.
     pub(crate) async fn close(&mut self) -> Result<(), TransportError> {
-        match self.sink.close().await.map_err(transport_error) {
+        while self.wants_write() {
+            std::future::poll_fn(|cx| self.poll_transfer(cx, false)).await?;
+        }
+        match SinkExt::close(&mut self.ws).await.map_err(transport_error) {
             Err(TransportError::Closed) => Ok(()),
             other => other,
-        }
-    }
-}
-
-/// The reading half of a WebSocket.
-pub(crate) struct WsStream {
-    stream: SplitStream<WebSocketStream<WsIo>>,
-    finished: bool,
-}
-
-impl WsStream {
-    /// The next text or binary message; control frames are handled by tungstenite.
-    pub(crate) async fn next_frame(&mut self) -> Result<Option<Frame>, TransportError> {
-        if self.finished {
-            return Err(TransportError::Closed);
-        }
-        let res = self.next_frame_inner().await;
-        if matches!(res, Err(_) | Ok(None)) {
-            self.finished = true;
-        }
-        res
-    }
-
-    async fn next_frame_inner(&mut self) -> Result<Option<Frame>, TransportError> {
-        loop {
-            match self.stream.next().await {
-                None => return Ok(None),
-                Some(Ok(Message::Binary(b))) => return Ok(Some(Frame::Message(b))),
-                Some(Ok(Message::Text(t))) => return Ok(Some(Frame::Message(Bytes::from(t)))),
-                Some(Ok(Message::Pong(b))) => return Ok(Some(Frame::Pong(b))),
-                Some(Ok(Message::Close(frame))) => {
-                    tracing::debug!(?frame, "websocket close frame received");
-                }
-                Some(Ok(_)) => {}
-                Some(Err(WsError::ConnectionClosed)) => return Ok(None),
-                Some(Err(e)) => return Err(transport_error(e)),
-            }
         }
     }
 }

@@ -1,0 +1,573 @@
+//! [`Connection`]: one open transport, as buffers the driver fills and drains without waiting,
+//! plus one poll-based step ([`Connection::poll_transfer`]) that moves bytes to and from the
+//! socket.
+//!
+//! Outgoing messages are framed straight into a write buffer ([`Connection::queue_message`],
+//! no IO); incoming bytes are read into a read buffer, and [`Connection::next_frame`] decodes
+//! the complete frames found there (no IO). Control frames are answered inside: a ping's pong
+//! and a WebSocket close reply are queued in the write buffer.
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::pin::{pin, Pin};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use wamp_core::serializer::Serializer;
+
+use super::config::Keepalive;
+use super::error::TransportError;
+use super::rawsocket::RawCodec;
+use super::websocket::TungLink;
+use super::{TransportKind, CLOSE_TIMEOUT};
+
+/// Any byte stream a transport can run over: a TCP or TLS stream, a Unix socket, an in-memory
+/// pipe such as [`tokio::io::duplex`].
+pub trait Io: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
+
+impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Io for T {}
+
+/// Reads ask for at least this much free room in the read buffer...
+const READ_MIN: usize = 4 * 1024;
+/// ...and grow it by this much when it has less.
+const READ_CHUNK: usize = 16 * 1024;
+/// A payload above this size that is not yet complete in the read buffer is read straight into
+/// a buffer of its own (of the exact size), not through the read buffer.
+pub(crate) const LARGE: usize = 64 * 1024;
+/// The write buffer's capacity after a burst that grew it above [`WRITE_KEEP`].
+const WRITE_START: usize = 16 * 1024;
+/// A write buffer that grew above this during a burst is given back once it has drained.
+const WRITE_KEEP: usize = 1 << 20;
+/// Pongs are queued only while less than this is waiting to be written; above it only the
+/// latest ping is remembered and answered once the backlog has drained, so that a peer sending
+/// pings without reading cannot grow the write buffer.
+const PONG_BACKLOG: usize = 64 * 1024;
+
+/// What [`Connection::next_frame`] yields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub(crate) enum Frame {
+    /// One serialized WAMP message (a view into the read buffer for small messages: no copy).
+    Message(Bytes),
+    /// The answer to a ping ([`Connection::queue_ping`]), with its payload.
+    Pong(Bytes),
+    /// The peer closed the WebSocket with a close frame (our reply is queued): no message
+    /// follows.
+    Close,
+}
+
+/// What one [`Connection::poll_transfer`] step did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Transfer {
+    /// Bytes written to the socket.
+    pub(crate) written: usize,
+    /// Bytes read from the socket.
+    pub(crate) read: usize,
+    /// The peer closed its side of the stream (nothing more will be read).
+    pub(crate) eof: bool,
+}
+
+/// What a codec found in the read buffer.
+pub(crate) enum Decoded {
+    /// A frame for the caller.
+    Frame(Frame),
+    /// A ping to answer with this payload.
+    Ping(Bytes),
+}
+
+/// The read side: the read buffer, and a large payload being read into its own buffer.
+pub(crate) struct Inbox {
+    pub(crate) buf: BytesMut,
+    pub(crate) direct: Option<Direct>,
+    /// The peer closed its side of the stream.
+    pub(crate) eof: bool,
+}
+
+/// A large payload read straight into its own buffer.
+pub(crate) struct Direct {
+    /// The payload so far (its capacity covers the rest).
+    pub(crate) data: BytesMut,
+    /// The bytes still to come.
+    pub(crate) remaining: usize,
+    /// The codec's frame type.
+    pub(crate) kind: u8,
+}
+
+impl Inbox {
+    fn new(leftover: BytesMut) -> Self {
+        Inbox {
+            buf: leftover,
+            direct: None,
+            eof: false,
+        }
+    }
+
+    /// Starts reading the rest of a `len`-byte payload into its own buffer; the header has been
+    /// taken off the read buffer, whose remaining bytes all belong to this payload.
+    pub(crate) fn start_direct(&mut self, mut data: BytesMut, len: usize, kind: u8) {
+        let have = self.buf.len();
+        debug_assert!(have < len);
+        data.reserve(len);
+        data.extend_from_slice(&self.buf);
+        self.buf.clear();
+        self.direct = Some(Direct {
+            data,
+            remaining: len - have,
+            kind,
+        });
+    }
+
+    /// One read from `io`: into the large payload's own buffer when one is being read, else
+    /// into the read buffer. `Ok(0)` is the end of the stream.
+    fn poll_read(&mut self, io: &mut Box<dyn Io>, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        match &mut self.direct {
+            Some(d) if d.remaining > 0 => {
+                let mut target = (&mut d.data).limit(d.remaining);
+                let res = ready(pin!(io.read_buf(&mut target)).poll(cx));
+                if let Poll::Ready(Ok(n)) = res {
+                    d.remaining -= n;
+                }
+                res
+            }
+            _ => {
+                if self.buf.capacity() - self.buf.len() < READ_MIN {
+                    self.buf.reserve(READ_CHUNK);
+                }
+                ready(pin!(io.read_buf(&mut self.buf)).poll(cx))
+            }
+        }
+    }
+}
+
+/// Keeps the type of a polled read (helps inference through `pin!`).
+fn ready(p: Poll<io::Result<usize>>) -> Poll<io::Result<usize>> {
+    p
+}
+
+/// The framing spoken on the connection.
+enum Codec {
+    RawSocket(RawCodec),
+    /// TEMPORARY: WebSocket through tungstenite, until our own framing replaces it.
+    Tungstenite(Box<TungLink>),
+}
+
+/// An open connection, with the serializer the router agreed to.
+pub(crate) struct Connection {
+    /// The negotiated serializer.
+    pub(crate) serializer: Arc<dyn Serializer>,
+    /// WebSocket or RawSocket.
+    pub(crate) kind: TransportKind,
+    /// The largest message we may send: our own limit, lowered on RawSocket to the limit the
+    /// router announced (and never above 2^24 - 1 there). [`queue_message`](Self::queue_message)
+    /// enforces it.
+    pub(crate) max_send_size: usize,
+    /// The keepalive the transport was configured with.
+    pub(crate) keepalive: Option<Keepalive>,
+    io: Box<dyn Io>,
+    codec: Codec,
+    inbox: Inbox,
+    /// Framed bytes not yet written.
+    outbox: BytesMut,
+    /// Bytes queued since the write buffer was last empty.
+    burst: usize,
+    /// The write buffer emptied and the stream still owes a flush (TLS).
+    flush_owed: bool,
+    /// A ping to answer once the write backlog is small enough.
+    pending_pong: Option<Bytes>,
+    /// No more messages may be queued (close started, or a close frame was sent).
+    closing: bool,
+    /// `close` ran (or is running): calling it again does nothing.
+    close_started: bool,
+    /// A decoding error happened: the read side is finished.
+    failed: bool,
+}
+
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field("kind", &self.kind)
+            .field("serializer", &self.serializer.name())
+            .field("max_send_size", &self.max_send_size)
+            .field("keepalive", &self.keepalive)
+            .field("unsent", &self.unsent())
+            .field("closing", &self.closing)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Connection {
+    /// A RawSocket connection after its handshake; `receive_limit` is our own limit.
+    pub(crate) fn rawsocket(
+        io: Box<dyn Io>,
+        serializer: Arc<dyn Serializer>,
+        max_send_size: usize,
+        receive_limit: usize,
+        keepalive: Option<Keepalive>,
+    ) -> Self {
+        Connection::new(
+            io,
+            Codec::RawSocket(RawCodec::new(receive_limit)),
+            BytesMut::new(),
+            serializer,
+            TransportKind::RawSocket,
+            max_send_size,
+            keepalive,
+        )
+    }
+
+    /// TEMPORARY: a WebSocket connection through tungstenite.
+    pub(crate) fn tungstenite(
+        link: TungLink,
+        serializer: Arc<dyn Serializer>,
+        max_send_size: usize,
+        keepalive: Option<Keepalive>,
+    ) -> Self {
+        Connection::new(
+            Box::new(tokio::io::empty()),
+            Codec::Tungstenite(Box::new(link)),
+            BytesMut::new(),
+            serializer,
+            TransportKind::WebSocket,
+            max_send_size,
+            keepalive,
+        )
+    }
+
+    fn new(
+        io: Box<dyn Io>,
+        codec: Codec,
+        leftover: BytesMut,
+        serializer: Arc<dyn Serializer>,
+        kind: TransportKind,
+        max_send_size: usize,
+        keepalive: Option<Keepalive>,
+    ) -> Self {
+        Connection {
+            serializer,
+            kind,
+            max_send_size,
+            keepalive,
+            io,
+            codec,
+            inbox: Inbox::new(leftover),
+            outbox: BytesMut::new(),
+            burst: 0,
+            flush_owed: false,
+            pending_pong: None,
+            closing: false,
+            close_started: false,
+            failed: false,
+        }
+    }
+
+    // ---- outgoing, no IO ----
+
+    /// Frames one serialized WAMP message into the write buffer (the bytes are copied, so the
+    /// caller can reuse its encoding buffer). Nothing is written until
+    /// [`poll_transfer`](Self::poll_transfer).
+    ///
+    /// A message larger than [`max_send_size`](Self::max_send_size) is refused with
+    /// [`TransportError::TooLarge`], and anything after `close` (or after the peer's close
+    /// frame) with [`TransportError::Closed`]: nothing is queued then, and the connection stays
+    /// usable after `TooLarge`.
+    pub(crate) fn queue_message(&mut self, msg: &[u8]) -> Result<(), TransportError> {
+        if self.closing {
+            return Err(TransportError::Closed);
+        }
+        if msg.len() > self.max_send_size {
+            return Err(TransportError::TooLarge {
+                size: msg.len(),
+                limit: self.max_send_size,
+            });
+        }
+        let before = self.outbox.len();
+        match &mut self.codec {
+            Codec::RawSocket(c) => c.encode_message(&mut self.outbox, msg),
+            Codec::Tungstenite(t) => t.queue_message(msg)?,
+        }
+        self.burst += self.outbox.len() - before;
+        Ok(())
+    }
+
+    /// Queues a WebSocket ping (keepalive) with `payload` (cut to 125 bytes, the limit of a
+    /// control frame). Returns false, queuing nothing, on RawSocket (whose routers, Crossbar.io
+    /// among them, break on PINGs: they read the header as a length) and after close.
+    pub(crate) fn queue_ping(&mut self, payload: &[u8]) -> bool {
+        if self.closing {
+            return false;
+        }
+        match &mut self.codec {
+            Codec::RawSocket(_) => false,
+            Codec::Tungstenite(t) => {
+                t.queue_ping(payload);
+                true
+            }
+        }
+    }
+
+    /// Bytes queued and not yet written to the socket.
+    pub(crate) fn unsent(&self) -> usize {
+        match &self.codec {
+            Codec::Tungstenite(t) => t.unsent(),
+            _ => self.outbox.len(),
+        }
+    }
+
+    /// Whether [`poll_transfer`](Self::poll_transfer) has something to write: queued bytes, or
+    /// a flush the stream still owes (TLS) after they were written. The driver applies its
+    /// write deadline while this holds.
+    pub(crate) fn wants_write(&self) -> bool {
+        if let Codec::Tungstenite(t) = &self.codec {
+            return t.wants_write();
+        }
+        !self.outbox.is_empty() || self.flush_owed
+    }
+
+    /// Answers a ping: at once while the write backlog is small, else later (only the latest
+    /// ping is remembered then).
+    fn answer_ping(&mut self, payload: Bytes) {
+        if self.closing {
+            return;
+        }
+        if self.outbox.len() < PONG_BACKLOG {
+            self.queue_pong(&payload);
+        } else {
+            self.pending_pong = Some(payload);
+        }
+    }
+
+    fn queue_pong(&mut self, payload: &[u8]) {
+        let before = self.outbox.len();
+        match &mut self.codec {
+            Codec::RawSocket(c) => c.encode_pong(&mut self.outbox, payload),
+            Codec::Tungstenite(_) => {}
+        }
+        self.burst += self.outbox.len() - before;
+    }
+
+    // ---- incoming, no IO ----
+
+    /// The next complete frame from the bytes already read, if any.
+    ///
+    /// Pings from the peer are answered inside (the pong, echoing the payload, is queued in the
+    /// write buffer) and not returned. A message over our receive limit is
+    /// [`TransportError::TooLarge`] from its header alone, without allocating it; framing
+    /// violations are [`TransportError::Protocol`]. Once the stream has ended, a partly
+    /// received frame is an [`io::ErrorKind::UnexpectedEof`] error. After an error the read
+    /// side is finished ([`TransportError::Closed`]).
+    pub(crate) fn next_frame(&mut self) -> Result<Option<Frame>, TransportError> {
+        if self.failed {
+            return Err(TransportError::Closed);
+        }
+        loop {
+            let decoded = match &mut self.codec {
+                Codec::RawSocket(c) => c.decode(&mut self.inbox),
+                Codec::Tungstenite(t) => return Ok(t.next_frame()),
+            };
+            match decoded {
+                Ok(Some(Decoded::Frame(frame))) => return Ok(Some(frame)),
+                Ok(Some(Decoded::Ping(payload))) => self.answer_ping(payload),
+                Ok(None) if self.inbox.eof && self.in_frame() => {
+                    self.failed = true;
+                    return Err(TransportError::Io(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the peer closed the connection in the middle of a frame",
+                    )));
+                }
+                Ok(None) => return Ok(None),
+                Err(e) => {
+                    self.failed = true;
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    /// Whether part of a frame is buffered (a header, or a payload still incomplete): the
+    /// driver then applies its read deadline to the next read.
+    pub(crate) fn in_frame(&self) -> bool {
+        !self.inbox.buf.is_empty() || self.inbox.direct.is_some()
+    }
+
+    // ---- IO: one non-blocking step ----
+
+    /// Writes what it can of the write buffer (one write call, taking as much as the socket
+    /// takes; then a flush once the buffer has emptied) and, if `read`, reads once into the
+    /// read buffer. Ready as soon as either direction made progress (or a flush completed) or
+    /// failed; Pending when neither can (the wakers of both are registered then).
+    ///
+    /// Cancel-safe: all state is kept in `self`. Once the stream has ended, reading reports
+    /// `eof` again at once. Call [`next_frame`](Self::next_frame) until it returns `None` after
+    /// each read: the read buffer holds whatever has been read and not decoded.
+    pub(crate) fn poll_transfer(
+        &mut self,
+        cx: &mut Context<'_>,
+        read: bool,
+    ) -> Poll<Result<Transfer, TransportError>> {
+        if let Codec::Tungstenite(t) = &mut self.codec {
+            return t.poll_transfer(cx, read);
+        }
+        let mut done = Transfer::default();
+        let mut progress = false;
+
+        if self.outbox.len() < PONG_BACKLOG {
+            if let Some(p) = self.pending_pong.take() {
+                self.queue_pong(&p);
+            }
+        }
+        if !self.outbox.is_empty() {
+            match Pin::new(&mut self.io).poll_write(cx, &self.outbox) {
+                Poll::Ready(Ok(0)) => {
+                    return Poll::Ready(Err(TransportError::Io(io::Error::new(
+                        io::ErrorKind::WriteZero,
+                        "the transport stream accepts no more bytes",
+                    ))))
+                }
+                Poll::Ready(Ok(n)) => {
+                    self.outbox.advance(n);
+                    done.written = n;
+                    progress = true;
+                    if self.outbox.is_empty() {
+                        self.flush_owed = true;
+                        if self.burst > WRITE_KEEP {
+                            self.outbox = BytesMut::with_capacity(WRITE_START);
+                        }
+                        self.burst = 0;
+                    }
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e.into())),
+                Poll::Pending => {}
+            }
+        }
+        if self.flush_owed && self.outbox.is_empty() {
+            match Pin::new(&mut self.io).poll_flush(cx) {
+                Poll::Ready(Ok(())) => {
+                    self.flush_owed = false;
+                    progress = true;
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e.into())),
+                Poll::Pending => {}
+            }
+        }
+
+        if read {
+            if self.inbox.eof {
+                done.eof = true;
+                progress = true;
+            } else {
+                match self.inbox.poll_read(&mut self.io, cx) {
+                    Poll::Ready(Ok(0)) => {
+                        self.inbox.eof = true;
+                        done.eof = true;
+                        progress = true;
+                    }
+                    Poll::Ready(Ok(n)) => {
+                        done.read = n;
+                        progress = true;
+                    }
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e.into())),
+                    Poll::Pending => {}
+                }
+            }
+        }
+
+        if progress {
+            Poll::Ready(Ok(done))
+        } else {
+            Poll::Pending
+        }
+    }
+
+    /// Closes within [`CLOSE_TIMEOUT`]: writes what is queued (reading and discarding
+    /// meanwhile, so that a peer blocked on writing to us can go on), then shuts the write
+    /// direction down (a TLS close_notify on TLS). A peer that does not read cannot make this
+    /// hang: after the timeout it fails with [`io::ErrorKind::TimedOut`], and dropping the
+    /// connection closes the socket. Calling it again does nothing.
+    pub(crate) async fn close(&mut self) -> Result<(), TransportError> {
+        if self.close_started {
+            return Ok(());
+        }
+        self.close_started = true;
+        self.closing = true;
+        match tokio::time::timeout(CLOSE_TIMEOUT, self.close_inner()).await {
+            Ok(res) => res,
+            Err(_) => Err(TransportError::Io(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "closing the transport timed out",
+            ))),
+        }
+    }
+
+    async fn close_inner(&mut self) -> Result<(), TransportError> {
+        if let Codec::Tungstenite(t) = &mut self.codec {
+            return t.close().await;
+        }
+        let mut reading = !self.failed && !self.inbox.eof;
+        while self.wants_write() {
+            let transfer = std::future::poll_fn(|cx| self.poll_transfer(cx, reading)).await?;
+            if transfer.eof {
+                reading = false;
+            }
+            if transfer.read > 0 {
+                reading = self.discard_frames();
+            }
+        }
+        std::future::poll_fn(|cx| Pin::new(&mut self.io).poll_shutdown(cx)).await?;
+        Ok(())
+    }
+
+    /// Decodes and drops what was read during a close; false once reading should stop.
+    fn discard_frames(&mut self) -> bool {
+        loop {
+            match self.next_frame() {
+                Ok(Some(_)) => {}
+                Ok(None) => return true,
+                Err(_) => return false,
+            }
+        }
+    }
+}
+
+/// The end of the stream in the middle of a frame.
+#[cfg(test)]
+pub(crate) fn is_unexpected_eof(e: &TransportError) -> bool {
+    matches!(e, TransportError::Io(e) if e.kind() == io::ErrorKind::UnexpectedEof)
+}
+
+/// Blocking-style helpers for tests.
+#[cfg(test)]
+impl Connection {
+    /// Reads until a frame is decoded; `None` at the end of the stream.
+    pub(crate) async fn read_frame(&mut self) -> Result<Option<Frame>, TransportError> {
+        loop {
+            if let Some(frame) = self.next_frame()? {
+                return Ok(Some(frame));
+            }
+            if self.inbox.eof {
+                return Ok(None);
+            }
+            std::future::poll_fn(|cx| self.poll_transfer(cx, true)).await?;
+        }
+    }
+
+    /// Writes (and flushes) everything queued, without reading.
+    pub(crate) async fn write_all(&mut self) -> Result<(), TransportError> {
+        while self.wants_write() {
+            std::future::poll_fn(|cx| self.poll_transfer(cx, false)).await?;
+        }
+        Ok(())
+    }
+
+    /// The read buffer's capacity.
+    pub(crate) fn read_capacity(&self) -> usize {
+        self.inbox.buf.capacity()
+    }
+
+    /// The write buffer's capacity.
+    pub(crate) fn write_capacity(&self) -> usize {
+        self.outbox.capacity()
+    }
+}
