@@ -28,7 +28,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wamp_client::{
-    typed, CallError, CloseDetails, Component, ConfigError, Event, Payload, PublishOptions,
+    CallError, CloseDetails, Component, ConfigError, Event, Payload, PublishOptions,
     Session, SessionDetails, WampError,
 };
 
@@ -90,13 +90,11 @@ fn backend(url: &str, realm: &str) -> Result<Component, ConfigError> {
         .realm(realm)
         .procedure(
             ADD2,
-            typed(|(a, b): (i64, i64)| async move { Ok::<_, WampError>(a + b) }),
+            |a: i64, b: i64| async move { Ok::<_, WampError>(a + b) },
         )
         .procedure(
             GREET,
-            typed(
-                |(name,): (String,)| async move { Ok::<_, WampError>(format!("Hello, {name}!")) },
-            ),
+            |name: String| async move { Ok::<_, WampError>(format!("Hello, {name}!")) },
         )
         .subscription(TICKS, |event: Event| async move {
             match event.payload.arg::<i64>(0) {

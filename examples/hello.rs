@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tracing_subscriber::EnvFilter;
-use wamp_client::{typed, Event, Payload, PublishOptions, Session, SubscribeOptions, WampError};
+use wamp_client::{Event, Payload, PublishOptions, Session, SubscribeOptions, WampError};
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Greeting {
@@ -50,13 +50,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     session
         .register(
             "com.example.add2",
-            typed(|(a, b): (i64, i64)| async move { Ok::<_, WampError>(a + b) }),
+            |a: i64, b: i64| async move { Ok::<_, WampError>(a + b) },
         )
         .await?;
     session
         .register(
             "com.example.greet",
-            typed(|(g,): (Greeting,)| async move {
+            |g: Greeting| async move {
                 if g.times == 0 {
                     return Err(WampError::with_message(
                         "com.example.error.no_greeting",
@@ -64,7 +64,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     ));
                 }
                 Ok(vec![format!("hello, {}!", g.name); g.times as usize])
-            }),
+            },
         )
         .await?;
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use wamp_client::{
-    typed, CallError, CallOptions, Event, Invocation, JoinOptions, Payload, PublishOptions,
+    CallError, CallOptions, Event, Invocation, JoinOptions, Payload, PublishOptions,
     RegisterError, Session, SubscribeOptions, TlsConfig, TransportConfig, WampError,
 };
 use wamp_core::serializer;
@@ -83,11 +83,11 @@ async fn basic_profile(endpoint: Endpoint, ser: &str) {
     assert!(details.router_roles.contains_key("broker"));
     assert_ne!(callee.id(), caller.id());
 
-    // register: typed, raw, failing, panicking.
+    // register: raw, failing, panicking.
     let add2 = callee
         .register(
             &format!("{prefix}.add2"),
-            typed(|(a, b): (i64, i64)| async move { Ok::<_, WampError>(a + b) }),
+            |a: i64, b: i64| async move { Ok::<_, WampError>(a + b) },
         )
         .await
         .unwrap();
@@ -100,7 +100,7 @@ async fn basic_profile(endpoint: Endpoint, ser: &str) {
     callee
         .register(
             &format!("{prefix}.point"),
-            typed(|(p,): (Point,)| async move { Ok::<_, WampError>(Point { x: p.x * 2, ..p }) }),
+            |p: Point| async move { Ok::<_, WampError>(Point { x: p.x * 2, ..p }) },
         )
         .await
         .unwrap();
@@ -375,7 +375,7 @@ async fn many_tasks_share_one_session() {
     session
         .register(
             "com.test.shared.mul",
-            typed(|(a, b): (i64, i64)| async move { Ok::<_, WampError>(a * b) }),
+            |a: i64, b: i64| async move { Ok::<_, WampError>(a * b) },
         )
         .await
         .unwrap();

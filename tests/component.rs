@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use wamp_client::{
-    typed, CallError, Component, ComponentError, ComponentHandle, Event, Failure, JoinError,
+    CallError, Component, ComponentError, ComponentHandle, Event, Failure, JoinError,
     LifecycleEvent, LifecycleEvents, RetryPolicy, Session, SessionError, TransportConfig,
     TransportSpec, WampError,
 };
@@ -51,7 +51,7 @@ fn calculator(
     let comp = b
         .procedure(
             format!("com.comp.{tag}.add2"),
-            typed(|(a, b): (i64, i64)| async move { Ok::<_, WampError>(a + b) }),
+            |a: i64, b: i64| async move { Ok::<_, WampError>(a + b) },
         )
         .subscription(format!("com.comp.{tag}.topic"), move |e: Event| {
             let tx = tx.clone();
@@ -749,7 +749,7 @@ async fn a_procedure_still_held_by_another_session_is_retried_until_it_is_free()
     holder
         .register(
             "com.comp.exists.add2",
-            typed(|(a, b): (i64, i64)| async move { Ok::<_, WampError>(a - b) }),
+            |a: i64, b: i64| async move { Ok::<_, WampError>(a - b) },
         )
         .await
         .unwrap();
@@ -758,7 +758,7 @@ async fn a_procedure_still_held_by_another_session_is_retried_until_it_is_free()
         .realm("realm1")
         .procedure(
             "com.comp.exists.add2",
-            typed(|(a, b): (i64, i64)| async move { Ok::<_, WampError>(a + b) }),
+            |a: i64, b: i64| async move { Ok::<_, WampError>(a + b) },
         )
         .build()
         .unwrap();

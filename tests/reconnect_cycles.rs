@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use wamp_client::{
-    typed, Component, LifecycleEvent, RetryPolicy, TransportConfig, TransportSpec, WampError,
+    Component, LifecycleEvent, RetryPolicy, TransportConfig, TransportSpec, WampError,
 };
 use wamp_suite::{router, Endpoint, FaultProxy};
 
@@ -57,7 +57,7 @@ async fn a_hundred_connect_drop_cycles_leave_no_growth_in_tasks_descriptors_or_m
             .realm("realm1")
             .procedure(
                 "com.cycles.add2",
-                typed(|(a, b): (i64, i64)| async move { Ok::<_, WampError>(a + b) }),
+                |a: i64, b: i64| async move { Ok::<_, WampError>(a + b) },
             )
             .subscription("com.cycles.topic", |_e: wamp_client::Event| async {})
             .build()

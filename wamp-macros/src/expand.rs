@@ -76,8 +76,8 @@ fn declaration(
             .expect("checked: register and subscribe have a URI");
         let options = attr.options_expr(private);
         let constructor = match attr.kind {
-            Kind::Register => quote!(typed_procedure),
-            _ => quote!(typed_subscription),
+            Kind::Register => quote!(procedure),
+            _ => quote!(subscription),
         };
         let f = match target {
             // The function itself: its parameter types are named where it is declared.

@@ -11,7 +11,7 @@ use wamp_core::uri;
 
 use super::config::{
     Component, Config, CredentialProvider, IsFatal, ProcedureDecl, SubscriptionDecl,
-    ALREADY_EXISTS_RETRY_FOR, DEFAULT_SETUP_TIMEOUT, DEFAULT_STOP_TIMEOUT,
+    DEFAULT_SETUP_TIMEOUT, DEFAULT_STOP_TIMEOUT,
 };
 use super::declare::{Attach, Declaration, Kind};
 use super::error::Failure;
@@ -359,7 +359,7 @@ impl ComponentBuilder {
 
     /// How long the router may take to confirm every registration and subscription of a new
     /// session. Default [`DEFAULT_SETUP_TIMEOUT`] (longer than the
-    /// [`ALREADY_EXISTS_RETRY_FOR`] of a procedure still held by our previous session). Past
+    /// [`ALREADY_EXISTS_RETRY_FOR`](super::ALREADY_EXISTS_RETRY_FOR) of a procedure still held by our previous session). Past
     /// it, the session is left and the transport retried ([`Failure::SetupTimeout`]).
     ///
     /// ```

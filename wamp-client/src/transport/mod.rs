@@ -36,7 +36,7 @@ mod tests;
 
 pub use config::{Keepalive, TransportConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE};
 pub use connection::Io;
-pub(crate) use connection::{Connection, Frame};
+pub(crate) use connection::{Connection, Frame, Transfer};
 pub use error::{ConfigError, ConnectError, TransportError, UrlProblem};
 pub use tls::TlsConfig;
 
