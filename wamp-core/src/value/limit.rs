@@ -81,20 +81,28 @@ impl DecodeBudget {
     }
 
     /// Takes `bytes` from the budget, or fails when that would exceed it.
+    #[inline]
     pub(crate) fn charge(&self, bytes: usize) -> Result<(), ProtocolError> {
         match self.remaining.get().checked_sub(bytes) {
             Some(left) => {
                 self.remaining.set(left);
                 Ok(())
             }
-            None => Err(ProtocolError::DecodeLimit {
-                size: self.size,
-                limit: self.limit,
-            }),
+            None => Err(self.exceeded()),
+        }
+    }
+
+    /// The error of a charge beyond the budget.
+    #[cold]
+    fn exceeded(&self) -> ProtocolError {
+        ProtocolError::DecodeLimit {
+            size: self.size,
+            limit: self.limit,
         }
     }
 
     /// Takes `slots` of `T`'s size from the budget.
+    #[inline]
     pub(crate) fn charge_slots<T>(&self, slots: usize) -> Result<(), ProtocolError> {
         self.charge(slots.saturating_mul(size_of::<T>()))
     }
