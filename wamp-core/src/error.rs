@@ -89,6 +89,16 @@ pub enum ProtocolError {
         /// The limit.
         limit: usize,
     },
+    /// The message's values would take more memory once decoded than its limit,
+    /// [`decode_limit`](crate::value::decode_limit) of its length (e.g. millions of one-byte
+    /// integers, 32 bytes each once decoded).
+    #[error("message of {size} bytes decodes to more than its limit of {limit} bytes of values")]
+    DecodeLimit {
+        /// The message length.
+        size: usize,
+        /// The limit for that length.
+        limit: usize,
+    },
     /// Anything else the spec forbids.
     #[error("{0}")]
     Other(String),

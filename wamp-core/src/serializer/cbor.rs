@@ -3,12 +3,13 @@
 use super::{EncodeError, Serializer};
 use crate::error::ProtocolError;
 use crate::message::Message;
-use crate::value::{Value, MAX_DEPTH};
+use crate::value::{with_wire_limits, WireValue, MAX_DEPTH};
 
 /// CBOR (RFC 8949): subprotocol `wamp.2.cbor`, RawSocket serializer 3, WebSocket binary frames.
 ///
 /// Binary values are byte strings. On decode, tags are unwrapped (the tagged value is kept),
-/// `undefined` reads as null, and bignums that fit in 64 bits become integers.
+/// `undefined` reads as null, and bignums that fit in 64 bits become integers. A message
+/// decodes under its [`decode_limit`](crate::value::decode_limit).
 ///
 /// ```
 /// use wamp_core::message::Message;
@@ -30,11 +31,6 @@ fn malformed(detail: String) -> ProtocolError {
         serializer: NAME,
         detail,
     }
-}
-
-/// What `Value`'s visitor says when it stops at `MAX_DEPTH`.
-fn too_deep_message() -> String {
-    ProtocolError::TooDeep(MAX_DEPTH).to_string()
 }
 
 impl Serializer for Cbor {
@@ -65,19 +61,30 @@ impl Serializer for Cbor {
     fn decode(&self, bytes: &[u8]) -> Result<Message, ProtocolError> {
         let mut rest = bytes;
         // ciborium counts arrays, maps and tags exactly as `MAX_DEPTH` does, so its limit
-        // trips at the same level as ours; `Value`'s visitor enforces it as well.
-        let value: Value = ciborium::de::from_reader_with_recursion_limit(&mut rest, MAX_DEPTH)
-            .map_err(|e| match e {
-                ciborium::de::Error::RecursionLimitExceeded => ProtocolError::TooDeep(MAX_DEPTH),
-                ciborium::de::Error::Io(e) => malformed(format!("truncated or unreadable: {e}")),
-                ciborium::de::Error::Syntax(offset) => {
-                    malformed(format!("invalid cbor at offset {offset}"))
-                }
-                ciborium::de::Error::Semantic(_, msg) if msg == too_deep_message() => {
-                    ProtocolError::TooDeep(MAX_DEPTH)
-                }
-                ciborium::de::Error::Semantic(_, msg) => malformed(msg),
-            })?;
+        // trips at the same level as ours; `Value`'s visitor enforces it as well, and the
+        // message's decode limit.
+        let (decoded, issue) = with_wire_limits(bytes.len(), || {
+            ciborium::de::from_reader_with_recursion_limit::<WireValue, _>(&mut rest, MAX_DEPTH)
+        });
+        let value = match (decoded, issue) {
+            (Ok(WireValue(value)), _) => value,
+            // Our own failure, precisely.
+            (Err(_), Some(issue)) => return Err(issue),
+            (Err(e), None) => {
+                return Err(match e {
+                    ciborium::de::Error::RecursionLimitExceeded => {
+                        ProtocolError::TooDeep(MAX_DEPTH)
+                    }
+                    ciborium::de::Error::Io(e) => {
+                        malformed(format!("truncated or unreadable: {e}"))
+                    }
+                    ciborium::de::Error::Syntax(offset) => {
+                        malformed(format!("invalid cbor at offset {offset}"))
+                    }
+                    ciborium::de::Error::Semantic(_, msg) => malformed(msg),
+                })
+            }
+        };
         if !rest.is_empty() {
             return Err(malformed(format!(
                 "{} trailing bytes after the message",

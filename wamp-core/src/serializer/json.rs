@@ -14,6 +14,8 @@ use crate::value::deserialize_wire_value;
 /// [`ProtocolError::Malformed`]). Encoding fails for values JSON cannot carry: NaN, infinities,
 /// and strings starting with U+0000, which the peer would read back as binary.
 ///
+/// A message decodes under its [`decode_limit`](crate::value::decode_limit).
+///
 /// ```
 /// use wamp_core::message::Message;
 /// use wamp_core::serializer::{Json, Serializer};
@@ -81,7 +83,7 @@ impl Serializer for Json {
         let mut de = serde_json::Deserializer::from_slice(bytes);
         // Our own limit (`MAX_DEPTH`) stops the recursion first, with a precise error.
         de.disable_recursion_limit();
-        let value = deserialize_wire_value(&mut de, true)
+        let value = deserialize_wire_value(&mut de, true, bytes.len())
             .map_err(|(e, issue)| issue.unwrap_or_else(|| malformed(e)))?;
         de.end().map_err(malformed)?;
         Message::from_value(value)

@@ -6,14 +6,17 @@ use super::{EncodeError, Serializer};
 use crate::error::ProtocolError;
 use crate::message::codec::Field;
 use crate::message::Message;
-use crate::value::{Dict, Str, Value, MAX_DEPTH};
+use crate::value::{DecodeBudget, Dict, Str, Value, MAX_DEPTH};
 
 /// MessagePack (version 5, with separate str and bin types): subprotocol `wamp.2.msgpack`,
 /// RawSocket serializer 2, WebSocket binary frames.
 ///
 /// Binary values are `bin`, strings are `str`. The decoder is strict: a `str` must be valid
 /// UTF-8, map keys must be `str`, extension types are rejected, and nothing may follow the
-/// message.
+/// message. A message decodes under its [`decode_limit`](crate::value::decode_limit): a
+/// list or map reserves room for its declared length up front (at most one element per
+/// remaining byte), so one announcing more than the limit allows is refused before anything
+/// is allocated.
 ///
 /// ```
 /// use wamp_core::message::Message;
@@ -64,7 +67,7 @@ impl Serializer for MsgPack {
     }
 
     fn decode(&self, bytes: &[u8]) -> Result<Message, ProtocolError> {
-        let mut reader = Reader { rest: bytes };
+        let mut reader = Reader::new(bytes);
         // The common case, a list of at most 7 elements (every valid message), is read
         // element by element straight into the message, with no list in between; anything
         // else takes the general path. Both report the same errors, in the same order: the
@@ -261,6 +264,8 @@ fn write_dict(out: &mut Vec<u8>, dict: &Dict, depth: usize) -> Result<(), Encode
 /// and the remaining input is known for the trailing-bytes check.
 struct Reader<'a> {
     rest: &'a [u8],
+    /// What the values may still allocate.
+    budget: DecodeBudget,
 }
 
 fn truncated() -> ProtocolError {
@@ -268,6 +273,14 @@ fn truncated() -> ProtocolError {
 }
 
 impl<'a> Reader<'a> {
+    /// A reader of the message `bytes`.
+    fn new(bytes: &'a [u8]) -> Self {
+        Reader {
+            rest: bytes,
+            budget: DecodeBudget::for_message(bytes.len()),
+        }
+    }
+
     fn take(&mut self, n: usize) -> Result<&'a [u8], ProtocolError> {
         if n > self.rest.len() {
             return Err(truncated());
@@ -319,6 +332,7 @@ impl<'a> Reader<'a> {
 
     fn str(&mut self, len: usize) -> Result<Str, ProtocolError> {
         let bytes = self.take(len)?;
+        self.budget.charge(len)?;
         match std::str::from_utf8(bytes) {
             Ok(s) => Ok(Str::new(s)),
             Err(e) => Err(malformed(format!("str is not valid utf-8: {e}"))),
@@ -326,7 +340,9 @@ impl<'a> Reader<'a> {
     }
 
     fn bin(&mut self, len: usize) -> Result<Value, ProtocolError> {
-        Ok(Value::Bytes(self.take(len)?.to_vec()))
+        let bytes = self.take(len)?;
+        self.budget.charge(len)?;
+        Ok(Value::Bytes(bytes.to_vec()))
     }
 
     /// Reads one value enclosed by `depth` lists or maps.
@@ -407,8 +423,12 @@ impl<'a> Reader<'a> {
         if depth >= MAX_DEPTH {
             return Err(ProtocolError::TooDeep(MAX_DEPTH));
         }
-        // Every element takes at least one byte: never allocate more than the input can fill.
-        let mut list = Vec::with_capacity(len.min(self.rest.len()));
+        // Every element takes at least one byte: never reserve more than the input can fill.
+        // What is reserved is charged, so a list declaring more elements than the budget
+        // allows is refused before it is allocated.
+        let reserve = len.min(self.rest.len());
+        self.budget.charge_slots::<Value>(reserve)?;
+        let mut list = Vec::with_capacity(reserve);
         for _ in 0..len {
             list.push(self.value(depth + 1)?);
         }
@@ -419,8 +439,10 @@ impl<'a> Reader<'a> {
         if depth >= MAX_DEPTH {
             return Err(ProtocolError::TooDeep(MAX_DEPTH));
         }
-        // Every entry takes at least two bytes: never allocate more than the input can fill.
-        let mut entries = Vec::with_capacity(len.min(self.rest.len() / 2));
+        // Every entry takes at least two bytes: never reserve more than the input can fill.
+        let reserve = len.min(self.rest.len() / 2);
+        self.budget.charge_slots::<(Str, Value)>(reserve)?;
+        let mut entries = Vec::with_capacity(reserve);
         for _ in 0..len {
             let key = self.key()?;
             let value = self.value(depth + 1)?;
@@ -505,7 +527,7 @@ mod tests {
 
     /// The general path: the whole list as a value, then the message.
     fn decode_as_one_value(bytes: &[u8]) -> Result<Message, ProtocolError> {
-        let mut reader = Reader { rest: bytes };
+        let mut reader = Reader::new(bytes);
         let value = reader.value(0)?;
         reader.finish()?;
         Message::from_value(value)

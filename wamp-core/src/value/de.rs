@@ -4,8 +4,12 @@
 //! lists, dicts (and CBOR tags) before the format's deserializer recurses any deeper, so hostile
 //! input cannot overflow the stack. The outermost container is level 1; for a message that is
 //! the message's own list, so its args list is level 2.
+//!
+//! Decoding a message also charges what it allocates to the message's
+//! [`decode_limit`](super::decode_limit), and reserves room for a declared length only up to
+//! what the message could hold.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use base64::Engine as _;
 use serde::de::{
@@ -14,7 +18,7 @@ use serde::de::{
 };
 use serde::{forward_to_deserialize_any, Deserialize};
 
-use super::{Dict, Str, Value, ValueError, MAX_DEPTH};
+use super::{DecodeBudget, Dict, Str, Value, ValueError, MAX_DEPTH};
 use crate::error::ProtocolError;
 
 /// Converts a [`Value`] into any deserializable type, like `serde_json::from_value`.
@@ -49,34 +53,158 @@ impl<'de> Deserialize<'de> for Value {
     /// [`Json`](crate::serializer::Json) only. Formats decide what reaches `visit_bytes`:
     /// `rmp_serde` hands a MessagePack `str` with invalid UTF-8 on as bytes, which is why
     /// [`MsgPack`](crate::serializer::MsgPack) decodes with its own strict reader.
+    ///
+    /// No memory limit applies here (the input's length is unknown); the serializers decode
+    /// messages under [`decode_limit`](super::decode_limit).
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Value, D::Error> {
-        let issue = Cell::new(None);
+        let state = Decode::plain();
         ValueSeed {
             depth: 0,
-            json_binary: false,
-            issue: &issue,
+            state: &state,
         }
         .deserialize(deserializer)
     }
 }
 
-/// Deserializes a [`Value`] from a wire format.
+/// Deserializes the [`Value`] of a message of `message_len` bytes from a wire format, under
+/// the message's [`decode_limit`](super::decode_limit).
 ///
 /// With `json_binary`, strings starting with U+0000 are WAMP's JSON binary values and are
 /// decoded from base64. On failure the format's error comes back together with the precise
-/// [`ProtocolError`] when the failure was ours (too deep, bad base64).
+/// [`ProtocolError`] when the failure was ours (too deep, too big, bad base64).
 pub(crate) fn deserialize_wire_value<'de, D: Deserializer<'de>>(
     deserializer: D,
     json_binary: bool,
+    message_len: usize,
 ) -> Result<Value, (D::Error, Option<ProtocolError>)> {
-    let issue = Cell::new(None);
+    let state = Decode::wire(message_len, json_binary);
     let seed = ValueSeed {
         depth: 0,
-        json_binary,
-        issue: &issue,
+        state: &state,
     };
     seed.deserialize(deserializer)
-        .map_err(|e| (e, issue.take()))
+        .map_err(|e| (e, state.issue.take()))
+}
+
+thread_local! {
+    /// The limits of the message [`with_wire_limits`] is decoding on this thread.
+    static WIRE: RefCell<Option<Decode>> = const { RefCell::new(None) };
+}
+
+/// A [`Value`] read under the limits of the message that [`with_wire_limits`] is decoding on
+/// this thread (a plain [`Value`] otherwise).
+///
+/// For formats whose deserializer can only be reached through a `DeserializeOwned` type, as
+/// `ciborium`'s (its `Deserializer` is private), where [`deserialize_wire_value`] cannot be
+/// used.
+pub(crate) struct WireValue(pub(crate) Value);
+
+impl<'de> Deserialize<'de> for WireValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<WireValue, D::Error> {
+        // Taken out while in use: a nested read (there is none) would be a plain one.
+        let Some(state) = WIRE.with(|w| w.borrow_mut().take()) else {
+            return Value::deserialize(deserializer).map(WireValue);
+        };
+        let result = ValueSeed {
+            depth: 0,
+            state: &state,
+        }
+        .deserialize(deserializer);
+        WIRE.with(|w| *w.borrow_mut() = Some(state));
+        result.map(WireValue)
+    }
+}
+
+/// Runs `decode`, in which [`WireValue`]s are read under the limits of a message of
+/// `message_len` bytes, and returns its result with the precise [`ProtocolError`] when a
+/// failure was ours (too deep, too big).
+pub(crate) fn with_wire_limits<T>(
+    message_len: usize,
+    decode: impl FnOnce() -> T,
+) -> (T, Option<ProtocolError>) {
+    /// Puts back what was there before, even if `decode` panicked.
+    struct Restore(Option<Decode>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            // `try_with`: nothing to restore while the thread itself is being torn down.
+            let _ = WIRE.try_with(|w| *w.borrow_mut() = previous);
+        }
+    }
+    let previous = WIRE.with(|w| w.borrow_mut().replace(Decode::wire(message_len, false)));
+    let restore = Restore(previous);
+    let out = decode();
+    let ours = WIRE.with(|w| w.borrow_mut().take());
+    drop(restore);
+    (out, ours.and_then(|state| state.issue.take()))
+}
+
+/// What the seeds of one decode share: its options, its budget and its first precise error.
+struct Decode {
+    /// Whether strings starting with U+0000 are base64 binary (JSON).
+    json_binary: bool,
+    /// What the values may still allocate.
+    budget: DecodeBudget,
+    /// The most elements a declared length may reserve up front.
+    max_reserve: usize,
+    /// Where the precise error is left for the caller.
+    issue: Cell<Option<ProtocolError>>,
+}
+
+impl Decode {
+    /// A value read by serde outside of a message: no budget, and a declared length reserves
+    /// at most 1024 elements.
+    fn plain() -> Self {
+        Decode {
+            json_binary: false,
+            budget: DecodeBudget::unlimited(),
+            max_reserve: 1024,
+            issue: Cell::new(None),
+        }
+    }
+
+    /// A message of `message_len` bytes: each element takes at least one byte of it.
+    fn wire(message_len: usize, json_binary: bool) -> Self {
+        Decode {
+            json_binary,
+            budget: DecodeBudget::for_message(message_len),
+            max_reserve: message_len,
+            issue: Cell::new(None),
+        }
+    }
+
+    /// The format's error for `err`, which is kept for the caller.
+    fn fail<E: de::Error>(&self, err: ProtocolError) -> E {
+        let e = E::custom(&err);
+        self.issue.set(Some(err));
+        e
+    }
+
+    fn charge<E: de::Error>(&self, bytes: usize) -> Result<(), E> {
+        self.budget.charge(bytes).map_err(|err| self.fail(err))
+    }
+
+    /// An empty buffer for a container that declares `hint` elements, with room (charged) for
+    /// as many of them as the message could hold.
+    fn reserve<T, E: de::Error>(&self, hint: Option<usize>) -> Result<Vec<T>, E> {
+        let n = hint.unwrap_or(0).min(self.max_reserve);
+        self.budget
+            .charge_slots::<T>(n)
+            .map_err(|err| self.fail(err))?;
+        Ok(Vec::with_capacity(n))
+    }
+
+    /// Makes room for one more element in `v`, charging any growth (which doubles).
+    fn room_for_one<T, E: de::Error>(&self, v: &mut Vec<T>) -> Result<(), E> {
+        if v.len() == v.capacity() {
+            let more = v.capacity().max(4);
+            self.budget
+                .charge_slots::<T>(more)
+                .map_err(|err| self.fail(err))?;
+            v.reserve_exact(more);
+        }
+        Ok(())
+    }
 }
 
 /// A depth-counting seed and visitor producing [`Value`]s.
@@ -84,19 +212,15 @@ pub(crate) fn deserialize_wire_value<'de, D: Deserializer<'de>>(
 struct ValueSeed<'a> {
     /// How many lists, dicts or tags enclose the value being read.
     depth: usize,
-    /// Whether strings starting with U+0000 are base64 binary (JSON).
-    json_binary: bool,
-    /// Where the precise error is left for the caller.
-    issue: &'a Cell<Option<ProtocolError>>,
+    /// The decode this value is part of.
+    state: &'a Decode,
 }
 
 impl ValueSeed<'_> {
     /// The seed for the children of a container, or an error when that is too deep.
     fn enter<E: de::Error>(self) -> Result<Self, E> {
         if self.depth >= MAX_DEPTH {
-            let err = E::custom(ProtocolError::TooDeep(MAX_DEPTH));
-            self.issue.set(Some(ProtocolError::TooDeep(MAX_DEPTH)));
-            return Err(err);
+            return Err(self.state.fail(ProtocolError::TooDeep(MAX_DEPTH)));
         }
         Ok(ValueSeed {
             depth: self.depth + 1,
@@ -104,27 +228,32 @@ impl ValueSeed<'_> {
         })
     }
 
-    fn string<E: de::Error>(self, s: &str) -> Result<Value, E> {
-        if self.json_binary {
-            if let Some(b64) = s.strip_prefix('\0') {
-                return self.binary(b64);
-            }
+    /// Whether `s` is WAMP's JSON binary (U+0000 and base64) and should be read as such.
+    fn binary_text<'s>(&self, s: &'s str) -> Option<&'s str> {
+        if self.state.json_binary {
+            s.strip_prefix('\0')
+        } else {
+            None
         }
+    }
+
+    fn string<E: de::Error>(self, s: &str) -> Result<Value, E> {
+        if let Some(b64) = self.binary_text(s) {
+            return self.binary(b64);
+        }
+        self.state.charge(s.len())?;
         Ok(Value::String(Str::new(s)))
     }
 
     fn binary<E: de::Error>(self, b64: &str) -> Result<Value, E> {
+        // What the decoded bytes can take at most.
+        self.state.charge(b64.len() / 4 * 3 + 3)?;
         match base64::engine::general_purpose::STANDARD.decode(b64) {
             Ok(bytes) => Ok(Value::Bytes(bytes)),
-            Err(e) => {
-                let detail = format!("invalid base64 after U+0000 in a string: {e}");
-                let err = E::custom(&detail);
-                self.issue.set(Some(ProtocolError::Malformed {
-                    serializer: "json",
-                    detail,
-                }));
-                Err(err)
-            }
+            Err(e) => Err(self.state.fail(ProtocolError::Malformed {
+                serializer: "json",
+                detail: format!("invalid base64 after U+0000 in a string: {e}"),
+            })),
         }
     }
 }
@@ -204,19 +333,20 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
     }
 
     fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
-        if self.json_binary {
-            if let Some(b64) = v.strip_prefix('\0') {
-                return self.binary(b64);
-            }
+        if self.binary_text(&v).is_some() {
+            return self.string(&v);
         }
+        self.state.charge(v.len())?;
         Ok(Value::String(v.into()))
     }
 
     fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Value, E> {
+        self.state.charge(v.len())?;
         Ok(Value::Bytes(v.to_vec()))
     }
 
     fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<Value, E> {
+        self.state.charge(v.len())?;
         Ok(Value::Bytes(v))
     }
 
@@ -241,9 +371,9 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let child = self.enter()?;
-        // Never trust a declared length for the allocation.
-        let mut list = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+        let mut list = self.state.reserve(seq.size_hint())?;
         while let Some(v) = seq.next_element_seed(child)? {
+            self.state.room_for_one(&mut list)?;
             list.push(v);
         }
         Ok(Value::List(list))
@@ -251,10 +381,11 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let child = self.enter()?;
-        // Never trust a declared length for the allocation; build the dict in bulk.
-        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(1024));
-        while let Some(key) = map.next_key_seed(KeySeed)? {
+        // Built in bulk (sorted once).
+        let mut entries = self.state.reserve(map.size_hint())?;
+        while let Some(key) = map.next_key_seed(KeySeed(self.state))? {
             let v = map.next_value_seed(child)?;
+            self.state.room_for_one(&mut entries)?;
             entries.push((key, v));
         }
         Ok(Value::Dict(Dict::from_entries(entries)))
@@ -268,10 +399,10 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
     }
 }
 
-/// Reads a map key, which must be a string.
-struct KeySeed;
+/// Reads a map key, which must be a string, charging its length.
+struct KeySeed<'a>(&'a Decode);
 
-impl<'de> DeserializeSeed<'de> for KeySeed {
+impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
     type Value = Str;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Str, D::Error> {
@@ -279,7 +410,7 @@ impl<'de> DeserializeSeed<'de> for KeySeed {
     }
 }
 
-impl Visitor<'_> for KeySeed {
+impl Visitor<'_> for KeySeed<'_> {
     type Value = Str;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -287,10 +418,12 @@ impl Visitor<'_> for KeySeed {
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Str, E> {
+        self.0.charge(v.len())?;
         Ok(Str::new(v))
     }
 
     fn visit_string<E: de::Error>(self, v: String) -> Result<Str, E> {
+        self.0.charge(v.len())?;
         Ok(v.into())
     }
 }
@@ -702,7 +835,7 @@ mod tests {
     #[test]
     fn json_binary_strings_become_bytes_only_in_json_mode() {
         let mut de = serde_json::Deserializer::from_str(r#""\u0000AQI=""#);
-        let v = deserialize_wire_value(&mut de, true).ok();
+        let v = deserialize_wire_value(&mut de, true, 8).ok();
         assert_eq!(v, Some(Value::Bytes(vec![1, 2])));
         let v: Value = serde_json::from_str(r#""\u0000AQI=""#).unwrap();
         assert_eq!(v, Value::String("\0AQI=".into()));
@@ -722,13 +855,13 @@ mod tests {
         let deep = "[".repeat(MAX_DEPTH + 1) + &"]".repeat(MAX_DEPTH + 1);
         let mut de = serde_json::Deserializer::from_str(&deep);
         de.disable_recursion_limit();
-        let err = deserialize_wire_value(&mut de, true)
+        let err = deserialize_wire_value(&mut de, true, deep.len())
             .err()
             .map(|(_, issue)| issue);
         assert_eq!(err, Some(Some(ProtocolError::TooDeep(MAX_DEPTH))));
         let ok = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
         let mut de = serde_json::Deserializer::from_str(&ok);
         de.disable_recursion_limit();
-        assert!(deserialize_wire_value(&mut de, true).is_ok());
+        assert!(deserialize_wire_value(&mut de, true, ok.len()).is_ok());
     }
 }

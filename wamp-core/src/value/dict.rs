@@ -129,14 +129,15 @@ fn normalize(entries: &mut Vec<(Str, Value)>) {
     }
     // Stable: equal keys keep their order, so the last one of a run is the latest.
     entries.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut out: Vec<(Str, Value)> = Vec::with_capacity(entries.len());
-    for e in entries.drain(..) {
-        match out.last_mut() {
-            Some(last) if last.0 == e.0 => *last = e,
-            _ => out.push(e),
+    // In place (no second buffer): a run of equal keys keeps its first entry, which takes the
+    // value of each later one in turn.
+    entries.dedup_by(|later, kept| {
+        let same = later.0 == kept.0;
+        if same {
+            std::mem::swap(&mut later.1, &mut kept.1);
         }
-    }
-    *entries = out;
+        same
+    });
 }
 
 /// The iterator of [`Dict::iter`].

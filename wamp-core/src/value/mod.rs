@@ -11,6 +11,7 @@
 
 mod de;
 mod dict;
+mod limit;
 mod ser;
 mod str;
 
@@ -20,7 +21,10 @@ pub use str::Str;
 pub use de::from_value;
 pub use ser::to_value;
 
-pub(crate) use de::deserialize_wire_value;
+pub use limit::{decode_limit, DECODE_LIMIT_FACTOR, DECODE_LIMIT_FLOOR};
+
+pub(crate) use de::{deserialize_wire_value, with_wire_limits, WireValue};
+pub(crate) use limit::DecodeBudget;
 pub(crate) use ser::{DictRef, ListRef, StrRef};
 
 /// How deep values may nest when they are decoded from the wire.
