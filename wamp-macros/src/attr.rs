@@ -5,7 +5,7 @@ use quote::{quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::parse::{ParseStream, Parser};
 use syn::{Ident, Lit, LitStr, Token};
-use wamp_core::uri::{self, MatchPolicy};
+use wamp_uri::{self as uri, MatchPolicy};
 
 /// Which attribute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -154,23 +154,25 @@ pub fn function(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream
         }
     };
     let (_, params) = signature::check(kind, &func.sig, false, &mut errors);
-    if let Err(e) = errors.finish() {
-        let e = e.to_compile_error();
-        return quote!(#func #e);
-    }
     let private = {
         let krate = crate_path(attr.krate.as_ref());
         quote!(#krate::__private)
     };
-    let name = &func.sig.ident;
-    let vis = &func.vis;
-    let decl = declaration(&attr, &private, &Target::Free(name), &params);
+    if let Err(e) = errors.finish() {
+        let e = e.to_compile_error();
+        if func.sig.receiver().is_some() {
+            // A method outside #[service]: we are inside an impl block, where no struct may go.
+            return quote!(#func #e);
+        }
+        // The fallback: the declaring type still exists, so that call sites
+        // (`name::handler()`) compile and the attribute's error is the only one reported.
+        // The crate does not compile, so `handler()` never runs.
+        let declaring = declaring_type(&attr, &func, &private, quote!(::core::unimplemented!()));
+        return quote!(#func #e #declaring);
+    }
+    let decl = declaration(&attr, &private, &Target::Free(&func.sig.ident), &params);
     let checks = type_checks(kind, &func.sig, &params, &private);
-    let what = match &attr.uri {
-        Some(uri) => format!("`{}` ({})", uri.value(), kind.name()),
-        None => format!("the `{}` listener", kind.name()),
-    };
-    let type_doc = format!("The declaration of [`{name}`](fn@{name}): {what}.");
+    let declaring = declaring_type(&attr, &func, &private, decl);
     quote! {
         #func
 
@@ -181,6 +183,27 @@ pub fn function(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream
             }
         };
 
+        #declaring
+    }
+}
+
+/// The type of the same name as the free fn `func`, whose `handler()` returns `body`.
+fn declaring_type(
+    attr: &Attr,
+    func: &ItemFn,
+    private: &TokenStream,
+    body: TokenStream,
+) -> TokenStream {
+    let name = &func.sig.ident;
+    let vis = &func.vis;
+    let kind = attr.kind.name();
+    let what = match (&attr.uri, attr.kind.is_lifecycle()) {
+        (Some(uri), _) => format!("`{}` ({kind})", uri.value()),
+        (None, true) => format!("the `{kind}` listener"),
+        (None, false) => format!("`#[{kind}]`"),
+    };
+    let type_doc = format!("The declaration of [`{name}`](fn@{name}): {what}.");
+    quote! {
         // A braced struct lives in the type namespace only, beside the fn of the same name
         // in the value namespace: `name(..)` still calls the fn, `name::handler()` declares
         // it, at module level as inside a fn body.
@@ -192,7 +215,7 @@ pub fn function(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream
             /// The declaration, for `ComponentBuilder::attach`.
             #[allow(dead_code)]
             pub fn handler() -> #private::Declaration {
-                #decl
+                #body
             }
         }
     }
@@ -274,21 +297,30 @@ pub fn service(args: TokenStream, item: TokenStream) -> TokenStream {
             decls.push(declaration(&attr, &private, &target, &params));
         }
     }
-    if let Err(e) = errors.finish() {
-        let e = e.to_compile_error();
-        return quote!(#block #e);
-    }
+    let (errors, declarations) = match errors.finish() {
+        Ok(()) => (
+            TokenStream::new(),
+            quote! {
+                #checks
+                let mut declarations = #private::Vec::new();
+                #(declarations.push(#decls);)*
+                declarations
+            },
+        ),
+        // The fallback: the impls exist, with no declarations, so that `.attach(MyService::..)`
+        // compiles and the attributes' errors are the only ones reported.
+        Err(e) => (e.to_compile_error(), quote!(#private::Vec::new())),
+    };
     let (impl_generics, _, where_clause) = block.generics.split_for_impl();
     let self_ty = &block.self_ty;
     quote! {
         #block
 
+        #errors
+
         impl #impl_generics #private::Service for #self_ty #where_clause {
             fn declarations(self: #private::Arc<Self>) -> #private::Vec<#private::Declaration> {
-                #checks
-                let mut declarations = #private::Vec::new();
-                #(declarations.push(#decls);)*
-                declarations
+                #declarations
             }
         }
 
