@@ -28,8 +28,8 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wamp_client::{
-    CallError, CloseDetails, Component, ConfigError, Event, Payload, PublishOptions,
-    Session, SessionDetails, WampError,
+    CallError, CloseDetails, Component, ConfigError, Event, Payload, PublishOptions, Session,
+    SessionDetails, WampError,
 };
 
 const ADD2: &str = "com.example.add2";
@@ -92,10 +92,9 @@ fn backend(url: &str, realm: &str) -> Result<Component, ConfigError> {
             ADD2,
             |a: i64, b: i64| async move { Ok::<_, WampError>(a + b) },
         )
-        .procedure(
-            GREET,
-            |name: String| async move { Ok::<_, WampError>(format!("Hello, {name}!")) },
-        )
+        .procedure(GREET, |name: String| async move {
+            Ok::<_, WampError>(format!("Hello, {name}!"))
+        })
         .subscription(TICKS, |event: Event| async move {
             match event.payload.arg::<i64>(0) {
                 Ok(n) => say(format_args!("backend got tick {n}")),

@@ -48,24 +48,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // A procedure with typed arguments, and one taking a struct.
     session
-        .register(
-            "com.example.add2",
-            |a: i64, b: i64| async move { Ok::<_, WampError>(a + b) },
-        )
+        .register("com.example.add2", |a: i64, b: i64| async move {
+            Ok::<_, WampError>(a + b)
+        })
         .await?;
     session
-        .register(
-            "com.example.greet",
-            |g: Greeting| async move {
-                if g.times == 0 {
-                    return Err(WampError::with_message(
-                        "com.example.error.no_greeting",
-                        "times must be at least 1",
-                    ));
-                }
-                Ok(vec![format!("hello, {}!", g.name); g.times as usize])
-            },
-        )
+        .register("com.example.greet", |g: Greeting| async move {
+            if g.times == 0 {
+                return Err(WampError::with_message(
+                    "com.example.error.no_greeting",
+                    "times must be at least 1",
+                ));
+            }
+            Ok(vec![format!("hello, {}!", g.name); g.times as usize])
+        })
         .await?;
 
     // Events as a stream.

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use wamp_client::{
-    CallError, CallOptions, Event, Invocation, JoinOptions, Payload, PublishOptions,
-    RegisterError, Session, SubscribeOptions, TlsConfig, TransportConfig, WampError,
+    CallError, CallOptions, Event, Invocation, JoinOptions, Payload, PublishOptions, RegisterError,
+    Session, SubscribeOptions, TlsConfig, TransportConfig, WampError,
 };
 use wamp_core::serializer;
 use wamp_core::{Dict, Value};
@@ -85,10 +85,9 @@ async fn basic_profile(endpoint: Endpoint, ser: &str) {
 
     // register: raw, failing, panicking.
     let add2 = callee
-        .register(
-            &format!("{prefix}.add2"),
-            |a: i64, b: i64| async move { Ok::<_, WampError>(a + b) },
-        )
+        .register(&format!("{prefix}.add2"), |a: i64, b: i64| async move {
+            Ok::<_, WampError>(a + b)
+        })
         .await
         .unwrap();
     callee
@@ -98,10 +97,9 @@ async fn basic_profile(endpoint: Endpoint, ser: &str) {
         .await
         .unwrap();
     callee
-        .register(
-            &format!("{prefix}.point"),
-            |p: Point| async move { Ok::<_, WampError>(Point { x: p.x * 2, ..p }) },
-        )
+        .register(&format!("{prefix}.point"), |p: Point| async move {
+            Ok::<_, WampError>(Point { x: p.x * 2, ..p })
+        })
         .await
         .unwrap();
     callee
@@ -373,10 +371,9 @@ async fn joining_a_realm_that_does_not_exist_is_refused() {
 async fn many_tasks_share_one_session() {
     let session = join(Endpoint::Rs, "msgpack").await;
     session
-        .register(
-            "com.test.shared.mul",
-            |a: i64, b: i64| async move { Ok::<_, WampError>(a * b) },
-        )
+        .register("com.test.shared.mul", |a: i64, b: i64| async move {
+            Ok::<_, WampError>(a * b)
+        })
         .await
         .unwrap();
     let session = Arc::new(session);

@@ -747,19 +747,17 @@ async fn a_procedure_still_held_by_another_session_is_retried_until_it_is_free()
     let url = router().rs_url();
     let holder = Session::connect(&url, "realm1").await.unwrap();
     holder
-        .register(
-            "com.comp.exists.add2",
-            |a: i64, b: i64| async move { Ok::<_, WampError>(a - b) },
-        )
+        .register("com.comp.exists.add2", |a: i64, b: i64| async move {
+            Ok::<_, WampError>(a - b)
+        })
         .await
         .unwrap();
     let comp = Component::builder()
         .transport(spec(&url, fast()))
         .realm("realm1")
-        .procedure(
-            "com.comp.exists.add2",
-            |a: i64, b: i64| async move { Ok::<_, WampError>(a + b) },
-        )
+        .procedure("com.comp.exists.add2", |a: i64, b: i64| async move {
+            Ok::<_, WampError>(a + b)
+        })
         .build()
         .unwrap();
     let handle = comp.start();

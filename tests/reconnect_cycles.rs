@@ -55,10 +55,9 @@ async fn a_hundred_connect_drop_cycles_leave_no_growth_in_tasks_descriptors_or_m
         let comp = Component::builder()
             .transport(TransportSpec::new(TransportConfig::new(&url).unwrap()).retry(retry))
             .realm("realm1")
-            .procedure(
-                "com.cycles.add2",
-                |a: i64, b: i64| async move { Ok::<_, WampError>(a + b) },
-            )
+            .procedure("com.cycles.add2", |a: i64, b: i64| async move {
+                Ok::<_, WampError>(a + b)
+            })
             .subscription("com.cycles.topic", |_e: wamp_client::Event| async {})
             .build()
             .unwrap();

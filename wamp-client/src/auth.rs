@@ -21,7 +21,6 @@ use wamp_core::value::{Dict, Str, Value};
 use wamp_core::WampError;
 use zeroize::Zeroizing;
 
-
 /// Answers CHALLENGE messages during the join (ticket, WAMP-CRA, cryptosign, ...).
 ///
 /// [`Authentication`] makes one for its methods; implement it for a method of your own and

@@ -15,8 +15,7 @@ use crate::error::{CallError, Refusal, SessionError};
 use crate::payload::{CallResult, Event, Payload};
 
 /// A boxed future, as handlers return.
-pub type BoxFuture<T> =
-    std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'static>>;
+pub type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'static>>;
 
 /// A command from a session handle.
 pub(crate) enum Command {
@@ -65,7 +64,9 @@ pub(crate) enum Command {
         reply: Option<AckSender>,
     },
     /// Stop taking invocations; answer when none is running.
-    Drain { reply: oneshot::Sender<()> },
+    Drain {
+        reply: oneshot::Sender<()>,
+    },
     Leave {
         reason: String,
         message: Option<String>,
@@ -99,9 +100,10 @@ impl ProgressResults {
     pub(crate) fn deliver(&self, result: CallResult) {
         match self.tx.try_send(result) {
             Ok(()) => self.dropped.delivered(),
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                self.dropped.dropped("progressive results", "the caller is not reading them fast enough")
-            }
+            Err(mpsc::error::TrySendError::Full(_)) => self.dropped.dropped(
+                "progressive results",
+                "the caller is not reading them fast enough",
+            ),
             Err(mpsc::error::TrySendError::Closed(_)) => {}
         }
     }
@@ -181,7 +183,11 @@ impl DropCounter {
 
     pub(crate) fn dropped(&self, what: &'static str, why: &'static str) {
         if self.count_drop() {
-            tracing::warn!(what, dropped = self.count(), "{why}; dropping until it catches up");
+            tracing::warn!(
+                what,
+                dropped = self.count(),
+                "{why}; dropping until it catches up"
+            );
         }
     }
 }

@@ -36,4 +36,4 @@ pub mod value;
 pub use error::{ProtocolError, WampError};
 pub use id::{Id, IdGenerator};
 pub use message::Message;
-pub use value::{Args, Dict, Kwargs, Str, Value};
+pub use value::{Dict, Str, Value};

@@ -184,7 +184,11 @@ impl ComponentBuilder {
     ///     .unwrap();
     /// # drop(comp);
     /// ```
-    pub fn subscription<P>(self, topic: impl Into<String>, handler: impl IntoEventHandler<P>) -> Self {
+    pub fn subscription<P>(
+        self,
+        topic: impl Into<String>,
+        handler: impl IntoEventHandler<P>,
+    ) -> Self {
         self.subscription_with(topic, SubscribeOptions::default(), handler)
     }
 
@@ -461,13 +465,16 @@ impl ComponentBuilder {
         }
         // State types are checked here, not on each invocation.
         for (i, p) in self.procedures.iter().enumerate() {
-            p.handler.check().map_err(|e| {
-                invalid("procedures", format!("procedure {i} ({}): {e}", p.uri))
-            })?;
+            p.handler
+                .check()
+                .map_err(|e| invalid("procedures", format!("procedure {i} ({}): {e}", p.uri)))?;
         }
         for (i, s) in self.subscriptions.iter().enumerate() {
             s.handler.check().map_err(|e| {
-                invalid("subscriptions", format!("subscription {i} ({}): {e}", s.topic))
+                invalid(
+                    "subscriptions",
+                    format!("subscription {i} ({}): {e}", s.topic),
+                )
             })?;
         }
         Ok(Component {
@@ -491,13 +498,13 @@ impl ComponentBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Invocation, Payload, WampError};
-    use crate::error::JoinError;
-    use crate::component::error::Failure;
-    use crate::transport::TransportConfig;
-    use crate::retry::RetryPolicy;
-    use crate::component::TransportSpec;
     use crate::auth::{AuthMethod, Authentication};
+    use crate::component::error::Failure;
+    use crate::component::TransportSpec;
+    use crate::error::JoinError;
+    use crate::retry::RetryPolicy;
+    use crate::transport::TransportConfig;
+    use crate::{Invocation, Payload, WampError};
     use wamp_core::session::CloseDetails;
 
     fn field(b: ComponentBuilder) -> (&'static str, String) {
@@ -658,4 +665,3 @@ mod tests {
         .is_fatal_by_default());
     }
 }
-

@@ -75,7 +75,6 @@ impl Config {
     }
 }
 
-
 /// A WAMP application component: transports, realm, handlers and listeners, ready to be run
 /// by [`run`](crate::run) or started with [`Component::start`]. Cheap to clone.
 #[derive(Clone)]

@@ -113,4 +113,3 @@ fn describe(transports: &[TransportOutcome]) -> String {
         .collect();
     parts.join("; ")
 }
-

@@ -12,7 +12,7 @@ use crate::link::BoxFuture;
 use crate::session::registration::{Registration, Subscription};
 use crate::session::Session;
 
-/// A step in a component's life, as seen by listeners and [`ComponentHandle::events`].
+/// A step in a component's life, as seen by listeners and [`ComponentHandle::events`](super::ComponentHandle::events).
 ///
 /// For each session the order is `Connect`, `Join`, `Ready`, `Leave`, `Disconnect`; a
 /// transport that cannot be connected gives `ConnectFailure`; a join that fails after the
@@ -132,4 +132,3 @@ impl<E: fmt::Display + Send + 'static> ListenerOutput for Result<(), E> {
 
 pub(crate) type Listener =
     Arc<dyn Fn(&LifecycleEvent) -> Option<BoxFuture<Option<String>>> + Send + Sync>;
-

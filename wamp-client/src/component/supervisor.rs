@@ -59,7 +59,6 @@ impl Shared {
     }
 }
 
-
 /// Starts the supervisor of `config` on the current runtime.
 pub(crate) fn start(config: Arc<Config>) -> Arc<Shared> {
     let (state, _) = watch::channel(State::default());
@@ -93,7 +92,6 @@ pub(crate) fn start(config: Arc<Config>) -> Arc<Shared> {
     ));
     shared
 }
-
 
 /// How one attempt on a transport ended.
 enum Outcome {

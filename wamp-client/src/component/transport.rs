@@ -52,8 +52,8 @@ impl From<TransportConfig> for TransportSpec {
     }
 }
 
-/// What [`ComponentBuilder::transport`] accepts: a URL, a [`TransportConfig`] or a
-/// [`TransportSpec`]. A bad URL is reported by [`ComponentBuilder::build`].
+/// What [`ComponentBuilder::transport`](super::ComponentBuilder::transport) accepts: a URL, a [`TransportConfig`] or a
+/// [`TransportSpec`]. A bad URL is reported by [`ComponentBuilder::build`](super::ComponentBuilder::build).
 pub trait IntoTransport {
     /// Converts into a transport spec.
     fn into_transport(self) -> Result<TransportSpec, ConfigError>;
@@ -82,4 +82,3 @@ impl IntoTransport for TransportSpec {
         Ok(self)
     }
 }
-

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use futures_util::FutureExt;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::AbortHandle;
-use wamp_core::id::IdMap;
+use wamp_core::id::PeerIdMap;
 use wamp_core::uri::error_uri;
 use wamp_core::{Id, WampError};
 
@@ -19,7 +19,8 @@ use crate::link::{DropCounter, ProgressSink, StartInvocation, StartedInvocation,
 const YIELD_QUEUE: usize = 4096;
 
 pub(super) struct Invocations {
-    running: IdMap<AbortHandle>,
+    /// By the invocation request ids the router chose (keyed-hashed).
+    running: PeerIdMap<AbortHandle>,
     tx: mpsc::Sender<Yielded>,
     pub(super) rx: mpsc::Receiver<Yielded>,
     dropped_progress: DropCounter,
@@ -33,7 +34,7 @@ impl Invocations {
     pub(super) fn new() -> Self {
         let (tx, rx) = mpsc::channel(YIELD_QUEUE);
         Invocations {
-            running: IdMap::default(),
+            running: PeerIdMap::default(),
             tx,
             rx,
             dropped_progress: DropCounter::default(),
@@ -57,7 +58,11 @@ impl Invocations {
     }
 
     /// Runs `invocation` with `handler` on a task of its own.
-    pub(super) fn start(&mut self, handler: &Arc<dyn StartInvocation>, invocation: StartedInvocation) {
+    pub(super) fn start(
+        &mut self,
+        handler: &Arc<dyn StartInvocation>,
+        invocation: StartedInvocation,
+    ) {
         let request = invocation.request;
         let fut = handler.start(invocation);
         let tx = self.tx.clone();

@@ -37,10 +37,11 @@ use crate::transport::{Connection, Frame, TransportError, TransportKind};
 pub(crate) mod auth;
 mod invocations;
 mod requests;
+mod routes;
 
 use auth::{JoinAuth, JoinOutcome};
 use invocations::Invocations;
-use requests::Routes;
+use routes::Routes;
 
 /// How many commands the handles may queue before `send` waits.
 const COMMAND_QUEUE: usize = 4096;
@@ -65,7 +66,10 @@ pub(crate) struct Joined {
 
 /// Joins over `connection` as `options` say (in the caller's task), then starts the driver
 /// task that serves the session.
-pub(crate) async fn join(connection: Connection, options: &JoinOptions) -> Result<Joined, JoinError> {
+pub(crate) async fn join(
+    connection: Connection,
+    options: &JoinOptions,
+) -> Result<Joined, JoinError> {
     let offer = options.offer().map_err(|reason| {
         JoinError::Connect(crate::transport::ConnectError::Config(
             crate::transport::ConfigError::InvalidSetting {
@@ -274,9 +278,7 @@ impl Driver {
         if deadline != self.timer_at {
             self.timer_at = deadline;
             if let Some(d) = deadline {
-                self.timer
-                    .as_mut()
-                    .reset(tokio::time::Instant::from_std(d));
+                self.timer.as_mut().reset(tokio::time::Instant::from_std(d));
             }
         }
     }
@@ -287,9 +289,7 @@ impl Driver {
         self.core.handle_timeout(now);
         if self.transport_ok
             && self.conn.unsent() > 0
-            && self
-                .write_since
-                .is_some_and(|t| now >= t + WRITE_TIMEOUT)
+            && self.write_since.is_some_and(|t| now >= t + WRITE_TIMEOUT)
         {
             let message = format!(
                 "the router took no bytes for {:?} (write timeout)",
@@ -511,9 +511,10 @@ impl Driver {
         match self.core.discard_request(request) {
             Some(waiter) => self.fail_waiter(request, waiter, e),
             // A publication without acknowledgement: nobody waits for it.
-            None => self
-                .unsent_publications
-                .dropped("publications", "publications without acknowledgement cannot be sent (too large or not encodable)"),
+            None => self.unsent_publications.dropped(
+                "publications",
+                "publications without acknowledgement cannot be sent (too large or not encodable)",
+            ),
         }
     }
 

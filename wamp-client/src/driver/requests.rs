@@ -1,12 +1,11 @@
 //! Requests and what comes back: the handles' commands fed to the core, each answer sent to
-//! the one waiter of its request, and the handlers and event sinks promoted into the routing
-//! tables when REGISTERED or SUBSCRIBED arrives.
+//! the one waiter of its request, the handlers and event sinks promoted into the routing
+//! tables ([`Routes`](super::routes::Routes)) when REGISTERED or SUBSCRIBED arrives, and
+//! invocations started and answered.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use tokio::sync::oneshot;
-use wamp_core::id::IdMap;
 use wamp_core::session::{CallFailure, Phase, Refused, SessionEvent, Waiter};
 use wamp_core::uri::error_uri;
 use wamp_core::value::{Dict, Str, Value};
@@ -14,52 +13,8 @@ use wamp_core::{Id, WampError};
 
 use super::Driver;
 use crate::error::{CallError, Refusal, SessionError};
-use crate::link::{
-    AckSender, CallWaiter, Command, EventSink, StartInvocation, StartedInvocation, Yielded,
-};
-use crate::payload::{CallResult, Event, Payload};
-
-/// What a request makes live once the router acknowledges it.
-enum Promote {
-    Procedure {
-        procedure: Str,
-        handler: Arc<dyn StartInvocation>,
-    },
-    Subscription {
-        topic: Str,
-        local: u64,
-        sink: EventSink,
-    },
-}
-
-/// The local subscriptions sharing one router subscription.
-struct Subscribed {
-    topic: Str,
-    sinks: Vec<(u64, EventSink)>,
-}
-
-/// The routing tables.
-#[derive(Default)]
-pub(super) struct Routes {
-    /// Registered procedures (the URI or pattern, the handler), by registration id.
-    procedures: IdMap<(Str, Arc<dyn StartInvocation>)>,
-    /// Local subscriptions, by subscription id.
-    subscriptions: IdMap<Subscribed>,
-    /// What an acknowledgement will make live, by request id.
-    promote: IdMap<Promote>,
-    /// Pending calls, by the key their handle knows them by.
-    calls: IdMap<Id>,
-}
-
-impl Routes {
-    /// Forgets everything (the session is over: dropping the sinks ends the event streams).
-    pub(super) fn clear(&mut self) {
-        self.procedures.clear();
-        self.subscriptions.clear();
-        self.promote.clear();
-        self.calls.clear();
-    }
-}
+use crate::link::{AckSender, CallWaiter, Command, StartedInvocation, Yielded};
+use crate::payload::{CallResult, Payload};
 
 fn call_error(failure: CallFailure) -> CallError {
     match failure {
@@ -83,12 +38,16 @@ impl Driver {
                     return; // dropped by its caller before it was sent: never sent
                 }
                 let key = waiter.key;
-                match self
-                    .core
-                    .call(now, procedure, options, payload.args, payload.kwargs, waiter)
-                {
+                match self.core.call(
+                    now,
+                    procedure,
+                    options,
+                    payload.args,
+                    payload.kwargs,
+                    waiter,
+                ) {
                     Ok(request) => {
-                        self.routes.calls.insert(key, request);
+                        self.routes.call_sent(key, request);
                     }
                     Err(Refused { waiter, .. }) => {
                         let _ = waiter.reply.send(Err(SessionError::NotJoined.into()));
@@ -96,11 +55,11 @@ impl Driver {
                 }
             }
             Command::Cancel { key, mode, abandon } => {
-                let Some(&request) = self.routes.calls.get(&key) else {
+                let Some(request) = self.routes.call(key) else {
                     return; // answered already
                 };
                 if abandon {
-                    self.routes.calls.remove(&key);
+                    self.routes.call_ended(key);
                     drop(self.core.abandon_call(request, mode));
                 } else if let Err(e) = self.core.cancel(request, mode) {
                     tracing::debug!(error = %e, "cancel not sent");
@@ -113,9 +72,7 @@ impl Driver {
                 reply,
             } => match self.core.register(procedure.clone(), options, reply) {
                 Ok(request) => {
-                    self.routes
-                        .promote
-                        .insert(request, Promote::Procedure { procedure, handler });
+                    self.routes.expect_registered(request, procedure, handler);
                 }
                 Err(refused) => not_joined(refused),
             },
@@ -123,7 +80,7 @@ impl Driver {
                 registration,
                 reply,
             } => {
-                self.routes.procedures.remove(&registration);
+                self.routes.unregistered(registration);
                 if let Err(refused) = self.core.unregister(registration, reply) {
                     not_joined(refused);
                 }
@@ -136,9 +93,7 @@ impl Driver {
                 reply,
             } => match self.core.subscribe(topic.clone(), options, reply) {
                 Ok(request) => {
-                    self.routes
-                        .promote
-                        .insert(request, Promote::Subscription { topic, local, sink });
+                    self.routes.expect_subscribed(request, topic, local, sink);
                 }
                 Err(refused) => not_joined(refused),
             },
@@ -183,15 +138,7 @@ impl Driver {
 
     /// Removes one local subscription; the router is told when it was the last one.
     fn unsubscribe(&mut self, subscription: Id, local: u64, reply: Option<AckSender>) {
-        let last = match self.routes.subscriptions.get_mut(&subscription) {
-            Some(s) => {
-                s.sinks.retain(|(l, _)| *l != local);
-                s.sinks.is_empty()
-            }
-            None => false,
-        };
-        if last {
-            self.routes.subscriptions.remove(&subscription);
+        if self.routes.unsubscribed(subscription, local) {
             // Without a reply (a dropped stream), the answer goes nowhere.
             let reply = reply.unwrap_or_else(|| oneshot::channel().0);
             if let Err(refused) = self.core.unsubscribe(subscription, reply) {
@@ -215,11 +162,11 @@ impl Driver {
     ) {
         match waiter {
             Waiter::Call(w) => {
-                self.routes.calls.remove(&w.key);
+                self.routes.call_ended(w.key);
                 let _ = w.reply.send(Err(e.into()));
             }
             Waiter::Ack(reply) => {
-                self.routes.promote.remove(&request);
+                self.routes.not_acknowledged(request);
                 let _ = reply.send(Err(e.into()));
             }
         }
@@ -236,7 +183,7 @@ impl Driver {
                 kwargs,
                 ..
             } => {
-                self.routes.calls.remove(&waiter.key);
+                self.routes.call_ended(waiter.key);
                 let _ = waiter.reply.send(Ok(CallResult {
                     payload: Payload::from_parts(args, kwargs),
                     details,
@@ -260,7 +207,7 @@ impl Driver {
             SessionEvent::CallFailed {
                 waiter, failure, ..
             } => {
-                self.routes.calls.remove(&waiter.key);
+                self.routes.call_ended(waiter.key);
                 let _ = waiter.reply.send(Err(call_error(failure)));
             }
             SessionEvent::Acknowledged {
@@ -268,7 +215,7 @@ impl Driver {
                 waiter,
                 id,
             } => {
-                self.promote(request, id);
+                self.routes.promote(request, id);
                 let _ = waiter.send(Ok(id));
             }
             SessionEvent::Failed {
@@ -276,7 +223,7 @@ impl Driver {
                 waiter,
                 failure,
             } => {
-                self.routes.promote.remove(&request);
+                self.routes.not_acknowledged(request);
                 let _ = waiter.send(Err(Refusal::from(failure)));
             }
             SessionEvent::Invocation {
@@ -285,68 +232,41 @@ impl Driver {
                 details,
                 args,
                 kwargs,
-            } => self.on_invocation(request, registration, details, Payload::from_parts(args, kwargs)),
-            SessionEvent::Interrupt { request, options } => {
-                if self.invocations.interrupt(request) {
-                    let reason = options
-                        .get("reason")
-                        .and_then(Value::as_str)
-                        .unwrap_or(error_uri::CANCELED);
-                    let message = if reason == error_uri::TIMEOUT {
-                        "the invocation's timeout passed"
-                    } else {
-                        "canceled by the caller"
-                    };
-                    tracing::debug!(request, ?options, "invocation interrupted");
-                    let _ = self
-                        .core
-                        .yield_error(request, WampError::with_message(reason, message));
-                }
-            }
+            } => self.on_invocation(
+                request,
+                registration,
+                details,
+                Payload::from_parts(args, kwargs),
+            ),
+            SessionEvent::Interrupt { request, options } => self.interrupt(request, &options),
             SessionEvent::Event {
                 subscription,
                 publication,
                 details,
                 args,
                 kwargs,
-            } => self.on_publication_event(subscription, publication, details, Payload::from_parts(args, kwargs)),
+            } => self.routes.deliver(
+                subscription,
+                publication,
+                details,
+                Payload::from_parts(args, kwargs),
+            ),
             SessionEvent::RegistrationRevoked {
                 registration,
                 details,
             } => {
                 tracing::warn!(registration, ?details, "registration revoked by the router");
-                self.routes.procedures.remove(&registration);
+                self.routes.unregistered(registration);
             }
             SessionEvent::SubscriptionRevoked {
                 subscription,
                 details,
             } => {
                 tracing::warn!(subscription, ?details, "subscription revoked by the router");
-                self.routes.subscriptions.remove(&subscription);
+                self.routes.revoked(subscription);
             }
             SessionEvent::Left(details) => self.on_left(details),
             _ => {}
-        }
-    }
-
-    /// An acknowledged registration or subscription: its handler or sink goes live.
-    fn promote(&mut self, request: Id, id: Id) {
-        match self.routes.promote.remove(&request) {
-            Some(Promote::Procedure { procedure, handler }) => {
-                self.routes.procedures.insert(id, (procedure, handler));
-            }
-            Some(Promote::Subscription { topic, local, sink }) => {
-                self.routes
-                    .subscriptions
-                    .entry(id)
-                    .or_insert_with(|| Subscribed {
-                        topic,
-                        sinks: Vec::new(),
-                    })
-                    .sinks
-                    .push((local, sink));
-            }
-            None => {}
         }
     }
 
@@ -358,7 +278,7 @@ impl Driver {
             );
             return;
         }
-        let Some((uri, handler)) = self.routes.procedures.get(&registration) else {
+        let Some((uri, handler)) = self.routes.procedure(registration) else {
             // Unregistered locally while the router still routed a call to us.
             let _ = self.core.yield_error(
                 request,
@@ -387,34 +307,25 @@ impl Driver {
         );
     }
 
-    fn on_publication_event(&mut self, subscription: Id, publication: Id, details: Dict, payload: Payload) {
-        let Some(subscribed) = self.routes.subscriptions.get_mut(&subscription) else {
-            tracing::debug!(subscription, "event for a subscription being removed");
-            return;
-        };
-        let topic = details
-            .get("topic")
-            .and_then(Value::as_str)
-            .unwrap_or(&subscribed.topic)
-            .to_owned();
-        let mut event = Some(Event {
-            subscription,
-            publication,
-            topic,
-            payload,
-            details,
-        });
-        let n = subscribed.sinks.len();
-        for (i, (_, sink)) in subscribed.sinks.iter().enumerate() {
-            let e = if i + 1 == n {
-                event.take()
-            } else {
-                event.clone()
-            };
-            if let Some(e) = e {
-                sink.deliver(e);
-            }
+    /// INTERRUPT, or the invocation's own timeout: the handler is aborted and the caller
+    /// answered `wamp.error.canceled` (or `wamp.error.timeout`).
+    fn interrupt(&mut self, request: Id, options: &Dict) {
+        if !self.invocations.interrupt(request) {
+            return; // answered already
         }
+        let reason = options
+            .get("reason")
+            .and_then(Value::as_str)
+            .unwrap_or(error_uri::CANCELED);
+        let message = if reason == error_uri::TIMEOUT {
+            "the invocation's timeout passed"
+        } else {
+            "canceled by the caller"
+        };
+        tracing::debug!(request, ?options, "invocation interrupted");
+        let _ = self
+            .core
+            .yield_error(request, WampError::with_message(reason, message));
     }
 
     pub(super) fn on_yield(&mut self, y: Yielded) {

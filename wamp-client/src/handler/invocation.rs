@@ -1,9 +1,12 @@
-//! [`Invocation`]: a call of one of our procedures, with its explicit context.
+//! [`Invocation`]: a call of one of our procedures, with its explicit context: the session
+//! and the [`Progress`] sender.
 
+use serde::Serialize;
 use wamp_core::value::{Dict, Value};
 use wamp_core::Id;
 
-use super::extract::Progress;
+use super::result::IntoPayload;
+use crate::link::ProgressSink;
 use crate::payload::Payload;
 use crate::session::Session;
 
@@ -54,5 +57,56 @@ impl Invocation {
     /// Sends progressive results, when the caller asked for them.
     pub fn progress(&self) -> &Progress {
         &self.progress
+    }
+}
+
+/// Sends progressive results of the running call, when its caller asked for them
+/// (`receive_progress`); otherwise sending does nothing.
+///
+/// ```
+/// use wamp_client::handler::{procedure, Progress};
+///
+/// async fn longop(n: u64, progress: Progress) -> u64 {
+///     for i in 0..n {
+///         progress.send(i);
+///     }
+///     n
+/// }
+/// let p = procedure(longop);
+/// # drop(p);
+/// ```
+#[derive(Clone, Default)]
+pub struct Progress {
+    pub(crate) sink: Option<ProgressSink>,
+}
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Progress")
+            .field("wanted", &self.is_wanted())
+            .finish()
+    }
+}
+
+impl Progress {
+    /// Whether the caller asked for progressive results.
+    pub fn is_wanted(&self) -> bool {
+        self.sink.is_some()
+    }
+
+    /// Sends `value` as a progressive result (one positional result); false when the
+    /// caller did not ask for progressive results, the call has ended, `value` does not
+    /// serialize, or the session cannot send them as fast as they come (the result is then
+    /// dropped and counted).
+    pub fn send<T: Serialize>(&self, value: T) -> bool {
+        match value.into_payload() {
+            Ok(p) => self.send_payload(p),
+            Err(_) => false,
+        }
+    }
+
+    /// Sends a progressive result with several positional or keyword results.
+    pub fn send_payload(&self, payload: Payload) -> bool {
+        self.sink.as_ref().is_some_and(|s| s.send(payload))
     }
 }

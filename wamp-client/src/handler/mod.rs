@@ -1,9 +1,9 @@
 //! Handlers, axum-style: any async fn whose parameters are positional arguments (any serde
 //! type) or wrappers that pick out the rest of a call or an event ([`Args`] for the
 //! remaining positional arguments, [`Kwargs`], [`CallDetails`], [`EventDetails`], shared
-//! [`State`], the [`Session`](crate::Session) it came through, a [`Progress`] sender for
+//! [`State`], the [`Session`] it came through, a [`Progress`] sender for
 //! progressive results) is a procedure or an event handler. A fn of one
-//! [`Invocation`](crate::Invocation) (or one [`Event`](crate::Event)) is the one-parameter case:
+//! [`Invocation`] (or one [`Event`]) is the one-parameter case:
 //! it sees the whole call.
 //!
 //! There is one path: [`IntoProcedure`] and [`IntoEventHandler`], taken by
@@ -45,7 +45,7 @@
 //! function does not run.
 //!
 //! One result rule: a procedure returns `Result<T, E>` or a plain value; a tuple is several
-//! positional results, `()` none, a [`Payload`](crate::Payload) goes out as it is (keyword
+//! positional results, `()` none, a [`Payload`] goes out as it is (keyword
 //! results), any other serde value is the single positional result (a `Vec` is one list);
 //! `E` converts into a [`WampError`] (URI, args, kwargs).
 //!
@@ -63,10 +63,8 @@ mod extract;
 mod invocation;
 mod result;
 
-pub use extract::{
-    Args, CallDetails, EventDetails, FromParts, Kwargs, Parts, Progress, State, StateNeed,
-};
-pub use invocation::Invocation;
+pub use extract::{Args, CallDetails, EventDetails, FromParts, Kwargs, Parts, State, StateNeed};
+pub use invocation::{Invocation, Progress};
 pub use result::{IntoCallResult, IntoPayload};
 
 use crate::link::BoxFuture;
@@ -89,7 +87,10 @@ pub struct Procedure {
 impl std::fmt::Debug for Procedure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Procedure")
-            .field("needs_state", &self.needs.iter().map(|n| n.type_name).collect::<Vec<_>>())
+            .field(
+                "needs_state",
+                &self.needs.iter().map(|n| n.type_name).collect::<Vec<_>>(),
+            )
             .field("state", &self.state.as_ref().map(|(_, (_, name))| *name))
             .finish()
     }
@@ -129,7 +130,10 @@ pub struct EventHandler {
 impl std::fmt::Debug for EventHandler {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EventHandler")
-            .field("needs_state", &self.needs.iter().map(|n| n.type_name).collect::<Vec<_>>())
+            .field(
+                "needs_state",
+                &self.needs.iter().map(|n| n.type_name).collect::<Vec<_>>(),
+            )
             .field("state", &self.state.as_ref().map(|(_, (_, name))| *name))
             .field("rejected", &self.rejected.load(Ordering::Relaxed))
             .finish()

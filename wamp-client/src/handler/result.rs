@@ -256,4 +256,3 @@ impl<T: Serialize + Send + 'static> IntoCallResult for Option<T> {
         self.into_payload()
     }
 }
-

@@ -225,10 +225,16 @@ async fn state_is_shared_and_a_missing_or_wrong_state_is_refused_before_any_invo
     assert!(p.check().is_ok());
     // The check, run when the component is built or the handler registered, refuses both.
     let e = procedure(next).check().unwrap_err();
-    assert!(e.contains("State<core::sync::atomic::AtomicU64> parameter needs state"), "{e}");
+    assert!(
+        e.contains("State<core::sync::atomic::AtomicU64> parameter needs state"),
+        "{e}"
+    );
     let wrong = procedure(next).with_state(Arc::new(String::new()));
     let e = wrong.check().unwrap_err();
-    assert!(e.contains("cannot take the state given, an Arc<alloc::string::String>"), "{e}");
+    assert!(
+        e.contains("cannot take the state given, an Arc<alloc::string::String>"),
+        "{e}"
+    );
     // Were it skipped, the invocation would still be refused, not run.
     let e = call(next, vec![]).await.unwrap_err();
     assert!(format!("{e:?}").contains("no state of type"), "{e:?}");
@@ -289,4 +295,3 @@ async fn details_of_the_wrong_kind_are_refused() {
         "{e:?}"
     );
 }
-

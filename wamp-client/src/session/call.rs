@@ -159,7 +159,6 @@ impl Session {
             }
         }
     }
-
 }
 
 /// A call in flight, from [`Session::call_with`]: await it for the result.

@@ -13,7 +13,7 @@ use serde::ser::{Serialize, SerializeSeq as _, Serializer};
 use super::{code, name_of, Message, RequestType};
 use crate::error::ProtocolError;
 use crate::id::{Id, MAX_ID};
-use crate::value::{Args, Dict, DictRef, Kwargs, ListRef, Str, StrRef, Value};
+use crate::value::{Dict, DictRef, ListRef, Str, StrRef, Value};
 
 /// One fixed (non-payload) field of a message.
 #[derive(Clone, Copy)]
@@ -33,7 +33,7 @@ const MAX_FIXED: usize = 5;
 pub(crate) struct Parts<'a> {
     fixed: [Field<'a>; MAX_FIXED],
     pub(crate) len: usize,
-    pub(crate) payload: Option<(&'a Args, &'a Kwargs)>,
+    pub(crate) payload: Option<(&'a Vec<Value>, &'a Dict)>,
 }
 
 impl<'a> Parts<'a> {
@@ -568,18 +568,18 @@ impl<I: Iterator<Item = Value>> Fields<I> {
     }
 
     /// Positional arguments: absent or `null` is empty.
-    fn args(&mut self) -> Result<Args, ProtocolError> {
+    fn args(&mut self) -> Result<Vec<Value>, ProtocolError> {
         match self.it.next() {
-            None | Some(Value::Null) => Ok(Args::new()),
+            None | Some(Value::Null) => Ok(Vec::new()),
             Some(Value::List(l)) => Ok(l),
             Some(_) => Err(self.wrong_type("args", "a list")),
         }
     }
 
     /// Keyword arguments: absent or `null` is empty.
-    fn kwargs(&mut self) -> Result<Kwargs, ProtocolError> {
+    fn kwargs(&mut self) -> Result<Dict, ProtocolError> {
         match self.it.next() {
-            None | Some(Value::Null) => Ok(Kwargs::new()),
+            None | Some(Value::Null) => Ok(Dict::new()),
             Some(Value::Dict(d)) => Ok(d),
             Some(_) => Err(self.wrong_type("kwargs", "a dict")),
         }

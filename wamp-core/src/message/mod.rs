@@ -6,7 +6,7 @@
 //! into bytes.
 
 use crate::id::Id;
-use crate::value::{Args, Dict, Kwargs, Str};
+use crate::value::{Dict, Str, Value};
 
 pub(crate) mod codec;
 
@@ -137,16 +137,16 @@ pub enum Message {
         request: Id,
         details: Dict,
         error: Str,
-        args: Args,
-        kwargs: Kwargs,
+        args: Vec<Value>,
+        kwargs: Dict,
     },
     /// `[16, Request|id, Options|dict, Topic|uri, Args?, KwArgs?]`
     Publish {
         request: Id,
         options: Dict,
         topic: Str,
-        args: Args,
-        kwargs: Kwargs,
+        args: Vec<Value>,
+        kwargs: Dict,
     },
     /// `[17, PUBLISH.Request|id, Publication|id]`
     Published { request: Id, publication: Id },
@@ -167,16 +167,16 @@ pub enum Message {
         subscription: Id,
         publication: Id,
         details: Dict,
-        args: Args,
-        kwargs: Kwargs,
+        args: Vec<Value>,
+        kwargs: Dict,
     },
     /// `[48, Request|id, Options|dict, Procedure|uri, Args?, KwArgs?]`
     Call {
         request: Id,
         options: Dict,
         procedure: Str,
-        args: Args,
-        kwargs: Kwargs,
+        args: Vec<Value>,
+        kwargs: Dict,
     },
     /// `[49, CALL.Request|id, Options|dict]`
     Cancel { request: Id, options: Dict },
@@ -184,8 +184,8 @@ pub enum Message {
     Result {
         request: Id,
         details: Dict,
-        args: Args,
-        kwargs: Kwargs,
+        args: Vec<Value>,
+        kwargs: Dict,
     },
     /// `[64, Request|id, Options|dict, Procedure|uri]`
     Register {
@@ -204,8 +204,8 @@ pub enum Message {
         request: Id,
         registration: Id,
         details: Dict,
-        args: Args,
-        kwargs: Kwargs,
+        args: Vec<Value>,
+        kwargs: Dict,
     },
     /// `[69, INVOCATION.Request|id, Options|dict]`
     Interrupt { request: Id, options: Dict },
@@ -213,8 +213,8 @@ pub enum Message {
     Yield {
         request: Id,
         options: Dict,
-        args: Args,
-        kwargs: Kwargs,
+        args: Vec<Value>,
+        kwargs: Dict,
     },
 }
 

@@ -229,4 +229,3 @@ pub enum CloseInitiator {
     /// The router did not answer HELLO in time; ABORT `wamp.error.timeout` was sent.
     Timeout,
 }
-

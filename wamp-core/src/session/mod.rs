@@ -60,7 +60,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use crate::error::{ProtocolError, WampError};
-use crate::id::{Id, IdMap, IdSet};
+use crate::id::{Id, PeerIdMap, PeerIdSet};
 use crate::message::{Message, RequestType};
 use crate::uri::{close_uri, error_uri};
 use crate::value::{Dict, Str, Value};
@@ -79,7 +79,7 @@ pub use details::{
 };
 pub use requests::{Waiter, MAX_ABANDONED};
 
-use requests::{DeadlineHeap, Deadline, Kind, Requests, Slot};
+use requests::{Deadline, DeadlineHeap, Kind, Requests, Slot};
 
 /// The procedure a liveness probe calls (with our own session id): answered by routers that
 /// have the session meta API, and refused with an ERROR by the others, which proves them
@@ -387,9 +387,11 @@ pub struct ClientSession<C, A> {
     /// Whether the dealer announced `call_canceling` (CANCEL is sent only then).
     router_cancels: bool,
     requests: Requests<C, A>,
-    registrations: IdSet,
-    subscriptions: IdSet,
-    invocations: IdMap<Running>,
+    /// Tables keyed by ids the router chooses are keyed-hashed: a router cannot make their
+    /// lookups collide.
+    registrations: PeerIdSet,
+    subscriptions: PeerIdSet,
+    invocations: PeerIdMap<Running>,
     invocation_deadlines: DeadlineHeap,
     transmit: VecDeque<Message>,
     events: VecDeque<SessionEvent<C, A>>,
@@ -412,9 +414,9 @@ impl<C, A> ClientSession<C, A> {
             session_id: None,
             router_cancels: false,
             requests: Requests::default(),
-            registrations: IdSet::default(),
-            subscriptions: IdSet::default(),
-            invocations: IdMap::default(),
+            registrations: PeerIdSet::default(),
+            subscriptions: PeerIdSet::default(),
+            invocations: PeerIdMap::default(),
             invocation_deadlines: DeadlineHeap::default(),
             transmit: VecDeque::new(),
             events: VecDeque::new(),
@@ -497,9 +499,9 @@ impl<C, A> ClientSession<C, A> {
                 let candidates = [
                     self.liveness_deadline(),
                     self.requests.next_deadline(),
-                    self.invocation_deadlines.next(|at, id| {
-                        matches!(invocations.get(&id), Some(r) if r.deadline == Some(at))
-                    }),
+                    self.invocation_deadlines.next(
+                        |at, id| matches!(invocations.get(&id), Some(r) if r.deadline == Some(at)),
+                    ),
                 ];
                 candidates.into_iter().flatten().min()
             }
@@ -570,9 +572,10 @@ impl<C, A> ClientSession<C, A> {
     fn expire_invocations(&mut self, now: Instant) {
         loop {
             let invocations = &self.invocations;
-            let due = self.invocation_deadlines.pop_due(now, |at, id| {
-                matches!(invocations.get(&id), Some(r) if r.deadline == Some(at))
-            });
+            let due = self.invocation_deadlines.pop_due(
+                now,
+                |at, id| matches!(invocations.get(&id), Some(r) if r.deadline == Some(at)),
+            );
             let Some((_, request)) = due else { break };
             if let Some(r) = self.invocations.get_mut(&request) {
                 r.deadline = None;
@@ -594,7 +597,7 @@ impl<C, A> ClientSession<C, A> {
                 self.close(CloseDetails {
                     reason: close_uri::TRANSPORT_LOST.to_owned(),
                     message: Some(format!(
-                        "the router did not answer a liveness probe within {:?}",
+                        "no answer to a keepalive probe within {:?}",
                         liveness.timeout
                     )),
                     initiator: CloseInitiator::Transport,
@@ -665,8 +668,7 @@ impl<C, A> ClientSession<C, A> {
         if self.phase != Phase::Established {
             return;
         }
-        self.transmit
-            .push_back(invocation_error(request, error));
+        self.transmit.push_back(invocation_error(request, error));
     }
 
     /// Sends CALL. The waiter comes back with [`SessionEvent::Result`] or
@@ -884,8 +886,7 @@ impl<C, A> ClientSession<C, A> {
         if self.invocations.remove(&request).is_none() {
             return Err(CommandError::NoSuchInvocation(request));
         }
-        self.transmit
-            .push_back(invocation_error(request, error));
+        self.transmit.push_back(invocation_error(request, error));
         Ok(())
     }
 

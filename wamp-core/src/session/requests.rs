@@ -254,7 +254,9 @@ impl<C, A> Requests<C, A> {
     pub(super) fn pop_expired(&mut self, now: Instant) -> Option<(Id, C, Duration)> {
         loop {
             let slots = &self.slots;
-            let (at, id) = self.deadlines.pop_due(now, |at, id| is_current(slots, at, id))?;
+            let (at, id) = self
+                .deadlines
+                .pop_due(now, |at, id| is_current(slots, at, id))?;
             let timeout = match self.slots.get(&id) {
                 Some(Slot::Call {
                     deadline: Some(d), ..

@@ -79,10 +79,9 @@ fn result(request: Id, progress: bool) -> Message {
 
 fn cancel_mode(out: &[Message]) -> Option<(Id, String)> {
     out.iter().find_map(|m| match m {
-        Message::Cancel { request, options } => Some((
-            *request,
-            options.get("mode")?.as_str()?.to_owned(),
-        )),
+        Message::Cancel { request, options } => {
+            Some((*request, options.get("mode")?.as_str()?.to_owned()))
+        }
         _ => None,
     })
 }
@@ -355,7 +354,10 @@ fn an_explicit_cancel_sends_the_mode_and_the_call_waits_for_the_routers_answer()
         &ev[..],
         [SessionEvent::CallFailed { failure: CallFailure::Error(e), .. }] if e.uri == error_uri::CANCELED
     ));
-    assert_eq!(s.cancel(r, CancelMode::Kill), Err(CommandError::NoSuchCall(r)));
+    assert_eq!(
+        s.cancel(r, CancelMode::Kill),
+        Err(CommandError::NoSuchCall(r))
+    );
 }
 
 #[test]
@@ -454,7 +456,11 @@ fn a_rawsocket_style_probe_is_a_call_whose_answer_of_any_kind_is_dropped() {
         }
         other => panic!("{other:?}"),
     };
-    assert_eq!(s.pending_requests(), 0, "probes are not the user's requests");
+    assert_eq!(
+        s.pending_requests(),
+        0,
+        "probes are not the user's requests"
+    );
     s.handle_message(
         t + secs(31),
         Message::Error {
@@ -511,13 +517,20 @@ fn an_invocation_past_its_timeout_is_interrupted_with_reason_timeout() {
     s.handle_timeout(t + secs(2));
     let (_, ev) = drain(&mut s);
     match &ev[..] {
-        [SessionEvent::Interrupt { request: 77, options }] => {
-            assert_eq!(options.get("reason"), Some(&Value::from(error_uri::TIMEOUT)));
+        [SessionEvent::Interrupt {
+            request: 77,
+            options,
+        }] => {
+            assert_eq!(
+                options.get("reason"),
+                Some(&Value::from(error_uri::TIMEOUT))
+            );
         }
         other => panic!("{other:?}"),
     }
     assert_eq!(s.poll_timeout(), None, "interrupted once");
-    s.yield_error(77, WampError::new(error_uri::TIMEOUT)).unwrap();
+    s.yield_error(77, WampError::new(error_uri::TIMEOUT))
+        .unwrap();
     assert_eq!(s.pending_invocations(), 0);
 }
 

@@ -30,12 +30,6 @@ pub(crate) use ser::{DictRef, ListRef, StrRef};
 /// How deep values may nest when they are decoded from the wire.
 pub const MAX_DEPTH: usize = 128;
 
-/// Positional arguments.
-pub type Args = Vec<Value>;
-
-/// Keyword arguments.
-pub type Kwargs = Dict;
-
 /// Any WAMP value.
 ///
 /// Integers that fit in `i64` are always [`Value::Int`]; [`Value::UInt`] holds only values above
