@@ -120,24 +120,23 @@ async fn open(config: &TransportConfig) -> Result<Box<dyn Io>, ConnectError> {
 async fn handshake(config: &TransportConfig, io: Box<dyn Io>) -> Result<Connection, ConnectError> {
     match config.endpoint() {
         Endpoint::WebSocket {
-            tls,
-            authority,
-            path,
-            ..
+            authority, path, ..
         } => {
             let params = websocket::WsParams {
-                tls: *tls,
                 authority,
                 path,
                 headers: config.headers(),
                 serializers: config.serializer_list(),
-                max_message_size: config.message_size_limit(),
             };
-            let (link, serializer) = websocket::handshake(io, params).await?;
-            Ok(Connection::tungstenite(
-                link,
+            let mut io = io;
+            let (serializer, leftover) = websocket::handshake(&mut io, params).await?;
+            let limit = config.message_size_limit();
+            Ok(Connection::websocket(
+                io,
+                leftover,
                 serializer,
-                config.message_size_limit(),
+                limit,
+                limit,
                 config.keepalive_settings(),
             ))
         }

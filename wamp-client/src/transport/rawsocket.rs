@@ -183,7 +183,7 @@ impl RawCodec {
             // Read the rest straight into a buffer of the exact size.
             inbox.buf.advance(4);
             let data = BytesMut::with_capacity(header.len);
-            inbox.start_direct(data, header.len, header.kind);
+            inbox.start_direct(data, header.len, header.kind, true);
         } else {
             inbox.buf.reserve(total - inbox.buf.len());
         }
