@@ -1,12 +1,16 @@
 //! [`TransportConfig`]: one transport to connect over.
 
 use std::fmt;
+use std::future::Future;
+use std::io;
 use std::path::Path;
+use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use wamp_core::serializer::{self, Cbor, Json, MsgPack, Serializer};
 
+use super::connection::Io;
 use super::error::ConfigError;
 use super::tls::TlsConfig;
 use super::url::Endpoint;
@@ -62,6 +66,22 @@ pub struct TransportConfig {
     connect_timeout: Duration,
     headers: Vec<(String, String)>,
     keepalive: Option<Keepalive>,
+    connector: Option<Arc<ConnectFn>>,
+}
+
+/// A boxed stream being opened by a [`TransportConfig::connector`].
+pub(crate) type Connecting = Pin<Box<dyn Future<Output = io::Result<Box<dyn Io>>> + Send>>;
+
+/// A [`TransportConfig::connector`], type-erased.
+pub(crate) type ConnectFn = dyn Fn() -> Connecting + Send + Sync;
+
+/// Shows that a connector is set, and nothing else about it.
+struct Custom;
+
+impl fmt::Debug for Custom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<custom>")
+    }
 }
 
 /// WebSocket keepalive: a ping every `interval`; the connection is declared dead when nothing
@@ -80,15 +100,19 @@ impl fmt::Debug for TransportConfig {
         // Header values may be credentials: show names only.
         let header_names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
         let serializers: Vec<&str> = self.serializers.iter().map(|s| s.name()).collect();
-        f.debug_struct("TransportConfig")
-            .field("url", &self.url)
+        let mut d = f.debug_struct("TransportConfig");
+        d.field("url", &self.url)
             .field("serializers", &serializers)
             .field("max_message_size", &self.max_message_size)
             .field("tls", &self.tls)
             .field("connect_timeout", &self.connect_timeout)
             .field("header_names", &header_names)
-            .field("keepalive", &self.keepalive)
-            .finish()
+            .field("keepalive", &self.keepalive);
+        match self.connector {
+            Some(_) => d.field("connector", &Custom),
+            None => d.field("connector", &None::<()>),
+        };
+        d.finish()
     }
 }
 
@@ -120,6 +144,7 @@ impl TransportConfig {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             headers: Vec::new(),
             keepalive: None,
+            connector: None,
         })
     }
 
@@ -254,6 +279,60 @@ impl TransportConfig {
     pub fn keepalive(mut self, interval: Duration, timeout: Duration) -> Self {
         self.keepalive = Some(Keepalive { interval, timeout });
         self
+    }
+
+    /// Takes the byte stream from `connect` instead of opening a TCP connection or a Unix
+    /// socket: each connection attempt calls it once. TLS still runs over the stream when the
+    /// URL says so (`wss`, `rss`, `tcps`, checking the URL's host or
+    /// [`TlsConfig::server_name`](super::TlsConfig::server_name)), then the WebSocket or
+    /// RawSocket handshake as the URL says; the URL's host and port are otherwise only names
+    /// (the WebSocket `Host` header). An error from `connect` is a retryable
+    /// [`ConnectError::Io`](super::ConnectError::Io), and the connect timeout covers it.
+    ///
+    /// This is how a component reaches a router in the same process, or how a test runs a
+    /// client over an in-memory pipe. `Debug` shows `connector: <custom>`.
+    ///
+    /// ```
+    /// use tokio::io::DuplexStream;
+    /// use tokio::sync::mpsc;
+    /// use wamp_client::transport::TransportConfig;
+    ///
+    /// # fn main() -> Result<(), wamp_client::transport::ConfigError> {
+    /// // An in-process router takes the other end of each pipe from this channel.
+    /// let (to_router, _router_side) = mpsc::unbounded_channel::<DuplexStream>();
+    /// let config = TransportConfig::new("rs://in-process:1")?.connector(move || {
+    ///     let to_router = to_router.clone();
+    ///     async move {
+    ///         let (ours, theirs) = tokio::io::duplex(64 * 1024);
+    ///         to_router
+    ///             .send(theirs)
+    ///             .map_err(|_| std::io::Error::other("the router is gone"))?;
+    ///         Ok(ours)
+    ///     }
+    /// });
+    /// assert!(format!("{config:?}").contains("connector: <custom>"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn connector<F, Fut, S>(mut self, connect: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = io::Result<S>> + Send + 'static,
+        S: Io,
+    {
+        self.connector = Some(Arc::new(move || -> Connecting {
+            let opening = connect();
+            Box::pin(async move {
+                let stream = opening.await?;
+                Ok(Box::new(stream) as Box<dyn Io>)
+            })
+        }));
+        self
+    }
+
+    /// The connector set with [`connector`](Self::connector), if any.
+    pub(crate) fn connector_fn(&self) -> Option<&Arc<ConnectFn>> {
+        self.connector.as_ref()
     }
 
     /// The keepalive settings, if any.

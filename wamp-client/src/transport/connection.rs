@@ -25,7 +25,8 @@ use super::websocket::{WsCodec, CLOSE_NORMAL};
 use super::{TransportKind, CLOSE_TIMEOUT};
 
 /// Any byte stream a transport can run over: a TCP or TLS stream, a Unix socket, an in-memory
-/// pipe such as [`tokio::io::duplex`].
+/// pipe such as [`tokio::io::duplex`], or what a
+/// [`connector`](super::TransportConfig::connector) returns.
 pub trait Io: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
 
 impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Io for T {}
@@ -559,8 +560,12 @@ impl Connection {
                 reading = self.discard_frames() && !transfer.eof;
             }
         }
-        std::future::poll_fn(|cx| Pin::new(&mut self.io).poll_shutdown(cx)).await?;
-        Ok(())
+        match std::future::poll_fn(|cx| Pin::new(&mut self.io).poll_shutdown(cx)).await {
+            // The peer closed first (its close frame, or the end of its stream): it may well
+            // be gone before our close_notify or FIN, which is no failure.
+            Err(_) if self.peer_closed || self.inbox.eof => Ok(()),
+            res => res.map_err(TransportError::from),
+        }
     }
 
     /// Decodes and drops what was read during a close; false once reading should stop.

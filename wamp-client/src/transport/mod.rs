@@ -98,8 +98,36 @@ where
     }
 }
 
-/// Opens the byte stream: TCP or a Unix socket, then TLS if the URL asks for it.
+/// Runs the transport handshake (WebSocket or RawSocket, as the URL says) over a stream
+/// already open, within the connect timeout. No TLS: the handshake runs over `io` as it is.
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) async fn connect_over(
+    config: &TransportConfig,
+    io: Box<dyn Io>,
+) -> Result<Connection, ConnectError> {
+    config.validate()?;
+    if config.kind() == TransportKind::WebSocket {
+        websocket::check_headers(config.headers())?;
+    }
+    within_timeout(config, handshake(config, io)).await
+}
+
+/// Opens the byte stream: the connector's, or TCP or a Unix socket; then TLS if the URL asks
+/// for it.
 async fn open(config: &TransportConfig) -> Result<Box<dyn Io>, ConnectError> {
+    if let Some(connect) = config.connector_fn() {
+        let stream = connect().await?;
+        tracing::debug!("custom connector opened a stream");
+        return match config.endpoint() {
+            Endpoint::WebSocket {
+                tls: true, host, ..
+            }
+            | Endpoint::RawSocket {
+                tls: true, host, ..
+            } => Ok(Box::new(tls_handshake(config, host, stream).await?)),
+            _ => Ok(stream),
+        };
+    }
     match config.endpoint() {
         Endpoint::WebSocket {
             tls, host, port, ..
