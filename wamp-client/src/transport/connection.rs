@@ -13,6 +13,7 @@ use std::io;
 use std::pin::{pin, Pin};
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
@@ -22,7 +23,7 @@ use super::config::Keepalive;
 use super::error::TransportError;
 use super::rawsocket::RawCodec;
 use super::websocket::{WsCodec, CLOSE_NORMAL};
-use super::{TransportKind, CLOSE_TIMEOUT};
+use super::{TransportConfig, TransportKind, CLOSE_TIMEOUT};
 
 /// Any byte stream a transport can run over: a TCP or TLS stream, a Unix socket, an in-memory
 /// pipe such as [`tokio::io::duplex`], or what a
@@ -153,6 +154,34 @@ fn ready(p: Poll<io::Result<usize>>) -> Poll<io::Result<usize>> {
     p
 }
 
+/// The keepalive and the timeouts a connection carries for the driver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Timers {
+    pub(crate) keepalive: Option<Keepalive>,
+    pub(crate) write_timeout: Duration,
+    pub(crate) read_timeout: Duration,
+}
+
+impl Timers {
+    /// The settings of `config`.
+    pub(crate) fn of(config: &TransportConfig) -> Self {
+        Timers {
+            keepalive: config.keepalive_settings(),
+            write_timeout: config.write_timeout_setting(),
+            read_timeout: config.read_timeout_setting(),
+        }
+    }
+    /// No keepalive, the default timeouts (tests).
+    #[cfg(test)]
+    pub(crate) fn for_tests() -> Self {
+        Timers {
+            keepalive: None,
+            write_timeout: super::DEFAULT_WRITE_TIMEOUT,
+            read_timeout: super::DEFAULT_READ_TIMEOUT,
+        }
+    }
+}
+
 /// The framing spoken on the connection.
 enum Codec {
     RawSocket(RawCodec),
@@ -171,6 +200,12 @@ pub(crate) struct Connection {
     pub(crate) max_send_size: usize,
     /// The keepalive the transport was configured with.
     pub(crate) keepalive: Option<Keepalive>,
+    /// How long the peer may take no bytes while we have some to send (enforced by the
+    /// driver).
+    pub(crate) write_timeout: Duration,
+    /// How long a frame in progress ([`in_frame`](Self::in_frame)) may get no new bytes
+    /// (enforced by the driver).
+    pub(crate) read_timeout: Duration,
     io: Box<dyn Io>,
     codec: Codec,
     inbox: Inbox,
@@ -201,6 +236,8 @@ impl fmt::Debug for Connection {
             .field("serializer", &self.serializer.name())
             .field("max_send_size", &self.max_send_size)
             .field("keepalive", &self.keepalive)
+            .field("write_timeout", &self.write_timeout)
+            .field("read_timeout", &self.read_timeout)
             .field("unsent", &self.unsent())
             .field("closing", &self.closing)
             .finish_non_exhaustive()
@@ -214,7 +251,7 @@ impl Connection {
         serializer: Arc<dyn Serializer>,
         max_send_size: usize,
         receive_limit: usize,
-        keepalive: Option<Keepalive>,
+        timers: Timers,
     ) -> Self {
         Connection::new(
             io,
@@ -223,7 +260,7 @@ impl Connection {
             serializer,
             TransportKind::RawSocket,
             max_send_size,
-            keepalive,
+            timers,
         )
     }
 
@@ -235,7 +272,7 @@ impl Connection {
         serializer: Arc<dyn Serializer>,
         max_send_size: usize,
         receive_limit: usize,
-        keepalive: Option<Keepalive>,
+        timers: Timers,
     ) -> Self {
         let text = !serializer.is_binary();
         Connection::new(
@@ -245,7 +282,7 @@ impl Connection {
             serializer,
             TransportKind::WebSocket,
             max_send_size,
-            keepalive,
+            timers,
         )
     }
 
@@ -256,13 +293,15 @@ impl Connection {
         serializer: Arc<dyn Serializer>,
         kind: TransportKind,
         max_send_size: usize,
-        keepalive: Option<Keepalive>,
+        timers: Timers,
     ) -> Self {
         Connection {
             serializer,
             kind,
             max_send_size,
-            keepalive,
+            keepalive: timers.keepalive,
+            write_timeout: timers.write_timeout,
+            read_timeout: timers.read_timeout,
             io,
             codec,
             inbox: Inbox::new(leftover),

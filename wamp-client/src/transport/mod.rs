@@ -34,8 +34,12 @@ mod websocket;
 #[cfg(test)]
 mod tests;
 
-pub use config::{Keepalive, TransportConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE};
+pub use config::{
+    Keepalive, TransportConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_KEEPALIVE,
+    DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_READ_TIMEOUT, DEFAULT_WRITE_TIMEOUT,
+};
 pub use connection::Io;
+use connection::Timers;
 pub(crate) use connection::{Connection, Frame};
 pub use error::{ConfigError, ConnectError, TransportError, UrlProblem};
 pub use tls::TlsConfig;
@@ -165,7 +169,7 @@ async fn handshake(config: &TransportConfig, io: Box<dyn Io>) -> Result<Connecti
                 serializer,
                 limit,
                 limit,
-                config.keepalive_settings(),
+                Timers::of(config),
             ))
         }
         Endpoint::RawSocket { .. } | Endpoint::Unix { .. } => {
@@ -188,7 +192,7 @@ async fn handshake(config: &TransportConfig, io: Box<dyn Io>) -> Result<Connecti
                 serializer,
                 max_send_size,
                 limit,
-                config.keepalive_settings(),
+                Timers::of(config),
             ))
         }
     }

@@ -226,11 +226,17 @@ mod tests {
     use tokio::io::{duplex, DuplexStream};
     use wamp_core::serializer::Cbor;
 
-    use super::super::connection::{is_unexpected_eof, Connection};
+    use super::super::connection::{is_unexpected_eof, Connection, Timers};
     use super::*;
 
     fn conn(io: DuplexStream, limit: usize) -> Connection {
-        Connection::rawsocket(Box::new(io), Arc::new(Cbor), MAX_LEN, limit, None)
+        Connection::rawsocket(
+            Box::new(io),
+            Arc::new(Cbor),
+            MAX_LEN,
+            limit,
+            Timers::for_tests(),
+        )
     }
 
     /// A connection reading `bytes`, after which the peer closes.

@@ -76,6 +76,85 @@ fn the_defaults_are_16_mib_minus_1_ten_seconds_and_cbor_msgpack_json() {
 }
 
 #[test]
+fn keepalive_is_on_by_default_on_every_transport_and_the_io_timeouts_are_ten_seconds() {
+    assert_eq!(
+        DEFAULT_KEEPALIVE,
+        Keepalive {
+            interval: Duration::from_secs(30),
+            timeout: Duration::from_secs(10)
+        }
+    );
+    assert_eq!(DEFAULT_WRITE_TIMEOUT, Duration::from_secs(10));
+    assert_eq!(DEFAULT_READ_TIMEOUT, Duration::from_secs(10));
+    for url in [
+        "ws://localhost/ws",
+        "rs://localhost:8081",
+        "unix:/tmp/r.sock",
+    ] {
+        let config = TransportConfig::new(url).unwrap();
+        assert_eq!(
+            config.keepalive_settings(),
+            Some(DEFAULT_KEEPALIVE),
+            "{url}"
+        );
+        assert_eq!(config.write_timeout_setting(), DEFAULT_WRITE_TIMEOUT);
+        assert_eq!(config.read_timeout_setting(), DEFAULT_READ_TIMEOUT);
+        assert!(config.validate().is_ok(), "{url}");
+        // RawSocket accepts a keepalive too now (probed at the WAMP level by the driver)
+        let custom = config.keepalive(Duration::from_secs(5), Duration::from_secs(2));
+        assert!(custom.validate().is_ok(), "{url}");
+        assert_eq!(custom.no_keepalive().keepalive_settings(), None);
+    }
+}
+
+#[test]
+fn zero_keepalive_durations_and_zero_io_timeouts_are_refused_naming_the_setting() {
+    let config = TransportConfig::new("rs://localhost:8081").unwrap();
+    let field = |c: TransportConfig| match c.validate() {
+        Err(ConfigError::InvalidSetting { field, .. }) => field,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        field(
+            config
+                .clone()
+                .keepalive(Duration::ZERO, Duration::from_secs(1))
+        ),
+        "keepalive"
+    );
+    assert_eq!(
+        field(
+            config
+                .clone()
+                .keepalive(Duration::from_secs(1), Duration::ZERO)
+        ),
+        "keepalive"
+    );
+    assert_eq!(
+        field(config.clone().write_timeout(Duration::ZERO)),
+        "write_timeout"
+    );
+    assert_eq!(field(config.read_timeout(Duration::ZERO)), "read_timeout");
+}
+
+#[tokio::test]
+async fn a_connection_carries_the_keepalive_and_the_timeouts_of_its_config() {
+    let (addr, _router) = fake_rawsocket_router(vec![0x7F, 0xF3, 0, 0]).await;
+    let config = rs_config(addr)
+        .write_timeout(Duration::from_secs(3))
+        .read_timeout(Duration::from_secs(4));
+    let conn = bounded(connect(&config)).await.unwrap();
+    assert_eq!(conn.keepalive, Some(DEFAULT_KEEPALIVE));
+    assert_eq!(conn.write_timeout, Duration::from_secs(3));
+    assert_eq!(conn.read_timeout, Duration::from_secs(4));
+    let (addr, _router) = fake_rawsocket_router(vec![0x7F, 0xF3, 0, 0]).await;
+    let conn = bounded(connect(&rs_config(addr).no_keepalive()))
+        .await
+        .unwrap();
+    assert_eq!(conn.keepalive, None);
+}
+
+#[test]
 fn transport_config_debug_shows_header_names_but_not_their_values() {
     let config = TransportConfig::new("ws://localhost/ws")
         .unwrap()

@@ -776,7 +776,7 @@ mod tests {
     use tokio::io::{duplex, DuplexStream};
     use wamp_core::serializer::{Cbor, Json};
 
-    use super::super::connection::{is_unexpected_eof, Connection};
+    use super::super::connection::{is_unexpected_eof, Connection, Timers};
 
     const LIMIT: usize = 1 << 20;
 
@@ -788,7 +788,7 @@ mod tests {
             serializer,
             LIMIT,
             limit,
-            None,
+            Timers::for_tests(),
         )
     }
 
@@ -1168,7 +1168,8 @@ mod tests {
         assert!(request.contains("\r\nSec-WebSocket-Protocol: wamp.2.cbor, wamp.2.json\r\n"));
         assert!(request.contains("\r\nAuthorization: Bearer t0ken\r\n"));
         assert_eq!(serializer.name(), "json");
-        let mut c = Connection::websocket(io, leftover, serializer, LIMIT, LIMIT, None);
+        let mut c =
+            Connection::websocket(io, leftover, serializer, LIMIT, LIMIT, Timers::for_tests());
         assert_eq!(
             c.next_frame().unwrap(),
             Some(Frame::Message(Bytes::from_static(b"[2,1,{}]")))
