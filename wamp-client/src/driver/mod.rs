@@ -51,9 +51,6 @@ const WRITE_HIGH_WATER: usize = 1 << 20;
 /// The encoding buffer's first capacity, and the largest it keeps between messages.
 const SCRATCH_START: usize = 4096;
 const SCRATCH_KEEP: usize = 1 << 20;
-// TEMPORARY until the transport carries its own settings.
-const WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// How long closing the transport may take once the session is over.
 const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
@@ -266,8 +263,8 @@ impl Driver {
         let write = self
             .write_since
             .filter(|_| self.transport_ok && self.conn.unsent() > 0)
-            .map(|t| t + WRITE_TIMEOUT);
-        let read = (self.reading && self.conn.in_frame()).then(|| self.read_at + READ_TIMEOUT);
+            .map(|t| t + self.conn.write_timeout);
+        let read = (self.reading && self.conn.in_frame()).then(|| self.read_at + self.conn.read_timeout);
         [self.core.poll_timeout(), write, read]
             .into_iter()
             .flatten()
@@ -289,19 +286,19 @@ impl Driver {
         self.core.handle_timeout(now);
         if self.transport_ok
             && self.conn.unsent() > 0
-            && self.write_since.is_some_and(|t| now >= t + WRITE_TIMEOUT)
+            && self.write_since.is_some_and(|t| now >= t + self.conn.write_timeout)
         {
             let message = format!(
                 "the router took no bytes for {:?} (write timeout)",
-                WRITE_TIMEOUT
+                self.conn.write_timeout
             );
             tracing::warn!("{message}; the connection is given up");
             self.transport_failed(message);
         }
-        if self.reading && self.conn.in_frame() && now >= self.read_at + READ_TIMEOUT {
+        if self.reading && self.conn.in_frame() && now >= self.read_at + self.conn.read_timeout {
             let message = format!(
                 "a frame in progress got no bytes for {:?} (read timeout)",
-                READ_TIMEOUT
+                self.conn.read_timeout
             );
             tracing::warn!("{message}; the connection is given up");
             self.transport_failed(message);

@@ -1,12 +1,16 @@
 //! [`TransportConfig`]: one transport to connect over.
 
 use std::fmt;
+use std::future::Future;
+use std::io;
 use std::path::Path;
+use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use wamp_core::serializer::{self, Cbor, Json, MsgPack, Serializer};
 
+use super::connection::Io;
 use super::error::ConfigError;
 use super::tls::TlsConfig;
 use super::url::Endpoint;
@@ -18,6 +22,19 @@ pub const DEFAULT_MAX_MESSAGE_SIZE: usize = (1 << 24) - 1;
 
 /// The default [`TransportConfig::connect_timeout`]: 10 seconds.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The default [`TransportConfig::keepalive`]: a probe every 30 seconds, the connection lost
+/// when nothing arrives within 10 seconds of one.
+pub const DEFAULT_KEEPALIVE: Keepalive = Keepalive {
+    interval: Duration::from_secs(30),
+    timeout: Duration::from_secs(10),
+};
+
+/// The default [`TransportConfig::write_timeout`]: 10 seconds.
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The default [`TransportConfig::read_timeout`]: 10 seconds.
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// One transport to connect over: a URL plus serializers, limits, TLS and HTTP headers.
 ///
@@ -62,16 +79,35 @@ pub struct TransportConfig {
     connect_timeout: Duration,
     headers: Vec<(String, String)>,
     keepalive: Option<Keepalive>,
+    write_timeout: Duration,
+    read_timeout: Duration,
+    connector: Option<Arc<ConnectFn>>,
 }
 
-/// WebSocket keepalive: a ping every `interval`; the connection is declared dead when nothing
-/// (no pong, no message) arrives within `timeout` of a ping. See
-/// [`TransportConfig::keepalive`].
+/// A boxed stream being opened by a [`TransportConfig::connector`].
+pub(crate) type Connecting = Pin<Box<dyn Future<Output = io::Result<Box<dyn Io>>> + Send>>;
+
+/// A [`TransportConfig::connector`], type-erased.
+pub(crate) type ConnectFn = dyn Fn() -> Connecting + Send + Sync;
+
+/// Shows that a connector is set, and nothing else about it.
+struct Custom;
+
+impl fmt::Debug for Custom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<custom>")
+    }
+}
+
+/// Keepalive: a probe every `interval` (a WebSocket ping; on RawSocket a WAMP-level request,
+/// as RawSocket routers do not answer pings); the connection is declared dead when nothing (no
+/// answer, no message) arrives within `timeout` of a probe. See
+/// [`TransportConfig::keepalive`] and [`DEFAULT_KEEPALIVE`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Keepalive {
-    /// Time between pings.
+    /// Time between probes.
     pub interval: Duration,
-    /// How long after a ping the connection may stay silent.
+    /// How long after a probe the connection may stay silent.
     pub timeout: Duration,
 }
 
@@ -80,22 +116,29 @@ impl fmt::Debug for TransportConfig {
         // Header values may be credentials: show names only.
         let header_names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
         let serializers: Vec<&str> = self.serializers.iter().map(|s| s.name()).collect();
-        f.debug_struct("TransportConfig")
-            .field("url", &self.url)
+        let mut d = f.debug_struct("TransportConfig");
+        d.field("url", &self.url)
             .field("serializers", &serializers)
             .field("max_message_size", &self.max_message_size)
             .field("tls", &self.tls)
             .field("connect_timeout", &self.connect_timeout)
             .field("header_names", &header_names)
             .field("keepalive", &self.keepalive)
-            .finish()
+            .field("write_timeout", &self.write_timeout)
+            .field("read_timeout", &self.read_timeout);
+        match self.connector {
+            Some(_) => d.field("connector", &Custom),
+            None => d.field("connector", &None::<()>),
+        };
+        d.finish()
     }
 }
 
 impl TransportConfig {
     /// Parses a transport URL (see the table above) and applies the defaults: serializers
-    /// CBOR, MessagePack, JSON; [`DEFAULT_MAX_MESSAGE_SIZE`]; [`DEFAULT_CONNECT_TIMEOUT`]; TLS
-    /// with [`TlsConfig::default`] for `wss`, `rss` and `tcps`.
+    /// CBOR, MessagePack, JSON; [`DEFAULT_MAX_MESSAGE_SIZE`]; [`DEFAULT_CONNECT_TIMEOUT`];
+    /// [`DEFAULT_KEEPALIVE`]; [`DEFAULT_WRITE_TIMEOUT`] and [`DEFAULT_READ_TIMEOUT`]; TLS with
+    /// [`TlsConfig::default`] for `wss`, `rss` and `tcps`.
     ///
     /// ```
     /// use wamp_client::transport::{ConfigError, TransportConfig, UrlProblem};
@@ -119,7 +162,10 @@ impl TransportConfig {
             tls_cache: Arc::default(),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             headers: Vec::new(),
-            keepalive: None,
+            keepalive: Some(DEFAULT_KEEPALIVE),
+            write_timeout: DEFAULT_WRITE_TIMEOUT,
+            read_timeout: DEFAULT_READ_TIMEOUT,
+            connector: None,
         })
     }
 
@@ -236,19 +282,21 @@ impl TransportConfig {
         self
     }
 
-    /// Sends a WebSocket ping every `interval` and declares the connection dead (the session
-    /// is then lost, and a component reconnects) when nothing arrives within `timeout` of a
-    /// ping: this detects half-open connections, which TCP alone may not notice for hours.
-    /// WebSocket only: `connect` refuses it on RawSocket, whose routers (Crossbar.io among
-    /// them) do not answer pings. Zero durations are refused too. Off by default.
+    /// Probes the connection every `interval` and declares it dead (the session is then lost,
+    /// and a component reconnects) when nothing arrives within `timeout` of a probe: this
+    /// detects half-open connections, which TCP alone may not notice for hours. On WebSocket
+    /// the probe is a ping; on RawSocket, whose routers (Crossbar.io among them) do not answer
+    /// pings, a WAMP-level request. On by default with [`DEFAULT_KEEPALIVE`] (30 s, 10 s);
+    /// [`no_keepalive`](Self::no_keepalive) turns it off. Zero durations are refused by
+    /// [`validate`](Self::validate).
     ///
     /// ```
     /// use std::time::Duration;
-    /// use wamp_client::transport::TransportConfig;
+    /// use wamp_client::transport::{TransportConfig, DEFAULT_KEEPALIVE};
     ///
-    /// let config = TransportConfig::new("ws://localhost/ws")
-    ///     .unwrap()
-    ///     .keepalive(Duration::from_secs(10), Duration::from_secs(5));
+    /// let config = TransportConfig::new("ws://localhost/ws").unwrap();
+    /// assert_eq!(config.keepalive_settings(), Some(DEFAULT_KEEPALIVE));
+    /// let config = config.keepalive(Duration::from_secs(10), Duration::from_secs(5));
     /// assert_eq!(config.keepalive_settings().unwrap().interval, Duration::from_secs(10));
     /// ```
     pub fn keepalive(mut self, interval: Duration, timeout: Duration) -> Self {
@@ -256,30 +304,178 @@ impl TransportConfig {
         self
     }
 
-    /// The keepalive settings, if any.
+    /// Turns keepalive off (see [`keepalive`](Self::keepalive)).
+    ///
+    /// ```
+    /// use wamp_client::transport::TransportConfig;
+    ///
+    /// let config = TransportConfig::new("rs://localhost:8081").unwrap().no_keepalive();
+    /// assert_eq!(config.keepalive_settings(), None);
+    /// ```
+    pub fn no_keepalive(mut self) -> Self {
+        self.keepalive = None;
+        self
+    }
+
+    /// Sets how long the router may take no bytes while we have bytes to send: after that the
+    /// connection is lost (a router that stopped reading cannot freeze the session). Above
+    /// zero; default [`DEFAULT_WRITE_TIMEOUT`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use wamp_client::transport::{TransportConfig, DEFAULT_WRITE_TIMEOUT};
+    ///
+    /// let config = TransportConfig::new("ws://localhost/ws").unwrap();
+    /// assert_eq!(config.write_timeout_setting(), DEFAULT_WRITE_TIMEOUT);
+    /// let config = config.write_timeout(Duration::from_secs(30));
+    /// assert_eq!(config.write_timeout_setting(), Duration::from_secs(30));
+    /// ```
+    pub fn write_timeout(mut self, d: Duration) -> Self {
+        self.write_timeout = d;
+        self
+    }
+
+    /// Sets how long a frame in progress (its header or part of its payload received) may go
+    /// without new bytes: after that the connection fails (a router that announces a frame
+    /// and never finishes it cannot hang the session). Above zero; default
+    /// [`DEFAULT_READ_TIMEOUT`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use wamp_client::transport::{TransportConfig, DEFAULT_READ_TIMEOUT};
+    ///
+    /// let config = TransportConfig::new("rs://localhost:8081").unwrap();
+    /// assert_eq!(config.read_timeout_setting(), DEFAULT_READ_TIMEOUT);
+    /// let config = config.read_timeout(Duration::from_secs(3));
+    /// assert_eq!(config.read_timeout_setting(), Duration::from_secs(3));
+    /// ```
+    pub fn read_timeout(mut self, d: Duration) -> Self {
+        self.read_timeout = d;
+        self
+    }
+
+    /// Takes the byte stream from `connect` instead of opening a TCP connection or a Unix
+    /// socket: each connection attempt calls it once. TLS still runs over the stream when the
+    /// URL says so (`wss`, `rss`, `tcps`, checking the URL's host or
+    /// [`TlsConfig::server_name`](super::TlsConfig::server_name)), then the WebSocket or
+    /// RawSocket handshake as the URL says; the URL's host and port are otherwise only names
+    /// (the WebSocket `Host` header). An error from `connect` is a retryable
+    /// [`ConnectError::Io`](super::ConnectError::Io), and the connect timeout covers it.
+    ///
+    /// This is how a component reaches a router in the same process, or how a test runs a
+    /// client over an in-memory pipe. `Debug` shows `connector: <custom>`.
+    ///
+    /// ```
+    /// use tokio::io::DuplexStream;
+    /// use tokio::sync::mpsc;
+    /// use wamp_client::transport::TransportConfig;
+    ///
+    /// # fn main() -> Result<(), wamp_client::transport::ConfigError> {
+    /// // An in-process router takes the other end of each pipe from this channel.
+    /// let (to_router, _router_side) = mpsc::unbounded_channel::<DuplexStream>();
+    /// let config = TransportConfig::new("rs://in-process:1")?.connector(move || {
+    ///     let to_router = to_router.clone();
+    ///     async move {
+    ///         let (ours, theirs) = tokio::io::duplex(64 * 1024);
+    ///         to_router
+    ///             .send(theirs)
+    ///             .map_err(|_| std::io::Error::other("the router is gone"))?;
+    ///         Ok(ours)
+    ///     }
+    /// });
+    /// assert!(format!("{config:?}").contains("connector: <custom>"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn connector<F, Fut, S>(mut self, connect: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = io::Result<S>> + Send + 'static,
+        S: Io,
+    {
+        self.connector = Some(Arc::new(move || -> Connecting {
+            let opening = connect();
+            Box::pin(async move {
+                let stream = opening.await?;
+                Ok(Box::new(stream) as Box<dyn Io>)
+            })
+        }));
+        self
+    }
+
+    /// The connector set with [`connector`](Self::connector), if any.
+    pub(crate) fn connector_fn(&self) -> Option<&Arc<ConnectFn>> {
+        self.connector.as_ref()
+    }
+
+    /// The keepalive settings; `None` when turned off.
+    ///
+    /// ```
+    /// use wamp_client::transport::TransportConfig;
+    ///
+    /// assert!(TransportConfig::new("ws://localhost").unwrap().keepalive_settings().is_some());
+    /// ```
     pub fn keepalive_settings(&self) -> Option<Keepalive> {
         self.keepalive
     }
 
-    /// Checks the settings that `connect` would refuse, naming the field.
+    /// The write timeout (see [`write_timeout`](Self::write_timeout)).
+    ///
+    /// ```
+    /// use wamp_client::transport::{TransportConfig, DEFAULT_WRITE_TIMEOUT};
+    ///
+    /// let config = TransportConfig::new("ws://localhost").unwrap();
+    /// assert_eq!(config.write_timeout_setting(), DEFAULT_WRITE_TIMEOUT);
+    /// ```
+    pub fn write_timeout_setting(&self) -> Duration {
+        self.write_timeout
+    }
+
+    /// The read timeout (see [`read_timeout`](Self::read_timeout)).
+    ///
+    /// ```
+    /// use wamp_client::transport::{TransportConfig, DEFAULT_READ_TIMEOUT};
+    ///
+    /// let config = TransportConfig::new("ws://localhost").unwrap();
+    /// assert_eq!(config.read_timeout_setting(), DEFAULT_READ_TIMEOUT);
+    /// ```
+    pub fn read_timeout_setting(&self) -> Duration {
+        self.read_timeout
+    }
+
+    /// Checks the settings that `connect` would refuse, naming the field: an empty serializer
+    /// list, zero keepalive durations, a zero write or read timeout.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use wamp_client::transport::{ConfigError, TransportConfig};
+    ///
+    /// let config = TransportConfig::new("ws://localhost").unwrap();
+    /// assert!(config.validate().is_ok());
+    /// let err = config.read_timeout(Duration::ZERO).validate().unwrap_err();
+    /// assert!(matches!(err, ConfigError::InvalidSetting { field: "read_timeout", .. }));
+    /// ```
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.serializers.is_empty() {
             return Err(ConfigError::NoSerializer);
         }
+        let invalid = |field: &'static str, reason: &str| ConfigError::InvalidSetting {
+            field,
+            reason: reason.into(),
+        };
         if let Some(k) = self.keepalive {
-            let invalid = |reason: &str| ConfigError::InvalidSetting {
-                field: "keepalive",
-                reason: reason.into(),
-            };
-            if self.kind() != TransportKind::WebSocket {
+            if k.interval.is_zero() || k.timeout.is_zero() {
                 return Err(invalid(
-                    "only WebSocket transports can be kept alive (RawSocket routers such as \
-                     Crossbar.io do not answer pings)",
+                    "keepalive",
+                    "the interval and the timeout must be above zero",
                 ));
             }
-            if k.interval.is_zero() || k.timeout.is_zero() {
-                return Err(invalid("the interval and the timeout must be above zero"));
-            }
+        }
+        if self.write_timeout.is_zero() {
+            return Err(invalid("write_timeout", "must be above zero"));
+        }
+        if self.read_timeout.is_zero() {
+            return Err(invalid("read_timeout", "must be above zero"));
         }
         Ok(())
     }

@@ -13,6 +13,7 @@ use std::io;
 use std::pin::{pin, Pin};
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
@@ -21,11 +22,12 @@ use wamp_core::serializer::Serializer;
 use super::config::Keepalive;
 use super::error::TransportError;
 use super::rawsocket::RawCodec;
-use super::websocket::TungLink;
-use super::{TransportKind, CLOSE_TIMEOUT};
+use super::websocket::{WsCodec, CLOSE_NORMAL};
+use super::{TransportConfig, TransportKind, CLOSE_TIMEOUT};
 
 /// Any byte stream a transport can run over: a TCP or TLS stream, a Unix socket, an in-memory
-/// pipe such as [`tokio::io::duplex`].
+/// pipe such as [`tokio::io::duplex`], or what a
+/// [`connector`](super::TransportConfig::connector) returns.
 pub trait Io: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
 
 impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Io for T {}
@@ -76,6 +78,8 @@ pub(crate) enum Decoded {
     Frame(Frame),
     /// A ping to answer with this payload.
     Ping(Bytes),
+    /// A WebSocket close frame, with its status code if it had one.
+    Close(Option<u16>),
 }
 
 /// The read side: the read buffer, and a large payload being read into its own buffer.
@@ -94,6 +98,8 @@ pub(crate) struct Direct {
     pub(crate) remaining: usize,
     /// The codec's frame type.
     pub(crate) kind: u8,
+    /// Whether this frame ends its message (WebSocket fragments).
+    pub(crate) fin: bool,
 }
 
 impl Inbox {
@@ -107,7 +113,7 @@ impl Inbox {
 
     /// Starts reading the rest of a `len`-byte payload into its own buffer; the header has been
     /// taken off the read buffer, whose remaining bytes all belong to this payload.
-    pub(crate) fn start_direct(&mut self, mut data: BytesMut, len: usize, kind: u8) {
+    pub(crate) fn start_direct(&mut self, mut data: BytesMut, len: usize, kind: u8, fin: bool) {
         let have = self.buf.len();
         debug_assert!(have < len);
         data.reserve(len);
@@ -117,6 +123,7 @@ impl Inbox {
             data,
             remaining: len - have,
             kind,
+            fin,
         });
     }
 
@@ -147,11 +154,38 @@ fn ready(p: Poll<io::Result<usize>>) -> Poll<io::Result<usize>> {
     p
 }
 
+/// The keepalive and the timeouts a connection carries for the driver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Timers {
+    pub(crate) keepalive: Option<Keepalive>,
+    pub(crate) write_timeout: Duration,
+    pub(crate) read_timeout: Duration,
+}
+
+impl Timers {
+    /// The settings of `config`.
+    pub(crate) fn of(config: &TransportConfig) -> Self {
+        Timers {
+            keepalive: config.keepalive_settings(),
+            write_timeout: config.write_timeout_setting(),
+            read_timeout: config.read_timeout_setting(),
+        }
+    }
+    /// No keepalive, the default timeouts (tests).
+    #[cfg(test)]
+    pub(crate) fn for_tests() -> Self {
+        Timers {
+            keepalive: None,
+            write_timeout: super::DEFAULT_WRITE_TIMEOUT,
+            read_timeout: super::DEFAULT_READ_TIMEOUT,
+        }
+    }
+}
+
 /// The framing spoken on the connection.
 enum Codec {
     RawSocket(RawCodec),
-    /// TEMPORARY: WebSocket through tungstenite, until our own framing replaces it.
-    Tungstenite(Box<TungLink>),
+    WebSocket(WsCodec),
 }
 
 /// An open connection, with the serializer the router agreed to.
@@ -166,6 +200,12 @@ pub(crate) struct Connection {
     pub(crate) max_send_size: usize,
     /// The keepalive the transport was configured with.
     pub(crate) keepalive: Option<Keepalive>,
+    /// How long the peer may take no bytes while we have some to send (enforced by the
+    /// driver).
+    pub(crate) write_timeout: Duration,
+    /// How long a frame in progress ([`in_frame`](Self::in_frame)) may get no new bytes
+    /// (enforced by the driver).
+    pub(crate) read_timeout: Duration,
     io: Box<dyn Io>,
     codec: Codec,
     inbox: Inbox,
@@ -177,6 +217,10 @@ pub(crate) struct Connection {
     flush_owed: bool,
     /// A ping to answer once the write backlog is small enough.
     pending_pong: Option<Bytes>,
+    /// Our WebSocket close frame is queued: no frame may follow it.
+    close_sent: bool,
+    /// The peer's WebSocket close frame arrived: nothing more is decoded.
+    peer_closed: bool,
     /// No more messages may be queued (close started, or a close frame was sent).
     closing: bool,
     /// `close` ran (or is running): calling it again does nothing.
@@ -192,6 +236,8 @@ impl fmt::Debug for Connection {
             .field("serializer", &self.serializer.name())
             .field("max_send_size", &self.max_send_size)
             .field("keepalive", &self.keepalive)
+            .field("write_timeout", &self.write_timeout)
+            .field("read_timeout", &self.read_timeout)
             .field("unsent", &self.unsent())
             .field("closing", &self.closing)
             .finish_non_exhaustive()
@@ -205,7 +251,7 @@ impl Connection {
         serializer: Arc<dyn Serializer>,
         max_send_size: usize,
         receive_limit: usize,
-        keepalive: Option<Keepalive>,
+        timers: Timers,
     ) -> Self {
         Connection::new(
             io,
@@ -214,25 +260,29 @@ impl Connection {
             serializer,
             TransportKind::RawSocket,
             max_send_size,
-            keepalive,
+            timers,
         )
     }
 
-    /// TEMPORARY: a WebSocket connection through tungstenite.
-    pub(crate) fn tungstenite(
-        link: TungLink,
+    /// A WebSocket connection after its handshake; `leftover` is what followed the response
+    /// headers, `receive_limit` our own limit.
+    pub(crate) fn websocket(
+        io: Box<dyn Io>,
+        leftover: BytesMut,
         serializer: Arc<dyn Serializer>,
         max_send_size: usize,
-        keepalive: Option<Keepalive>,
+        receive_limit: usize,
+        timers: Timers,
     ) -> Self {
+        let text = !serializer.is_binary();
         Connection::new(
-            Box::new(tokio::io::empty()),
-            Codec::Tungstenite(Box::new(link)),
-            BytesMut::new(),
+            io,
+            Codec::WebSocket(WsCodec::new(receive_limit, text)),
+            leftover,
             serializer,
             TransportKind::WebSocket,
             max_send_size,
-            keepalive,
+            timers,
         )
     }
 
@@ -243,13 +293,15 @@ impl Connection {
         serializer: Arc<dyn Serializer>,
         kind: TransportKind,
         max_send_size: usize,
-        keepalive: Option<Keepalive>,
+        timers: Timers,
     ) -> Self {
         Connection {
             serializer,
             kind,
             max_send_size,
-            keepalive,
+            keepalive: timers.keepalive,
+            write_timeout: timers.write_timeout,
+            read_timeout: timers.read_timeout,
             io,
             codec,
             inbox: Inbox::new(leftover),
@@ -257,6 +309,8 @@ impl Connection {
             burst: 0,
             flush_owed: false,
             pending_pong: None,
+            close_sent: false,
+            peer_closed: false,
             closing: false,
             close_started: false,
             failed: false,
@@ -286,7 +340,7 @@ impl Connection {
         let before = self.outbox.len();
         match &mut self.codec {
             Codec::RawSocket(c) => c.encode_message(&mut self.outbox, msg),
-            Codec::Tungstenite(t) => t.queue_message(msg)?,
+            Codec::WebSocket(c) => c.encode_message(&mut self.outbox, msg)?,
         }
         self.burst += self.outbox.len() - before;
         Ok(())
@@ -301,8 +355,10 @@ impl Connection {
         }
         match &mut self.codec {
             Codec::RawSocket(_) => false,
-            Codec::Tungstenite(t) => {
-                t.queue_ping(payload);
+            Codec::WebSocket(c) => {
+                let before = self.outbox.len();
+                c.encode_ping(&mut self.outbox, payload);
+                self.burst += self.outbox.len() - before;
                 true
             }
         }
@@ -310,26 +366,20 @@ impl Connection {
 
     /// Bytes queued and not yet written to the socket.
     pub(crate) fn unsent(&self) -> usize {
-        match &self.codec {
-            Codec::Tungstenite(t) => t.unsent(),
-            _ => self.outbox.len(),
-        }
+        self.outbox.len()
     }
 
     /// Whether [`poll_transfer`](Self::poll_transfer) has something to write: queued bytes, or
     /// a flush the stream still owes (TLS) after they were written. The driver applies its
     /// write deadline while this holds.
     pub(crate) fn wants_write(&self) -> bool {
-        if let Codec::Tungstenite(t) = &self.codec {
-            return t.wants_write();
-        }
         !self.outbox.is_empty() || self.flush_owed
     }
 
     /// Answers a ping: at once while the write backlog is small, else later (only the latest
     /// ping is remembered then).
     fn answer_ping(&mut self, payload: Bytes) {
-        if self.closing {
+        if self.close_sent {
             return;
         }
         if self.outbox.len() < PONG_BACKLOG {
@@ -339,11 +389,27 @@ impl Connection {
         }
     }
 
+    /// Queues our WebSocket close frame (once), echoing the peer's `code` when answering
+    /// one; nothing may be queued after it. Does nothing on RawSocket.
+    fn send_close(&mut self, code: Option<u16>) {
+        self.closing = true;
+        if self.close_sent {
+            return;
+        }
+        if let Codec::WebSocket(c) = &mut self.codec {
+            let before = self.outbox.len();
+            c.encode_close(&mut self.outbox, code);
+            self.burst += self.outbox.len() - before;
+            self.close_sent = true;
+            self.pending_pong = None;
+        }
+    }
+
     fn queue_pong(&mut self, payload: &[u8]) {
         let before = self.outbox.len();
         match &mut self.codec {
             Codec::RawSocket(c) => c.encode_pong(&mut self.outbox, payload),
-            Codec::Tungstenite(_) => {}
+            Codec::WebSocket(c) => c.encode_pong(&mut self.outbox, payload),
         }
         self.burst += self.outbox.len() - before;
     }
@@ -352,24 +418,40 @@ impl Connection {
 
     /// The next complete frame from the bytes already read, if any.
     ///
-    /// Pings from the peer are answered inside (the pong, echoing the payload, is queued in the
-    /// write buffer) and not returned. A message over our receive limit is
-    /// [`TransportError::TooLarge`] from its header alone, without allocating it; framing
-    /// violations are [`TransportError::Protocol`]. Once the stream has ended, a partly
-    /// received frame is an [`io::ErrorKind::UnexpectedEof`] error. After an error the read
-    /// side is finished ([`TransportError::Closed`]).
+    /// Pings from the peer (RawSocket PING, WebSocket ping) are answered inside (the pong,
+    /// echoing the payload, is queued in the write buffer) and not returned. A WebSocket close
+    /// frame queues our close reply and yields [`Frame::Close`]; nothing is decoded after it.
+    /// WebSocket fragments are reassembled. A message over our receive limit is
+    /// [`TransportError::TooLarge`] from its header(s) alone, without allocating it; framing
+    /// violations (a masked server frame, reserved bits, an unknown opcode, a long or
+    /// fragmented control frame, invalid UTF-8 in a text message) are
+    /// [`TransportError::Protocol`]. Once the stream has ended, a partly received frame is an
+    /// [`io::ErrorKind::UnexpectedEof`] error. After an error the read side is finished
+    /// ([`TransportError::Closed`]).
     pub(crate) fn next_frame(&mut self) -> Result<Option<Frame>, TransportError> {
         if self.failed {
             return Err(TransportError::Closed);
         }
+        if self.peer_closed {
+            self.inbox.buf.clear();
+            return Ok(None);
+        }
         loop {
             let decoded = match &mut self.codec {
                 Codec::RawSocket(c) => c.decode(&mut self.inbox),
-                Codec::Tungstenite(t) => return Ok(t.next_frame()),
+                Codec::WebSocket(c) => c.decode(&mut self.inbox),
             };
             match decoded {
                 Ok(Some(Decoded::Frame(frame))) => return Ok(Some(frame)),
                 Ok(Some(Decoded::Ping(payload))) => self.answer_ping(payload),
+                Ok(Some(Decoded::Close(code))) => {
+                    // Nothing may follow a close frame: drop what is buffered, answer it.
+                    self.peer_closed = true;
+                    self.inbox.buf.clear();
+                    self.inbox.direct = None;
+                    self.send_close(code);
+                    return Ok(Some(Frame::Close));
+                }
                 Ok(None) if self.inbox.eof && self.in_frame() => {
                     self.failed = true;
                     return Err(TransportError::Io(io::Error::new(
@@ -386,10 +468,15 @@ impl Connection {
         }
     }
 
-    /// Whether part of a frame is buffered (a header, or a payload still incomplete): the
-    /// driver then applies its read deadline to the next read.
+    /// Whether part of a frame is buffered (a header, a payload still incomplete, or some
+    /// fragments of a WebSocket message): the driver then applies its read deadline to the
+    /// next read.
     pub(crate) fn in_frame(&self) -> bool {
-        !self.inbox.buf.is_empty() || self.inbox.direct.is_some()
+        let in_message = match &self.codec {
+            Codec::WebSocket(c) => c.in_message(),
+            Codec::RawSocket(_) => false,
+        };
+        !self.inbox.buf.is_empty() || self.inbox.direct.is_some() || in_message
     }
 
     // ---- IO: one non-blocking step ----
@@ -407,13 +494,10 @@ impl Connection {
         cx: &mut Context<'_>,
         read: bool,
     ) -> Poll<Result<Transfer, TransportError>> {
-        if let Codec::Tungstenite(t) = &mut self.codec {
-            return t.poll_transfer(cx, read);
-        }
         let mut done = Transfer::default();
         let mut progress = false;
 
-        if self.outbox.len() < PONG_BACKLOG {
+        if self.outbox.len() < PONG_BACKLOG && !self.close_sent {
             if let Some(p) = self.pending_pong.take() {
                 self.queue_pong(&p);
             }
@@ -481,11 +565,13 @@ impl Connection {
         }
     }
 
-    /// Closes within [`CLOSE_TIMEOUT`]: writes what is queued (reading and discarding
-    /// meanwhile, so that a peer blocked on writing to us can go on), then shuts the write
-    /// direction down (a TLS close_notify on TLS). A peer that does not read cannot make this
-    /// hang: after the timeout it fails with [`io::ErrorKind::TimedOut`], and dropping the
-    /// connection closes the socket. Calling it again does nothing.
+    /// Closes within [`CLOSE_TIMEOUT`]: on WebSocket queues a close frame (1000, unless we
+    /// already answered the peer's), writes what is queued (reading and discarding meanwhile,
+    /// so that a peer blocked on writing to us can go on), on WebSocket waits for the peer's
+    /// close frame (or the end of the stream), then shuts the write direction down (a TLS
+    /// close_notify on TLS). A peer that does not read cannot make this hang: after the
+    /// timeout it fails with [`io::ErrorKind::TimedOut`], and dropping the connection closes
+    /// the socket. Calling it again does nothing.
     pub(crate) async fn close(&mut self) -> Result<(), TransportError> {
         if self.close_started {
             return Ok(());
@@ -502,21 +588,23 @@ impl Connection {
     }
 
     async fn close_inner(&mut self) -> Result<(), TransportError> {
-        if let Codec::Tungstenite(t) = &mut self.codec {
-            return t.close().await;
-        }
+        self.send_close(Some(CLOSE_NORMAL));
+        let websocket = matches!(self.codec, Codec::WebSocket(_));
         let mut reading = !self.failed && !self.inbox.eof;
-        while self.wants_write() {
+        // Write what is queued (our close frame last); on WebSocket, then wait for the peer's
+        // close frame (or the end of the stream).
+        while self.wants_write() || (websocket && reading && !self.peer_closed) {
             let transfer = std::future::poll_fn(|cx| self.poll_transfer(cx, reading)).await?;
-            if transfer.eof {
-                reading = false;
-            }
-            if transfer.read > 0 {
-                reading = self.discard_frames();
+            if transfer.read > 0 || transfer.eof {
+                reading = self.discard_frames() && !transfer.eof;
             }
         }
-        std::future::poll_fn(|cx| Pin::new(&mut self.io).poll_shutdown(cx)).await?;
-        Ok(())
+        match std::future::poll_fn(|cx| Pin::new(&mut self.io).poll_shutdown(cx)).await {
+            // The peer closed first (its close frame, or the end of its stream): it may well
+            // be gone before our close_notify or FIN, which is no failure.
+            Err(_) if self.peer_closed || self.inbox.eof => Ok(()),
+            res => res.map_err(TransportError::from),
+        }
     }
 
     /// Decodes and drops what was read during a close; false once reading should stop.

@@ -34,8 +34,12 @@ mod websocket;
 #[cfg(test)]
 mod tests;
 
-pub use config::{Keepalive, TransportConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE};
+pub use config::{
+    Keepalive, TransportConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_KEEPALIVE,
+    DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_READ_TIMEOUT, DEFAULT_WRITE_TIMEOUT,
+};
 pub use connection::Io;
+use connection::Timers;
 pub(crate) use connection::{Connection, Frame, Transfer};
 pub use error::{ConfigError, ConnectError, TransportError, UrlProblem};
 pub use tls::TlsConfig;
@@ -98,8 +102,36 @@ where
     }
 }
 
-/// Opens the byte stream: TCP or a Unix socket, then TLS if the URL asks for it.
+/// Runs the transport handshake (WebSocket or RawSocket, as the URL says) over a stream
+/// already open, within the connect timeout. No TLS: the handshake runs over `io` as it is.
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) async fn connect_over(
+    config: &TransportConfig,
+    io: Box<dyn Io>,
+) -> Result<Connection, ConnectError> {
+    config.validate()?;
+    if config.kind() == TransportKind::WebSocket {
+        websocket::check_headers(config.headers())?;
+    }
+    within_timeout(config, handshake(config, io)).await
+}
+
+/// Opens the byte stream: the connector's, or TCP or a Unix socket; then TLS if the URL asks
+/// for it.
 async fn open(config: &TransportConfig) -> Result<Box<dyn Io>, ConnectError> {
+    if let Some(connect) = config.connector_fn() {
+        let stream = connect().await?;
+        tracing::debug!("custom connector opened a stream");
+        return match config.endpoint() {
+            Endpoint::WebSocket {
+                tls: true, host, ..
+            }
+            | Endpoint::RawSocket {
+                tls: true, host, ..
+            } => Ok(Box::new(tls_handshake(config, host, stream).await?)),
+            _ => Ok(stream),
+        };
+    }
     match config.endpoint() {
         Endpoint::WebSocket {
             tls, host, port, ..
@@ -120,25 +152,24 @@ async fn open(config: &TransportConfig) -> Result<Box<dyn Io>, ConnectError> {
 async fn handshake(config: &TransportConfig, io: Box<dyn Io>) -> Result<Connection, ConnectError> {
     match config.endpoint() {
         Endpoint::WebSocket {
-            tls,
-            authority,
-            path,
-            ..
+            authority, path, ..
         } => {
             let params = websocket::WsParams {
-                tls: *tls,
                 authority,
                 path,
                 headers: config.headers(),
                 serializers: config.serializer_list(),
-                max_message_size: config.message_size_limit(),
             };
-            let (link, serializer) = websocket::handshake(io, params).await?;
-            Ok(Connection::tungstenite(
-                link,
+            let mut io = io;
+            let (serializer, leftover) = websocket::handshake(&mut io, params).await?;
+            let limit = config.message_size_limit();
+            Ok(Connection::websocket(
+                io,
+                leftover,
                 serializer,
-                config.message_size_limit(),
-                config.keepalive_settings(),
+                limit,
+                limit,
+                Timers::of(config),
             ))
         }
         Endpoint::RawSocket { .. } | Endpoint::Unix { .. } => {
@@ -161,7 +192,7 @@ async fn handshake(config: &TransportConfig, io: Box<dyn Io>) -> Result<Connecti
                 serializer,
                 max_send_size,
                 limit,
-                config.keepalive_settings(),
+                Timers::of(config),
             ))
         }
     }

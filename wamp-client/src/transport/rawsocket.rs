@@ -183,7 +183,7 @@ impl RawCodec {
             // Read the rest straight into a buffer of the exact size.
             inbox.buf.advance(4);
             let data = BytesMut::with_capacity(header.len);
-            inbox.start_direct(data, header.len, header.kind);
+            inbox.start_direct(data, header.len, header.kind, true);
         } else {
             inbox.buf.reserve(total - inbox.buf.len());
         }
@@ -226,11 +226,17 @@ mod tests {
     use tokio::io::{duplex, DuplexStream};
     use wamp_core::serializer::Cbor;
 
-    use super::super::connection::{is_unexpected_eof, Connection};
+    use super::super::connection::{is_unexpected_eof, Connection, Timers};
     use super::*;
 
     fn conn(io: DuplexStream, limit: usize) -> Connection {
-        Connection::rawsocket(Box::new(io), Arc::new(Cbor), MAX_LEN, limit, None)
+        Connection::rawsocket(
+            Box::new(io),
+            Arc::new(Cbor),
+            MAX_LEN,
+            limit,
+            Timers::for_tests(),
+        )
     }
 
     /// A connection reading `bytes`, after which the peer closes.

@@ -76,6 +76,85 @@ fn the_defaults_are_16_mib_minus_1_ten_seconds_and_cbor_msgpack_json() {
 }
 
 #[test]
+fn keepalive_is_on_by_default_on_every_transport_and_the_io_timeouts_are_ten_seconds() {
+    assert_eq!(
+        DEFAULT_KEEPALIVE,
+        Keepalive {
+            interval: Duration::from_secs(30),
+            timeout: Duration::from_secs(10)
+        }
+    );
+    assert_eq!(DEFAULT_WRITE_TIMEOUT, Duration::from_secs(10));
+    assert_eq!(DEFAULT_READ_TIMEOUT, Duration::from_secs(10));
+    for url in [
+        "ws://localhost/ws",
+        "rs://localhost:8081",
+        "unix:/tmp/r.sock",
+    ] {
+        let config = TransportConfig::new(url).unwrap();
+        assert_eq!(
+            config.keepalive_settings(),
+            Some(DEFAULT_KEEPALIVE),
+            "{url}"
+        );
+        assert_eq!(config.write_timeout_setting(), DEFAULT_WRITE_TIMEOUT);
+        assert_eq!(config.read_timeout_setting(), DEFAULT_READ_TIMEOUT);
+        assert!(config.validate().is_ok(), "{url}");
+        // RawSocket accepts a keepalive too now (probed at the WAMP level by the driver)
+        let custom = config.keepalive(Duration::from_secs(5), Duration::from_secs(2));
+        assert!(custom.validate().is_ok(), "{url}");
+        assert_eq!(custom.no_keepalive().keepalive_settings(), None);
+    }
+}
+
+#[test]
+fn zero_keepalive_durations_and_zero_io_timeouts_are_refused_naming_the_setting() {
+    let config = TransportConfig::new("rs://localhost:8081").unwrap();
+    let field = |c: TransportConfig| match c.validate() {
+        Err(ConfigError::InvalidSetting { field, .. }) => field,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        field(
+            config
+                .clone()
+                .keepalive(Duration::ZERO, Duration::from_secs(1))
+        ),
+        "keepalive"
+    );
+    assert_eq!(
+        field(
+            config
+                .clone()
+                .keepalive(Duration::from_secs(1), Duration::ZERO)
+        ),
+        "keepalive"
+    );
+    assert_eq!(
+        field(config.clone().write_timeout(Duration::ZERO)),
+        "write_timeout"
+    );
+    assert_eq!(field(config.read_timeout(Duration::ZERO)), "read_timeout");
+}
+
+#[tokio::test]
+async fn a_connection_carries_the_keepalive_and_the_timeouts_of_its_config() {
+    let (addr, _router) = fake_rawsocket_router(vec![0x7F, 0xF3, 0, 0]).await;
+    let config = rs_config(addr)
+        .write_timeout(Duration::from_secs(3))
+        .read_timeout(Duration::from_secs(4));
+    let conn = bounded(connect(&config)).await.unwrap();
+    assert_eq!(conn.keepalive, Some(DEFAULT_KEEPALIVE));
+    assert_eq!(conn.write_timeout, Duration::from_secs(3));
+    assert_eq!(conn.read_timeout, Duration::from_secs(4));
+    let (addr, _router) = fake_rawsocket_router(vec![0x7F, 0xF3, 0, 0]).await;
+    let conn = bounded(connect(&rs_config(addr).no_keepalive()))
+        .await
+        .unwrap();
+    assert_eq!(conn.keepalive, None);
+}
+
+#[test]
 fn transport_config_debug_shows_header_names_but_not_their_values() {
     let config = TransportConfig::new("ws://localhost/ws")
         .unwrap()
@@ -889,4 +968,297 @@ async fn websocket_over_tls_connects_and_reuses_the_cached_tls_config() {
     assert!(Arc::ptr_eq(&cached, &again.rustls_config().await.unwrap()));
     drop((first, second));
     bounded(server).await.unwrap();
+}
+
+// ---- connector and connect_over (in-memory streams) ----
+
+/// A config whose connector hands out one end of a fresh pipe per attempt and sends the other
+/// end to the returned receiver.
+fn piped(
+    url: &str,
+) -> (
+    TransportConfig,
+    tokio::sync::mpsc::UnboundedReceiver<tokio::io::DuplexStream>,
+) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let config = TransportConfig::new(url).unwrap().connector(move || {
+        let tx = tx.clone();
+        async move {
+            let (ours, theirs) = tokio::io::duplex(64 * 1024);
+            tx.send(theirs)
+                .map_err(|_| std::io::Error::other("no router"))?;
+            Ok(ours)
+        }
+    });
+    (config, rx)
+}
+
+#[tokio::test]
+async fn a_connector_supplies_the_stream_for_rawsocket_instead_of_tcp() {
+    // Nothing listens on port 1: only the connector's pipe can work.
+    let (config, mut routers) = piped("rs://127.0.0.1:1");
+    let router = tokio::spawn(async move {
+        let mut s = routers.recv().await.unwrap();
+        let mut hello = [0u8; 4];
+        s.read_exact(&mut hello).await.unwrap();
+        s.write_all(&[0x7F, 0xF3, 0, 0]).await.unwrap();
+        s.write_all(b"\0\0\0\x02hi").await.unwrap();
+        let mut back = [0u8; 6];
+        s.read_exact(&mut back).await.unwrap();
+        (hello, back)
+    });
+    let mut conn = bounded(connect(&config)).await.unwrap();
+    assert_eq!(conn.kind, TransportKind::RawSocket);
+    assert_eq!(
+        bounded(conn.read_frame()).await.unwrap(),
+        Some(Frame::Message(Bytes::from_static(b"hi")))
+    );
+    conn.queue_message(b"yo").unwrap();
+    bounded(conn.write_all()).await.unwrap();
+    let (hello, back) = bounded(router).await.unwrap();
+    assert_eq!(hello, [0x7F, 0xF3, 0, 0]);
+    assert_eq!(&back, b"\0\0\0\x02yo");
+}
+
+#[tokio::test]
+async fn a_connector_error_is_a_retryable_io_error_and_debug_shows_only_custom() {
+    let config = TransportConfig::new("ws://router/ws")
+        .unwrap()
+        .connector(|| async {
+            Err::<tokio::io::DuplexStream, _>(std::io::Error::new(
+                std::io::ErrorKind::ConnectionRefused,
+                "refused",
+            ))
+        });
+    assert!(format!("{config:?}").contains("connector: <custom>"));
+    assert!(
+        format!("{:?}", TransportConfig::new("ws://router/ws").unwrap())
+            .contains("connector: None")
+    );
+    let err = bounded(connect(&config)).await.unwrap_err();
+    assert!(matches!(err, ConnectError::Io(_)), "{err:?}");
+    assert!(err.is_retryable());
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_connect_timeout_covers_a_connector_that_never_finishes() {
+    let config = TransportConfig::new("rs://router:1")
+        .unwrap()
+        .connect_timeout(Duration::from_secs(3))
+        .connector(std::future::pending::<std::io::Result<tokio::io::DuplexStream>>);
+    let err = connect(&config).await.unwrap_err();
+    assert!(matches!(err, ConnectError::Timeout), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_connector_stream_gets_tls_when_the_url_says_wss() {
+    let pki = test_pki();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(plain_server_config(&pki)));
+    let tls = TlsConfig::default()
+        .add_ca_pem(pki.ca_pem.as_bytes())
+        .unwrap()
+        .only_custom_roots();
+    let (config, mut routers) = piped("wss://localhost/ws");
+    let config = config.tls(tls);
+    let server = tokio::spawn(async move {
+        use futures_util::{SinkExt, StreamExt};
+        let s = routers.recv().await.unwrap();
+        let tls = acceptor.accept(s).await.unwrap();
+        let cb = |_: &Request, mut resp: Response| -> Result<Response, ErrorResponse> {
+            resp.headers_mut().insert(
+                "Sec-WebSocket-Protocol",
+                HeaderValue::from_static("wamp.2.msgpack"),
+            );
+            Ok(resp)
+        };
+        let mut ws = tokio_tungstenite::accept_hdr_async(tls, cb).await.unwrap();
+        let got = ws.next().await.unwrap().unwrap();
+        ws.send(got).await.unwrap();
+        // read on until our close, which tungstenite answers
+        while let Some(Ok(_)) = ws.next().await {}
+    });
+    let mut conn = bounded(connect(&config)).await.unwrap();
+    assert_eq!(conn.serializer.name(), "msgpack");
+    conn.queue_message(&[0x93, 1, 2, 3]).unwrap();
+    bounded(conn.write_all()).await.unwrap();
+    assert_eq!(
+        bounded(conn.read_frame()).await.unwrap(),
+        Some(Frame::Message(Bytes::from_static(&[0x93, 1, 2, 3])))
+    );
+    bounded(conn.close()).await.unwrap();
+    bounded(server).await.unwrap();
+}
+
+#[tokio::test]
+async fn connect_over_runs_websocket_against_an_independent_server_implementation() {
+    use futures_util::{SinkExt, StreamExt};
+    let (ours, theirs) = tokio::io::duplex(1 << 20);
+    let server = tokio::spawn(async move {
+        let cb = |req: &Request, mut resp: Response| -> Result<Response, ErrorResponse> {
+            assert_eq!(req.headers().get("X-Client").unwrap(), "test");
+            resp.headers_mut().insert(
+                "Sec-WebSocket-Protocol",
+                HeaderValue::from_static("wamp.2.json"),
+            );
+            Ok(resp)
+        };
+        let mut ws = tokio_tungstenite::accept_hdr_async(theirs, cb)
+            .await
+            .unwrap();
+        // a ping, a small and a large text message; our messages echoed back
+        ws.send(Message::Ping(b"p1".to_vec().into())).await.unwrap();
+        ws.send(Message::text("[2,1,{}]")).await.unwrap();
+        ws.send(Message::text(format!("[\"{}\"]", "z".repeat(200_000))))
+            .await
+            .unwrap();
+        let mut got = Vec::new();
+        while let Some(msg) = ws.next().await {
+            match msg.unwrap() {
+                Message::Text(t) => got.push(t.to_string()),
+                Message::Pong(p) => got.push(format!("pong {}", String::from_utf8_lossy(&p))),
+                Message::Close(c) => {
+                    got.push(format!("close {}", c.map_or(0, |c| u16::from(c.code))));
+                }
+                _ => {}
+            }
+        }
+        got
+    });
+    let config = TransportConfig::new("ws://in-memory/ws")
+        .unwrap()
+        .serializer_names(&["json"])
+        .unwrap()
+        .header("X-Client", "test");
+    let mut conn = bounded(connect_over(&config, Box::new(ours)))
+        .await
+        .unwrap();
+    assert_eq!(conn.serializer.name(), "json");
+    assert_eq!(
+        bounded(conn.read_frame()).await.unwrap(),
+        Some(Frame::Message(Bytes::from_static(b"[2,1,{}]")))
+    );
+    match bounded(conn.read_frame()).await.unwrap() {
+        Some(Frame::Message(m)) => assert_eq!(m.len(), 200_004),
+        other => panic!("{other:?}"),
+    }
+    let big = format!("[\"{}\"]", "y".repeat(100_000));
+    conn.queue_message(b"[64,1,{},\"a\"]").unwrap();
+    conn.queue_message(big.as_bytes()).unwrap();
+    bounded(conn.close()).await.unwrap();
+    let got = bounded(server).await.unwrap();
+    assert_eq!(got.len(), 4, "{:?}", &got[..got.len().min(2)]);
+    assert_eq!(got[0], "pong p1");
+    assert_eq!(got[1], "[64,1,{},\"a\"]");
+    assert_eq!(got[2], big);
+    assert_eq!(got[3], "close 1000");
+}
+
+#[tokio::test]
+async fn connect_over_refuses_an_invalid_header_before_sending_anything() {
+    let (ours, mut theirs) = tokio::io::duplex(1024);
+    let config = TransportConfig::new("ws://in-memory/ws")
+        .unwrap()
+        .header("X-Evil", "a\r\nHost: b");
+    let err = connect_over(&config, Box::new(ours)).await.unwrap_err();
+    assert!(
+        matches!(&err, ConnectError::Config(ConfigError::InvalidHeader { name }) if name == "X-Evil"),
+        "{err:?}"
+    );
+    let mut rest = Vec::new();
+    bounded(theirs.read_to_end(&mut rest)).await.unwrap();
+    assert!(rest.is_empty());
+}
+
+/// A `tracing` writer that keeps everything written.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn nothing_logged_at_trace_level_carries_a_header_value_or_a_payload() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    // A server written here by hand, so that only our side logs.
+    let (ours, mut theirs) = tokio::io::duplex(1 << 16);
+    let server = tokio::spawn(async move {
+        let mut req = Vec::new();
+        while !req.ends_with(b"\r\n\r\n") {
+            let mut b = [0u8; 1];
+            theirs.read_exact(&mut b).await.unwrap();
+            req.push(b[0]);
+        }
+        let text = String::from_utf8(req).unwrap();
+        let key = text
+            .lines()
+            .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
+            .unwrap()
+            .to_string();
+        let mut sha = <sha1::Sha1 as sha1::Digest>::new();
+        sha1::Digest::update(&mut sha, key.as_bytes());
+        sha1::Digest::update(&mut sha, b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
+        let accept = base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            sha1::Digest::finalize(sha),
+        );
+        let resp = format!(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Accept: {accept}\r\nSec-WebSocket-Protocol: wamp.2.json\r\n\r\n"
+        );
+        theirs.write_all(resp.as_bytes()).await.unwrap();
+        // a message carrying a secret, then a close
+        let payload = b"[4,\"ticket\",{\"secret\":\"CHALLENGE-SECRET\"}]";
+        let mut frame = vec![0x81, payload.len() as u8];
+        frame.extend(payload);
+        theirs.write_all(&frame).await.unwrap();
+        theirs.write_all(&[0x88, 2, 0x03, 0xE8]).await.unwrap();
+        let mut rest = Vec::new();
+        let _ = theirs.read_to_end(&mut rest).await;
+    });
+    let config = TransportConfig::new("ws://in-memory/ws")
+        .unwrap()
+        .serializer_names(&["json"])
+        .unwrap()
+        .header("Authorization", "Bearer HEADER-SECRET");
+    let mut conn = bounded(connect_over(&config, Box::new(ours)))
+        .await
+        .unwrap();
+    conn.queue_message(b"[5,\"TICKET-SECRET\",{}]").unwrap();
+    bounded(conn.write_all()).await.unwrap();
+    assert!(matches!(
+        bounded(conn.read_frame()).await.unwrap(),
+        Some(Frame::Message(_))
+    ));
+    assert_eq!(
+        bounded(conn.read_frame()).await.unwrap(),
+        Some(Frame::Close)
+    );
+    bounded(conn.close()).await.unwrap();
+    bounded(server).await.unwrap();
+    drop(_guard);
+
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(text.contains("websocket handshake done"), "{text}");
+    for secret in [
+        "HEADER-SECRET",
+        "TICKET-SECRET",
+        "CHALLENGE-SECRET",
+        "Sec-WebSocket-Key",
+    ] {
+        assert!(!text.contains(secret), "{secret} logged: {text}");
+    }
 }

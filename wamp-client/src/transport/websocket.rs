@@ -1,291 +1,1250 @@
-//! WAMP over WebSocket: the opening handshake with the `wamp.2.*` subprotocols, and one
-//! WebSocket message per WAMP message (binary for MessagePack and CBOR, text for JSON).
+//! WAMP over WebSocket (RFC 6455, client side): the opening handshake with the `wamp.2.*`
+//! subprotocols, and one WebSocket message per WAMP message (binary for MessagePack and CBOR,
+//! text for JSON).
+//!
+//! Our own implementation, so that nothing here logs frames, payloads or header values: only
+//! sizes, subprotocol names and HTTP statuses are ever logged.
 
-use std::collections::VecDeque;
 use std::io;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
-use futures_util::{SinkExt, StreamExt};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
-use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue, Uri};
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message};
-use tokio_tungstenite::WebSocketStream;
+use base64::Engine as _;
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use rand::rngs::StdRng;
+use rand::{RngCore, SeedableRng};
+use sha1::{Digest, Sha1};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use wamp_core::serializer::Serializer;
 
-use super::connection::{Frame, Io, Transfer};
-use super::error::{lower, ConfigError, ConnectError, TransportError};
+use super::connection::{Decoded, Frame, Inbox, Io, LARGE};
+use super::error::{ConfigError, ConnectError, TransportError};
 
-/// How much tungstenite reads from the socket at once. Tungstenite zeroes the unfilled part of
-/// its read buffer before every read, so its default (128 KiB) cost a 128 KiB memset per read:
-/// most of a sequential call's CPU, and 128 KiB of resident memory per connection. A message
-/// larger than this still arrives whole: the buffer grows to the message's length.
-const READ_BUFFER: usize = 8 * 1024;
+/// The GUID of RFC 6455 §1.3, appended to the key for `Sec-WebSocket-Accept`.
+const ACCEPT_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+/// The largest handshake response (status line and headers) accepted.
+const MAX_RESPONSE: usize = 16 * 1024;
+/// The most response headers accepted.
+const MAX_HEADERS: usize = 64;
+
+const OP_CONTINUATION: u8 = 0x0;
+const OP_TEXT: u8 = 0x1;
+const OP_BINARY: u8 = 0x2;
+const OP_CLOSE: u8 = 0x8;
+const OP_PING: u8 = 0x9;
+const OP_PONG: u8 = 0xA;
+/// The largest control frame payload.
+pub(crate) const MAX_CONTROL: usize = 125;
+/// The close status of a normal closure.
+pub(crate) const CLOSE_NORMAL: u16 = 1000;
+/// The close status of a protocol error.
+const CLOSE_PROTOCOL_ERROR: u16 = 1002;
+
+/// Headers the handshake writes itself: a custom header may not replace them.
+const RESERVED_HEADERS: [&str; 7] = [
+    "host",
+    "upgrade",
+    "connection",
+    "sec-websocket-key",
+    "sec-websocket-version",
+    "sec-websocket-protocol",
+    "sec-websocket-extensions",
+];
 
 /// What the handshake needs from the configuration.
 pub(crate) struct WsParams<'a> {
-    pub(crate) tls: bool,
+    /// `host[:port]` as written in the URL.
     pub(crate) authority: &'a str,
+    /// The path and query, starting with `/`.
     pub(crate) path: &'a str,
     pub(crate) headers: &'a [(String, String)],
     pub(crate) serializers: &'a [Arc<dyn Serializer>],
-    pub(crate) max_message_size: usize,
 }
 
-/// Checks the extra headers before anything is sent.
+/// Checks the extra headers before anything is sent: names are HTTP tokens other than the
+/// headers of the handshake itself, values hold no control character but tabs.
 pub(crate) fn check_headers(headers: &[(String, String)]) -> Result<(), ConfigError> {
     for (name, value) in headers {
-        if HeaderName::from_bytes(name.as_bytes()).is_err() || HeaderValue::from_str(value).is_err()
-        {
+        let reserved = RESERVED_HEADERS
+            .iter()
+            .any(|r| r.eq_ignore_ascii_case(name));
+        if !is_token(name) || reserved || !is_header_value(value) {
             return Err(ConfigError::InvalidHeader { name: name.clone() });
         }
     }
     Ok(())
 }
 
-/// Runs the opening handshake over `io` and picks the serializer the server chose.
-pub(crate) async fn handshake(
-    io: Box<dyn Io>,
-    p: WsParams<'_>,
-) -> Result<(TungLink, Arc<dyn Serializer>), ConnectError> {
-    let scheme = if p.tls { "wss" } else { "ws" };
-    let uri: Uri = format!("{scheme}://{}{}", p.authority, p.path)
-        .parse()
-        .map_err(|e: tokio_tungstenite::tungstenite::http::uri::InvalidUri| {
-            ConnectError::WebSocket {
-                status: None,
-                reason: format!("cannot build the request uri: {e}"),
-            }
-        })?;
-    let mut request = uri.into_client_request().map_err(handshake_error)?;
-    let headers = request.headers_mut();
-    for (name, value) in p.headers {
-        let bad = || ConfigError::InvalidHeader { name: name.clone() };
-        let name_h = HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad())?;
-        let value_h = HeaderValue::from_str(value).map_err(|_| bad())?;
-        headers.append(name_h, value_h);
-    }
+/// An HTTP token (RFC 9110 §5.6.2).
+fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'!' | b'#'
+                        | b'$'
+                        | b'%'
+                        | b'&'
+                        | b'\''
+                        | b'*'
+                        | b'+'
+                        | b'-'
+                        | b'.'
+                        | b'^'
+                        | b'_'
+                        | b'`'
+                        | b'|'
+                        | b'~'
+                )
+        })
+}
+
+/// A header value: no CR, LF, NUL or other control character (tabs allowed).
+fn is_header_value(s: &str) -> bool {
+    s.bytes().all(|b| b == b'\t' || (b >= 0x20 && b != 0x7F))
+}
+
+/// The `Sec-WebSocket-Accept` a server must answer to `key`.
+fn accept_for(key: &str) -> String {
+    let mut sha = Sha1::new();
+    sha.update(key.as_bytes());
+    sha.update(ACCEPT_GUID.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(sha.finalize())
+}
+
+/// The opening request (the caller checked the custom headers).
+fn request(p: &WsParams<'_>, key: &str) -> String {
     let offered: Vec<&str> = p.serializers.iter().map(|s| s.subprotocol()).collect();
-    let protocols =
-        HeaderValue::from_str(&offered.join(", ")).map_err(|_| ConnectError::WebSocket {
-            status: None,
-            reason: "a serializer has an invalid subprotocol name".into(),
-        })?;
-    headers.insert("Sec-WebSocket-Protocol", protocols);
+    let mut req = format!(
+        "GET {} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\
+         Sec-WebSocket-Protocol: {}\r\n",
+        p.path,
+        p.authority,
+        offered.join(", ")
+    );
+    for (name, value) in p.headers {
+        req.push_str(name);
+        req.push_str(": ");
+        req.push_str(value);
+        req.push_str("\r\n");
+    }
+    req.push_str("\r\n");
+    req
+}
 
-    let config = WebSocketConfig::default()
-        .read_buffer_size(READ_BUFFER)
-        .max_message_size(Some(p.max_message_size))
-        .max_frame_size(Some(p.max_message_size));
-    let (ws, response) = tokio_tungstenite::client_async_with_config(request, io, Some(config))
-        .await
-        .map_err(handshake_error)?;
+/// Runs the opening handshake over `io`. Returns the serializer the server picked and the
+/// bytes that followed the response headers (the first frames).
+pub(crate) async fn handshake(
+    io: &mut Box<dyn Io>,
+    p: WsParams<'_>,
+) -> Result<(Arc<dyn Serializer>, BytesMut), ConnectError> {
+    let key = base64::engine::general_purpose::STANDARD.encode(rand::random::<[u8; 16]>());
+    io.write_all(request(&p, &key).as_bytes()).await?;
+    io.flush().await?;
 
-    let chosen = response
-        .headers()
-        .get("Sec-WebSocket-Protocol")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim);
+    let mut buf = BytesMut::with_capacity(1024);
+    loop {
+        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut response = httparse::Response::new(&mut headers);
+        match response.parse(&buf) {
+            Ok(httparse::Status::Complete(len)) => {
+                let serializer = check_response(&response, &key, p.serializers)?;
+                buf.advance(len);
+                return Ok((serializer, buf));
+            }
+            Ok(httparse::Status::Partial) => {}
+            Err(httparse::Error::TooManyHeaders) => {
+                return Err(handshake_error(format!(
+                    "the response has more than {MAX_HEADERS} headers"
+                )))
+            }
+            Err(e) => {
+                return Err(handshake_error(format!(
+                    "invalid http response: {}",
+                    super::error::lower(e.to_string())
+                )))
+            }
+        }
+        if buf.len() >= MAX_RESPONSE {
+            return Err(handshake_error(format!(
+                "the response headers exceed {} KiB",
+                MAX_RESPONSE / 1024
+            )));
+        }
+        buf.reserve(1024);
+        let room = MAX_RESPONSE - buf.len();
+        let n = io.read_buf(&mut (&mut buf).limit(room)).await?;
+        if n == 0 {
+            return Err(ConnectError::Io(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the server closed the connection during the websocket handshake",
+            )));
+        }
+    }
+}
+
+fn handshake_error(reason: String) -> ConnectError {
+    ConnectError::WebSocket {
+        status: None,
+        reason,
+    }
+}
+
+/// Checks a complete response and picks the serializer.
+fn check_response(
+    response: &httparse::Response<'_, '_>,
+    key: &str,
+    serializers: &[Arc<dyn Serializer>],
+) -> Result<Arc<dyn Serializer>, ConnectError> {
+    let code = response.code.unwrap_or(0);
+    if code != 101 {
+        let reason = format!("http status {code} {}", canonical_reason(code));
+        return Err(ConnectError::WebSocket {
+            status: Some(code),
+            reason: reason.trim_end().to_string(),
+        });
+    }
+    let header = |name: &str| {
+        response
+            .headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| h.value)
+    };
+    let has_token = |name: &str, token: &str| {
+        header(name).is_some_and(|v| {
+            v.split(|b| *b == b',')
+                .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
+        })
+    };
+    if !has_token("upgrade", "websocket") {
+        return Err(handshake_error(
+            "the response does not upgrade to websocket".into(),
+        ));
+    }
+    if !has_token("connection", "upgrade") {
+        return Err(handshake_error(
+            "the response lacks connection: upgrade".into(),
+        ));
+    }
+    if header("sec-websocket-accept").map(<[u8]>::trim_ascii) != Some(accept_for(key).as_bytes()) {
+        return Err(handshake_error(
+            "the response has a missing or wrong sec-websocket-accept".into(),
+        ));
+    }
+    if header("sec-websocket-extensions").is_some_and(|v| !v.trim_ascii().is_empty()) {
+        return Err(handshake_error(
+            "the server enabled an extension we did not offer".into(),
+        ));
+    }
+    let chosen = header("sec-websocket-protocol").map(<[u8]>::trim_ascii);
     let serializer = chosen
-        .and_then(|c| p.serializers.iter().find(|s| s.subprotocol() == c))
+        .and_then(|c| serializers.iter().find(|s| s.subprotocol().as_bytes() == c))
         .cloned()
         .ok_or(ConnectError::NoSerializer)?;
     tracing::debug!(
-        offered = %offered.join(", "),
         chosen = serializer.subprotocol(),
         "websocket handshake done"
     );
-    let link = TungLink {
-        ws,
-        binary: serializer.is_binary(),
-        out: VecDeque::new(),
-        unsent: 0,
-        frames: VecDeque::new(),
-        flush_owed: false,
-        eof: false,
-    };
-    Ok((link, serializer))
+    Ok(serializer)
 }
 
-fn handshake_error(e: WsError) -> ConnectError {
-    match e {
-        WsError::Io(e) => ConnectError::Io(e),
-        WsError::Protocol(ProtocolError::SecWebSocketSubProtocolError(_)) => {
-            ConnectError::NoSerializer
-        }
-        WsError::Protocol(ProtocolError::HandshakeIncomplete) => ConnectError::Io(io::Error::new(
-            io::ErrorKind::UnexpectedEof,
-            "the server closed the connection during the websocket handshake",
-        )),
-        WsError::Http(response) => {
-            let status = response.status();
-            ConnectError::WebSocket {
-                status: Some(status.as_u16()),
-                reason: format!(
-                    "http status {} {}",
-                    status.as_u16(),
-                    status.canonical_reason().unwrap_or("").to_lowercase()
-                )
-                .trim_end()
-                .to_string(),
-            }
-        }
-        other => ConnectError::WebSocket {
-            status: None,
-            reason: lower(other.to_string()),
-        },
+/// The standard reason phrase of an HTTP status, lowercase (empty when unknown).
+fn canonical_reason(code: u16) -> &'static str {
+    match code {
+        100 => "continue",
+        200 => "ok",
+        300 => "multiple choices",
+        301 => "moved permanently",
+        302 => "found",
+        303 => "see other",
+        304 => "not modified",
+        307 => "temporary redirect",
+        308 => "permanent redirect",
+        400 => "bad request",
+        401 => "unauthorized",
+        402 => "payment required",
+        403 => "forbidden",
+        404 => "not found",
+        405 => "method not allowed",
+        406 => "not acceptable",
+        407 => "proxy authentication required",
+        408 => "request timeout",
+        409 => "conflict",
+        410 => "gone",
+        411 => "length required",
+        412 => "precondition failed",
+        413 => "payload too large",
+        414 => "uri too long",
+        415 => "unsupported media type",
+        416 => "range not satisfiable",
+        417 => "expectation failed",
+        421 => "misdirected request",
+        422 => "unprocessable entity",
+        426 => "upgrade required",
+        428 => "precondition required",
+        429 => "too many requests",
+        431 => "request header fields too large",
+        451 => "unavailable for legal reasons",
+        500 => "internal server error",
+        501 => "not implemented",
+        502 => "bad gateway",
+        503 => "service unavailable",
+        504 => "gateway timeout",
+        505 => "http version not supported",
+        511 => "network authentication required",
+        _ => "",
     }
 }
 
-/// Maps an error of a live WebSocket.
-fn transport_error(e: WsError) -> TransportError {
-    match e {
-        WsError::ConnectionClosed | WsError::AlreadyClosed => TransportError::Closed,
-        WsError::Protocol(ProtocolError::SendAfterClosing) => TransportError::Closed,
-        WsError::Io(e) => TransportError::Io(e),
-        WsError::Capacity(CapacityError::MessageTooLong { size, max_size }) => {
-            TransportError::TooLarge {
-                size,
-                limit: max_size,
-            }
+/// A message received in fragments, so far.
+struct Partial {
+    text: bool,
+    data: BytesMut,
+}
+
+/// The WebSocket framing of a [`Connection`](super::Connection): decodes server frames from
+/// the read buffer, encodes masked client frames into the write buffer.
+pub(crate) struct WsCodec {
+    /// The largest message accepted.
+    limit: usize,
+    /// Whether messages go out as text frames (JSON) rather than binary ones.
+    text: bool,
+    /// The source of frame masks: a ChaCha12 stream seeded from the OS (RFC 6455 §5.3 asks
+    /// for unpredictable masks), boxed to keep the codec small.
+    masks: Box<StdRng>,
+    /// A fragmented message being received.
+    partial: Option<Partial>,
+}
+
+impl WsCodec {
+    /// `limit` is the largest message accepted; `text` says how messages are sent.
+    pub(crate) fn new(limit: usize, text: bool) -> Self {
+        WsCodec {
+            limit,
+            text,
+            masks: Box::new(StdRng::from_rng(&mut rand::rng())),
+            partial: None,
         }
-        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
-            TransportError::Io(io::Error::new(
-                io::ErrorKind::ConnectionReset,
-                "the peer closed the connection without a websocket close handshake",
-            ))
-        }
-        other => TransportError::Protocol(lower(other.to_string())),
     }
-}
 
-/// TEMPORARY (until our own WebSocket framing replaces tungstenite): a WebSocket driven
-/// through tungstenite's `Sink`/`Stream`, behind the [`Connection`](super::Connection) API.
-pub(crate) struct TungLink {
-    ws: WebSocketStream<Box<dyn Io>>,
-    binary: bool,
-    /// Messages queued and not yet handed to tungstenite.
-    out: VecDeque<Message>,
-    unsent: usize,
-    /// Frames received and not yet taken.
-    frames: VecDeque<Frame>,
-    flush_owed: bool,
-    eof: bool,
-}
+    /// Whether a fragmented message is being received.
+    pub(crate) fn in_message(&self) -> bool {
+        self.partial.is_some()
+    }
 
-impl TungLink {
-    pub(crate) fn queue_message(&mut self, frame: &[u8]) -> Result<(), TransportError> {
-        let msg = if self.binary {
-            Message::Binary(Bytes::copy_from_slice(frame))
+    /// The next complete message or control frame, if any.
+    pub(crate) fn decode(&mut self, inbox: &mut Inbox) -> Result<Option<Decoded>, TransportError> {
+        loop {
+            if let Some(d) = &inbox.direct {
+                if d.remaining > 0 {
+                    return Ok(None);
+                }
+                let Some(d) = inbox.direct.take() else {
+                    return Ok(None);
+                };
+                let text = d.kind == OP_TEXT;
+                if d.fin {
+                    return finish(text, d.data.freeze()).map(Some);
+                }
+                self.partial = Some(Partial { text, data: d.data });
+                continue;
+            }
+            let Some(header) = parse_header(&inbox.buf)? else {
+                return Ok(None);
+            };
+            let Header {
+                fin,
+                opcode,
+                len,
+                header_len,
+            } = header;
+            if is_control(opcode) {
+                // At most 125 bytes (checked): wait for the whole frame.
+                let len = len as usize;
+                let total = header_len + len;
+                if inbox.buf.len() < total {
+                    inbox.buf.reserve(total - inbox.buf.len());
+                    return Ok(None);
+                }
+                let mut frame = inbox.buf.split_to(total);
+                frame.advance(header_len);
+                let payload = frame.freeze();
+                return match opcode {
+                    OP_PING => Ok(Some(Decoded::Ping(payload))),
+                    OP_PONG => Ok(Some(Decoded::Frame(Frame::Pong(payload)))),
+                    _ => close_code(&payload).map(|code| Some(Decoded::Close(code))),
+                };
+            }
+
+            // A data frame: check it against the message in progress and the limit.
+            let so_far = match (&self.partial, opcode) {
+                (None, OP_CONTINUATION) => {
+                    return Err(protocol(
+                        "a continuation frame without a message to continue",
+                    ))
+                }
+                (Some(_), OP_TEXT | OP_BINARY) => {
+                    return Err(protocol("a new message before the fragmented one ended"))
+                }
+                (Some(p), _) => p.data.len(),
+                (None, _) => 0,
+            };
+            let room = (self.limit - so_far.min(self.limit)) as u64;
+            if len > room {
+                let size = usize::try_from(len)
+                    .unwrap_or(usize::MAX)
+                    .saturating_add(so_far);
+                return Err(TransportError::TooLarge {
+                    size,
+                    limit: self.limit,
+                });
+            }
+            let len = len as usize;
+            let total = header_len + len;
+            let text = match &self.partial {
+                Some(p) => p.text,
+                None => opcode == OP_TEXT,
+            };
+            if inbox.buf.len() >= total {
+                if fin && self.partial.is_none() {
+                    // A whole message in one frame: a view of the read buffer, no copy.
+                    let mut frame = inbox.buf.split_to(total);
+                    frame.advance(header_len);
+                    return finish(text, frame.freeze()).map(Some);
+                }
+                let mut partial = self.partial.take().unwrap_or_else(|| Partial {
+                    text,
+                    data: BytesMut::new(),
+                });
+                partial
+                    .data
+                    .extend_from_slice(&inbox.buf[header_len..total]);
+                inbox.buf.advance(total);
+                if fin {
+                    return finish(partial.text, partial.data.freeze()).map(Some);
+                }
+                self.partial = Some(partial);
+                continue;
+            }
+            if len > LARGE {
+                // Read the rest of this payload straight into the message's own buffer.
+                let data = match self.partial.take() {
+                    Some(p) => p.data,
+                    None => BytesMut::with_capacity(len),
+                };
+                inbox.buf.advance(header_len);
+                let kind = if text { OP_TEXT } else { OP_BINARY };
+                inbox.start_direct(data, len, kind, fin);
+                return Ok(None);
+            }
+            inbox.buf.reserve(total - inbox.buf.len());
+            return Ok(None);
+        }
+    }
+
+    /// Frames one message: text for JSON, else binary. A text message must be UTF-8
+    /// ([`TransportError::Protocol`] otherwise, and nothing is queued).
+    pub(crate) fn encode_message(
+        &mut self,
+        out: &mut BytesMut,
+        payload: &[u8],
+    ) -> Result<(), TransportError> {
+        let opcode = if self.text {
+            if std::str::from_utf8(payload).is_err() {
+                return Err(protocol("a text frame must be valid utf-8"));
+            }
+            OP_TEXT
         } else {
-            let text = std::str::from_utf8(frame)
-                .map_err(|_| TransportError::Protocol("a text frame must be valid utf-8".into()))?;
-            Message::Text(text.into())
+            OP_BINARY
         };
-        self.unsent += frame.len();
-        self.out.push_back(msg);
+        let mask = self.mask();
+        encode_frame(out, opcode, payload, mask);
         Ok(())
     }
 
-    pub(crate) fn queue_ping(&mut self, payload: &[u8]) {
-        let payload = &payload[..payload.len().min(125)];
-        self.unsent += payload.len();
-        self.out
-            .push_back(Message::Ping(Bytes::copy_from_slice(payload)));
+    /// Frames a ping (payload cut to 125 bytes).
+    pub(crate) fn encode_ping(&mut self, out: &mut BytesMut, payload: &[u8]) {
+        let mask = self.mask();
+        encode_frame(
+            out,
+            OP_PING,
+            &payload[..payload.len().min(MAX_CONTROL)],
+            mask,
+        );
     }
 
-    pub(crate) fn unsent(&self) -> usize {
-        self.unsent
+    /// Frames a pong echoing a ping's payload (at most 125 bytes, as pings are).
+    pub(crate) fn encode_pong(&mut self, out: &mut BytesMut, payload: &[u8]) {
+        let mask = self.mask();
+        encode_frame(
+            out,
+            OP_PONG,
+            &payload[..payload.len().min(MAX_CONTROL)],
+            mask,
+        );
     }
 
-    pub(crate) fn wants_write(&self) -> bool {
-        !self.out.is_empty() || self.flush_owed
-    }
-
-    pub(crate) fn next_frame(&mut self) -> Option<Frame> {
-        self.frames.pop_front()
-    }
-
-    pub(crate) fn poll_transfer(
-        &mut self,
-        cx: &mut Context<'_>,
-        read: bool,
-    ) -> Poll<Result<Transfer, TransportError>> {
-        let mut done = Transfer::default();
-        let mut progress = false;
-        while !self.out.is_empty() {
-            match self.ws.poll_ready_unpin(cx) {
-                Poll::Ready(Ok(())) => {
-                    let Some(msg) = self.out.pop_front() else {
-                        break;
-                    };
-                    let n = msg.len();
-                    self.unsent -= n;
-                    done.written += n;
-                    progress = true;
-                    self.flush_owed = true;
-                    self.ws.start_send_unpin(msg).map_err(transport_error)?;
-                }
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(transport_error(e))),
-                Poll::Pending => break,
+    /// Frames a close with `code` (an empty close without one). A code that may not be sent
+    /// (1005, 1006, 1015, unassigned) is replaced by 1002, protocol error.
+    pub(crate) fn encode_close(&mut self, out: &mut BytesMut, code: Option<u16>) {
+        let mask = self.mask();
+        match code {
+            Some(c) => {
+                let c = if valid_close_code(c) {
+                    c
+                } else {
+                    CLOSE_PROTOCOL_ERROR
+                };
+                encode_frame(out, OP_CLOSE, &c.to_be_bytes(), mask);
             }
+            None => encode_frame(out, OP_CLOSE, &[], mask),
         }
-        if self.flush_owed && self.out.is_empty() {
-            match self.ws.poll_flush_unpin(cx) {
-                Poll::Ready(Ok(())) => {
-                    self.flush_owed = false;
-                    progress = true;
+    }
+
+    fn mask(&mut self) -> [u8; 4] {
+        self.masks.next_u32().to_ne_bytes()
+    }
+}
+
+fn protocol(what: &str) -> TransportError {
+    TransportError::Protocol(what.into())
+}
+
+fn is_control(opcode: u8) -> bool {
+    opcode & 0x8 != 0
+}
+
+/// A parsed frame header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Header {
+    fin: bool,
+    opcode: u8,
+    len: u64,
+    header_len: usize,
+}
+
+/// Parses a server frame header, if complete; framing violations are errors as soon as the
+/// bytes showing them are there.
+fn parse_header(buf: &[u8]) -> Result<Option<Header>, TransportError> {
+    let [b0, b1, ..] = *buf else {
+        return Ok(None);
+    };
+    let fin = b0 & 0x80 != 0;
+    if b0 & 0x70 != 0 {
+        return Err(protocol(
+            "a websocket frame has reserved bits set (no extension was negotiated)",
+        ));
+    }
+    let opcode = b0 & 0x0F;
+    match opcode {
+        OP_CONTINUATION | OP_TEXT | OP_BINARY | OP_CLOSE | OP_PING | OP_PONG => {}
+        _ => {
+            return Err(TransportError::Protocol(format!(
+                "unknown websocket opcode {opcode:#x}"
+            )))
+        }
+    }
+    if b1 & 0x80 != 0 {
+        return Err(protocol("the server sent a masked websocket frame"));
+    }
+    let short = b1 & 0x7F;
+    if is_control(opcode) {
+        if !fin {
+            return Err(protocol("a fragmented websocket control frame"));
+        }
+        if short > MAX_CONTROL as u8 {
+            return Err(protocol("a websocket control frame longer than 125 bytes"));
+        }
+    }
+    let (len, header_len) = match short {
+        126 => match buf.get(2..4) {
+            Some(b) => (u64::from(u16::from_be_bytes([b[0], b[1]])), 4),
+            None => return Ok(None),
+        },
+        127 => match buf.get(2..10) {
+            Some(b) => {
+                let mut be = [0u8; 8];
+                be.copy_from_slice(b);
+                let len = u64::from_be_bytes(be);
+                if len >> 63 != 0 {
+                    return Err(protocol("a websocket frame length has its top bit set"));
                 }
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(transport_error(e))),
-                Poll::Pending => {}
+                (len, 10)
             }
+            None => return Ok(None),
+        },
+        n => (u64::from(n), 2),
+    };
+    Ok(Some(Header {
+        fin,
+        opcode,
+        len,
+        header_len,
+    }))
+}
+
+/// A complete message: text must be UTF-8.
+fn finish(text: bool, data: Bytes) -> Result<Decoded, TransportError> {
+    if text && std::str::from_utf8(&data).is_err() {
+        return Err(protocol("a websocket text message is not valid utf-8"));
+    }
+    Ok(Decoded::Frame(Frame::Message(data)))
+}
+
+/// The status code of a close frame's payload.
+fn close_code(payload: &[u8]) -> Result<Option<u16>, TransportError> {
+    match *payload {
+        [] => Ok(None),
+        [_] => Err(protocol("a websocket close frame with a 1-byte payload")),
+        [a, b, ..] => Ok(Some(u16::from_be_bytes([a, b]))),
+    }
+}
+
+/// Whether a close status may be sent in a close frame (RFC 6455 §7.4).
+fn valid_close_code(code: u16) -> bool {
+    matches!(code, 1000..=1003 | 1007..=1011 | 3000..=4999)
+}
+
+/// Appends one masked frame: the header, then the payload XORed with the mask.
+fn encode_frame(out: &mut BytesMut, opcode: u8, payload: &[u8], mask: [u8; 4]) {
+    let len = payload.len();
+    out.reserve(14 + len);
+    out.put_u8(0x80 | opcode);
+    if len < 126 {
+        out.put_u8(0x80 | len as u8);
+    } else if len <= usize::from(u16::MAX) {
+        out.put_u8(0x80 | 126);
+        out.put_u16(len as u16);
+    } else {
+        out.put_u8(0x80 | 127);
+        out.put_u64(len as u64);
+    }
+    out.put_slice(&mask);
+    put_masked(out, payload, mask);
+}
+
+/// Appends `payload` XORed with the repeating `mask`, 8 bytes at a time through a small block
+/// on the stack (one pass over the payload, then one copy of each block).
+fn put_masked(out: &mut BytesMut, payload: &[u8], mask: [u8; 4]) {
+    const BLOCK: usize = 512;
+    let [m0, m1, m2, m3] = mask;
+    let wide = u64::from_ne_bytes([m0, m1, m2, m3, m0, m1, m2, m3]);
+    let mut block = [0u8; BLOCK];
+    for chunk in payload.chunks(BLOCK) {
+        let dst = &mut block[..chunk.len()];
+        let mut words = chunk.chunks_exact(8);
+        let mut outs = dst.chunks_exact_mut(8);
+        for (src, d) in (&mut words).zip(&mut outs) {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(src);
+            d.copy_from_slice(&(u64::from_ne_bytes(w) ^ wide).to_ne_bytes());
         }
-        if read {
-            if self.eof {
-                done.eof = true;
-                progress = true;
-            } else {
-                match self.ws.poll_next_unpin(cx) {
-                    Poll::Ready(None) | Poll::Ready(Some(Err(WsError::ConnectionClosed))) => {
-                        self.eof = true;
-                        done.eof = true;
-                        progress = true;
-                    }
-                    Poll::Ready(Some(Ok(msg))) => {
-                        done.read = msg.len().max(1);
-                        progress = true;
-                        match msg {
-                            Message::Binary(b) => self.frames.push_back(Frame::Message(b)),
-                            Message::Text(t) => {
-                                self.frames.push_back(Frame::Message(Bytes::from(t)))
-                            }
-                            Message::Pong(b) => self.frames.push_back(Frame::Pong(b)),
-                            Message::Close(_) => self.frames.push_back(Frame::Close),
-                            _ => {}
-                        }
-                    }
-                    Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(transport_error(e))),
-                    Poll::Pending => {}
-                }
-            }
+        // The tail of the payload (the blocks are multiples of 8, so the mask lines up).
+        for ((d, s), m) in outs
+            .into_remainder()
+            .iter_mut()
+            .zip(words.remainder())
+            .zip(mask.iter().cycle())
+        {
+            *d = s ^ m;
         }
-        if progress {
-            Poll::Ready(Ok(done))
+        out.extend_from_slice(dst);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The reference masking of RFC 6455 §5.3: byte i XOR mask[i % 4].
+    fn mask_bytewise(payload: &[u8], mask: [u8; 4]) -> Vec<u8> {
+        payload
+            .iter()
+            .enumerate()
+            .map(|(i, b)| b ^ mask[i % 4])
+            .collect()
+    }
+
+    #[test]
+    fn masking_8_bytes_at_a_time_matches_the_bytewise_definition_at_every_length() {
+        let mask = [0x37, 0xfa, 0x21, 0x3d];
+        for len in (0..40).chain([511, 512, 513, 1000, 4099]) {
+            let payload: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
+            let mut out = BytesMut::new();
+            put_masked(&mut out, &payload, mask);
+            assert_eq!(&out[..], &mask_bytewise(&payload, mask)[..], "len {len}");
+        }
+    }
+
+    #[test]
+    fn the_rfc_example_frames_are_encoded_and_masked_as_in_section_5_7() {
+        // A single-frame masked text message "Hello".
+        let mut out = BytesMut::new();
+        encode_frame(&mut out, OP_TEXT, b"Hello", [0x37, 0xfa, 0x21, 0x3d]);
+        assert_eq!(
+            &out[..],
+            &[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]
+        );
+    }
+
+    #[test]
+    fn lengths_use_7_16_or_64_bits() {
+        for (len, header) in [
+            (125usize, vec![0x82, 0x80 | 125]),
+            (126, vec![0x82, 0x80 | 126, 0, 126]),
+            (65_535, vec![0x82, 0x80 | 126, 0xFF, 0xFF]),
+            (65_536, vec![0x82, 0x80 | 127, 0, 0, 0, 0, 0, 1, 0, 0]),
+        ] {
+            let mut out = BytesMut::new();
+            encode_frame(&mut out, OP_BINARY, &vec![0; len], [0; 4]);
+            assert_eq!(&out[..header.len()], &header[..], "len {len}");
+            assert_eq!(out.len(), header.len() + 4 + len);
+        }
+    }
+
+    #[test]
+    fn the_accept_key_is_the_rfc_example() {
+        // RFC 6455 §1.3
+        assert_eq!(
+            accept_for("dGhlIHNhbXBsZSBub25jZQ=="),
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        );
+    }
+
+    #[test]
+    fn header_names_must_be_tokens_and_values_free_of_control_characters() {
+        let ok = |n: &str, v: &str| check_headers(&[(n.into(), v.into())]).is_ok();
+        assert!(ok("Authorization", "Bearer abc"));
+        assert!(ok("X-Trace", "a\tb é"));
+        assert!(ok("X-Empty", ""));
+        assert!(!ok("Bad Header", "x"));
+        assert!(!ok("", "x"));
+        assert!(!ok("X:Y", "x"));
+        assert!(!ok("X-Inject", "a\r\nEvil: yes"));
+        assert!(!ok("X-Nul", "a\0b"));
+        assert!(!ok("X-Lf", "a\nb"));
+        // the handshake's own headers cannot be replaced
+        assert!(!ok("sec-websocket-protocol", "wamp.2.json"));
+        assert!(!ok("Host", "elsewhere"));
+    }
+
+    #[test]
+    fn control_frames_that_are_fragmented_or_long_and_masked_or_reserved_frames_are_refused() {
+        let bad: [&[u8]; 7] = [
+            &[0x09, 0x00],             // ping without FIN
+            &[0x89, 126, 0, 126],      // ping of 126 bytes
+            &[0x82, 0x81, 1, 2, 3, 4], // masked
+            &[0xC2, 0x00],             // RSV1
+            &[0x83, 0x00],             // opcode 3
+            &[0x8B, 0x00],             // opcode 0xB
+            &[0x82, 127, 0x80, 0, 0, 0, 0, 0, 0, 0],
+        ];
+        for b in bad {
+            assert!(
+                matches!(parse_header(b), Err(TransportError::Protocol(_))),
+                "{b:x?}"
+            );
+        }
+        assert_eq!(parse_header(&[0x82]).unwrap(), None);
+        assert_eq!(parse_header(&[0x82, 126, 1]).unwrap(), None);
+    }
+
+    #[test]
+    fn close_codes_that_may_not_be_sent_are_replaced_by_protocol_error() {
+        let mut codec = WsCodec::new(100, false);
+        for (code, sent) in [
+            (1000u16, 1000u16),
+            (4001, 4001),
+            (1005, 1002),
+            (1006, 1002),
+            (999, 1002),
+        ] {
+            let mut out = BytesMut::new();
+            codec.encode_close(&mut out, Some(code));
+            let mask = [out[2], out[3], out[4], out[5]];
+            let body = mask_bytewise(&out[6..], mask);
+            assert_eq!(body, sent.to_be_bytes(), "{code}");
+        }
+    }
+
+    // ---- framing over an in-memory pipe ----
+
+    use std::time::Duration;
+
+    use tokio::io::{duplex, DuplexStream};
+    use wamp_core::serializer::{Cbor, Json};
+
+    use super::super::connection::{is_unexpected_eof, Connection, Timers};
+
+    const LIMIT: usize = 1 << 20;
+
+    fn ws_conn(io: DuplexStream, text: bool, limit: usize) -> Connection {
+        let serializer: Arc<dyn Serializer> = if text { Arc::new(Json) } else { Arc::new(Cbor) };
+        Connection::websocket(
+            Box::new(io),
+            BytesMut::new(),
+            serializer,
+            LIMIT,
+            limit,
+            Timers::for_tests(),
+        )
+    }
+
+    /// An unmasked server frame.
+    fn server_frame(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
+        let mut out = vec![if fin { 0x80 } else { 0 } | opcode];
+        let len = payload.len();
+        if len < 126 {
+            out.push(len as u8);
+        } else if len <= 0xFFFF {
+            out.push(126);
+            out.extend((len as u16).to_be_bytes());
         } else {
-            Poll::Pending
+            out.push(127);
+            out.extend((len as u64).to_be_bytes());
+        }
+        out.extend(payload);
+        out
+    }
+
+    /// Reads one client frame: checks that it is masked, returns (fin, opcode, payload, mask).
+    async fn client_frame(peer: &mut DuplexStream) -> (bool, u8, Vec<u8>, [u8; 4]) {
+        let mut h = [0u8; 2];
+        peer.read_exact(&mut h).await.unwrap();
+        assert!(h[1] & 0x80 != 0, "client frames must be masked");
+        let len = match h[1] & 0x7F {
+            126 => usize::from(peer.read_u16().await.unwrap()),
+            127 => peer.read_u64().await.unwrap() as usize,
+            n => usize::from(n),
+        };
+        let mut mask = [0u8; 4];
+        peer.read_exact(&mut mask).await.unwrap();
+        let mut payload = vec![0u8; len];
+        peer.read_exact(&mut payload).await.unwrap();
+        (
+            h[0] & 0x80 != 0,
+            h[0] & 0x0F,
+            mask_bytewise(&payload, mask),
+            mask,
+        )
+    }
+
+    async fn bounded<F: std::future::Future>(f: F) -> F::Output {
+        tokio::time::timeout(Duration::from_secs(10), f)
+            .await
+            .expect("test step timed out")
+    }
+
+    #[tokio::test]
+    async fn messages_go_out_masked_with_a_fresh_mask_each_as_text_or_binary() {
+        let (ours, mut peer) = duplex(1 << 16);
+        let mut c = ws_conn(ours, true, LIMIT);
+        c.queue_message(b"[1,\"realm1\",{}]").unwrap();
+        c.queue_message(&[b'x'; 300]).unwrap();
+        assert!(matches!(
+            c.queue_message(&[0xC3, 0x28]),
+            Err(TransportError::Protocol(_))
+        ));
+        bounded(c.write_all()).await.unwrap();
+        let (fin, op, payload, m1) = client_frame(&mut peer).await;
+        assert_eq!(
+            (fin, op, &payload[..]),
+            (true, OP_TEXT, &b"[1,\"realm1\",{}]"[..])
+        );
+        let (_, op, payload, m2) = client_frame(&mut peer).await;
+        assert_eq!((op, payload.len()), (OP_TEXT, 300));
+        assert_ne!(m1, m2);
+
+        let (ours, mut peer) = duplex(1 << 20);
+        let mut c = ws_conn(ours, false, LIMIT);
+        let big: Vec<u8> = (0..70_000u32).map(|i| i as u8).collect();
+        c.queue_message(&big).unwrap();
+        bounded(c.write_all()).await.unwrap();
+        let (_, op, payload, _) = client_frame(&mut peer).await;
+        assert_eq!(op, OP_BINARY);
+        assert_eq!(payload, big);
+    }
+
+    #[tokio::test]
+    async fn messages_with_7_16_and_64_bit_lengths_are_received_whole() {
+        let (ours, mut peer) = duplex(1 << 20);
+        let mut c = ws_conn(ours, false, LIMIT);
+        let sizes = [0usize, 125, 126, 65_535, 65_536, 300_000];
+        let mut bytes = Vec::new();
+        for (i, n) in sizes.iter().enumerate() {
+            bytes.extend(server_frame(true, OP_BINARY, &vec![i as u8; *n]));
+        }
+        let writer = tokio::spawn(async move {
+            peer.write_all(&bytes).await.unwrap();
+            peer
+        });
+        for (i, n) in sizes.iter().enumerate() {
+            match bounded(c.read_frame()).await.unwrap() {
+                Some(Frame::Message(m)) => {
+                    assert_eq!(m.len(), *n);
+                    assert!(m.iter().all(|b| *b == i as u8));
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(!c.in_frame());
+        drop(writer.await.unwrap());
+        assert_eq!(bounded(c.read_frame()).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn fragments_are_reassembled_around_interleaved_pings_which_get_pongs() {
+        let (ours, mut peer) = duplex(1 << 20);
+        let mut c = ws_conn(ours, true, LIMIT);
+        peer.write_all(&server_frame(false, OP_TEXT, b"[36,1,"))
+            .await
+            .unwrap();
+        peer.write_all(&server_frame(true, OP_PING, b"are you there"))
+            .await
+            .unwrap();
+        peer.write_all(&server_frame(false, OP_CONTINUATION, b"2,{}"))
+            .await
+            .unwrap();
+        // a large middle fragment, read into the message's own buffer
+        let middle = vec![b' '; 100_000];
+        peer.write_all(&server_frame(false, OP_CONTINUATION, &middle))
+            .await
+            .unwrap();
+        peer.write_all(&server_frame(true, OP_CONTINUATION, b"]"))
+            .await
+            .unwrap();
+        let mut want = b"[36,1,2,{}".to_vec();
+        want.extend(&middle);
+        want.push(b']');
+        assert_eq!(
+            bounded(c.read_frame()).await.unwrap(),
+            Some(Frame::Message(Bytes::from(want)))
+        );
+        assert!(!c.in_frame());
+        bounded(c.write_all()).await.unwrap();
+        let (fin, op, payload, _) = client_frame(&mut peer).await;
+        assert_eq!(
+            (fin, op, &payload[..]),
+            (true, OP_PONG, &b"are you there"[..])
+        );
+    }
+
+    #[tokio::test]
+    async fn a_fragmented_message_in_progress_keeps_in_frame_set() {
+        let (ours, mut peer) = duplex(1 << 16);
+        let mut c = ws_conn(ours, false, LIMIT);
+        peer.write_all(&server_frame(false, OP_BINARY, b"abc"))
+            .await
+            .unwrap();
+        let res = tokio::time::timeout(Duration::from_millis(50), c.read_frame()).await;
+        assert!(res.is_err(), "no message before its last fragment");
+        assert!(c.in_frame());
+        peer.write_all(&server_frame(true, OP_CONTINUATION, b"def"))
+            .await
+            .unwrap();
+        assert_eq!(
+            bounded(c.read_frame()).await.unwrap(),
+            Some(Frame::Message(Bytes::from_static(b"abcdef")))
+        );
+        assert!(!c.in_frame());
+    }
+
+    #[tokio::test]
+    async fn a_message_over_the_limit_is_too_large_from_its_headers_alone() {
+        // One frame announcing 1 GiB, no payload: refused without allocating it.
+        let (ours, mut peer) = duplex(1 << 16);
+        let mut c = ws_conn(ours, false, 1000);
+        let mut header = vec![0x82, 127];
+        header.extend((1u64 << 30).to_be_bytes());
+        peer.write_all(&header).await.unwrap();
+        match bounded(c.read_frame()).await {
+            Err(TransportError::TooLarge { size, limit }) => {
+                assert_eq!((size, limit), (1 << 30, 1000))
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(c.read_capacity() < 1 << 20);
+        assert!(matches!(c.next_frame(), Err(TransportError::Closed)));
+
+        // Fragments that add up to more than the limit.
+        let (ours, mut peer) = duplex(1 << 16);
+        let mut c = ws_conn(ours, false, 1000);
+        peer.write_all(&server_frame(false, OP_BINARY, &[0; 600]))
+            .await
+            .unwrap();
+        peer.write_all(&server_frame(true, OP_CONTINUATION, &[0; 600]))
+            .await
+            .unwrap();
+        match bounded(c.read_frame()).await {
+            Err(TransportError::TooLarge { size, limit }) => {
+                assert_eq!((size, limit), (1200, 1000))
+            }
+            other => panic!("{other:?}"),
         }
     }
 
-    /// Sends a close frame and flushes.
-    pub(crate) async fn close(&mut self) -> Result<(), TransportError> {
-        while self.wants_write() {
-            std::future::poll_fn(|cx| self.poll_transfer(cx, false)).await?;
+    #[tokio::test]
+    async fn a_masked_server_frame_or_bad_fragment_order_is_a_protocol_error() {
+        let cases: [Vec<u8>; 4] = [
+            vec![0x82, 0x83, 1, 2, 3, 4, 5, 6, 7],
+            server_frame(true, OP_CONTINUATION, b"x"),
+            [
+                server_frame(false, OP_TEXT, b"a"),
+                server_frame(true, OP_TEXT, b"b"),
+            ]
+            .concat(),
+            server_frame(true, OP_TEXT, &[0xFF, 0xFE]),
+        ];
+        for bytes in cases {
+            let (ours, mut peer) = duplex(1 << 16);
+            let mut c = ws_conn(ours, true, LIMIT);
+            peer.write_all(&bytes).await.unwrap();
+            match bounded(c.read_frame()).await {
+                Err(TransportError::Protocol(_)) => {}
+                other => panic!("{bytes:x?}: {other:?}"),
+            }
         }
-        match SinkExt::close(&mut self.ws).await.map_err(transport_error) {
-            Err(TransportError::Closed) => Ok(()),
-            other => other,
+    }
+
+    #[tokio::test]
+    async fn a_close_from_the_server_is_answered_with_its_code_and_ends_the_connection() {
+        let (ours, mut peer) = duplex(1 << 16);
+        let mut c = ws_conn(ours, false, LIMIT);
+        let mut bytes = server_frame(true, OP_BINARY, b"last");
+        bytes.extend(server_frame(
+            true,
+            OP_CLOSE,
+            &[0x03, 0xE9, b'b', b'y', b'e'],
+        ));
+        bytes.extend(server_frame(true, OP_BINARY, b"after close"));
+        peer.write_all(&bytes).await.unwrap();
+        assert_eq!(
+            bounded(c.read_frame()).await.unwrap(),
+            Some(Frame::Message(Bytes::from_static(b"last")))
+        );
+        assert_eq!(bounded(c.read_frame()).await.unwrap(), Some(Frame::Close));
+        // nothing after the close frame is delivered, and nothing more may be sent
+        assert_eq!(c.next_frame().unwrap(), None);
+        assert!(!c.in_frame());
+        assert!(matches!(c.queue_message(b"x"), Err(TransportError::Closed)));
+        assert!(!c.queue_ping(b"p"));
+        // the close reply echoes 1001, then close() shuts the stream down
+        bounded(c.close()).await.unwrap();
+        let (fin, op, payload, _) = client_frame(&mut peer).await;
+        assert_eq!((fin, op, &payload[..]), (true, OP_CLOSE, &[0x03, 0xE9][..]));
+        let mut rest = Vec::new();
+        bounded(peer.read_to_end(&mut rest)).await.unwrap();
+        assert!(rest.is_empty());
+    }
+
+    #[tokio::test]
+    async fn closing_sends_1000_and_waits_for_the_servers_close() {
+        let (ours, mut peer) = duplex(1 << 16);
+        let mut c = ws_conn(ours, false, LIMIT);
+        c.queue_message(b"bye").unwrap();
+        let server = tokio::spawn(async move {
+            let first = client_frame(&mut peer).await;
+            let close = client_frame(&mut peer).await;
+            // a message still in flight, then the close reply
+            peer.write_all(&server_frame(true, OP_BINARY, b"late"))
+                .await
+                .unwrap();
+            peer.write_all(&server_frame(true, OP_CLOSE, &1000u16.to_be_bytes()))
+                .await
+                .unwrap();
+            let mut rest = Vec::new();
+            peer.read_to_end(&mut rest).await.unwrap();
+            (first, close, rest)
+        });
+        bounded(c.close()).await.unwrap();
+        let (first, close, rest) = bounded(server).await.unwrap();
+        assert_eq!((first.1, &first.2[..]), (OP_BINARY, &b"bye"[..]));
+        assert_eq!((close.1, &close.2[..]), (OP_CLOSE, &[0x03, 0xE8][..]));
+        assert!(rest.is_empty());
+        assert!(matches!(c.queue_message(b"x"), Err(TransportError::Closed)));
+        bounded(c.close()).await.unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn closing_towards_a_peer_that_never_reads_gives_up_after_the_close_timeout() {
+        let (ours, peer) = duplex(1024);
+        let mut c = ws_conn(ours, false, LIMIT);
+        c.queue_message(&vec![1u8; 100_000]).unwrap();
+        let started = tokio::time::Instant::now();
+        match c.close().await {
+            Err(TransportError::Io(e)) => assert_eq!(e.kind(), io::ErrorKind::TimedOut),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(started.elapsed(), super::super::CLOSE_TIMEOUT);
+        drop(peer);
+    }
+
+    #[tokio::test]
+    async fn pings_are_queued_on_websocket_and_pongs_come_back_as_frames() {
+        let (ours, mut peer) = duplex(1 << 16);
+        let mut c = ws_conn(ours, false, LIMIT);
+        assert!(c.queue_ping(&[7; 200]));
+        bounded(c.write_all()).await.unwrap();
+        let (_, op, payload, _) = client_frame(&mut peer).await;
+        assert_eq!((op, payload.len()), (OP_PING, MAX_CONTROL));
+        peer.write_all(&server_frame(true, OP_PONG, b"k"))
+            .await
+            .unwrap();
+        assert_eq!(
+            bounded(c.read_frame()).await.unwrap(),
+            Some(Frame::Pong(Bytes::from_static(b"k")))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_ping_flood_from_a_peer_that_does_not_read_keeps_the_write_buffer_bounded() {
+        let (ours, mut peer) = duplex(1024);
+        let mut c = ws_conn(ours, false, LIMIT);
+        let ping = server_frame(true, OP_PING, &[9; 125]);
+        for _ in 0..2000 {
+            peer.write_all(&ping).await.unwrap();
+            let t = bounded(std::future::poll_fn(|cx| c.poll_transfer(cx, true)))
+                .await
+                .unwrap();
+            assert!(!t.eof);
+            while c.next_frame().unwrap().is_some() {}
+        }
+        // 2000 pongs of 131 bytes would be 262 KB: only the backlog limit (plus the one
+        // latest ping kept aside) is held.
+        assert!(c.unsent() < 64 * 1024 + 200, "{}", c.unsent());
+    }
+
+    #[tokio::test]
+    async fn the_stream_ending_inside_a_frame_is_an_unexpected_eof() {
+        let (ours, mut peer) = duplex(1 << 16);
+        let mut c = ws_conn(ours, false, LIMIT);
+        peer.write_all(&[0x82, 10, 1, 2]).await.unwrap();
+        drop(peer);
+        let err = bounded(c.read_frame()).await.unwrap_err();
+        assert!(is_unexpected_eof(&err), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn bytes_after_the_handshake_response_are_the_first_frames() {
+        let (ours, mut server) = duplex(1 << 16);
+        let mut io: Box<dyn Io> = Box::new(ours);
+        let serializers: Vec<Arc<dyn Serializer>> = vec![Arc::new(Cbor), Arc::new(Json)];
+        let params = WsParams {
+            authority: "router.example:8080",
+            path: "/ws?x=1",
+            headers: &[("Authorization".into(), "Bearer t0ken".into())],
+            serializers: &serializers,
+        };
+        let server = tokio::spawn(async move {
+            let mut req = Vec::new();
+            while !req.ends_with(b"\r\n\r\n") {
+                let mut b = [0u8; 1];
+                server.read_exact(&mut b).await.unwrap();
+                req.push(b[0]);
+            }
+            let text = String::from_utf8(req).unwrap();
+            let key = text
+                .lines()
+                .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
+                .unwrap()
+                .to_string();
+            let mut resp = format!(
+                "HTTP/1.1 101 Switching Protocols\r\nupgrade: WebSocket\r\n\
+                 connection: keep-alive, Upgrade\r\nsec-websocket-accept: {}\r\n\
+                 sec-websocket-protocol: wamp.2.json\r\n\r\n",
+                accept_for(&key)
+            )
+            .into_bytes();
+            resp.extend(server_frame(true, OP_TEXT, b"[2,1,{}]"));
+            server.write_all(&resp).await.unwrap();
+            (text, server)
+        });
+        let (serializer, leftover) = bounded(handshake(&mut io, params)).await.unwrap();
+        let (request, _server) = server.await.unwrap();
+        assert!(request.starts_with("GET /ws?x=1 HTTP/1.1\r\nHost: router.example:8080\r\n"));
+        assert!(request.contains("\r\nSec-WebSocket-Version: 13\r\n"));
+        assert!(request.contains("\r\nSec-WebSocket-Protocol: wamp.2.cbor, wamp.2.json\r\n"));
+        assert!(request.contains("\r\nAuthorization: Bearer t0ken\r\n"));
+        assert_eq!(serializer.name(), "json");
+        let mut c =
+            Connection::websocket(io, leftover, serializer, LIMIT, LIMIT, Timers::for_tests());
+        assert_eq!(
+            c.next_frame().unwrap(),
+            Some(Frame::Message(Bytes::from_static(b"[2,1,{}]")))
+        );
+    }
+
+    /// Runs the handshake against a server that answers `response` (with the right accept
+    /// key in place of `{accept}`).
+    async fn handshake_against(response: String) -> Result<Arc<dyn Serializer>, ConnectError> {
+        let (ours, mut server) = duplex(1 << 16);
+        let mut io: Box<dyn Io> = Box::new(ours);
+        let serializers: Vec<Arc<dyn Serializer>> = vec![Arc::new(Json)];
+        let params = WsParams {
+            authority: "h",
+            path: "/",
+            headers: &[],
+            serializers: &serializers,
+        };
+        let _server = tokio::spawn(async move {
+            let mut req = Vec::new();
+            while !req.ends_with(b"\r\n\r\n") {
+                let mut b = [0u8; 1];
+                if server.read_exact(&mut b).await.is_err() {
+                    return;
+                }
+                req.push(b[0]);
+            }
+            let text = String::from_utf8(req).unwrap();
+            let key = text
+                .lines()
+                .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
+                .unwrap();
+            let resp = response.replace("{accept}", &accept_for(key));
+            let _ = server.write_all(resp.as_bytes()).await;
+            tokio::time::sleep(Duration::from_secs(30)).await;
+        });
+        bounded(handshake(&mut io, params)).await.map(|(s, _)| s)
+    }
+
+    #[tokio::test]
+    async fn a_bad_upgrade_response_is_a_websocket_handshake_error() {
+        let ok = "HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                  Sec-WebSocket-Accept: {accept}\r\nSec-WebSocket-Protocol: wamp.2.json\r\n";
+        assert_eq!(
+            handshake_against(format!("{ok}\r\n")).await.unwrap().name(),
+            "json"
+        );
+        let bad = [
+            ok.replace("{accept}", "AAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+            ok.replace("Upgrade: websocket\r\n", ""),
+            ok.replace("Connection: Upgrade\r\n", "Connection: close\r\n"),
+            format!("{ok}Sec-WebSocket-Extensions: permessage-deflate\r\n"),
+            format!("{ok}X-Big: {}\r\n", "y".repeat(17 * 1024)),
+            format!("{ok}{}", "X-H: 1\r\n".repeat(70)),
+            "HTTP/1.1 101\r\nbad header line\r\n".into(),
+        ];
+        for response in bad {
+            match handshake_against(format!("{response}\r\n")).await {
+                Err(ConnectError::WebSocket { status: None, .. }) => {}
+                other => panic!("{response:?}: {other:?}"),
+            }
+        }
+        match handshake_against(ok.replace("wamp.2.json", "wamp.2.cbor") + "\r\n").await {
+            Err(ConnectError::NoSerializer) => {}
+            other => panic!("{other:?}"),
+        }
+        match handshake_against("HTTP/1.1 502 Bad Gateway\r\n\r\n".into()).await {
+            Err(e @ ConnectError::WebSocket { .. }) => {
+                assert!(e.is_retryable());
+                assert_eq!(
+                    e.to_string(),
+                    "websocket handshake failed: http status 502 bad gateway"
+                );
+            }
+            other => panic!("{other:?}"),
         }
     }
 }
