@@ -8,8 +8,12 @@ Calls --procedure with --args (a JSON list) and --kwargs (a JSON object); bytes 
     ERROR {"uri": "...", "args": [...], "kwargs": {...}}   an ERROR reply
 
 (with --progress, each progressive result first as `PROGRESS {"args": ..., "kwargs": ...}`),
-then leaves and exits 0. Exits 2 (printing FAILED) when it cannot connect or --timeout passes.
+then leaves and exits 0. With --cancel-after SECONDS it cancels the call that long after
+making it (Autobahn sends CANCEL) and prints `CANCELED` instead. Exits 2 (printing FAILED)
+when it cannot connect or --timeout passes.
 """
+
+import asyncio
 
 from autobahn.wamp import message
 from autobahn.wamp.exception import ApplicationError
@@ -25,6 +29,7 @@ def main():
     p.add_argument("--kwargs", default="{}", help="keyword arguments, a JSON object")
     p.add_argument("--call-timeout", type=float, default=None, help="WAMP call timeout option, in seconds")
     p.add_argument("--progress", action="store_true", help="ask for progressive results")
+    p.add_argument("--cancel-after", type=float, default=None, help="cancel the call after this many seconds")
     args = p.parse_args()
     call_args = peerlib.json_arg(args.args, "--args")
     call_kwargs = peerlib.json_arg(args.kwargs, "--kwargs")
@@ -51,8 +56,20 @@ def main():
             timeout=args.call_timeout,
             on_progress=(lambda *a, **kw: None) if args.progress else None,
         )
+        pending = asyncio.ensure_future(
+            session.call(args.procedure, *call_args, options=options, **call_kwargs)
+        )
+        if args.cancel_after is not None:
+            await asyncio.sleep(args.cancel_after)
+            pending.cancel()
+            try:
+                await pending
+            except (asyncio.CancelledError, ApplicationError):
+                pass
+            peerlib.emit("CANCELED")
+            return
         try:
-            await session.call(args.procedure, *call_args, options=options, **call_kwargs)
+            await pending
         except ApplicationError as e:
             peerlib.emit("ERROR", {"uri": e.error, "args": list(e.args), "kwargs": dict(e.kwargs or {})})
             return

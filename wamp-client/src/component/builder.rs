@@ -586,21 +586,24 @@ mod tests {
     }
 
     #[test]
-    fn keepalive_is_refused_on_rawsocket() {
-        let config = TransportConfig::new("rs://127.0.0.1:1")
-            .unwrap()
-            .keepalive(Duration::from_secs(1), Duration::from_secs(1));
-        let (f, reason) = field(Component::builder().transport(config).realm("realm1"));
-        assert_eq!(f, "transports");
-        assert!(reason.contains("keepalive"), "{reason}");
-        let ws = TransportConfig::new("ws://127.0.0.1:1/ws")
-            .unwrap()
-            .keepalive(Duration::from_secs(1), Duration::from_secs(1));
-        assert!(Component::builder()
-            .transport(ws)
-            .realm("realm1")
-            .build()
-            .is_ok());
+    fn keepalive_is_taken_on_every_transport_but_zero_durations_are_refused() {
+        // RawSocket routers are probed with a WAMP request, WebSocket ones with pings.
+        for url in ["rs://127.0.0.1:1", "ws://127.0.0.1:1/ws"] {
+            let config = TransportConfig::new(url)
+                .unwrap()
+                .keepalive(Duration::from_secs(1), Duration::from_secs(1));
+            assert!(Component::builder()
+                .transport(config)
+                .realm("realm1")
+                .build()
+                .is_ok());
+            let zero = TransportConfig::new(url)
+                .unwrap()
+                .keepalive(Duration::ZERO, Duration::from_secs(1));
+            let (f, reason) = field(Component::builder().transport(zero).realm("realm1"));
+            assert_eq!(f, "transports");
+            assert!(reason.contains("keepalive"), "{reason}");
+        }
     }
 
     #[test]

@@ -264,7 +264,8 @@ impl Driver {
             .write_since
             .filter(|_| self.transport_ok && self.conn.unsent() > 0)
             .map(|t| t + self.conn.write_timeout);
-        let read = (self.reading && self.conn.in_frame()).then(|| self.read_at + self.conn.read_timeout);
+        let read =
+            (self.reading && self.conn.in_frame()).then(|| self.read_at + self.conn.read_timeout);
         [self.core.poll_timeout(), write, read]
             .into_iter()
             .flatten()
@@ -286,7 +287,9 @@ impl Driver {
         self.core.handle_timeout(now);
         if self.transport_ok
             && self.conn.unsent() > 0
-            && self.write_since.is_some_and(|t| now >= t + self.conn.write_timeout)
+            && self
+                .write_since
+                .is_some_and(|t| now >= t + self.conn.write_timeout)
         {
             let message = format!(
                 "the router took no bytes for {:?} (write timeout)",

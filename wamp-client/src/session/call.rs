@@ -237,10 +237,12 @@ impl CallCanceler {
         CallCanceler { session, key }
     }
 
-    /// Asks the router to cancel the call with `mode`; the call still ends with the router's
-    /// answer: ERROR `wamp.error.canceled` at once for `skip` and `killnowait`, the callee's
-    /// answer for `kill`. When the router cannot cancel, the call fails at once with
-    /// [`CallError::Canceled`]. Does nothing once the call has ended.
+    /// Cancels the call: CANCEL with `mode` goes to the router. With `kill` the call ends with
+    /// the callee's answer (usually `wamp.error.canceled`, as
+    /// [`CallError::Application`]); with `skip` and `killnowait` it fails at once with
+    /// [`CallError::Canceled`] (the callee is interrupted with `killnowait`, left to finish
+    /// with `skip`). When the router cannot cancel, the call fails at once in every mode.
+    /// Does nothing once the call has ended.
     pub fn cancel(&self, mode: CancelMode) {
         if let Some(inner) = self.session.upgrade() {
             Session::from_inner(inner).send_always(Command::Cancel {

@@ -208,7 +208,8 @@ pub enum CallFailure {
     Lost(CloseDetails),
     /// The call's timeout passed first; CANCEL was sent if the router can cancel.
     Timeout(Duration),
-    /// The call was canceled here, the router being unable to cancel it.
+    /// The call was canceled without waiting for the callee (`skip`, `killnowait`, or a
+    /// router that cannot cancel).
     Canceled,
 }
 
@@ -710,23 +711,28 @@ impl<C, A> ClientSession<C, A> {
         Ok(request)
     }
 
-    /// Asks the router to cancel a pending call. The call's waiter still gets the final
-    /// answer (usually ERROR `wamp.error.canceled`; with [`CancelMode::Kill`] possibly the
-    /// callee's result). When the router cannot cancel (no `call_canceling` in WELCOME), the
-    /// call is given up here instead: it fails with [`CallFailure::Canceled`].
+    /// Cancels a pending call: CANCEL with `mode` goes to the router (if it can cancel).
+    ///
+    /// With [`CancelMode::Kill`] the call's waiter still gets the final answer (the callee's
+    /// result, or usually ERROR `wamp.error.canceled`). With `skip` and `killnowait`, which do
+    /// not wait for the callee, the call fails here at once with [`CallFailure::Canceled`]
+    /// and the router's answer is dropped when it comes (Crossbar.io 26.10.1 never answers a
+    /// `skip`). When the router cannot cancel (no `call_canceling` in WELCOME), the call is
+    /// given up here in every mode.
     pub fn cancel(&mut self, request: Id, mode: CancelMode) -> Result<(), CommandError> {
         self.ensure_joined()?;
         if !matches!(self.requests.get(request), Some(Slot::Call { .. })) {
             return Err(CommandError::NoSuchCall(request));
         }
-        if self.router_cancels {
-            self.send_cancel(request, mode);
-        } else if let Some(Waiter::Call(waiter)) = self.requests.abandon(request) {
-            self.events.push_back(SessionEvent::CallFailed {
-                request,
-                waiter,
-                failure: CallFailure::Canceled,
-            });
+        self.send_cancel(request, mode);
+        if mode != CancelMode::Kill || !self.router_cancels {
+            if let Some(Waiter::Call(waiter)) = self.requests.abandon(request) {
+                self.events.push_back(SessionEvent::CallFailed {
+                    request,
+                    waiter,
+                    failure: CallFailure::Canceled,
+                });
+            }
         }
         Ok(())
     }

@@ -361,6 +361,45 @@ fn an_explicit_cancel_sends_the_mode_and_the_call_waits_for_the_routers_answer()
 }
 
 #[test]
+fn a_cancel_that_does_not_wait_for_the_callee_fails_the_call_at_once_and_drops_the_late_answer() {
+    for mode in [CancelMode::Skip, CancelMode::KillNoWait] {
+        let t = Instant::now();
+        let mut s = joined_at(t, SessionConfig::default());
+        let r = s
+            .call(t, "a.b", Dict::new(), vec![], Dict::new(), 5)
+            .unwrap();
+        drain(&mut s);
+        s.cancel(r, mode).unwrap();
+        let (out, ev) = drain(&mut s);
+        assert_eq!(cancel_mode(&out), Some((r, mode.as_str().to_owned())));
+        assert!(
+            matches!(
+                &ev[..],
+                [SessionEvent::CallFailed {
+                    waiter: 5,
+                    failure: CallFailure::Canceled,
+                    ..
+                }]
+            ),
+            "{ev:?}"
+        );
+        s.handle_message(
+            t,
+            Message::Error {
+                request_type: RequestType::Call,
+                request: r,
+                details: Dict::new(),
+                error: error_uri::CANCELED.into(),
+                args: vec![],
+                kwargs: Dict::new(),
+            },
+        )
+        .unwrap();
+        assert!(drain(&mut s).1.is_empty());
+    }
+}
+
+#[test]
 fn a_cancel_the_router_cannot_carry_fails_the_call_here() {
     let t = Instant::now();
     let mut s = joined_with(t, SessionConfig::default(), &[]);
