@@ -50,7 +50,7 @@ async fn slow_callee(procedure: &str) -> (Session, mpsc::UnboundedReceiver<&'sta
 
 async fn next(rx: &mut mpsc::UnboundedReceiver<&'static str>, want: &str) {
     let got = within(LIMIT, want, rx.recv()).await;
-    assert_eq!(got.as_deref(), Some(want));
+    assert_eq!(got, Some(want));
 }
 
 async fn caller() -> Session {
