@@ -1,8 +1,9 @@
 //! Autobahn|Python's `Component` and `run()` in Rust: two components in one process, started
-//! from a plain `fn main` (no `#[tokio::main]`) by [`wamp_client::run`].
+//! from a plain `fn main` (no `#[tokio::main]`) by [`wamp_client::run`], their handlers and
+//! listeners declared with the attribute macros (Autobahn's decorators).
 //!
-//! - `backend` registers `com.example.add2` and `com.example.greet` and subscribes to
-//!   `com.example.ticks`; it runs until Ctrl-C or SIGTERM.
+//! - `backend` registers `com.example.add2` and `com.example.greet` (`#[register]`) and
+//!   subscribes to `com.example.ticks` (`#[subscribe]`); it runs until Ctrl-C or SIGTERM.
 //! - `frontend`, once ready, calls both procedures (retrying for up to 5 s while they are not
 //!   registered yet: the two components start at the same time), publishes three ticks and
 //!   leaves. A clean leave ends a component: it does not reconnect.
@@ -28,8 +29,8 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wamp_client::{
-    CallError, CloseDetails, Component, ConfigError, Event, Payload, PublishOptions, Session,
-    SessionDetails, WampError,
+    on_join, on_leave, on_ready, register, subscribe, CallError, CloseDetails, Component,
+    ConfigError, Payload, PublishOptions, Session, SessionDetails,
 };
 
 const ADD2: &str = "com.example.add2";
@@ -82,78 +83,109 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
 }
 
+/// `com.example.add2`: adds two integers.
+#[register("com.example.add2")]
+async fn add2(a: i64, b: i64) -> i64 {
+    a + b
+}
+
+/// `com.example.greet`: greets by name.
+#[register("com.example.greet")]
+async fn greet(name: String) -> String {
+    format!("Hello, {name}!")
+}
+
+/// Each tick published to `com.example.ticks` (an event that does not fit, say a string, is
+/// logged and counted, never handled).
+#[subscribe("com.example.ticks")]
+async fn tick(n: i64) {
+    say(format_args!("backend got tick {n}"));
+}
+
+#[on_join]
+async fn backend_joined(session: Session, details: SessionDetails) {
+    say(format_args!(
+        "backend joined realm {} as session {}",
+        details.realm,
+        session.id()
+    ));
+}
+
+/// Fires once every procedure and subscription is live.
+#[on_ready]
+async fn backend_ready(_session: Session) {
+    say("backend ready");
+}
+
+#[on_leave]
+async fn backend_left(_session: Session, details: CloseDetails) {
+    say(format_args!(
+        "backend left: {} (clean: {})",
+        details.reason,
+        details.is_clean()
+    ));
+}
+
 /// Offers two procedures and listens to the ticks, on every session, until stopped.
 fn backend(url: &str, realm: &str) -> Result<Component, ConfigError> {
     Component::builder()
         .name("backend")
         .transport(url)
         .realm(realm)
-        .procedure(
-            ADD2,
-            |a: i64, b: i64| async move { Ok::<_, WampError>(a + b) },
-        )
-        .procedure(GREET, |name: String| async move {
-            Ok::<_, WampError>(format!("Hello, {name}!"))
-        })
-        .subscription(TICKS, |event: Event| async move {
-            match event.payload.arg::<i64>(0) {
-                Ok(n) => say(format_args!("backend got tick {n}")),
-                Err(e) => say(format_args!(
-                    "backend got a bad tick ({e}): {:?}",
-                    event.payload
-                )),
-            }
-        })
-        .on_join(|session: Session, details: SessionDetails| async move {
-            say(format_args!(
-                "backend joined realm {} as session {}",
-                details.realm,
-                session.id()
-            ));
-        })
-        // Fires once every procedure and subscription is live.
-        .on_ready(|_session: Session, _| async { say("backend ready") })
-        .on_leave(|_session: Session, details: CloseDetails| async move {
-            say(format_args!(
-                "backend left: {} (clean: {})",
-                details.reason,
-                details.is_clean()
-            ));
-        })
+        .attach([
+            add2::handler(),
+            greet::handler(),
+            tick::handler(),
+            backend_joined::handler(),
+            backend_ready::handler(),
+            backend_left::handler(),
+        ])
         .build()
 }
 
+#[on_join]
+async fn frontend_joined(session: Session, details: SessionDetails) {
+    say(format_args!(
+        "frontend joined realm {} as session {}",
+        details.realm,
+        session.id()
+    ));
+}
+
 /// Uses the backend once, then leaves, which ends the component.
+#[on_ready]
+async fn frontend_ready(session: Session) {
+    if let Err(e) = talk(&session).await {
+        FRONTEND_FAILED.store(true, Ordering::SeqCst);
+        say(format_args!("frontend failed: {e}"));
+    }
+    // Leaving cleanly (even after a failure) ends the component for good; a lost session
+    // would be reconnected instead.
+    if let Err(e) = session.leave().await {
+        say(format_args!("frontend: leave failed: {e}"));
+    }
+}
+
+#[on_leave]
+async fn frontend_left(_session: Session, details: CloseDetails) {
+    say(format_args!(
+        "frontend left: {} (clean: {})",
+        details.reason,
+        details.is_clean()
+    ));
+}
+
+/// Calls the backend once it is ready, then leaves.
 fn frontend(url: &str, realm: &str) -> Result<Component, ConfigError> {
     Component::builder()
         .name("frontend")
         .transport(url)
         .realm(realm)
-        .on_join(|session: Session, details: SessionDetails| async move {
-            say(format_args!(
-                "frontend joined realm {} as session {}",
-                details.realm,
-                session.id()
-            ));
-        })
-        .on_ready(|session: Session, _| async move {
-            if let Err(e) = talk(&session).await {
-                FRONTEND_FAILED.store(true, Ordering::SeqCst);
-                say(format_args!("frontend failed: {e}"));
-            }
-            // Leaving cleanly (even after a failure) ends the component for good; a lost
-            // session would be reconnected instead.
-            if let Err(e) = session.leave().await {
-                say(format_args!("frontend: leave failed: {e}"));
-            }
-        })
-        .on_leave(|_session: Session, details: CloseDetails| async move {
-            say(format_args!(
-                "frontend left: {} (clean: {})",
-                details.reason,
-                details.is_clean()
-            ));
-        })
+        .attach([
+            frontend_joined::handler(),
+            frontend_ready::handler(),
+            frontend_left::handler(),
+        ])
         .build()
 }
 
