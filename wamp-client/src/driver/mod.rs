@@ -254,7 +254,7 @@ impl Driver {
                     self.on_all_handles_dropped();
                 }
             }
-            () = &mut self.timer, if deadline.is_some() => self.on_timer(),
+            () = &mut self.timer, if self.timer_at.is_some() => self.on_timer(),
         }
     }
 
@@ -262,7 +262,7 @@ impl Driver {
     fn deadline(&mut self) -> Option<Instant> {
         let write = self
             .write_since
-            .filter(|_| self.transport_ok && self.conn.unsent() > 0)
+            .filter(|_| self.transport_ok && self.conn.wants_write())
             .map(|t| t + self.conn.write_timeout);
         let read =
             (self.reading && self.conn.in_frame()).then(|| self.read_at + self.conn.read_timeout);
@@ -286,7 +286,7 @@ impl Driver {
         self.timer_at = None;
         self.core.handle_timeout(now);
         if self.transport_ok
-            && self.conn.unsent() > 0
+            && self.conn.wants_write()
             && self
                 .write_since
                 .is_some_and(|t| now >= t + self.conn.write_timeout)
@@ -344,8 +344,12 @@ impl Driver {
         let now = now();
         match transfer {
             Ok(t) => {
+                // The write deadline runs from the last progress while bytes wait.
                 if t.written > 0 {
-                    self.write_since = (self.conn.unsent() > 0).then_some(now);
+                    self.write_since = Some(now);
+                }
+                if !self.conn.wants_write() {
+                    self.write_since = None;
                 }
                 if t.read > 0 {
                     self.read_at = now;
@@ -435,7 +439,7 @@ impl Driver {
                 break;
             }
         }
-        if self.write_since.is_none() && self.conn.unsent() > 0 {
+        if self.write_since.is_none() && self.conn.wants_write() {
             self.write_since = Some(now);
         }
     }
