@@ -133,7 +133,7 @@ impl Inbox {
         match &mut self.direct {
             Some(d) if d.remaining > 0 => {
                 let mut target = (&mut d.data).limit(d.remaining);
-                let res = ready(pin!(io.read_buf(&mut target)).poll(cx));
+                let res: Poll<io::Result<usize>> = pin!(io.read_buf(&mut target)).poll(cx);
                 if let Poll::Ready(Ok(n)) = res {
                     d.remaining -= n;
                 }
@@ -143,15 +143,10 @@ impl Inbox {
                 if self.buf.capacity() - self.buf.len() < READ_MIN {
                     self.buf.reserve(READ_CHUNK);
                 }
-                ready(pin!(io.read_buf(&mut self.buf)).poll(cx))
+                pin!(io.read_buf(&mut self.buf)).poll(cx)
             }
         }
     }
-}
-
-/// Keeps the type of a polled read (helps inference through `pin!`).
-fn ready(p: Poll<io::Result<usize>>) -> Poll<io::Result<usize>> {
-    p
 }
 
 /// The keepalive and the timeouts a connection carries for the driver.
@@ -383,6 +378,8 @@ impl Connection {
             return;
         }
         if self.outbox.len() < PONG_BACKLOG {
+            // This answer supersedes any older one still held back.
+            self.pending_pong = None;
             self.queue_pong(&payload);
         } else {
             self.pending_pong = Some(payload);
@@ -472,6 +469,9 @@ impl Connection {
     /// fragments of a WebSocket message): the driver then applies its read deadline to the
     /// next read.
     pub(crate) fn in_frame(&self) -> bool {
+        if self.peer_closed {
+            return false;
+        }
         let in_message = match &self.codec {
             Codec::WebSocket(c) => c.in_message(),
             Codec::RawSocket(_) => false,
@@ -487,7 +487,8 @@ impl Connection {
     /// failed; Pending when neither can (the wakers of both are registered then).
     ///
     /// Cancel-safe: all state is kept in `self`. Once the stream has ended, reading reports
-    /// `eof` again at once. Call [`next_frame`](Self::next_frame) until it returns `None` after
+    /// `eof` again at once. With nothing to write and `read` false it stays Pending without a
+    /// waker: poll it only while [`wants_write`](Self::wants_write) or reading. Call [`next_frame`](Self::next_frame) until it returns `None` after
     /// each read: the read buffer holds whatever has been read and not decoded.
     pub(crate) fn poll_transfer(
         &mut self,
