@@ -25,7 +25,10 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 fn module_of(src: &Path, file: &Path) -> Vec<String> {
-    let rel = file.strip_prefix(src).expect("under src").with_extension("");
+    let rel = file
+        .strip_prefix(src)
+        .expect("under src")
+        .with_extension("");
     let mut parts: Vec<String> = rel
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
@@ -78,7 +81,8 @@ fn paths(code: &str) -> Vec<(Option<char>, Vec<String>)> {
                 j += 1;
             }
             segments.push(chars[start..j].iter().collect::<String>());
-            if j + 2 < chars.len() && chars[j] == ':' && chars[j + 1] == ':' && ident(chars[j + 2]) {
+            if j + 2 < chars.len() && chars[j] == ':' && chars[j + 1] == ':' && ident(chars[j + 2])
+            {
                 j += 2;
             } else {
                 break;
@@ -204,7 +208,10 @@ fn no_file_imports_a_file_that_imports_it_back() {
         .into_iter()
         .filter(|f| f.file_name().is_some_and(|n| n != "tests.rs"))
         .collect();
-    let modules: Modules = files.iter().map(|f| (module_of(&src, f), f.clone())).collect();
+    let modules: Modules = files
+        .iter()
+        .map(|f| (module_of(&src, f), f.clone()))
+        .collect();
     let edges: BTreeMap<PathBuf, BTreeSet<PathBuf>> = files
         .iter()
         .map(|f| (f.clone(), imports(&src, &modules, f)))

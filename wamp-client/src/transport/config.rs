@@ -10,11 +10,19 @@ use std::time::Duration;
 
 use wamp_core::serializer::{self, Cbor, Json, MsgPack, Serializer};
 
-use super::connection::Io;
 use super::error::ConfigError;
+use super::frame::Io;
 use super::tls::TlsConfig;
 use super::url::Endpoint;
-use super::TransportKind;
+
+/// The kind of transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TransportKind {
+    /// WebSocket (`ws`, `wss`): one WebSocket message per WAMP message.
+    WebSocket,
+    /// RawSocket (`rs`, `rss`, `tcp`, `tcps`, `unix`): length-prefixed frames.
+    RawSocket,
+}
 
 /// The default [`TransportConfig::max_message_size`]: 16 MiB - 1 octets, the most a RawSocket
 /// frame can carry for Crossbar.

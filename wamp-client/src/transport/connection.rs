@@ -8,37 +8,26 @@
 //! and a WebSocket close reply are queued in the write buffer.
 
 use std::fmt;
-use std::future::Future;
 use std::io;
-use std::pin::{pin, Pin};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::{Buf, BufMut, Bytes, BytesMut};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use bytes::{Buf, Bytes, BytesMut};
+use tokio::io::AsyncWrite;
 use wamp_core::serializer::Serializer;
 
-use super::config::Keepalive;
+use super::config::{Keepalive, TransportConfig, TransportKind};
 use super::error::TransportError;
+use super::frame::{Decoded, Frame, Inbox, Io};
 use super::rawsocket::RawCodec;
 use super::websocket::{WsCodec, CLOSE_NORMAL};
-use super::{TransportConfig, TransportKind, CLOSE_TIMEOUT};
 
-/// Any byte stream a transport can run over: a TCP or TLS stream, a Unix socket, an in-memory
-/// pipe such as [`tokio::io::duplex`], or what a
-/// [`connector`](super::TransportConfig::connector) returns.
-pub trait Io: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
+/// How long closing a connection may take (writing what is queued, the WebSocket close
+/// handshake, the TLS close_notify): 5 seconds.
+pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
-impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Io for T {}
-
-/// Reads ask for at least this much free room in the read buffer...
-const READ_MIN: usize = 4 * 1024;
-/// ...and grow it by this much when it has less.
-const READ_CHUNK: usize = 16 * 1024;
-/// A payload above this size that is not yet complete in the read buffer is read straight into
-/// a buffer of its own (of the exact size), not through the read buffer.
-pub(crate) const LARGE: usize = 64 * 1024;
 /// The write buffer's capacity after a burst that grew it above [`WRITE_KEEP`].
 const WRITE_START: usize = 16 * 1024;
 /// A write buffer that grew above this during a burst is given back once it has drained.
@@ -47,19 +36,6 @@ const WRITE_KEEP: usize = 1 << 20;
 /// latest ping is remembered and answered once the backlog has drained, so that a peer sending
 /// pings without reading cannot grow the write buffer.
 const PONG_BACKLOG: usize = 64 * 1024;
-
-/// What [`Connection::next_frame`] yields.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub(crate) enum Frame {
-    /// One serialized WAMP message (a view into the read buffer for small messages: no copy).
-    Message(Bytes),
-    /// The answer to a ping ([`Connection::queue_ping`]), with its payload.
-    Pong(Bytes),
-    /// The peer closed the WebSocket with a close frame (our reply is queued): no message
-    /// follows.
-    Close,
-}
 
 /// What one [`Connection::poll_transfer`] step did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -70,83 +46,6 @@ pub(crate) struct Transfer {
     pub(crate) read: usize,
     /// The peer closed its side of the stream (nothing more will be read).
     pub(crate) eof: bool,
-}
-
-/// What a codec found in the read buffer.
-pub(crate) enum Decoded {
-    /// A frame for the caller.
-    Frame(Frame),
-    /// A ping to answer with this payload.
-    Ping(Bytes),
-    /// A WebSocket close frame, with its status code if it had one.
-    Close(Option<u16>),
-}
-
-/// The read side: the read buffer, and a large payload being read into its own buffer.
-pub(crate) struct Inbox {
-    pub(crate) buf: BytesMut,
-    pub(crate) direct: Option<Direct>,
-    /// The peer closed its side of the stream.
-    pub(crate) eof: bool,
-}
-
-/// A large payload read straight into its own buffer.
-pub(crate) struct Direct {
-    /// The payload so far (its capacity covers the rest).
-    pub(crate) data: BytesMut,
-    /// The bytes still to come.
-    pub(crate) remaining: usize,
-    /// The codec's frame type.
-    pub(crate) kind: u8,
-    /// Whether this frame ends its message (WebSocket fragments).
-    pub(crate) fin: bool,
-}
-
-impl Inbox {
-    fn new(leftover: BytesMut) -> Self {
-        Inbox {
-            buf: leftover,
-            direct: None,
-            eof: false,
-        }
-    }
-
-    /// Starts reading the rest of a `len`-byte payload into its own buffer; the header has been
-    /// taken off the read buffer, whose remaining bytes all belong to this payload.
-    pub(crate) fn start_direct(&mut self, mut data: BytesMut, len: usize, kind: u8, fin: bool) {
-        let have = self.buf.len();
-        debug_assert!(have < len);
-        data.reserve(len);
-        data.extend_from_slice(&self.buf);
-        self.buf.clear();
-        self.direct = Some(Direct {
-            data,
-            remaining: len - have,
-            kind,
-            fin,
-        });
-    }
-
-    /// One read from `io`: into the large payload's own buffer when one is being read, else
-    /// into the read buffer. `Ok(0)` is the end of the stream.
-    fn poll_read(&mut self, io: &mut Box<dyn Io>, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        match &mut self.direct {
-            Some(d) if d.remaining > 0 => {
-                let mut target = (&mut d.data).limit(d.remaining);
-                let res: Poll<io::Result<usize>> = pin!(io.read_buf(&mut target)).poll(cx);
-                if let Poll::Ready(Ok(n)) = res {
-                    d.remaining -= n;
-                }
-                res
-            }
-            _ => {
-                if self.buf.capacity() - self.buf.len() < READ_MIN {
-                    self.buf.reserve(READ_CHUNK);
-                }
-                pin!(io.read_buf(&mut self.buf)).poll(cx)
-            }
-        }
-    }
 }
 
 /// The keepalive and the timeouts a connection carries for the driver.
@@ -171,8 +70,8 @@ impl Timers {
     pub(crate) fn for_tests() -> Self {
         Timers {
             keepalive: None,
-            write_timeout: super::DEFAULT_WRITE_TIMEOUT,
-            read_timeout: super::DEFAULT_READ_TIMEOUT,
+            write_timeout: super::config::DEFAULT_WRITE_TIMEOUT,
+            read_timeout: super::config::DEFAULT_READ_TIMEOUT,
         }
     }
 }

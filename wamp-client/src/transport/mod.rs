@@ -18,7 +18,6 @@
 //! ```
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::net::TcpStream;
 use wamp_core::serializer::Serializer;
@@ -26,6 +25,7 @@ use wamp_core::serializer::Serializer;
 mod config;
 mod connection;
 mod error;
+mod frame;
 mod rawsocket;
 mod tls;
 mod url;
@@ -35,32 +35,21 @@ mod websocket;
 mod tests;
 
 pub use config::{
-    Keepalive, TransportConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_KEEPALIVE,
+    Keepalive, TransportConfig, TransportKind, DEFAULT_CONNECT_TIMEOUT, DEFAULT_KEEPALIVE,
     DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_READ_TIMEOUT, DEFAULT_WRITE_TIMEOUT,
 };
-pub use connection::Io;
 use connection::Timers;
-pub(crate) use connection::{Connection, Frame, Transfer};
+pub use connection::CLOSE_TIMEOUT;
+pub(crate) use connection::{Connection, Transfer};
 pub use error::{ConfigError, ConnectError, TransportError, UrlProblem};
+pub(crate) use frame::Frame;
+pub use frame::Io;
 pub use tls::TlsConfig;
 
 use url::Endpoint;
 
-/// How long closing a connection may take (writing what is queued, the WebSocket close
-/// handshake, the TLS close_notify): 5 seconds.
-pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
-
 /// The largest message RawSocket ever carries here: 2^24 - 1 octets.
 pub const RAWSOCKET_MAX_MESSAGE_SIZE: usize = rawsocket::MAX_LEN;
-
-/// The kind of transport.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TransportKind {
-    /// WebSocket (`ws`, `wss`): one WebSocket message per WAMP message.
-    WebSocket,
-    /// RawSocket (`rs`, `rss`, `tcp`, `tcps`, `unix`): length-prefixed frames.
-    RawSocket,
-}
 
 /// Connects as `config` describes: TCP (or a Unix socket), TLS if the URL asks for it, then the
 /// WebSocket or RawSocket handshake, all within [`TransportConfig::connect_timeout`].

@@ -16,8 +16,8 @@ use std::io;
 use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use super::connection::{Decoded, Frame, Inbox, LARGE};
 use super::error::{ConnectError, TransportError};
+use super::frame::{Decoded, Frame, Inbox, LARGE};
 
 /// The first octet of a RawSocket handshake.
 pub(crate) const MAGIC: u8 = 0x7F;

@@ -16,8 +16,8 @@ use sha1::{Digest, Sha1};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use wamp_core::serializer::Serializer;
 
-use super::connection::{Decoded, Frame, Inbox, Io, LARGE};
 use super::error::{ConfigError, ConnectError, TransportError};
+use super::frame::{Decoded, Frame, Inbox, Io, LARGE};
 
 /// The GUID of RFC 6455 §1.3, appended to the key for `Sec-WebSocket-Accept`.
 const ACCEPT_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -1077,7 +1077,7 @@ mod tests {
             Err(TransportError::Io(e)) => assert_eq!(e.kind(), io::ErrorKind::TimedOut),
             other => panic!("{other:?}"),
         }
-        assert_eq!(started.elapsed(), super::super::CLOSE_TIMEOUT);
+        assert_eq!(started.elapsed(), super::super::connection::CLOSE_TIMEOUT);
         drop(peer);
     }
 
