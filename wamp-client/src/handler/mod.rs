@@ -110,9 +110,32 @@ impl Procedure {
     }
 
     /// Runs the procedure on `invocation`.
+    #[cfg(test)]
     pub(crate) fn call(&self, invocation: Invocation) -> BoxFuture<Result<Payload, WampError>> {
         let state = self.state.as_ref().map(|(s, _)| s.clone());
         (self.f)(Parts::from_invocation(invocation, state))
+    }
+
+    /// What a registered procedure keeps: the function and its state (the state's type was
+    /// checked by [`check`](Self::check)).
+    pub(crate) fn runner(self) -> Runner {
+        Runner {
+            f: self.f,
+            state: self.state.map(|(s, _)| s),
+        }
+    }
+}
+
+/// A registered procedure, as small as it can be (a registration holds one).
+pub(crate) struct Runner {
+    f: Arc<ProcedureFn>,
+    state: Option<SharedState>,
+}
+
+impl Runner {
+    /// Runs the procedure on `invocation`.
+    pub(crate) fn call(&self, invocation: Invocation) -> BoxFuture<Result<Payload, WampError>> {
+        (self.f)(Parts::from_invocation(invocation, self.state.clone()))
     }
 }
 

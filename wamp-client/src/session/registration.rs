@@ -16,7 +16,7 @@ use wamp_core::{Id, WampError};
 use super::{Inner, Session};
 use crate::error::{RegisterError, SubscribeError};
 use crate::handler::{
-    EventHandler, IntoEventHandler, IntoProcedure, Invocation, Procedure, Progress,
+    EventHandler, IntoEventHandler, IntoProcedure, Invocation, Procedure, Progress, Runner,
 };
 use crate::link::{BoxFuture, Command, DropCounter, EventSink, StartInvocation, StartedInvocation};
 use crate::options::{RegisterOptions, SubscribeOptions};
@@ -24,7 +24,7 @@ use crate::payload::{Event, Payload};
 
 /// A procedure bound to the session it is registered on.
 struct Bound {
-    procedure: Procedure,
+    procedure: Runner,
     session: Weak<Inner>,
 }
 
@@ -97,7 +97,7 @@ impl Session {
         uri::validate(procedure, options.match_policy, false)?;
         handler.check().map_err(RegisterError::InvalidHandler)?;
         let bound = Arc::new(Bound {
-            procedure: handler,
+            procedure: handler.runner(),
             session: self.downgrade(),
         });
         let id = self
