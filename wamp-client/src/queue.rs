@@ -4,17 +4,20 @@
 //! the queue's buffer with its own empty one, so in steady state no command costs an
 //! allocation (a channel of linked blocks allocates and frees a block every few dozen
 //! messages, and with many calls in flight that was a large part of a call's cost). One
-//! sender (shared by every handle through `Arc`), one receiver.
+//! sender (shared by every handle through `Arc`), one receiver, which polls
+//! ([`Receiver::poll_recv_all`]) as one of the sources of the driver's single poll.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
 
+use futures_util::task::AtomicWaker;
 use tokio::sync::Notify;
 
 struct Shared<T> {
     state: Mutex<State<T>>,
     /// Wakes the receiver when the queue turns non-empty or the sender goes.
-    to_receiver: Notify,
+    to_receiver: AtomicWaker,
     /// Wakes senders waiting for room.
     room: Notify,
     capacity: usize,
@@ -41,7 +44,7 @@ pub(crate) fn queue<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
             sender_gone: false,
             receiver_gone: false,
         }),
-        to_receiver: Notify::new(),
+        to_receiver: AtomicWaker::new(),
         room: Notify::new(),
         capacity: capacity.max(1),
     });
@@ -102,8 +105,7 @@ impl<T> Sender<T> {
         state.items.push_back(item);
         drop(state);
         if was_empty {
-            // Stores a permit if the receiver is not waiting yet.
-            self.0.to_receiver.notify_one();
+            self.0.to_receiver.wake();
         }
         Ok(())
     }
@@ -112,7 +114,7 @@ impl<T> Sender<T> {
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
         self.0.lock().sender_gone = true;
-        self.0.to_receiver.notify_one();
+        self.0.to_receiver.wake();
     }
 }
 
@@ -120,26 +122,40 @@ impl<T> Drop for Sender<T> {
 pub(crate) struct Receiver<T>(Arc<Shared<T>>);
 
 impl<T> Receiver<T> {
+    /// Moves every queued item, in order, into `batch` (which must be empty): `Ready(true)`
+    /// when there were some, `Ready(false)` once the sender is gone and nothing is left,
+    /// `Pending` (the waker registered) otherwise.
+    pub(crate) fn poll_recv_all(
+        &self,
+        cx: &mut Context<'_>,
+        batch: &mut VecDeque<T>,
+    ) -> Poll<bool> {
+        debug_assert!(batch.is_empty());
+        if let Poll::Ready(r) = self.try_recv_all(batch) {
+            return Poll::Ready(r);
+        }
+        self.0.to_receiver.register(cx.waker());
+        // An item queued between the look and the registration woke nobody: look again.
+        self.try_recv_all(batch)
+    }
+
+    fn try_recv_all(&self, batch: &mut VecDeque<T>) -> Poll<bool> {
+        let state = self.0.lock();
+        if !state.items.is_empty() {
+            self.take(state, batch);
+            return Poll::Ready(true);
+        }
+        if state.sender_gone {
+            return Poll::Ready(false);
+        }
+        Poll::Pending
+    }
+
     /// Waits for items and moves all of them, in order, into `batch` (which must be empty).
     /// Returns false once the sender is gone and nothing is left.
-    ///
-    /// Cancel-safe: items are taken only when the call returns.
+    #[cfg(test)]
     pub(crate) async fn recv_all(&self, batch: &mut VecDeque<T>) -> bool {
-        debug_assert!(batch.is_empty());
-        loop {
-            let ready = self.0.to_receiver.notified();
-            {
-                let state = self.0.lock();
-                if !state.items.is_empty() {
-                    self.take(state, batch);
-                    return true;
-                }
-                if state.sender_gone {
-                    return false;
-                }
-            }
-            ready.await;
-        }
+        std::future::poll_fn(|cx| self.poll_recv_all(cx, batch)).await
     }
 
     /// Appends whatever is queued to `batch`, without waiting.

@@ -12,12 +12,14 @@
 //! timeout), and arms one timer for the earliest.
 
 use std::collections::VecDeque;
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use tokio::sync::{oneshot, watch};
+use tokio::task::Unconstrained;
 use tokio::time::Sleep;
 use wamp_core::message::{Message, RequestType};
 use wamp_core::serializer::Serializer;
@@ -113,8 +115,10 @@ pub(crate) async fn join(
         leave_waiters: Vec::new(),
         reading: true,
         transport_ok: true,
-        timer: Box::pin(tokio::time::sleep_until(now)),
+        timer: Box::pin(tokio::task::unconstrained(tokio::time::sleep_until(now))),
         timer_at: None,
+        timer_unpolled: false,
+        yielding: None,
         write_since: None,
         read_at: now.into_std(),
         unsent_publications: DropCounter::default(),
@@ -181,8 +185,12 @@ pub(crate) struct Driver {
     reading: bool,
     /// False once the transport has failed: nothing more is written, the close is skipped.
     transport_ok: bool,
-    timer: Pin<Box<Sleep>>,
+    timer: Pin<Box<Unconstrained<Sleep>>>,
     timer_at: Option<Instant>,
+    /// The timer was armed and not polled since: its wake-up is not registered yet.
+    timer_unpolled: bool,
+    /// A batch of commands waits for one yield of this task (see `poll_commands`).
+    yielding: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
     /// Since when bytes have waited for the router to take them.
     write_since: Option<Instant>,
     /// When bytes last arrived.
@@ -220,41 +228,93 @@ impl Driver {
         self.shutdown().await;
     }
 
-    /// Waits for the next thing to happen and handles it.
+    /// Waits for the next thing to happen and handles everything that is ready: one poll over
+    /// every source (the transport, the invocations' answers, the commands, the timer), so a
+    /// wake costs one pass, not a round of futures built and dropped.
     async fn step(&mut self, take_commands: bool) {
         let deadline = self.deadline();
         self.arm(deadline);
-        let accept = take_commands && self.commands_open && self.conn.unsent() < WRITE_HIGH_WATER;
-        let transport_ok = self.transport_ok;
-        tokio::select! {
-            t = poll_fn(|cx| self.conn.poll_transfer(cx, self.reading)), if transport_ok => {
+        poll_fn(|cx| self.poll_step(cx, take_commands)).await;
+    }
+
+    fn poll_step(&mut self, cx: &mut Context<'_>, take_commands: bool) -> Poll<()> {
+        let mut progress = false;
+        while let Poll::Ready(Some(y)) = self.invocations.rx.poll_recv(cx) {
+            self.on_yield(y);
+            progress = true;
+        }
+        progress |= self.poll_commands(cx, take_commands);
+        if self.transport_ok {
+            if let Poll::Ready(t) = self.conn.poll_transfer(cx, self.reading) {
                 self.on_transfer(t);
+                progress = true;
             }
-            Some(y) = self.invocations.rx.recv() => {
-                self.on_yield(y);
-                while let Ok(y) = self.invocations.rx.try_recv() {
-                    self.on_yield(y);
-                }
+        }
+        if let Some(at) = self.timer_at {
+            // Polled once per arming to register the wake-up; after that, looking at the clock
+            // is enough (an early wake is harmless).
+            let fired = if self.timer_unpolled {
+                self.timer_unpolled = false;
+                self.timer.as_mut().poll(cx).is_ready()
+            } else {
+                now() >= at
+            };
+            if fired {
+                self.on_timer();
+                progress = true;
             }
-            open = self.commands.recv_all(&mut self.batch), if accept => {
-                if open {
-                    // When other requests are in flight (or several commands came at once),
-                    // more commands are likely on their way from tasks that are ready to run:
-                    // let them run first, so their commands join this batch and go out with
-                    // one write. A lone request (sequential calls) does not wait.
-                    if self.core.pending_requests() > 0 || self.batch.len() > 1 {
-                        tokio::task::yield_now().await;
-                        self.commands.take_more(&mut self.batch);
+        }
+        if progress {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+
+    /// Takes and handles the commands queued, if they may be taken now. When other requests
+    /// are in flight (or several commands came at once), more commands are likely on their
+    /// way from tasks that are ready to run: the batch waits for one yield of this task, so
+    /// that theirs join it and go out with one write. A lone request (sequential calls) does
+    /// not wait.
+    fn poll_commands(&mut self, cx: &mut Context<'_>, take_commands: bool) -> bool {
+        if let Some(yielding) = self.yielding.as_mut() {
+            if yielding.as_mut().poll(cx).is_pending() {
+                return false;
+            }
+            self.yielding = None;
+            self.commands.take_more(&mut self.batch);
+            self.run_batch();
+            return true;
+        }
+        if !(take_commands && self.commands_open && self.conn.unsent() < WRITE_HIGH_WATER) {
+            return false;
+        }
+        match self.commands.poll_recv_all(cx, &mut self.batch) {
+            Poll::Ready(true) => {
+                if self.core.pending_requests() > 0 || self.batch.len() > 1 {
+                    let mut yielding: Pin<Box<dyn Future<Output = ()> + Send>> =
+                        Box::pin(tokio::task::yield_now());
+                    if yielding.as_mut().poll(cx).is_pending() {
+                        self.yielding = Some(yielding);
+                        return false;
                     }
-                    let now = now();
-                    while let Some(cmd) = self.batch.pop_front() {
-                        self.on_command(now, cmd);
-                    }
-                } else {
-                    self.on_all_handles_dropped();
+                    self.commands.take_more(&mut self.batch);
                 }
+                self.run_batch();
+                true
             }
-            () = &mut self.timer, if self.timer_at.is_some() => self.on_timer(),
+            Poll::Ready(false) => {
+                self.on_all_handles_dropped();
+                true
+            }
+            Poll::Pending => false,
+        }
+    }
+
+    fn run_batch(&mut self) {
+        let now = now();
+        while let Some(cmd) = self.batch.pop_front() {
+            self.on_command(now, cmd);
         }
     }
 
@@ -272,13 +332,22 @@ impl Driver {
             .min()
     }
 
+    /// Arms the one timer for `deadline`. A timer armed for an earlier instant is kept: it
+    /// fires early, finds nothing due and is armed again (deadlines mostly move later, e.g.
+    /// the liveness deadline with every message, and a new timer costs more than an
+    /// occasional early wake).
     fn arm(&mut self, deadline: Option<Instant>) {
-        if deadline != self.timer_at {
-            self.timer_at = deadline;
-            if let Some(d) = deadline {
-                self.timer.as_mut().reset(tokio::time::Instant::from_std(d));
-            }
+        let Some(d) = deadline else { return };
+        if self.timer_at.is_some_and(|armed| armed <= d) {
+            return;
         }
+        self.timer_at = Some(d);
+        self.timer_unpolled = true;
+        // Unconstrained: its one poll must register the wake-up, never be refused by the
+        // task's cooperative budget.
+        self.timer = Box::pin(tokio::task::unconstrained(tokio::time::sleep_until(
+            tokio::time::Instant::from_std(d),
+        )));
     }
 
     fn on_timer(&mut self) {
@@ -341,16 +410,18 @@ impl Driver {
     /// What the transport did: bytes written, bytes read (decoded into messages), the end
     /// of the stream, or an error.
     fn on_transfer(&mut self, transfer: Result<crate::transport::Transfer, TransportError>) {
-        let now = now();
         match transfer {
             Ok(t) => {
                 // The write deadline runs from the last progress while bytes wait.
-                if t.written > 0 {
-                    self.write_since = Some(now);
-                }
                 if !self.conn.wants_write() {
                     self.write_since = None;
+                } else if t.written > 0 {
+                    self.write_since = Some(now());
                 }
+                if t.read == 0 && !t.eof {
+                    return;
+                }
+                let now = now();
                 if t.read > 0 {
                     self.read_at = now;
                     self.core.handle_activity(now);
@@ -424,7 +495,6 @@ impl Driver {
     /// Delivers every event, then frames every queued message (and a due ping) into the
     /// transport's write buffer, until the core has nothing more to say.
     fn pump(&mut self) {
-        let now = now();
         loop {
             self.deliver_events();
             if self.core.poll_ping() && self.transport_ok {
@@ -440,7 +510,7 @@ impl Driver {
             }
         }
         if self.write_since.is_none() && self.conn.wants_write() {
-            self.write_since = Some(now);
+            self.write_since = Some(now());
         }
     }
 
