@@ -8,6 +8,7 @@
 //! ([`Receiver::poll_recv_all`]) as one of the sources of the driver's single poll.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
@@ -16,6 +17,9 @@ use tokio::sync::Notify;
 
 struct Shared<T> {
     state: Mutex<State<T>>,
+    /// Whether the receiver may find something (items, or the sender gone): read without the
+    /// lock, so that an idle look costs no locking.
+    ready: AtomicBool,
     /// Wakes the receiver when the queue turns non-empty or the sender goes.
     to_receiver: AtomicWaker,
     /// Wakes senders waiting for room.
@@ -44,6 +48,7 @@ pub(crate) fn queue<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
             sender_gone: false,
             receiver_gone: false,
         }),
+        ready: AtomicBool::new(false),
         to_receiver: AtomicWaker::new(),
         room: Notify::new(),
         capacity: capacity.max(1),
@@ -105,6 +110,7 @@ impl<T> Sender<T> {
         state.items.push_back(item);
         drop(state);
         if was_empty {
+            self.0.ready.store(true, Ordering::SeqCst);
             self.0.to_receiver.wake();
         }
         Ok(())
@@ -114,6 +120,7 @@ impl<T> Sender<T> {
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
         self.0.lock().sender_gone = true;
+        self.0.ready.store(true, Ordering::SeqCst);
         self.0.to_receiver.wake();
     }
 }
@@ -140,6 +147,9 @@ impl<T> Receiver<T> {
     }
 
     fn try_recv_all(&self, batch: &mut VecDeque<T>) -> Poll<bool> {
+        if !self.0.ready.load(Ordering::SeqCst) {
+            return Poll::Pending;
+        }
         let state = self.0.lock();
         if !state.items.is_empty() {
             self.take(state, batch);
@@ -170,6 +180,10 @@ impl<T> Receiver<T> {
     /// empty, so neither allocates) and wakes the senders waiting for room.
     fn take(&self, mut state: MutexGuard<'_, State<T>>, batch: &mut VecDeque<T>) {
         let was_full = state.items.len() >= self.0.capacity;
+        if !state.sender_gone {
+            // Under the lock: a sender pushing next sees the queue empty and sets it again.
+            self.0.ready.store(false, Ordering::SeqCst);
+        }
         if batch.is_empty() {
             std::mem::swap(&mut state.items, batch);
         } else {

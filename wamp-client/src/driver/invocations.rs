@@ -90,6 +90,11 @@ impl Invocations {
         self.running.insert(request, task.abort_handle());
     }
 
+    /// Whether any invocation runs (and may answer).
+    pub(super) fn any_running(&self) -> bool {
+        !self.running.is_empty()
+    }
+
     /// Whether invocation `request` still runs (its progressive results go out).
     pub(super) fn is_running(&self, request: Id) -> bool {
         self.running.contains_key(&request)

@@ -239,9 +239,15 @@ impl Driver {
 
     fn poll_step(&mut self, cx: &mut Context<'_>, take_commands: bool) -> Poll<()> {
         let mut progress = false;
-        while let Poll::Ready(Some(y)) = self.invocations.rx.poll_recv(cx) {
-            self.on_yield(y);
-            progress = true;
+        // Answers come only from running invocations: with none, the channel is left alone.
+        while self.invocations.any_running() {
+            match self.invocations.rx.poll_recv(cx) {
+                Poll::Ready(Some(y)) => {
+                    self.on_yield(y);
+                    progress = true;
+                }
+                _ => break,
+            }
         }
         progress |= self.poll_commands(cx, take_commands);
         if self.transport_ok {

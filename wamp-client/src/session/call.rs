@@ -14,10 +14,11 @@ use wamp_core::uri::{self, MatchPolicy};
 use wamp_core::value::{to_value, Dict, Str, Value};
 
 use super::{Inner, Session};
-use crate::error::CallError;
+use crate::error::{CallError, SessionError};
 use crate::link::{BoxFuture, CallWaiter, Command, DropCounter, ProgressResults};
 use crate::options::CallOptions;
 use crate::payload::{into_args, CallResult, Payload};
+use crate::queue::TrySendError;
 
 /// How many progressive results of one call may wait for the caller before the next ones are
 /// dropped (and counted).
@@ -78,9 +79,10 @@ impl Session {
         progress: Option<ProgressResults>,
     ) -> Call {
         let key = self.next_key();
-        let canceler = CallCanceler::new(self.downgrade(), key);
-        let valid = uri::validate(procedure, MatchPolicy::Exact, false);
         let mode = options.cancel_mode.unwrap_or(CancelMode::KillNoWait);
+        if let Err(e) = uri::validate(procedure, MatchPolicy::Exact, false) {
+            return Call::failed(self.clone(), key, mode, e.into());
+        }
         let mut dict = options.to_dict();
         if progress.is_some() {
             dict.insert(Str::from_static("receive_progress"), Value::Bool(true));
@@ -89,31 +91,23 @@ impl Session {
             let ms = u64::try_from(t.as_millis().max(1)).unwrap_or(u64::MAX);
             dict.insert(Str::from_static("timeout"), Value::from(ms));
         }
-        let procedure = Str::new(procedure);
-        let session = self.clone();
-        Call::new(
-            async move {
-                valid?;
-                let (tx, rx) = oneshot::channel();
-                let command = Command::Call {
-                    procedure,
-                    options: dict,
-                    payload,
-                    waiter: CallWaiter {
-                        reply: tx,
-                        progress,
-                        key,
-                    },
-                };
-                // Dropped before the answer (by the caller, a select, a timeout of its own):
-                // the router is asked to cancel.
-                let guard = AbandonOnDrop::new(&session, key, mode);
-                let result = session.request(command, rx).await;
-                guard.disarm();
-                result
+        let (tx, rx) = oneshot::channel();
+        let command = Command::Call {
+            procedure: Str::new(procedure),
+            options: dict,
+            payload,
+            waiter: CallWaiter {
+                reply: tx,
+                progress,
+                key,
             },
-            canceler,
-        )
+        };
+        Call {
+            state: State::Queued(Some(command), rx),
+            session: self.clone(),
+            key,
+            mode,
+        }
     }
 
     /// Calls `procedure` asking for progressive results (`receive_progress`): `on_progress`
@@ -188,32 +182,55 @@ impl Session {
 /// ```
 #[must_use = "a call does nothing unless awaited, and is canceled when dropped"]
 pub struct Call {
-    fut: BoxFuture<Result<CallResult, CallError>>,
-    canceler: CallCanceler,
+    state: State,
+    session: Session,
+    key: u64,
+    /// How the router is asked to cancel the call when it is dropped.
+    mode: CancelMode,
+}
+
+/// Where a call is. No allocation on the way but a full command queue.
+enum State {
+    /// Not sent yet: the command, and where its answer will come.
+    Queued(
+        Option<Command>,
+        oneshot::Receiver<Result<CallResult, CallError>>,
+    ),
+    /// The command queue was full: waiting for room.
+    Sending(
+        BoxFuture<Result<(), Command>>,
+        oneshot::Receiver<Result<CallResult, CallError>>,
+    ),
+    /// Sent: waiting for the answer.
+    Waiting(oneshot::Receiver<Result<CallResult, CallError>>),
+    /// Failed before it was sent.
+    Failed(Option<CallError>),
+    /// Answered (or failed): nothing to cancel.
+    Done,
 }
 
 impl std::fmt::Debug for Call {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Call")
-            .field("key", &self.canceler.key)
+            .field("key", &self.key)
+            .field("mode", &self.mode)
             .finish_non_exhaustive()
     }
 }
 
 impl Call {
-    pub(crate) fn new(
-        fut: impl Future<Output = Result<CallResult, CallError>> + Send + 'static,
-        canceler: CallCanceler,
-    ) -> Self {
+    fn failed(session: Session, key: u64, mode: CancelMode, e: CallError) -> Self {
         Call {
-            fut: Box::pin(fut),
-            canceler,
+            state: State::Failed(Some(e)),
+            session,
+            key,
+            mode,
         }
     }
 
     /// A handle that cancels this call, usable from anywhere while the call is awaited.
     pub fn canceler(&self) -> CallCanceler {
-        self.canceler.clone()
+        CallCanceler::new(self.session.downgrade(), self.key)
     }
 }
 
@@ -221,7 +238,89 @@ impl Future for Call {
     type Output = Result<CallResult, CallError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.fut.as_mut().poll(cx)
+        let this = &mut *self;
+        loop {
+            match &mut this.state {
+                State::Queued(command, _) => {
+                    let Some(cmd) = command.take() else {
+                        this.state = State::Done;
+                        continue;
+                    };
+                    match this.session.inner.commands.try_send(cmd) {
+                        Ok(()) => {
+                            let State::Queued(_, rx) =
+                                std::mem::replace(&mut this.state, State::Done)
+                            else {
+                                continue;
+                            };
+                            this.state = State::Waiting(rx);
+                        }
+                        Err(TrySendError::Full(cmd)) => {
+                            let session = this.session.clone();
+                            let sending: BoxFuture<Result<(), Command>> =
+                                Box::pin(async move { session.inner.commands.send(cmd).await });
+                            let State::Queued(_, rx) =
+                                std::mem::replace(&mut this.state, State::Done)
+                            else {
+                                continue;
+                            };
+                            this.state = State::Sending(sending, rx);
+                        }
+                        Err(TrySendError::Closed(_)) => {
+                            this.state = State::Done;
+                            return Poll::Ready(Err(this.session.lost().into()));
+                        }
+                    }
+                }
+                State::Sending(sending, _) => match sending.as_mut().poll(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Ok(())) => {
+                        let State::Sending(_, rx) = std::mem::replace(&mut this.state, State::Done)
+                        else {
+                            continue;
+                        };
+                        this.state = State::Waiting(rx);
+                    }
+                    Poll::Ready(Err(_)) => {
+                        this.state = State::Done;
+                        return Poll::Ready(Err(this.session.lost().into()));
+                    }
+                },
+                State::Waiting(rx) => {
+                    let answer = match Pin::new(rx).poll(cx) {
+                        Poll::Pending => return Poll::Pending,
+                        Poll::Ready(Ok(answer)) => answer,
+                        Poll::Ready(Err(_)) => Err(this.session.lost().into()),
+                    };
+                    this.state = State::Done;
+                    return Poll::Ready(answer);
+                }
+                State::Failed(e) => {
+                    let e = e.take();
+                    this.state = State::Done;
+                    if let Some(e) = e {
+                        return Poll::Ready(Err(e));
+                    }
+                }
+                State::Done => {
+                    return Poll::Ready(Err(CallError::Session(SessionError::NotJoined)))
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Call {
+    /// A call dropped after it was sent and before its answer (by the caller, a select, a
+    /// timeout of its own) is canceled at the router; one never sent is simply never sent.
+    fn drop(&mut self) {
+        if matches!(self.state, State::Waiting(_) | State::Sending(..)) {
+            self.session.send_always(Command::Cancel {
+                key: self.key,
+                mode: self.mode,
+                abandon: true,
+            });
+        }
     }
 }
 
@@ -249,44 +348,6 @@ impl CallCanceler {
                 key: self.key,
                 mode,
                 abandon: false,
-            });
-        }
-    }
-}
-
-/// Sends the cancel of an abandoned call when dropped, unless disarmed (the answer came).
-pub(crate) struct AbandonOnDrop {
-    session: Weak<Inner>,
-    key: u64,
-    mode: CancelMode,
-    armed: bool,
-}
-
-impl AbandonOnDrop {
-    pub(crate) fn new(session: &Session, key: u64, mode: CancelMode) -> Self {
-        AbandonOnDrop {
-            session: session.downgrade(),
-            key,
-            mode,
-            armed: true,
-        }
-    }
-
-    pub(crate) fn disarm(mut self) {
-        self.armed = false;
-    }
-}
-
-impl Drop for AbandonOnDrop {
-    fn drop(&mut self) {
-        if !self.armed {
-            return;
-        }
-        if let Some(inner) = self.session.upgrade() {
-            Session::from_inner(inner).send_always(Command::Cancel {
-                key: self.key,
-                mode: self.mode,
-                abandon: true,
             });
         }
     }

@@ -26,7 +26,7 @@ pub(crate) mod registration;
 
 /// The state every handle of one session shares.
 pub(crate) struct Inner {
-    commands: queue::Sender<Command>,
+    pub(crate) commands: queue::Sender<Command>,
     details: SessionDetails,
     closed: watch::Receiver<Option<CloseDetails>>,
     /// The timeout of calls that do not set their own.
@@ -178,7 +178,7 @@ impl Session {
         while rx.changed().await.is_ok() {}
     }
 
-    fn lost(&self) -> SessionError {
+    pub(crate) fn lost(&self) -> SessionError {
         SessionError::Lost(self.close_details().unwrap_or_else(transport_lost))
     }
 
