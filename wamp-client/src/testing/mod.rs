@@ -14,6 +14,9 @@
 //! [`FakeRouter::accept_raw`] skips the handshake, for tests that write the handshake answer
 //! themselves.
 //!
+//! [`colliding_ids`] builds invocation ids that a hostile router would choose against an
+//! unkeyed hash table.
+//!
 //! The framing here is written apart from the client's, so that each checks the other.
 //! Whatever the client sends that breaks the protocol makes the peer panic, with a message
 //! saying what: that is a failed test.
@@ -58,12 +61,14 @@ use crate::session::Session;
 use crate::transport::{TransportConfig, TransportKind};
 
 mod framing;
+mod ids;
 mod peer;
 
 #[cfg(test)]
 mod tests;
 
 pub use framing::websocket_accept;
+pub use ids::colliding_ids;
 pub use peer::{FakePeer, Frame, RawPeer};
 
 /// The URL of a RawSocket [`FakeRouter`]'s configuration.
