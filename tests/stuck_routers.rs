@@ -495,3 +495,82 @@ async fn a_hello_larger_than_the_routers_limit_fails_the_join_at_once() {
     assert!(!matches!(err, JoinError::Timeout(_)), "{err:?}");
     drop(peer);
 }
+
+/// A handler sending progressive results while the router takes no bytes: the session must
+/// push back (refuse them: `send` returns false once it cannot keep up) rather than queue
+/// them all in memory until the write timeout. 20,000 results of 1 KiB are 20 MiB.
+#[tokio::test(start_paused = true)]
+async fn progressive_results_for_a_router_that_stops_reading_are_refused_not_queued_without_bound()
+{
+    let (session, mut peer) = joined_over_a_small_pipe().await;
+    let (sent_tx, mut sent_rx) = tokio::sync::mpsc::unbounded_channel();
+    let handler = move |inv: Invocation| {
+        let sent_tx = sent_tx.clone();
+        async move {
+            let chunk = "p".repeat(1024);
+            let mut accepted = 0usize;
+            for _ in 0..20_000 {
+                if inv.progress().send((chunk.as_str(),)) {
+                    accepted += 1;
+                }
+                tokio::task::yield_now().await;
+            }
+            let _ = sent_tx.send(accepted);
+            Ok::<_, WampError>(Payload::new())
+        }
+    };
+    let s = session.clone();
+    let register = tokio::spawn(async move { s.register("com.example.stream", handler).await });
+    peer.answer_register(4).await;
+    bounded("register", register).await.unwrap().unwrap();
+    let mut details = Dict::new();
+    details.insert("receive_progress".into(), Value::Bool(true));
+    // The invocation arrives, then the router stops reading.
+    peer.invoke(1, 4, details, vec![]).await;
+    let accepted = bounded("handler", sent_rx.recv()).await.unwrap();
+    // Everything accepted is held by the client: at most the write high-water mark (1 MiB)
+    // and the answers' queue (4,096) should be.
+    assert!(
+        accepted < 20_000,
+        "all {accepted} progressive results (20 MiB) were taken for a router that reads nothing"
+    );
+    drop(peer);
+}
+
+#[tokio::test(start_paused = true)]
+async fn stopping_a_component_whose_websocket_router_never_answers_the_close_returns_within_the_close_bound(
+) {
+    let mut router = FakeRouter::websocket(Json);
+    let comp = Component::builder()
+        .transport(router.config())
+        .realm("realm1")
+        .build()
+        .unwrap();
+    let handle = comp.start();
+    let mut peer = bounded("accept", router.accept()).await;
+    peer.welcome().await;
+    bounded("ready", handle.ready()).await.unwrap();
+    let started = Instant::now();
+    let stop = tokio::spawn({
+        let handle = handle.clone();
+        async move { handle.stop().await }
+    });
+    // GOODBYE is answered; the close frame that follows is read and never answered.
+    let Some(Message::Goodbye { .. }) = bounded("recv", peer.recv()).await else {
+        panic!("expected GOODBYE")
+    };
+    peer.goodbye().await;
+    assert_eq!(
+        bounded("recv", peer.recv_frame()).await,
+        Some(Frame::Close(Some(1000)))
+    );
+    let stopped = bounded("stop", stop).await.unwrap();
+    assert!(stopped.is_ok(), "{stopped:?}");
+    // The session's task gives the close 2 s.
+    assert!(
+        started.elapsed() <= Duration::from_secs(2) + SLACK,
+        "{:?}",
+        started.elapsed()
+    );
+    drop(peer);
+}
