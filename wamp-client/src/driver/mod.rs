@@ -230,7 +230,7 @@ impl Driver {
             t = poll_fn(|cx| self.conn.poll_transfer(cx, self.reading)), if transport_ok => {
                 self.on_transfer(t);
             }
-            Some(y) = self.invocations.rx.recv() => {
+            Some(y) = self.invocations.rx.recv(), if self.conn.unsent() < WRITE_HIGH_WATER => {
                 self.on_yield(y);
                 while let Ok(y) = self.invocations.rx.try_recv() {
                     self.on_yield(y);
