@@ -166,6 +166,34 @@ async fn session_with_secrets(mut router: FakeRouter, config: TransportConfig) {
     while peer.recv().await.is_some() {}
 }
 
+/// A component whose ticket the router refuses (ABORT after AUTHENTICATE): the failure is
+/// logged, the ticket must not be.
+async fn refused_component(mut router: FakeRouter, config: TransportConfig) {
+    let auth = Authentication::new()
+        .authid("joe")
+        .method(AuthMethod::ticket(TICKET));
+    let comp = wamp_client::Component::builder()
+        .transport(config)
+        .realm("realm1")
+        .authentication(auth)
+        .build()
+        .unwrap();
+    let handle = comp.start();
+    let mut peer = router.accept().await;
+    peer.expect_hello().await;
+    let (signature, _) = peer.challenge("ticket", Dict::new()).await;
+    assert_eq!(signature, TICKET);
+    let mut details = Dict::new();
+    details.insert("message".into(), Value::from("invalid ticket"));
+    peer.send(&Message::Abort {
+        details,
+        reason: "wamp.error.not_authorized".into(),
+    })
+    .await;
+    let failed = handle.wait().await;
+    assert!(failed.is_err(), "{failed:?}");
+}
+
 #[tokio::test(start_paused = true)]
 async fn no_ticket_token_or_payload_appears_in_trace_logs_in_clear_hex_or_base64() {
     let captured = install();
@@ -182,12 +210,29 @@ async fn no_ticket_token_or_payload_appears_in_trace_logs_in_clear_hex_or_base64
     tokio::time::timeout(Duration::from_secs(60), session_with_secrets(rs, rs_config))
         .await
         .expect("the rawsocket session hung");
+    let refused = FakeRouter::websocket(Json);
+    let refused_config = refused
+        .config()
+        .header("Authorization", &format!("Bearer {TOKEN}"));
+    tokio::time::timeout(
+        Duration::from_secs(60),
+        refused_component(refused, refused_config),
+    )
+    .await
+    .expect("the refused component hung");
     // Let the sessions' tasks finish (and log) before reading the capture.
     tokio::time::sleep(Duration::from_secs(10)).await;
 
     let text = captured.text();
     // The capture works: the client's own logs are there, at every level down to TRACE.
-    for expected in ["joined", "TRACE", "DEBUG", "INFO", "wamp_client"] {
+    for expected in [
+        "joined",
+        "TRACE",
+        "DEBUG",
+        "INFO",
+        "wamp_client",
+        "not_authorized",
+    ] {
         assert!(text.contains(expected), "{expected} not captured:\n{text}");
     }
     for (name, secret) in [("ticket", TICKET), ("token", TOKEN), ("payload", PAYLOAD)] {
