@@ -20,6 +20,13 @@
 //! reference. Each figure is the best of a few rounds, tables and id sets alternating within
 //! a round. Prints figures only; it asserts nothing.
 //!
+//! Then the same end to end: a client session on the fake router of `wamp_client::testing`
+//! (RawSocket, MessagePack, in-memory pipes) registers an echo procedure, and the router sends
+//! it 60,000 INVOCATIONs with sequential ids, then with colliding ids (in batches of 1,000,
+//! reading the YIELDs after each batch). The client runs alone on a thread of its own (a
+//! current-thread runtime), so the figure is that thread's CPU time: the driver's reads,
+//! decoding, tables, handler tasks and writes, none of the router's work.
+//!
 //! ```sh
 //! cargo run --release --example id_hashing
 //! ```
@@ -29,8 +36,16 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault};
 use std::hint::black_box;
 
-use cpu_time::ProcessTime;
+use std::time::Duration;
+
+use cpu_time::{ProcessTime, ThreadTime};
+use tokio::sync::oneshot;
+use wamp_client::testing::FakeRouter;
+use wamp_client::{Invocation, JoinOptions, Session, WampError};
 use wamp_core::id::{is_valid_id, Id, IdHasher, PeerIdState};
+use wamp_core::message::Message;
+use wamp_core::serializer::MsgPack;
+use wamp_core::{Dict, Value};
 
 /// Ids per set.
 const COUNT: usize = 60_000;
@@ -132,6 +147,63 @@ fn measure_table(table: usize, ids: &[Id]) -> [f64; 3] {
     }
 }
 
+/// Invocations the fake router sends before it reads their answers.
+const BATCH: usize = 1000;
+
+/// The CPU time of a client session answering one INVOCATION per id of `ids`, sent by the fake
+/// router: the client's thread only, from its registration until the last answer is read.
+fn client_cpu(ids: &[Id]) -> Duration {
+    let mut router = FakeRouter::rawsocket(MsgPack).buffer_size(1 << 20);
+    let config = router.config();
+    let (ready_tx, ready_rx) = oneshot::channel::<()>();
+    let (done_tx, done_rx) = oneshot::channel::<()>();
+    let client = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        rt.block_on(async move {
+            let session = Session::join(&config, JoinOptions::new("realm1"))
+                .await
+                .expect("join the fake router");
+            let echo = |inv: Invocation| async move { Ok::<_, WampError>(inv.payload) };
+            let registration = session
+                .register("com.example.echo", echo)
+                .await
+                .expect("register");
+            let cpu = ThreadTime::now();
+            let _ = ready_tx.send(());
+            let _ = done_rx.await;
+            let cpu = cpu.elapsed();
+            drop(registration);
+            cpu
+        })
+    });
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    rt.block_on(async {
+        let mut peer = router.accept().await;
+        peer.welcome().await;
+        peer.answer_register(1).await;
+        ready_rx.await.expect("the client registered");
+        for batch in ids.chunks(BATCH) {
+            for &id in batch {
+                peer.invoke(id, 1, Dict::new(), vec![Value::from(id)]).await;
+            }
+            for _ in batch {
+                match peer.recv().await {
+                    Some(Message::Yield { .. }) => {}
+                    other => panic!("expected YIELD, got {other:?}"),
+                }
+            }
+        }
+        let _ = done_tx.send(());
+    });
+    client.join().expect("the client thread")
+}
+
 fn main() {
     let t = ProcessTime::now();
     let colliding = colliding_ids(COUNT);
@@ -179,4 +251,36 @@ fn main() {
             total(1) / total(0),
         );
     }
+
+    // End to end: the client's CPU for 60,000 invocations, sequential and colliding ids
+    // alternating, the best of the rounds.
+    let sequential: Vec<Id> = (1..=COUNT as u64).collect();
+    let colliding = &sets[2].1;
+    let mut best = [Duration::MAX; 2];
+    for round in 0..ROUNDS {
+        for k in 0..2 {
+            let which = (k + round) % 2;
+            let ids = if which == 0 { &sequential } else { colliding };
+            best[which] = best[which].min(client_cpu(ids));
+        }
+    }
+    let per_call = |d: Duration, n: usize| d.as_secs_f64() * 1e6 / n as f64;
+    println!(
+        "\nEnd to end, client thread CPU for {COUNT} invocations over a session on the fake router \
+         (RawSocket, MessagePack), best of {ROUNDS} rounds:"
+    );
+    println!(
+        "  sequential ids  {:9.1} ms ({:.2} µs per invocation)",
+        best[0].as_secs_f64() * 1e3,
+        per_call(best[0], sequential.len())
+    );
+    println!(
+        "  colliding ids   {:9.1} ms ({:.2} µs per invocation)",
+        best[1].as_secs_f64() * 1e3,
+        per_call(best[1], colliding.len())
+    );
+    println!(
+        "  colliding/sequential {:.2}x (target: within 2x)",
+        best[1].as_secs_f64() / best[0].as_secs_f64()
+    );
 }

@@ -1,91 +1,34 @@
-//! A scripted fake router (RawSocket over TCP, JSON) that breaks the protocol in the ways a
-//! real router or a network can, and checks that the client answers as the spec says: ABORT
+//! A scripted fake router (RawSocket, JSON, over the in-memory pipes of
+//! `wamp_client::testing`) that breaks the protocol in the ways a real router or a network
+//! can, and checks that the client answers as the spec says: ABORT
 //! `wamp.error.protocol_violation`, every pending request resolved, nothing hangs or panics.
+//! Every test runs on paused time: no socket, no wall-clock wait.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use wamp_client::testing::{FakePeer, FakeRouter, Frame};
 use wamp_client::{
     CallError, JoinError, JoinOptions, Payload, Session, SessionError, TransportConfig, WampError,
 };
 use wamp_core::message::{Message, RequestType};
-use wamp_core::serializer::{Json, Serializer};
+use wamp_core::serializer::Json;
 use wamp_core::{Dict, Value};
 
 const LIMIT: Duration = Duration::from_secs(10);
 
-/// One accepted client connection, spoken to in WAMP messages.
-struct Peer {
-    stream: TcpStream,
+/// Reads HELLO for `realm1` and answers WELCOME with empty details.
+async fn welcome(peer: &mut FakePeer) {
+    let (realm, _) = peer.expect_hello().await;
+    assert_eq!(realm, "realm1");
+    peer.send_welcome(Dict::new()).await;
 }
 
-impl Peer {
-    async fn accept(listener: &TcpListener) -> Peer {
-        let (mut stream, _) = listener.accept().await.expect("accept");
-        let mut hs = [0u8; 4];
-        stream.read_exact(&mut hs).await.expect("handshake");
-        assert_eq!(hs[0], 0x7f, "not a RawSocket client");
-        assert_eq!(hs[1] & 0x0f, 1, "client should ask for JSON");
-        stream.write_all(&[0x7f, 0xf1, 0, 0]).await.expect("reply");
-        Peer { stream }
-    }
-
-    async fn recv(&mut self) -> Option<Message> {
-        let mut header = [0u8; 4];
-        self.stream.read_exact(&mut header).await.ok()?;
-        let len = u32::from_be_bytes([0, header[1], header[2], header[3]]) as usize;
-        let mut body = vec![0u8; len];
-        self.stream.read_exact(&mut body).await.ok()?;
-        Some(Json.decode(&body).expect("client sent valid JSON"))
-    }
-
-    async fn send(&mut self, msg: &Message) {
-        let mut body = Vec::new();
-        Json.encode(msg, &mut body).unwrap();
-        self.send_raw(&body).await;
-    }
-
-    async fn send_raw(&mut self, body: &[u8]) {
-        let len = body.len() as u32;
-        let mut frame = vec![0, (len >> 16) as u8, (len >> 8) as u8, len as u8];
-        frame.extend_from_slice(body);
-        let _ = self.stream.write_all(&frame).await;
-    }
-
-    /// Answers HELLO with WELCOME.
-    async fn welcome(&mut self) {
-        match self.recv().await {
-            Some(Message::Hello { realm, .. }) => assert_eq!(realm, "realm1"),
-            other => panic!("expected HELLO, got {other:?}"),
-        }
-        self.send(&Message::Welcome {
-            session: 1234,
-            details: Dict::new(),
-        })
-        .await;
-    }
-
-    /// Reads until an ABORT comes (or the connection ends) and returns its reason.
-    async fn abort_reason(&mut self) -> Option<String> {
-        while let Some(msg) = self.recv().await {
-            if let Message::Abort { reason, .. } = msg {
-                return Some(reason.into_string());
-            }
-        }
-        None
-    }
-}
-
-async fn fake_router() -> (TcpListener, TransportConfig) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("rs://{}", listener.local_addr().unwrap());
-    let config = TransportConfig::new(&url)
-        .unwrap()
-        .serializers(vec![Arc::new(Json)])
-        .max_message_size(64 * 1024);
-    (listener, config)
+/// A fake RawSocket router speaking JSON, and a configuration to reach it with a 64 KiB
+/// message limit.
+fn fake_router() -> (FakeRouter, TransportConfig) {
+    let router = FakeRouter::rawsocket(Json);
+    let config = router.config().max_message_size(64 * 1024);
+    (router, config)
 }
 
 async fn join(config: &TransportConfig) -> Session {
@@ -105,12 +48,12 @@ async fn assert_ended_by_violation(
     assert_eq!(reason.as_deref(), Some("wamp.error.protocol_violation"));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_reply_to_an_unknown_request_aborts_with_protocol_violation() {
-    let (listener, config) = fake_router().await;
+    let (mut router, config) = fake_router();
     let router = tokio::spawn(async move {
-        let mut peer = Peer::accept(&listener).await;
-        peer.welcome().await;
+        let mut peer = router.accept().await;
+        welcome(&mut peer).await;
         peer.send(&Message::Result {
             request: 999,
             details: Dict::new(),
@@ -124,12 +67,12 @@ async fn a_reply_to_an_unknown_request_aborts_with_protocol_violation() {
     assert_ended_by_violation(&session, router).await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_welcome_after_joining_aborts_and_fails_the_pending_call() {
-    let (listener, config) = fake_router().await;
+    let (mut router, config) = fake_router();
     let router = tokio::spawn(async move {
-        let mut peer = Peer::accept(&listener).await;
-        peer.welcome().await;
+        let mut peer = router.accept().await;
+        welcome(&mut peer).await;
         let Some(Message::Call { .. }) = peer.recv().await else {
             panic!("expected CALL")
         };
@@ -152,12 +95,12 @@ async fn a_welcome_after_joining_aborts_and_fails_the_pending_call() {
     assert_eq!(reason.as_deref(), Some("wamp.error.protocol_violation"));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn all_100_pending_calls_fail_when_the_socket_drops() {
-    let (listener, config) = fake_router().await;
+    let (mut router, config) = fake_router();
     let router = tokio::spawn(async move {
-        let mut peer = Peer::accept(&listener).await;
-        peer.welcome().await;
+        let mut peer = router.accept().await;
+        welcome(&mut peer).await;
         let mut calls = 0;
         while calls < 100 {
             match peer.recv().await {
@@ -195,12 +138,12 @@ async fn all_100_pending_calls_fail_when_the_socket_drops() {
     ));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn an_oversized_frame_aborts_the_session_and_fails_pending_calls() {
-    let (listener, config) = fake_router().await;
+    let (mut router, config) = fake_router();
     let router = tokio::spawn(async move {
-        let mut peer = Peer::accept(&listener).await;
-        peer.welcome().await;
+        let mut peer = router.accept().await;
+        welcome(&mut peer).await;
         let Some(Message::Call { request, .. }) = peer.recv().await else {
             panic!("expected CALL")
         };
@@ -226,12 +169,12 @@ async fn an_oversized_frame_aborts_the_session_and_fails_pending_calls() {
     assert_eq!(reason.as_deref(), Some("wamp.error.protocol_violation"));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn an_oversized_outgoing_message_fails_only_that_call() {
-    let (listener, config) = fake_router().await;
+    let (mut router, config) = fake_router();
     let router = tokio::spawn(async move {
-        let mut peer = Peer::accept(&listener).await;
-        peer.welcome().await;
+        let mut peer = router.accept().await;
+        welcome(&mut peer).await;
         // The big call never reaches the router; the small one does.
         let Some(Message::Call { request, args, .. }) = peer.recv().await else {
             panic!("expected CALL")
@@ -266,12 +209,12 @@ async fn an_oversized_outgoing_message_fails_only_that_call() {
     tokio::time::timeout(LIMIT, router).await.unwrap().unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn garbage_from_the_router_aborts_with_protocol_violation() {
-    let (listener, config) = fake_router().await;
+    let (mut router, config) = fake_router();
     let router = tokio::spawn(async move {
-        let mut peer = Peer::accept(&listener).await;
-        peer.welcome().await;
+        let mut peer = router.accept().await;
+        welcome(&mut peer).await;
         peer.send_raw(b"[36, \"not an id\"").await;
         peer.abort_reason().await
     });
@@ -279,11 +222,11 @@ async fn garbage_from_the_router_aborts_with_protocol_violation() {
     assert_ended_by_violation(&session, router).await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn an_abort_instead_of_welcome_refuses_the_join() {
-    let (listener, config) = fake_router().await;
+    let (mut router, config) = fake_router();
     tokio::spawn(async move {
-        let mut peer = Peer::accept(&listener).await;
+        let mut peer = router.accept().await;
         let _hello = peer.recv().await;
         let mut details = Dict::new();
         details.insert("message".into(), "no such realm".into());
@@ -306,11 +249,11 @@ async fn an_abort_instead_of_welcome_refuses_the_join() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_router_that_never_welcomes_times_out_the_join() {
-    let (listener, config) = fake_router().await;
+    let (mut router, config) = fake_router();
     tokio::spawn(async move {
-        let mut peer = Peer::accept(&listener).await;
+        let mut peer = router.accept().await;
         let _hello = peer.recv().await;
         tokio::time::sleep(Duration::from_secs(5)).await;
     });
@@ -323,12 +266,12 @@ async fn a_router_that_never_welcomes_times_out_the_join() {
     assert!(matches!(err, JoinError::Timeout(_)), "{err:?}");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_panicking_procedure_answers_runtime_error_and_the_session_keeps_serving() {
-    let (listener, config) = fake_router().await;
+    let (mut router, config) = fake_router();
     let router = tokio::spawn(async move {
-        let mut peer = Peer::accept(&listener).await;
-        peer.welcome().await;
+        let mut peer = router.accept().await;
+        welcome(&mut peer).await;
         let Some(Message::Register { request, .. }) = peer.recv().await else {
             panic!("expected REGISTER")
         };
@@ -386,12 +329,12 @@ async fn a_panicking_procedure_answers_runtime_error_and_the_session_keeps_servi
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn leave_without_a_goodbye_reply_still_returns() {
-    let (listener, config) = fake_router().await;
+    let (mut router, config) = fake_router();
     tokio::spawn(async move {
-        let mut peer = Peer::accept(&listener).await;
-        peer.welcome().await;
+        let mut peer = router.accept().await;
+        welcome(&mut peer).await;
         // Read and ignore everything, never answer GOODBYE.
         while peer.recv().await.is_some() {}
     });
@@ -401,12 +344,12 @@ async fn leave_without_a_goodbye_reply_still_returns() {
     assert_eq!(details.reason, "wamp.close.transport_lost");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn dropping_every_handle_leaves_the_session() {
-    let (listener, config) = fake_router().await;
+    let (mut router, config) = fake_router();
     let router = tokio::spawn(async move {
-        let mut peer = Peer::accept(&listener).await;
-        peer.welcome().await;
+        let mut peer = router.accept().await;
+        welcome(&mut peer).await;
         let goodbye = peer.recv().await;
         // Answer after a while: the client must wait for it without spinning.
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -429,36 +372,30 @@ async fn dropping_every_handle_leaves_the_session() {
     assert!(after.is_none(), "{after:?}");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_rawsocket_ping_is_answered_with_a_pong_echoing_it() {
-    let (listener, config) = fake_router().await;
+    let (mut router, config) = fake_router();
     let router = tokio::spawn(async move {
-        let mut peer = Peer::accept(&listener).await;
-        peer.welcome().await;
+        let mut peer = router.accept().await;
+        welcome(&mut peer).await;
         // PING: frame type 1, payload "are you there".
-        let payload = b"are you there";
-        let mut frame = vec![1, 0, 0, payload.len() as u8];
-        frame.extend_from_slice(payload);
-        peer.stream.write_all(&frame).await.unwrap();
-        let mut header = [0u8; 4];
-        peer.stream.read_exact(&mut header).await.unwrap();
-        let mut body = vec![0u8; header[3] as usize];
-        peer.stream.read_exact(&mut body).await.unwrap();
-        (header[0], body)
+        peer.send_ping(b"are you there").await;
+        // The peer stays open (returned) while the session is checked.
+        (peer.recv_frame().await, peer)
     });
     let session = join(&config).await;
-    let (kind, body) = tokio::time::timeout(LIMIT, router).await.unwrap().unwrap();
-    assert_eq!(kind, 2, "PONG frame type");
-    assert_eq!(body, b"are you there");
+    let (pong, _peer) = tokio::time::timeout(LIMIT, router).await.unwrap().unwrap();
+    // PONG frame type, echoing the payload.
+    assert_eq!(pong, Some(Frame::Pong(b"are you there".to_vec())));
     assert!(session.is_joined());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn events_beyond_the_queue_capacity_are_dropped_and_counted() {
-    let (listener, config) = fake_router().await;
+    let (mut router, config) = fake_router();
     let router = tokio::spawn(async move {
-        let mut peer = Peer::accept(&listener).await;
-        peer.welcome().await;
+        let mut peer = router.accept().await;
+        welcome(&mut peer).await;
         let Some(Message::Subscribe { request, .. }) = peer.recv().await else {
             panic!("expected SUBSCRIBE")
         };
@@ -560,11 +497,11 @@ fn dict(entries: &[(&str, Value)]) -> Dict {
     d
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_challenge_for_a_method_not_offered_is_refused_with_abort() {
-    let (listener, config) = fake_router().await;
+    let (mut router, config) = fake_router();
     let router = tokio::spawn(async move {
-        let mut peer = Peer::accept(&listener).await;
+        let mut peer = router.accept().await;
         let _hello = peer.recv().await;
         peer.send(&Message::Challenge {
             method: "wampcra".into(),
@@ -590,7 +527,7 @@ async fn a_challenge_for_a_method_not_offered_is_refused_with_abort() {
 
 /// Challenges a router may send that cannot be answered (or would make the client work for
 /// hours): each is refused with ABORT and a typed error, never a panic or a hang.
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn malformed_or_costly_challenges_are_refused() {
     let cases: Vec<(wamp_client::AuthMethod, &str, Dict, &str)> = vec![
         (
@@ -638,10 +575,10 @@ async fn malformed_or_costly_challenges_are_refused() {
         ),
     ];
     for (auth_method, method, extra, field) in cases {
-        let (listener, config) = fake_router().await;
+        let (mut router, config) = fake_router();
         let challenge_method = method.to_owned();
         let router = tokio::spawn(async move {
-            let mut peer = Peer::accept(&listener).await;
+            let mut peer = router.accept().await;
             let hello = peer.recv().await;
             // A SCRAM challenge echoes the client's nonce unless the case replaces it.
             let mut extra = extra;
@@ -672,12 +609,12 @@ async fn malformed_or_costly_challenges_are_refused() {
 
 /// A WELCOME after a SCRAM exchange must carry the router's proof that it knows the
 /// password; without it (or with a wrong one) the client leaves and the join fails.
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_scram_welcome_without_a_valid_server_signature_is_refused() {
     for signature in [None, Some("AAAA")] {
-        let (listener, config) = fake_router().await;
+        let (mut router, config) = fake_router();
         let router = tokio::spawn(async move {
-            let mut peer = Peer::accept(&listener).await;
+            let mut peer = router.accept().await;
             let Some(Message::Hello { details, .. }) = peer.recv().await else {
                 panic!("expected HELLO")
             };

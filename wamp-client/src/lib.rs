@@ -64,6 +64,8 @@ mod queue;
 mod retry;
 mod run;
 mod session;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod transport;
 
 pub use auth::{AuthMethod, Authentication, Authenticator, CryptosignKey, Secret};

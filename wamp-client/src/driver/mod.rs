@@ -47,8 +47,9 @@ use routes::Routes;
 
 /// How many commands the handles may queue before `send` waits.
 const COMMAND_QUEUE: usize = 4096;
-/// Commands are not taken while this much is waiting to be written (the router reads too
-/// slowly): the handles then wait once the command queue is full.
+/// Commands and invocations' answers are not taken while this much is waiting to be written
+/// (the router reads too slowly): the handles then wait once the command queue is full, and
+/// the handlers once theirs is.
 const WRITE_HIGH_WATER: usize = 1 << 20;
 /// The encoding buffer's first capacity, and the largest it keeps between messages.
 const SCRATCH_START: usize = 4096;
@@ -159,6 +160,7 @@ fn join_error(outcome: JoinOutcome, options: &JoinOptions) -> JoinError {
         JoinOutcome::Refused(details) => JoinError::Refused(details),
         JoinOutcome::Timeout => JoinError::Timeout(options.timeout),
         JoinOutcome::Lost(details) => JoinError::Session(SessionError::Lost(details)),
+        JoinOutcome::Unsendable(e) => JoinError::Session(e),
     }
 }
 
@@ -218,6 +220,9 @@ impl Driver {
 
     /// Serves the session until it is over, then closes the transport.
     async fn run(mut self) {
+        // The join ran in the joiner's task: the timer's wake-up is registered with that task,
+        // not this one.
+        self.timer_unpolled = true;
         loop {
             self.pump();
             if self.core.phase() == Phase::Closed {
@@ -240,7 +245,9 @@ impl Driver {
     fn poll_step(&mut self, cx: &mut Context<'_>, take_commands: bool) -> Poll<()> {
         let mut progress = false;
         // Answers come only from running invocations: with none, the channel is left alone.
-        while self.invocations.any_running() {
+        // Like commands, they wait while the router is slow to take what we write (a
+        // handler's progressive results must not pile up in the write buffer).
+        while self.invocations.any_running() && self.conn.unsent() < WRITE_HIGH_WATER {
             match self.invocations.rx.poll_recv(cx) {
                 Poll::Ready(Some(y)) => {
                     self.on_yield(y);
@@ -564,6 +571,15 @@ impl Driver {
     /// invocation ERROR send an ERROR without the payload instead.
     fn undeliverable(&mut self, msg: Message, e: SessionError) {
         let request = match msg {
+            // The join cannot go on without them: it fails at once, saying why.
+            Message::Hello { .. } | Message::Authenticate { .. } => {
+                if self.joined.is_none() {
+                    self.joined = Some(Err(JoinOutcome::Unsendable(e.clone())));
+                }
+                self.core
+                    .handle_transport_closed(Some(format!("{} not sent: {e}", msg.name())));
+                return;
+            }
             Message::Call { request, .. }
             | Message::Register { request, .. }
             | Message::Unregister { request, .. }
