@@ -385,6 +385,63 @@ async fn run_main(args: &Args, url: &str) {
         None => println!("floor: not measured (needs an rs:// URL)"),
     }
 
+    // Publications alone (nobody subscribed): what one costs the publisher, fire-and-forget
+    // (queued and returned; the session's task encodes and writes them, and its CPU counts:
+    // the acknowledged publication after them waits until they are all written), then
+    // acknowledged ones, one at a time.
+    let n = (args.events as u64).min(50_000);
+    let cpu = ProcessTime::now();
+    let t = Instant::now();
+    for i in 0..n {
+        if t.elapsed() > PHASE_LIMIT {
+            break;
+        }
+        session
+            .publish("bench.nobody", (i, "event"))
+            .await
+            .expect("publish");
+    }
+    session
+        .publish_with(
+            "bench.nobody",
+            Payload::new(),
+            wamp_client::PublishOptions::acknowledged(),
+        )
+        .await
+        .expect("acknowledged publish");
+    println!(
+        "publish, fire-and-forget: {n} in {:.3} s, client CPU {:.2} us/event",
+        t.elapsed().as_secs_f64(),
+        cpu.elapsed().as_secs_f64() * 1e6 / n.max(1) as f64
+    );
+    let acked = (args.calls as u64).min(5_000);
+    let mut lat = Vec::with_capacity(acked as usize);
+    let cpu = ProcessTime::now();
+    let t = Instant::now();
+    for i in 0..acked {
+        if t.elapsed() > PHASE_LIMIT {
+            break;
+        }
+        let c = Instant::now();
+        session
+            .publish_with(
+                "bench.nobody",
+                Payload::args(&(i, "event")).expect("payload"),
+                wamp_client::PublishOptions::acknowledged(),
+            )
+            .await
+            .expect("acknowledged publish");
+        lat.push(c.elapsed());
+    }
+    lat.sort();
+    println!(
+        "publish, acknowledged, one at a time: {} in {:.2} s, latency p50 {:.1} us, client CPU {:.2} us/event",
+        lat.len(),
+        t.elapsed().as_secs_f64(),
+        percentile(&lat, 0.5).as_secs_f64() * 1e6,
+        cpu.elapsed().as_secs_f64() * 1e6 / lat.len().max(1) as f64
+    );
+
     // Publish -> event, at full speed, fire-and-forget.
     let subscriber = join(url, ser).await;
     let received = Arc::new(AtomicU64::new(0));

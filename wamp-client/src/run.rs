@@ -6,6 +6,7 @@ use crate::component::{Component, ComponentError};
 
 /// Why [`run`] failed: the error of every component that failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum RunError {
     /// The tokio runtime could not be built.
     #[error("cannot start the tokio runtime: {0}")]

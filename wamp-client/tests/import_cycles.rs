@@ -61,10 +61,10 @@ fn code(text: &str) -> String {
         .join("\n")
 }
 
-/// Every `a::b::c` path in `code`, as its segments, with the character before it.
+/// Every `a::b::c` path in `code`, as its segments, with the character before it; a group
+/// (`a::{b, c::{d, e}}`) gives one path per item (`a::b`, `a::c::d`, `a::c::e`).
 fn paths(code: &str) -> Vec<(Option<char>, Vec<String>)> {
     let chars: Vec<char> = code.chars().collect();
-    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
     let mut out = Vec::new();
     let mut i = 0;
     while i < chars.len() {
@@ -73,27 +73,80 @@ fn paths(code: &str) -> Vec<(Option<char>, Vec<String>)> {
             continue;
         }
         let before = if i > 0 { Some(chars[i - 1]) } else { None };
-        let mut segments = Vec::new();
-        let mut j = i;
-        loop {
-            let start = j;
-            while j < chars.len() && ident(chars[j]) {
-                j += 1;
+        let (segments, end) = path_at(&chars, i);
+        if chars.get(end..end + 3) == Some(&[':', ':', '{']) {
+            let (items, close) = group(&chars, end + 3);
+            for item in items {
+                let mut full = segments.clone();
+                full.extend(item);
+                out.push((before, full));
             }
-            segments.push(chars[start..j].iter().collect::<String>());
-            if j + 2 < chars.len() && chars[j] == ':' && chars[j + 1] == ':' && ident(chars[j + 2])
-            {
-                j += 2;
-            } else {
-                break;
-            }
+            i = close.max(i + 1);
+            continue;
         }
         if segments.len() > 1 {
             out.push((before, segments));
         }
-        i = j.max(i + 1);
+        i = end.max(i + 1);
     }
     out
+}
+
+fn ident(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+/// The `a::b::c` path starting at `start`, and where it ends.
+fn path_at(chars: &[char], start: usize) -> (Vec<String>, usize) {
+    let mut segments = Vec::new();
+    let mut j = start;
+    loop {
+        let from = j;
+        while j < chars.len() && ident(chars[j]) {
+            j += 1;
+        }
+        segments.push(chars[from..j].iter().collect::<String>());
+        if j + 2 < chars.len() && chars[j] == ':' && chars[j + 1] == ':' && ident(chars[j + 2]) {
+            j += 2;
+        } else {
+            return (segments, j);
+        }
+    }
+}
+
+/// The items of the group opened just before `start` (after its `{`), each as the segments
+/// under the group, and where the group ends (after its `}`).
+fn group(chars: &[char], start: usize) -> (Vec<Vec<String>>, usize) {
+    let mut items = Vec::new();
+    let mut j = start;
+    while j < chars.len() {
+        let c = chars[j];
+        if c == '}' {
+            return (items, j + 1);
+        }
+        if !ident(c) {
+            j += 1;
+            continue;
+        }
+        let (segments, end) = path_at(chars, j);
+        if chars.get(end..end + 3) == Some(&[':', ':', '{']) {
+            let (inner, close) = group(chars, end + 3);
+            for item in inner {
+                let mut full = segments.clone();
+                full.extend(item);
+                items.push(full);
+            }
+            j = close;
+        } else {
+            // `x as y`: the alias is not a path.
+            items.push(segments);
+            j = end;
+            while j < chars.len() && chars[j] != ',' && chars[j] != '}' {
+                j += 1;
+            }
+        }
+    }
+    (items, j)
 }
 
 /// The file of the longest module prefix of `path`.

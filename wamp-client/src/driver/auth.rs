@@ -53,8 +53,6 @@ pub(crate) enum JoinOutcome {
     Timeout,
     /// The session ended otherwise (the transport closed, the protocol was broken).
     Lost(CloseDetails),
-    /// HELLO or AUTHENTICATE could not be sent (larger than the router takes, say).
-    Unsendable(crate::error::SessionError),
 }
 
 /// The authentication state of one join.

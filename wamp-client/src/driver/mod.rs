@@ -136,17 +136,17 @@ pub(crate) async fn join(
                 closed: closed_rx,
             })
         }
-        Err(outcome) => {
+        Err(e) => {
             // Nobody will hold a handle: the driver finishes the session (a GOODBYE after a
             // refused WELCOME, an ABORT) and closes the transport on its own.
             drop(commands_tx);
             tokio::spawn(tracing::Instrument::instrument(driver.run(), span));
-            Err(join_error(outcome, options))
+            Err(e)
         }
     }
 }
 
-fn join_error(outcome: JoinOutcome, options: &JoinOptions) -> JoinError {
+fn join_error(outcome: JoinOutcome, join_timeout: std::time::Duration) -> JoinError {
     match outcome {
         JoinOutcome::Authentication {
             method,
@@ -158,9 +158,8 @@ fn join_error(outcome: JoinOutcome, options: &JoinOptions) -> JoinError {
             message,
         },
         JoinOutcome::Refused(details) => JoinError::Refused(details),
-        JoinOutcome::Timeout => JoinError::Timeout(options.timeout),
+        JoinOutcome::Timeout => JoinError::Timeout(join_timeout),
         JoinOutcome::Lost(details) => JoinError::Session(SessionError::Lost(details)),
-        JoinOutcome::Unsendable(e) => JoinError::Session(e),
     }
 }
 
@@ -180,7 +179,7 @@ pub(crate) struct Driver {
     /// Whether the join is under way (in the joiner's task).
     joining: bool,
     /// How the join ended, once it has.
-    joined: Option<Result<SessionDetails, JoinOutcome>>,
+    joined: Option<Result<SessionDetails, JoinError>>,
     closed: watch::Sender<Option<CloseDetails>>,
     leave_waiters: Vec<oneshot::Sender<Result<CloseDetails, SessionError>>>,
     /// False once the stream has ended or failed.
@@ -207,7 +206,7 @@ fn now() -> Instant {
 
 impl Driver {
     /// Runs the join: HELLO, the challenges, until WELCOME or the end of the session.
-    async fn join_phase(&mut self) -> Result<SessionDetails, JoinOutcome> {
+    async fn join_phase(&mut self) -> Result<SessionDetails, JoinError> {
         self.core.hello(now());
         loop {
             self.pump();
@@ -574,7 +573,7 @@ impl Driver {
             // The join cannot go on without them: it fails at once, saying why.
             Message::Hello { .. } | Message::Authenticate { .. } => {
                 if self.joined.is_none() {
-                    self.joined = Some(Err(JoinOutcome::Unsendable(e.clone())));
+                    self.joined = Some(Err(JoinError::Session(e.clone())));
                 }
                 self.core
                     .handle_transport_closed(Some(format!("{} not sent: {e}", msg.name())));
@@ -618,7 +617,10 @@ impl Driver {
     fn on_left(&mut self, details: CloseDetails) {
         tracing::info!(reason = %details.reason, message = details.message.as_deref().unwrap_or(""), "session ended");
         if self.joining && self.joined.is_none() {
-            self.joined = Some(Err(self.auth.ended(details.clone())));
+            self.joined = Some(Err(join_error(
+                self.auth.ended(details.clone()),
+                self.core.config().join_timeout,
+            )));
         }
         for w in self.leave_waiters.drain(..) {
             let _ = w.send(Ok(details.clone()));
@@ -642,7 +644,7 @@ impl Driver {
         match self.auth.verify(&details) {
             Ok(()) => self.joined = Some(Ok(details)),
             Err(refusal) => {
-                self.joined = Some(Err(refusal));
+                self.joined = Some(Err(join_error(refusal, self.core.config().join_timeout)));
                 let _ = self.core.leave(now(), close_uri::NORMAL, None);
             }
         }
@@ -654,7 +656,7 @@ impl Driver {
                 let _ = self.core.authenticate(signature, extra);
             }
             Err(refusal) => {
-                self.joined = Some(Err(refusal));
+                self.joined = Some(Err(join_error(refusal, self.core.config().join_timeout)));
                 self.core.abort(error_uri::CANNOT_AUTHENTICATE, None);
             }
         }

@@ -7,7 +7,19 @@ use base64::Engine as _;
 use bytes::{Buf, BytesMut};
 use sha1::{Digest, Sha1};
 
-use super::Frame;
+/// A frame the client sent, as [`FakePeer::recv_frame`] returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Frame {
+    /// A whole WAMP message (WebSocket fragments reassembled), not decoded.
+    Message(Vec<u8>),
+    /// A ping (a WebSocket ping; a RawSocket PING), with its payload.
+    Ping(Vec<u8>),
+    /// A pong (a WebSocket pong; a RawSocket PONG), with its payload.
+    Pong(Vec<u8>),
+    /// A WebSocket close frame, with its status code if it has one.
+    Close(Option<u16>),
+}
 
 /// RawSocket frame types.
 pub(super) const RS_MESSAGE: u8 = 0;

@@ -49,12 +49,9 @@
 use std::io;
 use std::sync::Arc;
 
-use bytes::BytesMut;
-use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
+use tokio::io::DuplexStream;
 use tokio::sync::mpsc;
 use wamp_core::serializer::Serializer;
-use wamp_core::value::{Dict, Value};
-use wamp_core::Id;
 
 use crate::options::JoinOptions;
 use crate::session::Session;
@@ -63,13 +60,15 @@ use crate::transport::{TransportConfig, TransportKind};
 mod framing;
 mod ids;
 mod peer;
+mod wire;
 
 #[cfg(test)]
 mod tests;
 
-pub use framing::websocket_accept;
+pub use framing::{websocket_accept, Frame};
 pub use ids::colliding_ids;
-pub use peer::{FakePeer, Frame, RawPeer};
+pub use peer::{FakePeer, RawPeer};
+pub use wire::{role_features, router_details, router_details_with, SESSION_ID};
 
 /// The URL of a RawSocket [`FakeRouter`]'s configuration.
 pub const RAWSOCKET_URL: &str = "rs://fake-router:1";
@@ -79,9 +78,6 @@ pub const WEBSOCKET_URL: &str = "ws://fake-router/ws";
 
 /// The default [`FakeRouter::buffer_size`]: 64 KiB each way.
 pub const DEFAULT_BUFFER_SIZE: usize = 64 * 1024;
-
-/// The session id [`FakePeer::welcome`] gives.
-pub const SESSION_ID: Id = 1234;
 
 /// A scripted fake router: a [`TransportConfig`] that reaches it over in-memory pipes, and
 /// [`accept`](Self::accept) for each connection the client opens.
@@ -376,91 +372,4 @@ impl FakeRouter {
         let (session, peer) = tokio::join!(Session::join(config, options), router);
         (session.expect("join the fake router"), peer)
     }
-}
-
-/// The details of the WELCOME that [`FakePeer::welcome`] sends: the `broker` and `dealer`
-/// roles, the dealer with `call_canceling`, `call_timeout`, `progressive_call_results` and
-/// `caller_identification`.
-///
-/// ```
-/// use wamp_client::testing::{role_features, router_details};
-///
-/// assert!(role_features(&router_details(), "dealer").contains(&"call_canceling".to_owned()));
-/// ```
-pub fn router_details() -> Dict {
-    router_details_with(&[
-        "call_canceling",
-        "call_timeout",
-        "progressive_call_results",
-        "caller_identification",
-    ])
-}
-
-/// WELCOME details announcing the `broker` role and the `dealer` role with `dealer_features`.
-///
-/// ```
-/// use wamp_client::testing::{role_features, router_details_with};
-///
-/// // A dealer that cannot cancel calls.
-/// let d = router_details_with(&["progressive_call_results"]);
-/// assert_eq!(role_features(&d, "dealer"), ["progressive_call_results"]);
-/// ```
-pub fn router_details_with(dealer_features: &[&str]) -> Dict {
-    let mut features = Dict::new();
-    for f in dealer_features {
-        features.insert((*f).into(), Value::Bool(true));
-    }
-    let mut dealer = Dict::new();
-    dealer.insert("features".into(), Value::Dict(features));
-    let mut broker = Dict::new();
-    broker.insert("features".into(), Value::Dict(Dict::new()));
-    let mut roles = Dict::new();
-    roles.insert("broker".into(), Value::Dict(broker));
-    roles.insert("dealer".into(), Value::Dict(dealer));
-    let mut details = Dict::new();
-    details.insert("roles".into(), Value::Dict(roles));
-    details
-}
-
-/// The features set to `true` in `details.roles.<role>.features` (of a HELLO or a WELCOME),
-/// in key order.
-///
-/// ```
-/// use wamp_client::testing::role_features;
-/// use wamp_core::session::default_roles;
-/// use wamp_core::{Dict, Value};
-///
-/// let hello = Dict::from([("roles", Value::Dict(default_roles()))]);
-/// assert!(role_features(&hello, "caller").contains(&"call_canceling".to_owned()));
-/// assert!(role_features(&hello, "dealer").is_empty());
-/// ```
-pub fn role_features(details: &Dict, role: &str) -> Vec<String> {
-    let features = details
-        .get("roles")
-        .and_then(Value::as_dict)
-        .and_then(|r| r.get(role))
-        .and_then(Value::as_dict)
-        .and_then(|r| r.get("features"))
-        .and_then(Value::as_dict);
-    features
-        .map(|f| {
-            f.iter()
-                .filter(|(_, v)| v.as_bool() == Some(true))
-                .map(|(k, _)| k.to_string())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Reads into `buf` once; false at the end of the stream (or on an error).
-async fn fill(io: &mut DuplexStream, buf: &mut BytesMut) -> bool {
-    if buf.capacity() - buf.len() < 4096 {
-        buf.reserve(16 * 1024);
-    }
-    matches!(io.read_buf(buf).await, Ok(n) if n > 0)
-}
-
-/// Writes all of `bytes`; false when the client is gone.
-async fn write_all(io: &mut DuplexStream, bytes: &[u8]) -> bool {
-    io.write_all(bytes).await.is_ok()
 }

@@ -10,23 +10,9 @@ use wamp_core::serializer::Serializer;
 use wamp_core::value::{Dict, Str, Value};
 use wamp_core::Id;
 
-use super::framing::{self, Violation};
-use super::{fill, router_details, write_all, SESSION_ID};
+use super::framing::{self, Frame, Violation};
+use super::wire::{fill, router_details, write_all, SESSION_ID};
 use crate::transport::TransportKind;
-
-/// A frame the client sent, as [`FakePeer::recv_frame`] returns it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Frame {
-    /// A whole WAMP message (WebSocket fragments reassembled), not decoded.
-    Message(Vec<u8>),
-    /// A ping (a WebSocket ping; a RawSocket PING), with its payload.
-    Ping(Vec<u8>),
-    /// A pong (a WebSocket pong; a RawSocket PONG), with its payload.
-    Pong(Vec<u8>),
-    /// A WebSocket close frame, with its status code if it has one.
-    Close(Option<u16>),
-}
 
 /// A connection of the fake router before any handshake (see
 /// [`FakeRouter::accept_raw`](super::FakeRouter::accept_raw)): the test reads the client's
