@@ -121,21 +121,23 @@ impl Procedure {
     pub(crate) fn runner(self) -> Runner {
         Runner {
             f: self.f,
-            state: self.state.map(|(s, _)| s),
+            state: self.state.map(|(s, _)| Box::new(s)),
         }
     }
 }
 
-/// A registered procedure, as small as it can be (a registration holds one).
+/// A registered procedure, as small as it can be (every registration holds one): the state,
+/// rare, behind one thin pointer.
 pub(crate) struct Runner {
     f: Arc<ProcedureFn>,
-    state: Option<SharedState>,
+    state: Option<Box<SharedState>>,
 }
 
 impl Runner {
     /// Runs the procedure on `invocation`.
     pub(crate) fn call(&self, invocation: Invocation) -> BoxFuture<Result<Payload, WampError>> {
-        (self.f)(Parts::from_invocation(invocation, self.state.clone()))
+        let state = self.state.as_deref().cloned();
+        (self.f)(Parts::from_invocation(invocation, state))
     }
 }
 
