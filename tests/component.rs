@@ -4,7 +4,7 @@
 //! connection drops.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use wamp_client::{
@@ -368,50 +368,6 @@ async fn a_second_transport_takes_over_when_the_first_keeps_failing() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn retries_wait_the_initial_delay_then_grow_to_the_cap() {
-    let policy = RetryPolicy::default()
-        .initial_retry_delay(Duration::from_millis(200))
-        .retry_delay_growth(2.0)
-        .retry_delay_jitter(0.0)
-        .max_retry_delay(Duration::from_millis(600))
-        .max_retries(4);
-    let comp = Component::builder()
-        .transport(spec(&dead_url(), policy))
-        .realm("realm1")
-        .build()
-        .unwrap();
-    let times = Arc::new(Mutex::new(Vec::new()));
-    let mut announced = Vec::new();
-    let handle = comp.start();
-    let mut events = handle.events();
-    let start = Instant::now();
-    within(LIMIT, "every attempt", async {
-        while let Some(e) = events.next().await {
-            match e {
-                LifecycleEvent::ConnectFailure { .. } => {
-                    times.lock().unwrap().push(start.elapsed())
-                }
-                LifecycleEvent::Retry { delay, .. } => announced.push(delay.as_millis()),
-                _ => {}
-            }
-        }
-    })
-    .await;
-    assert_eq!(announced, [200, 400, 600, 600]);
-    let times = times.lock().unwrap().clone();
-    assert_eq!(times.len(), 5);
-    let gaps: Vec<Duration> = times.windows(2).map(|w| w[1] - w[0]).collect();
-    // 200 ms, 400 ms, then capped at 600 ms. The times are when this task read each
-    // failure, which may lag behind it: a late read shortens the next gap, hence 50 ms of
-    // slack below; the upper bounds leave room for a loaded machine.
-    for (gap, want) in gaps.iter().zip([200, 400, 600, 600]) {
-        let want = Duration::from_millis(want);
-        assert!(*gap + Duration::from_millis(50) >= want, "gaps {gaps:?}");
-        assert!(*gap < want + Duration::from_secs(2), "gaps {gaps:?}");
-    }
-}
-
-#[tokio::test(flavor = "multi_thread")]
 async fn listener_errors_and_panics_are_logged_and_the_component_goes_on() {
     let url = router().ws_url();
     let calls = Arc::new(AtomicUsize::new(0));
@@ -499,11 +455,9 @@ async fn a_component_started_before_the_router_joins_once_the_router_is_up() {
     let (comp, mut rx) = calculator("late", vec![spec(&url, fast())]);
     let handle = comp.start();
     let mut events = handle.events();
-    until(&mut events, |e| {
-        matches!(e, LifecycleEvent::ConnectFailure { .. })
-    })
-    .await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // It keeps trying while the router is down (the delays are checked on paused time in
+    // tests/component_timing.rs).
+    failures(&mut events, 3).await;
     assert!(!handle.is_ready());
     let r = router.clone();
     tokio::task::spawn_blocking(move || r.restart())
@@ -520,15 +474,15 @@ async fn a_component_started_before_the_router_joins_once_the_router_is_up() {
 async fn pending_calls_fail_with_session_lost_when_the_connection_drops() {
     let router = Arc::new(tokio::task::spawn_blocking(Router::start).await.unwrap());
     let url = router.ws_url();
-    // A callee that never answers, on a session of its own.
+    // A callee that never answers, on a session of its own; it tells when each call reached
+    // it.
     let callee = Session::connect(&url, "realm1").await.unwrap();
+    let (invoked_tx, mut invoked) = tokio::sync::mpsc::unbounded_channel();
     callee
-        .register(
-            "com.comp.never",
-            |_inv: wamp_client::Invocation| async move {
-                std::future::pending::<Result<wamp_client::Payload, WampError>>().await
-            },
-        )
+        .register("com.comp.never", move |_inv: wamp_client::Invocation| {
+            let _ = invoked_tx.send(());
+            async move { std::future::pending::<Result<wamp_client::Payload, WampError>>().await }
+        })
         .await
         .unwrap();
     let comp = Component::builder()
@@ -544,7 +498,10 @@ async fn pending_calls_fail_with_session_lost_when_the_connection_drops() {
             tokio::spawn(async move { s.call::<_, ()>("com.comp.never", ()).await })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Every call is pending at the callee when the router dies.
+    for _ in 0..20 {
+        within(LIMIT, "a call reaches the callee", invoked.recv()).await;
+    }
     let r = router.clone();
     tokio::task::spawn_blocking(move || r.kill()).await.unwrap();
     for call in calls {
@@ -742,8 +699,32 @@ async fn a_half_open_connection_is_detected_by_keepalive_and_replaced() {
     within(LIMIT, "stop", handle.stop()).await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread")]
+/// A `tracing` writer that sends each formatted event to a channel.
+#[derive(Clone)]
+struct LogLines(tokio::sync::mpsc::UnboundedSender<String>);
+
+impl std::io::Write for LogLines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let _ = self.0.send(String::from_utf8_lossy(buf).into_owned());
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+// On the current-thread runtime: the log subscriber set for this thread sees the component's
+// tasks.
+#[tokio::test]
 async fn a_procedure_still_held_by_another_session_is_retried_until_it_is_free() {
+    let (log_tx, mut log) = tokio::sync::mpsc::unbounded_channel();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .with_writer(move || LogLines(log_tx.clone()))
+        .finish();
+    let _logging = tracing::subscriber::set_default(subscriber);
     let url = router().rs_url();
     let holder = Session::connect(&url, "realm1").await.unwrap();
     holder
@@ -763,7 +744,19 @@ async fn a_procedure_still_held_by_another_session_is_retried_until_it_is_free()
     let handle = comp.start();
     let mut events = handle.events();
     until(&mut events, |e| matches!(e, LifecycleEvent::Join { .. })).await;
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    // Crossbar refuses the registration with `procedure_already_exists` and the component
+    // retries, as its log says (the delays, and that `ready` waits for the registration, are
+    // checked on paused time in tests/component_timing.rs).
+    within(LIMIT, "a refused registration retried", async {
+        while let Some(line) = log.recv().await {
+            if line.contains("procedure still registered by another session")
+                && line.contains("com.comp.exists.add2")
+            {
+                return;
+            }
+        }
+    })
+    .await;
     assert!(
         !handle.is_ready(),
         "not ready while the procedure is held elsewhere"

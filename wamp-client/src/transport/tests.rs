@@ -1,4 +1,7 @@
-//! Connect and frame tests against fake peers on 127.0.0.1 (and a Unix socket).
+//! Connect and frame tests: the RawSocket handshake and framing against the fake router of
+//! [`crate::testing`] over an in-memory pipe (on paused time); refused connections, connect
+//! timeouts, Unix sockets, TLS and WebSocket (tokio-tungstenite as an independent server)
+//! against peers on 127.0.0.1 (and a Unix socket).
 
 // tungstenite's server callback returns `Result<Response, ErrorResponse>` by design.
 #![allow(clippy::result_large_err)]
@@ -17,6 +20,7 @@ use tokio_tungstenite::tungstenite::Message;
 use wamp_core::serializer::{Cbor, Json, MsgPack};
 
 use super::*;
+use crate::testing::{FakePeer, FakeRouter, Frame as PeerFrame, RawPeer};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -32,31 +36,48 @@ async fn listener() -> (TcpListener, SocketAddr) {
     (l, addr)
 }
 
-/// A RawSocket "router" that reads the client hello, answers `reply`, and hands back the
-/// socket and the hello it received.
-async fn fake_rawsocket_router(reply: Vec<u8>) -> (SocketAddr, JoinHandle<(TcpStream, [u8; 4])>) {
-    let (l, addr) = listener().await;
-    let task = tokio::spawn(async move {
-        let (mut s, _) = l.accept().await.unwrap();
-        let mut hello = [0u8; 4];
-        s.read_exact(&mut hello).await.unwrap();
-        s.write_all(&reply).await.unwrap();
-        (s, hello)
-    });
-    (addr, task)
-}
-
 fn rs_config(addr: SocketAddr) -> TransportConfig {
     TransportConfig::new(&format!("rs://{addr}")).unwrap()
 }
 
-async fn read_raw_frame(s: &mut TcpStream) -> (u8, Vec<u8>) {
-    let mut h = [0u8; 4];
-    s.read_exact(&mut h).await.unwrap();
-    let len = (usize::from(h[1]) << 16) | (usize::from(h[2]) << 8) | usize::from(h[3]);
-    let mut payload = vec![0u8; len];
-    s.read_exact(&mut payload).await.unwrap();
-    (h[0], payload)
+/// A fake RawSocket router over an in-memory pipe, and a configuration reaching it with the
+/// default serializers (CBOR, MessagePack, JSON), as a TCP one has.
+fn rs_pipe() -> (FakeRouter, TransportConfig) {
+    let router = FakeRouter::rawsocket(Cbor);
+    let config = router
+        .config()
+        .serializer_names(&["cbor", "msgpack", "json"])
+        .unwrap();
+    (router, config)
+}
+
+/// Connects with `config` while `router` reads the client's RawSocket handshake and answers
+/// `reply`; returns the connection (or why not), the router's end of the pipe, and the
+/// client's handshake.
+async fn rs_handshake(
+    router: &mut FakeRouter,
+    config: &TransportConfig,
+    reply: &[u8],
+) -> (Result<Connection, ConnectError>, RawPeer, Vec<u8>) {
+    let answer = async {
+        let mut raw = router.accept_raw().await;
+        let hello = raw.read_exact(4).await.expect("the client's handshake");
+        raw.write_bytes(reply).await;
+        (raw, hello)
+    };
+    let (conn, (raw, hello)) = bounded(async { tokio::join!(connect(config), answer) }).await;
+    (conn, raw, hello)
+}
+
+/// A connection over the pipe (its configuration changed by `configure`) to a router that
+/// answered 16 MiB and CBOR; the router's end, framing RawSocket; the client's handshake.
+async fn rs_connected(
+    configure: impl FnOnce(TransportConfig) -> TransportConfig,
+) -> (Connection, FakePeer, Vec<u8>) {
+    let (mut router, config) = rs_pipe();
+    let config = configure(config);
+    let (conn, raw, hello) = rs_handshake(&mut router, &config, &[0x7F, 0xF3, 0, 0]).await;
+    (conn.unwrap(), raw.into_peer(), hello)
 }
 
 // ---- defaults ----
@@ -137,20 +158,17 @@ fn zero_keepalive_durations_and_zero_io_timeouts_are_refused_naming_the_setting(
     assert_eq!(field(config.read_timeout(Duration::ZERO)), "read_timeout");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_connection_carries_the_keepalive_and_the_timeouts_of_its_config() {
-    let (addr, _router) = fake_rawsocket_router(vec![0x7F, 0xF3, 0, 0]).await;
-    let config = rs_config(addr)
-        .write_timeout(Duration::from_secs(3))
-        .read_timeout(Duration::from_secs(4));
-    let conn = bounded(connect(&config)).await.unwrap();
+    let (conn, _router, _) = rs_connected(|c| {
+        c.write_timeout(Duration::from_secs(3))
+            .read_timeout(Duration::from_secs(4))
+    })
+    .await;
     assert_eq!(conn.keepalive, Some(DEFAULT_KEEPALIVE));
     assert_eq!(conn.write_timeout, Duration::from_secs(3));
     assert_eq!(conn.read_timeout, Duration::from_secs(4));
-    let (addr, _router) = fake_rawsocket_router(vec![0x7F, 0xF3, 0, 0]).await;
-    let conn = bounded(connect(&rs_config(addr).no_keepalive()))
-        .await
-        .unwrap();
+    let (conn, _router, _) = rs_connected(TransportConfig::no_keepalive).await;
     assert_eq!(conn.keepalive, None);
 }
 
@@ -264,11 +282,11 @@ fn tls_server_names_may_be_dns_names_or_ip_addresses() {
 
 // ---- RawSocket handshake ----
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn rawsocket_handshake_succeeds_and_takes_the_routers_limit() {
-    let (addr, router) = fake_rawsocket_router(vec![0x7F, 0x73, 0, 0]).await;
-    let mut conn = bounded(connect(&rs_config(addr))).await.unwrap();
-    let (_s, hello) = router.await.unwrap();
+    let (mut router, config) = rs_pipe();
+    let (conn, _raw, hello) = rs_handshake(&mut router, &config, &[0x7F, 0x73, 0, 0]).await;
+    let mut conn = conn.unwrap();
     // L = 15 (16 MiB), S = 3 (CBOR, the first default serializer)
     assert_eq!(hello, [0x7F, 0xF3, 0, 0]);
     assert_eq!(conn.kind, TransportKind::RawSocket);
@@ -285,27 +303,27 @@ async fn rawsocket_handshake_succeeds_and_takes_the_routers_limit() {
     conn.queue_message(&vec![0; 65_536]).unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn rawsocket_never_sends_more_than_2_pow_24_minus_1_even_if_allowed_more() {
-    let (addr, router) = fake_rawsocket_router(vec![0x7F, 0xF2, 0, 0]).await;
-    let config = rs_config(addr)
+    let (mut router, config) = rs_pipe();
+    let config = config
         .serializer_names(&["msgpack"])
         .unwrap()
         .max_message_size(100 << 20);
-    let conn = bounded(connect(&config)).await.unwrap();
-    let (_s, hello) = router.await.unwrap();
+    let (conn, _raw, hello) = rs_handshake(&mut router, &config, &[0x7F, 0xF2, 0, 0]).await;
+    let conn = conn.unwrap();
     assert_eq!(hello, [0x7F, 0xF2, 0, 0]);
     assert_eq!(conn.max_send_size, (1 << 24) - 1);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn rawsocket_announces_the_smallest_length_exponent_covering_our_limit() {
-    let (addr, router) = fake_rawsocket_router(vec![0x7F, 0xF1, 0, 0]).await;
-    let config = rs_config(addr)
+    let (mut router, config) = rs_pipe();
+    let config = config
         .serializers(vec![Arc::new(Json), Arc::new(Cbor)])
         .max_message_size(1000);
-    let conn = bounded(connect(&config)).await.unwrap();
-    let (_s, hello) = router.await.unwrap();
+    let (conn, _raw, hello) = rs_handshake(&mut router, &config, &[0x7F, 0xF1, 0, 0]).await;
+    let conn = conn.unwrap();
     // 2^(9+1) = 1024 >= 1000; JSON = 1
     assert_eq!(hello, [0x7F, 0x11, 0, 0]);
     assert_eq!(conn.serializer.name(), "json");
@@ -313,7 +331,7 @@ async fn rawsocket_announces_the_smallest_length_exponent_covering_our_limit() {
     assert_eq!(conn.max_send_size, 1000);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn each_rawsocket_handshake_error_code_is_reported_with_its_reason() {
     let reasons = [
         (1, "serializer unsupported"),
@@ -323,8 +341,9 @@ async fn each_rawsocket_handshake_error_code_is_reported_with_its_reason() {
         (9, "unknown error code"),
     ];
     for (code, want) in reasons {
-        let (addr, _router) = fake_rawsocket_router(vec![0x7F, code << 4, 0, 0]).await;
-        match bounded(connect(&rs_config(addr))).await {
+        let (mut router, config) = rs_pipe();
+        let (conn, _raw, _) = rs_handshake(&mut router, &config, &[0x7F, code << 4, 0, 0]).await;
+        match conn {
             Err(e @ ConnectError::RawSocketRefused { .. }) => {
                 let ConnectError::RawSocketRefused { code: c, reason } = &e else {
                     unreachable!()
@@ -338,25 +357,29 @@ async fn each_rawsocket_handshake_error_code_is_reported_with_its_reason() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_rawsocket_error_reply_with_code_0_is_an_invalid_handshake() {
-    let (addr, _router) = fake_rawsocket_router(vec![0x7F, 0x00, 0, 0]).await;
-    let err = bounded(connect(&rs_config(addr))).await.unwrap_err();
+    let (mut router, config) = rs_pipe();
+    let (conn, _raw, _) = rs_handshake(&mut router, &config, &[0x7F, 0x00, 0, 0]).await;
+    let err = conn.unwrap_err();
     assert!(matches!(err, ConnectError::InvalidHandshake(_)), "{err:?}");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_reply_not_starting_with_0x7f_means_the_peer_does_not_speak_rawsocket() {
-    let (addr, _router) = fake_rawsocket_router(b"HTTP/1.1 400 Bad Request\r\n\r\n".to_vec()).await;
-    let err = bounded(connect(&rs_config(addr))).await.unwrap_err();
+    let (mut router, config) = rs_pipe();
+    let reply = b"HTTP/1.1 400 Bad Request\r\n\r\n";
+    let (conn, _raw, _) = rs_handshake(&mut router, &config, reply).await;
+    let err = conn.unwrap_err();
     assert!(matches!(err, ConnectError::NotRawSocket), "{err:?}");
     assert!(!err.is_retryable());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_router_echoing_another_serializer_is_an_invalid_handshake() {
-    let (addr, _router) = fake_rawsocket_router(vec![0x7F, 0xF1, 0, 0]).await;
-    let err = bounded(connect(&rs_config(addr))).await.unwrap_err();
+    let (mut router, config) = rs_pipe();
+    let (conn, _raw, _) = rs_handshake(&mut router, &config, &[0x7F, 0xF1, 0, 0]).await;
+    let err = conn.unwrap_err();
     match &err {
         ConnectError::InvalidHandshake(m) => {
             assert!(m.contains("serializer 1 instead of 3"), "{m}")
@@ -366,25 +389,27 @@ async fn a_router_echoing_another_serializer_is_an_invalid_handshake() {
     assert!(!err.is_retryable());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn nonzero_reserved_handshake_octets_are_an_invalid_handshake() {
     for reply in [[0x7F, 0xF3, 1, 0], [0x7F, 0xF3, 0, 0x80]] {
-        let (addr, _router) = fake_rawsocket_router(reply.to_vec()).await;
-        let err = bounded(connect(&rs_config(addr))).await.unwrap_err();
+        let (mut router, config) = rs_pipe();
+        let (conn, _raw, _) = rs_handshake(&mut router, &config, &reply).await;
+        let err = conn.unwrap_err();
         assert!(matches!(err, ConnectError::InvalidHandshake(_)), "{err:?}");
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_router_closing_during_the_handshake_is_a_retryable_io_error() {
-    let (l, addr) = listener().await;
-    let _router = tokio::spawn(async move {
-        let (mut s, _) = l.accept().await.unwrap();
-        let mut hello = [0u8; 4];
-        s.read_exact(&mut hello).await.unwrap();
-        s.write_all(&[0x7F, 0xF3]).await.unwrap();
-    });
-    let err = bounded(connect(&rs_config(addr))).await.unwrap_err();
+    let (mut router, config) = rs_pipe();
+    let half_an_answer = async {
+        let mut raw = router.accept_raw().await;
+        raw.read_exact(4).await.expect("the client's handshake");
+        raw.write_bytes(&[0x7F, 0xF3]).await;
+        // and the connection closes
+    };
+    let (conn, ()) = bounded(async { tokio::join!(connect(&config), half_an_answer) }).await;
+    let err = conn.unwrap_err();
     match &err {
         ConnectError::Io(e) => assert_eq!(e.kind(), std::io::ErrorKind::UnexpectedEof),
         other => panic!("{other:?}"),
@@ -430,61 +455,50 @@ async fn an_empty_serializer_list_is_a_config_error() {
 
 // ---- RawSocket frames ----
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn three_queued_frames_reach_the_peer_in_one_transfer() {
-    let (addr, router) = fake_rawsocket_router(vec![0x7F, 0xF3, 0, 0]).await;
-    let mut conn = bounded(connect(&rs_config(addr))).await.unwrap();
-    let (mut peer, _) = router.await.unwrap();
+    let (mut conn, mut peer, _) = rs_connected(|c| c).await;
     for m in [&b"one"[..], b"two", b"three"] {
         conn.queue_message(m).unwrap();
     }
-    let mut probe = [0u8; 1];
-    let early = tokio::time::timeout(Duration::from_millis(50), peer.read(&mut probe)).await;
+    let early = tokio::time::timeout(Duration::from_millis(50), peer.recv_frame()).await;
     assert!(early.is_err(), "queued frames must wait for a transfer");
+    assert_eq!(peer.buffered(), 0);
     let t = bounded(std::future::poll_fn(|cx| conn.poll_transfer(cx, false)))
         .await
         .unwrap();
     assert_eq!(t.written, 4 * 3 + 11);
     for want in [&b"one"[..], b"two", b"three"] {
-        let (kind, payload) = bounded(read_raw_frame(&mut peer)).await;
-        assert_eq!((kind, payload.as_slice()), (0, want));
+        let frame = bounded(peer.recv_frame()).await;
+        assert_eq!(frame, Some(PeerFrame::Message(want.to_vec())));
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_ping_is_answered_inside_with_an_echoing_pong() {
-    let (addr, router) = fake_rawsocket_router(vec![0x7F, 0xF3, 0, 0]).await;
-    let mut conn = bounded(connect(&rs_config(addr))).await.unwrap();
-    let (mut peer, _) = router.await.unwrap();
-    peer.write_all(b"\x01\0\0\x04ping\x00\0\0\x02hi")
-        .await
-        .unwrap();
+    let (mut conn, mut peer, _) = rs_connected(|c| c).await;
+    peer.write_bytes(b"\x01\0\0\x04ping\x00\0\0\x02hi").await;
     let msg = bounded(conn.read_frame()).await.unwrap();
     assert_eq!(msg, Some(Frame::Message(Bytes::from_static(b"hi"))));
     bounded(conn.write_all()).await.unwrap();
-    let (kind, payload) = bounded(read_raw_frame(&mut peer)).await;
-    assert_eq!((kind, payload.as_slice()), (2, &b"ping"[..]));
+    let frame = bounded(peer.recv_frame()).await;
+    assert_eq!(frame, Some(PeerFrame::Pong(b"ping".to_vec())));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn frames_with_reserved_bits_set_fail_the_stream() {
-    let (addr, router) = fake_rawsocket_router(vec![0x7F, 0xF3, 0, 0]).await;
-    let mut conn = bounded(connect(&rs_config(addr))).await.unwrap();
-    let (mut peer, _) = router.await.unwrap();
-    peer.write_all(b"\x10\0\0\x01x").await.unwrap();
+    let (mut conn, mut peer, _) = rs_connected(|c| c).await;
+    peer.write_bytes(b"\x10\0\0\x01x").await;
     let err = bounded(conn.read_frame()).await.unwrap_err();
     assert!(matches!(err, TransportError::Protocol(_)), "{err:?}");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn an_oversized_incoming_frame_is_too_large_without_waiting_for_its_payload() {
-    let (addr, router) = fake_rawsocket_router(vec![0x7F, 0xF3, 0, 0]).await;
-    let config = rs_config(addr).max_message_size(1024);
-    let mut conn = bounded(connect(&config)).await.unwrap();
-    let (mut peer, hello) = router.await.unwrap();
+    let (mut conn, mut peer, hello) = rs_connected(|c| c.max_message_size(1024)).await;
     assert_eq!(hello[1] >> 4, 1);
     // 16 MiB - 1 announced, never sent
-    peer.write_all(&[0, 0xFF, 0xFF, 0xFF]).await.unwrap();
+    peer.write_bytes(&[0, 0xFF, 0xFF, 0xFF]).await;
     match bounded(conn.read_frame()).await {
         Err(TransportError::TooLarge { size, limit }) => {
             assert_eq!((size, limit), ((1 << 24) - 1, 1024))
@@ -493,18 +507,16 @@ async fn an_oversized_incoming_frame_is_too_large_without_waiting_for_its_payloa
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn closing_shuts_down_and_the_peer_closing_ends_the_stream() {
-    let (addr, router) = fake_rawsocket_router(vec![0x7F, 0xF3, 0, 0]).await;
-    let mut conn = bounded(connect(&rs_config(addr))).await.unwrap();
-    let (mut peer, _) = router.await.unwrap();
+    let (mut conn, mut peer, _) = rs_connected(|c| c).await;
     conn.queue_message(b"bye").unwrap();
     bounded(conn.close()).await.unwrap();
-    let (_, payload) = bounded(read_raw_frame(&mut peer)).await;
-    assert_eq!(payload, b"bye");
-    let mut rest = Vec::new();
-    bounded(peer.read_to_end(&mut rest)).await.unwrap();
-    assert!(rest.is_empty());
+    let frame = bounded(peer.recv_frame()).await;
+    assert_eq!(frame, Some(PeerFrame::Message(b"bye".to_vec())));
+    // Nothing more: the stream ends.
+    assert_eq!(bounded(peer.recv_frame()).await, None);
+    assert_eq!(peer.buffered(), 0);
     assert!(matches!(
         conn.queue_message(b"x"),
         Err(TransportError::Closed)
