@@ -598,9 +598,6 @@ async fn fresh_credentials_accepted_after_a_refusal_join_and_the_component_gets_
 }
 
 #[tokio::test(start_paused = true)]
-#[ignore = "bug: the retry with fresh credentials goes through RetryState::next_attempt, so it \
-            waits initial_retry_delay and emits Retry, instead of being made at once as \
-            supervisor.rs and ComponentBuilder::credentials say"]
 async fn the_retry_with_fresh_credentials_is_made_at_once_without_a_retry_delay() {
     let start = Instant::now();
     let mut router = FakeRouter::rawsocket(Json);
@@ -620,10 +617,6 @@ async fn the_retry_with_fresh_credentials_is_made_at_once_without_a_retry_delay(
 }
 
 #[tokio::test(start_paused = true)]
-#[ignore = "bug: the retry with fresh credentials is subject to max_retries: with max_retries(0) \
-            the provider is asked once and the refusal is reported as retries used up (not \
-            fatal), although ComponentBuilder::credentials says it is asked once more before \
-            the failure counts"]
 async fn the_retry_with_fresh_credentials_is_made_even_when_no_retries_are_allowed() {
     let mut router = FakeRouter::rawsocket(Json);
     let asked = Arc::new(AtomicUsize::new(0));

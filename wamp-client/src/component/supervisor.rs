@@ -122,7 +122,10 @@ pub(crate) async fn supervise(shared: &Shared) -> Result<(), ComponentError> {
             return Ok(());
         }
         let usable = |i: usize| !fatal[i] && retry[i].can_retry(&config.transports[i].retry);
-        let Some(i) = (0..n).map(|k| (next + k) % n).find(|&i| usable(i)) else {
+        // The retry with fresh credentials goes at once to the same transport: neither a
+        // retry delay nor an attempt of its policy.
+        let now = fresh_retry.then_some(next);
+        let Some(i) = now.or_else(|| (0..n).map(|k| (next + k) % n).find(|&i| usable(i))) else {
             let transports = (0..n)
                 .map(|i| TransportOutcome {
                     url: config.transports[i].config.url().to_owned(),
@@ -138,7 +141,11 @@ pub(crate) async fn supervise(shared: &Shared) -> Result<(), ComponentError> {
         };
         next = (i + 1) % n;
         let spec = &config.transports[i];
-        let delay = retry[i].next_attempt(&spec.retry);
+        let delay = if now.is_some() {
+            Duration::ZERO
+        } else {
+            retry[i].next_attempt(&spec.retry)
+        };
         if !delay.is_zero() {
             tracing::info!(
                 url = spec.config.url(),
