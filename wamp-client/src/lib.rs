@@ -48,6 +48,8 @@
 //! - `tracing-subscriber` (default): [`run`] sets up `tracing` output to standard error when
 //!   the application has none. Without it, `run` logs only through a subscriber the
 //!   application installs.
+//! - `testing`: `wamp_client::testing`, a scripted fake router over in-memory pipes for
+//!   tests of applications (and of this crate) on paused time.
 
 // The macros name this crate `::wamp_client`, in its own tests too.
 extern crate self as wamp_client;

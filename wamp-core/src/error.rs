@@ -7,6 +7,7 @@ use crate::value::{Dict, Value};
 ///
 /// A session that sees one sends ABORT `wamp.error.protocol_violation` and closes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ProtocolError {
     /// The bytes are not a valid document of the serializer (truncated, invalid UTF-8, ...).
     #[error("malformed {serializer} data: {detail}")]

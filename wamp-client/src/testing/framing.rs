@@ -7,7 +7,7 @@ use base64::Engine as _;
 use bytes::{Buf, BytesMut};
 use sha1::{Digest, Sha1};
 
-/// A frame the client sent, as [`FakePeer::recv_frame`] returns it.
+/// A frame the client sent, as [`FakePeer::recv_frame`](super::FakePeer::recv_frame) returns it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Frame {
