@@ -83,6 +83,12 @@ fn main() {
     let transport = TransportConfig::new(url)
         .and_then(|t| t.serializer_names(&["msgpack"]))
         .expect(usage);
+    // NO_KEEPALIVE=1: no liveness checks (and so no timer armed while calls run).
+    let transport = if std::env::var_os("NO_KEEPALIVE").is_some() {
+        transport.no_keepalive()
+    } else {
+        transport
+    };
     let session = runtime
         .block_on(Session::join(&transport, JoinOptions::new("realm1")))
         .expect("join");
