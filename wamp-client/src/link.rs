@@ -1,18 +1,42 @@
-//! What passes between the session handles and the driver: the commands, the waiters that
-//! carry each request's answer back (one oneshot per request), where events and progressive
-//! results go, and how the driver starts an invocation. Plain plumbing: no IO, no handler
-//! types, so that the driver knows nothing of sessions and handlers.
+//! What passes between the session handles and the driver: what the handles of a session
+//! share, the commands, the waiters that carry each request's answer back (one oneshot per
+//! request), where events and progressive results go, and how the driver starts an
+//! invocation. Plain plumbing: no IO, no handler types, so that the driver knows nothing of
+//! session handles and handlers.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot};
-use wamp_core::session::{CancelMode, CloseDetails};
+use tokio::sync::{mpsc, oneshot, watch};
+use wamp_core::session::{CancelMode, CloseDetails, SessionDetails};
 use wamp_core::value::{Dict, Str};
 use wamp_core::{Id, WampError};
 
 use crate::error::{CallError, Refusal, SessionError};
 use crate::payload::{CallResult, Event, Payload};
+use crate::queue;
+
+/// What every handle of one session shares: a [`Session`](crate::Session) is an `Arc` of it.
+/// The driver makes it when the session joins and keeps only a `Weak` of it (handed to the
+/// invocations it starts), so the session ends once no handle holds it.
+pub(crate) struct SessionShared {
+    pub(crate) commands: queue::Sender<Command>,
+    pub(crate) details: SessionDetails,
+    pub(crate) closed: watch::Receiver<Option<CloseDetails>>,
+    /// The timeout of calls that do not set their own.
+    pub(crate) call_timeout: Option<Duration>,
+    /// Keys of calls (to cancel them) and of local subscriptions.
+    pub(crate) keys: AtomicU64,
+}
+
+impl std::fmt::Debug for SessionShared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionShared")
+            .field("session", &self.details.session)
+            .finish_non_exhaustive()
+    }
+}
 
 /// A boxed future, as handlers return.
 pub type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'static>>;
@@ -192,9 +216,11 @@ impl DropCounter {
     }
 }
 
-/// One invocation as the driver starts it: no session, no handler types.
+/// One invocation as the driver starts it: no handler types.
 #[derive(Debug)]
 pub(crate) struct StartedInvocation {
+    /// The session it came through (none once every handle is gone).
+    pub(crate) session: Option<Arc<SessionShared>>,
     pub(crate) request: Id,
     pub(crate) registration: Id,
     /// The procedure URI called (for pattern-based registrations the concrete URI).
@@ -205,8 +231,8 @@ pub(crate) struct StartedInvocation {
     pub(crate) progress: Option<ProgressSink>,
 }
 
-/// How the driver runs an invocation: the session layer binds each registered handler to its
-/// session and hands the driver this.
+/// How the driver runs an invocation: what a registered procedure is to the driver (the
+/// handler layer implements it).
 pub(crate) trait StartInvocation: Send + Sync + 'static {
     /// The handler's future; the driver runs it on a task of its own.
     fn start(&self, invocation: StartedInvocation) -> BoxFuture<Result<Payload, WampError>>;

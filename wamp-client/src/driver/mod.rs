@@ -14,7 +14,8 @@
 use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -31,7 +32,7 @@ use wamp_core::uri::{close_uri, error_uri};
 use wamp_core::{ProtocolError, WampError};
 
 use crate::error::{JoinError, SessionError};
-use crate::link::{AckSender, CallWaiter, Command, DropCounter};
+use crate::link::{AckSender, CallWaiter, Command, DropCounter, SessionShared};
 use crate::options::JoinOptions;
 use crate::queue;
 use crate::transport::{Connection, Frame, TransportError, TransportKind};
@@ -57,19 +58,12 @@ const SCRATCH_KEEP: usize = 1 << 20;
 /// How long closing the transport may take once the session is over.
 const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// What a join hands to the new session handle.
-pub(crate) struct Joined {
-    pub(crate) details: SessionDetails,
-    pub(crate) commands: queue::Sender<Command>,
-    pub(crate) closed: watch::Receiver<Option<CloseDetails>>,
-}
-
 /// Joins over `connection` as `options` say (in the caller's task), then starts the driver
 /// task that serves the session.
 pub(crate) async fn join(
     connection: Connection,
     options: &JoinOptions,
-) -> Result<Joined, JoinError> {
+) -> Result<Arc<SessionShared>, JoinError> {
     let offer = options.offer().map_err(|reason| {
         JoinError::Connect(crate::transport::ConnectError::Config(
             crate::transport::ConfigError::InvalidSetting {
@@ -123,18 +117,23 @@ pub(crate) async fn join(
         write_since: None,
         read_at: now.into_std(),
         unsent_publications: DropCounter::default(),
+        session: Weak::new(),
     };
     let span = tracing::info_span!("wamp_session", realm = %options.realm);
     let outcome = tracing::Instrument::instrument(driver.join_phase(), span.clone()).await;
     driver.joining = false;
     match outcome {
         Ok(details) => {
-            tokio::spawn(tracing::Instrument::instrument(driver.run(), span));
-            Ok(Joined {
-                details,
+            let shared = Arc::new(SessionShared {
                 commands: commands_tx,
+                details,
                 closed: closed_rx,
-            })
+                call_timeout: options.call_timeout,
+                keys: AtomicU64::new(0),
+            });
+            driver.session = Arc::downgrade(&shared);
+            tokio::spawn(tracing::Instrument::instrument(driver.run(), span));
+            Ok(shared)
         }
         Err(e) => {
             // Nobody will hold a handle: the driver finishes the session (a GOODBYE after a
@@ -198,6 +197,8 @@ pub(crate) struct Driver {
     read_at: Instant,
     /// Publications without acknowledgement that could not be sent (too large, not encodable).
     unsent_publications: DropCounter,
+    /// The session's handles, for the invocations it starts (set when it has joined).
+    session: Weak<SessionShared>,
 }
 
 fn now() -> Instant {

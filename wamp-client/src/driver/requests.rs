@@ -297,6 +297,7 @@ impl Driver {
         self.invocations.start(
             &handler,
             StartedInvocation {
+                session: self.session.upgrade(),
                 request,
                 registration,
                 procedure,

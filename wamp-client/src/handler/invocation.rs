@@ -6,7 +6,7 @@ use wamp_core::value::{Dict, Value};
 use wamp_core::Id;
 
 use super::result::IntoPayload;
-use crate::link::ProgressSink;
+use crate::link::{ProgressSink, StartedInvocation};
 use crate::payload::Payload;
 use crate::session::Session;
 
@@ -41,6 +41,20 @@ pub struct Invocation {
     pub details: Dict,
     pub(crate) session: Option<Session>,
     pub(crate) progress: Progress,
+}
+
+impl From<StartedInvocation> for Invocation {
+    fn from(inv: StartedInvocation) -> Self {
+        Invocation {
+            request: inv.request,
+            registration: inv.registration,
+            procedure: inv.procedure,
+            payload: inv.payload,
+            details: inv.details,
+            session: inv.session.map(Session::from_inner),
+            progress: Progress { sink: inv.progress },
+        }
+    }
 }
 
 impl Invocation {

@@ -67,19 +67,60 @@ pub use extract::{Args, CallDetails, EventDetails, FromParts, Kwargs, Parts, Sta
 pub use invocation::{Invocation, Progress};
 pub use result::{IntoCallResult, IntoPayload};
 
-use crate::link::BoxFuture;
+use crate::link::{BoxFuture, StartInvocation, StartedInvocation};
 use crate::payload::{Event, Payload};
 use crate::session::Session;
 use extract::{check_state, SharedState};
 
-type ProcedureFn = dyn Fn(Parts) -> BoxFuture<Result<Payload, WampError>> + Send + Sync;
 type EventFn = dyn Fn(Parts) -> Result<BoxFuture<()>, String> + Send + Sync;
+
+/// A procedure's function, type-erased: runs on the parts of one invocation.
+trait CallParts: Send + Sync + 'static {
+    fn call(&self, parts: Parts) -> BoxFuture<Result<Payload, WampError>>;
+}
+
+/// A procedure's function. Without state the driver starts it as it is: a registration then
+/// costs no allocation of its own.
+struct FnProcedure<F>(F);
+
+impl<F> CallParts for FnProcedure<F>
+where
+    F: Fn(Parts) -> BoxFuture<Result<Payload, WampError>> + Send + Sync + 'static,
+{
+    fn call(&self, parts: Parts) -> BoxFuture<Result<Payload, WampError>> {
+        (self.0)(parts)
+    }
+}
+
+impl<F> StartInvocation for FnProcedure<F>
+where
+    F: Fn(Parts) -> BoxFuture<Result<Payload, WampError>> + Send + Sync + 'static,
+{
+    fn start(&self, invocation: StartedInvocation) -> BoxFuture<Result<Payload, WampError>> {
+        (self.0)(Parts::from_invocation(invocation.into(), None))
+    }
+}
+
+/// A procedure's function with its shared state, as the driver starts it.
+struct WithState {
+    f: Arc<dyn CallParts>,
+    state: SharedState,
+}
+
+impl StartInvocation for WithState {
+    fn start(&self, invocation: StartedInvocation) -> BoxFuture<Result<Payload, WampError>> {
+        let parts = Parts::from_invocation(invocation.into(), Some(self.state.clone()));
+        self.f.call(parts)
+    }
+}
 
 /// A procedure ready to register: a handler, type-erased, with its shared state. Made by
 /// [`procedure`] or by anything that is [`IntoProcedure`]; cheap to clone.
 #[derive(Clone)]
 pub struct Procedure {
-    f: Arc<ProcedureFn>,
+    f: Arc<dyn CallParts>,
+    /// The same function, as the driver starts it when there is no state.
+    start: Arc<dyn StartInvocation>,
     needs: Vec<StateNeed>,
     state: Option<(SharedState, (TypeId, &'static str))>,
 }
@@ -97,6 +138,19 @@ impl std::fmt::Debug for Procedure {
 }
 
 impl Procedure {
+    fn from_fn<F>(f: F, needs: Vec<StateNeed>) -> Self
+    where
+        F: Fn(Parts) -> BoxFuture<Result<Payload, WampError>> + Send + Sync + 'static,
+    {
+        let f = Arc::new(FnProcedure(f));
+        Procedure {
+            f: f.clone(),
+            start: f,
+            needs,
+            state: None,
+        }
+    }
+
     /// Gives the procedure shared state, taken by a [`State<T>`] parameter.
     pub fn with_state<T: Send + Sync + 'static>(mut self, state: Arc<T>) -> Self {
         self.state = Some((state, (TypeId::of::<T>(), std::any::type_name::<T>())));
@@ -113,31 +167,16 @@ impl Procedure {
     #[cfg(test)]
     pub(crate) fn call(&self, invocation: Invocation) -> BoxFuture<Result<Payload, WampError>> {
         let state = self.state.as_ref().map(|(s, _)| s.clone());
-        (self.f)(Parts::from_invocation(invocation, state))
+        self.f.call(Parts::from_invocation(invocation, state))
     }
 
-    /// What a registered procedure keeps: the function and its state (the state's type was
-    /// checked by [`check`](Self::check)).
-    pub(crate) fn runner(self) -> Runner {
-        Runner {
-            f: self.f,
-            state: self.state.map(|(s, _)| Box::new(s)),
+    /// What the driver keeps of a registered procedure (the state's type was checked by
+    /// [`check`](Self::check)).
+    pub(crate) fn runner(self) -> Arc<dyn StartInvocation> {
+        match self.state {
+            None => self.start,
+            Some((state, _)) => Arc::new(WithState { f: self.f, state }),
         }
-    }
-}
-
-/// A registered procedure, as small as it can be (every registration holds one): the state,
-/// rare, behind one thin pointer.
-pub(crate) struct Runner {
-    f: Arc<ProcedureFn>,
-    state: Option<Box<SharedState>>,
-}
-
-impl Runner {
-    /// Runs the procedure on `invocation`.
-    pub(crate) fn call(&self, invocation: Invocation) -> BoxFuture<Result<Payload, WampError>> {
-        let state = self.state.as_deref().cloned();
-        (self.f)(Parts::from_invocation(invocation, state))
     }
 }
 
@@ -308,11 +347,7 @@ macro_rules! impl_fns {
                 #[allow(unused_mut)]
                 let mut needs: Vec<StateNeed> = Vec::new();
                 $(needs.extend($p::state_need());)*
-                Procedure {
-                    f: Arc::new(f),
-                    needs,
-                    state: None,
-                }
+                Procedure::from_fn(f, needs)
             }
         }
 

@@ -13,9 +13,9 @@ use wamp_core::session::CancelMode;
 use wamp_core::uri::{self, MatchPolicy};
 use wamp_core::value::{to_value, Dict, Str, Value};
 
-use super::{Inner, Session};
+use super::Session;
 use crate::error::{CallError, SessionError};
-use crate::link::{BoxFuture, CallWaiter, Command, DropCounter, ProgressResults};
+use crate::link::{BoxFuture, CallWaiter, Command, DropCounter, ProgressResults, SessionShared};
 use crate::options::CallOptions;
 use crate::payload::{into_args, CallResult, Payload};
 use crate::queue::TrySendError;
@@ -327,12 +327,12 @@ impl Drop for Call {
 /// Cancels one call explicitly (see [`Call::canceler`]). Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct CallCanceler {
-    session: Weak<Inner>,
+    session: Weak<SessionShared>,
     key: u64,
 }
 
 impl CallCanceler {
-    pub(crate) fn new(session: Weak<Inner>, key: u64) -> Self {
+    pub(crate) fn new(session: Weak<SessionShared>, key: u64) -> Self {
         CallCanceler { session, key }
     }
 

@@ -2,12 +2,11 @@
 //! request takes (a command with its own oneshot to the driver, the answer back). Calls are
 //! in [`call`], registrations and subscriptions in [`registration`].
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde::Serialize;
-use tokio::sync::{oneshot, watch};
+use tokio::sync::oneshot;
 use wamp_core::session::{CloseDetails, CloseInitiator, SessionDetails};
 use wamp_core::uri::{self, close_uri, MatchPolicy};
 use wamp_core::value::{to_value, Dict, Str};
@@ -15,25 +14,13 @@ use wamp_core::Id;
 
 use crate::driver;
 use crate::error::{JoinError, PublishError, Refusal, SessionError};
-use crate::link::Command;
+use crate::link::{Command, SessionShared};
 use crate::options::{JoinOptions, PublishOptions};
 use crate::payload::{into_args, Payload};
-use crate::queue;
 use crate::transport::TransportConfig;
 
 pub(crate) mod call;
 pub(crate) mod registration;
-
-/// The state every handle of one session shares.
-pub(crate) struct Inner {
-    pub(crate) commands: queue::Sender<Command>,
-    details: SessionDetails,
-    closed: watch::Receiver<Option<CloseDetails>>,
-    /// The timeout of calls that do not set their own.
-    pub(crate) call_timeout: Option<Duration>,
-    /// Keys of calls (to cancel them) and of local subscriptions.
-    keys: AtomicU64,
-}
 
 /// A joined WAMP session. Cheap to clone; every clone talks to the same session, from any
 /// task.
@@ -59,7 +46,7 @@ pub(crate) struct Inner {
 /// ```
 #[derive(Clone)]
 pub struct Session {
-    inner: Arc<Inner>,
+    inner: Arc<SessionShared>,
 }
 
 impl std::fmt::Debug for Session {
@@ -106,23 +93,17 @@ impl Session {
         options: JoinOptions,
     ) -> Result<Session, JoinError> {
         uri::validate_realm(&options.realm).map_err(JoinError::InvalidRealm)?;
-        let joined = driver::join(connection, &options).await?;
-        Ok(Session {
-            inner: Arc::new(Inner {
-                commands: joined.commands,
-                details: joined.details,
-                closed: joined.closed,
-                call_timeout: options.call_timeout,
-                keys: AtomicU64::new(0),
-            }),
-        })
+        // Boxed: the join holds the whole driver, which then moves to a task of its own; inline,
+        // its size would stay in every future that awaits a join (a component's supervisor).
+        let inner = Box::pin(driver::join(connection, &options)).await?;
+        Ok(Session { inner })
     }
 
-    pub(crate) fn from_inner(inner: Arc<Inner>) -> Session {
+    pub(crate) fn from_inner(inner: Arc<SessionShared>) -> Session {
         Session { inner }
     }
 
-    pub(crate) fn downgrade(&self) -> std::sync::Weak<Inner> {
+    pub(crate) fn downgrade(&self) -> std::sync::Weak<SessionShared> {
         Arc::downgrade(&self.inner)
     }
 

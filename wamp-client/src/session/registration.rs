@@ -4,43 +4,21 @@
 
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::{Arc, Weak};
+
 use std::task::{Context, Poll};
 
 use futures_util::FutureExt;
 use tokio::sync::mpsc;
 use wamp_core::uri;
 use wamp_core::value::Str;
-use wamp_core::{Id, WampError};
+use wamp_core::Id;
 
-use super::{Inner, Session};
+use super::Session;
 use crate::error::{RegisterError, SubscribeError};
-use crate::handler::{
-    EventHandler, IntoEventHandler, IntoProcedure, Invocation, Procedure, Progress, Runner,
-};
-use crate::link::{BoxFuture, Command, DropCounter, EventSink, StartInvocation, StartedInvocation};
+use crate::handler::{EventHandler, IntoEventHandler, IntoProcedure, Procedure};
+use crate::link::{Command, DropCounter, EventSink};
 use crate::options::{RegisterOptions, SubscribeOptions};
-use crate::payload::{Event, Payload};
-
-/// A procedure bound to the session it is registered on.
-struct Bound {
-    procedure: Runner,
-    session: Weak<Inner>,
-}
-
-impl StartInvocation for Bound {
-    fn start(&self, inv: StartedInvocation) -> BoxFuture<Result<Payload, WampError>> {
-        self.procedure.call(Invocation {
-            request: inv.request,
-            registration: inv.registration,
-            procedure: inv.procedure,
-            payload: inv.payload,
-            details: inv.details,
-            session: self.session.upgrade().map(Session::from_inner),
-            progress: Progress { sink: inv.progress },
-        })
-    }
-}
+use crate::payload::Event;
 
 impl Session {
     /// Registers `procedure` (exact match) with a handler: any async fn of typed parameters,
@@ -96,15 +74,11 @@ impl Session {
     ) -> Result<Registration, RegisterError> {
         uri::validate(procedure, options.match_policy, false)?;
         handler.check().map_err(RegisterError::InvalidHandler)?;
-        let bound = Arc::new(Bound {
-            procedure: handler.runner(),
-            session: self.downgrade(),
-        });
         let id = self
             .acknowledged::<RegisterError>(|reply| Command::Register {
                 procedure: Str::new(procedure),
                 options: options.to_dict(),
-                handler: bound,
+                handler: handler.runner(),
                 reply,
             })
             .await?;

@@ -56,13 +56,14 @@ pub const RAWSOCKET_MAX_MESSAGE_SIZE: usize = rawsocket::MAX_LEN;
 pub(crate) async fn connect(config: &TransportConfig) -> Result<Connection, ConnectError> {
     config.validate()?;
     tracing::debug!(url = config.url(), "connecting");
-    within_timeout(config, async {
+    // Boxed: a TLS handshake is large, and only lives while connecting.
+    Box::pin(within_timeout(config, async {
         if config.kind() == TransportKind::WebSocket {
             websocket::check_headers(config.headers())?;
         }
         let io = open(config).await?;
         handshake(config, io).await
-    })
+    }))
     .await
 }
 
