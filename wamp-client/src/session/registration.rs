@@ -22,7 +22,7 @@ use crate::payload::Event;
 
 impl Session {
     /// Registers `procedure` (exact match) with a handler: any async fn of typed parameters,
-    /// or of one [`Invocation`] (see [`handler`](crate::handler)).
+    /// or of one [`Invocation`](crate::Invocation) (see [`handler`](crate::handler)).
     ///
     /// ```no_run
     /// # async fn demo(session: wamp_client::Session) -> Result<(), Box<dyn std::error::Error>> {
