@@ -99,24 +99,142 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
-/// The floor: the CPU a minimal client spends per call on this machine, with no runtime and
-/// no session logic: blocking RawSocket over TCP, messages encoded with the serializer into
-/// one reused buffer, reads through a 64 KiB buffer, one thread. Sequential (one call per round trip), then batched (`window`
-/// calls written at once, then their results read).
-fn raw_floor(url: &str, ser: &str, calls: usize, window: usize) -> Option<(f64, f64)> {
+/// How the floor client waits for the router.
+#[derive(Clone, Copy)]
+enum Wait {
+    /// Blocking reads: a write and a read per call, the least the kernel allows.
+    Blocking,
+    /// A non-blocking socket and `epoll_wait` (through mio) before a read when the last read
+    /// drained the socket, as every event loop reads (tokio too): a write, a wait and a read
+    /// per call, the floor of any client that serves more than one socket or task from one
+    /// thread.
+    Readiness,
+}
+
+/// The floor client's socket.
+enum FloorSocket {
+    Blocking(std::net::TcpStream),
+    Readiness {
+        sock: mio::net::TcpStream,
+        poll: mio::Poll,
+        events: mio::Events,
+        /// Whether the socket may hold bytes (the last read filled its buffer).
+        readable: bool,
+    },
+}
+
+impl FloorSocket {
+    fn new(sock: std::net::TcpStream, wait: Wait) -> std::io::Result<Self> {
+        Ok(match wait {
+            Wait::Blocking => {
+                sock.set_read_timeout(Some(Duration::from_secs(10)))?;
+                FloorSocket::Blocking(sock)
+            }
+            Wait::Readiness => {
+                sock.set_nonblocking(true)?;
+                let mut sock = mio::net::TcpStream::from_std(sock);
+                let poll = mio::Poll::new()?;
+                poll.registry().register(
+                    &mut sock,
+                    mio::Token(0),
+                    mio::Interest::READABLE | mio::Interest::WRITABLE,
+                )?;
+                FloorSocket::Readiness {
+                    sock,
+                    poll,
+                    events: mio::Events::with_capacity(4),
+                    readable: false,
+                }
+            }
+        })
+    }
+
+    /// Waits (at most 10 s) for an event of the socket.
+    fn wait(poll: &mut mio::Poll, events: &mut mio::Events) -> std::io::Result<()> {
+        poll.poll(events, Some(Duration::from_secs(10)))?;
+        if events.is_empty() {
+            return Err(std::io::ErrorKind::TimedOut.into());
+        }
+        Ok(())
+    }
+
+    fn write_all(&mut self, mut bytes: &[u8]) -> std::io::Result<()> {
+        match self {
+            FloorSocket::Blocking(sock) => sock.write_all(bytes),
+            FloorSocket::Readiness {
+                sock, poll, events, ..
+            } => {
+                for _ in 0..100_000 {
+                    if bytes.is_empty() {
+                        return Ok(());
+                    }
+                    match sock.write(bytes) {
+                        Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+                        Ok(n) => bytes = &bytes[n..],
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                            Self::wait(poll, events)?
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                Err(std::io::ErrorKind::TimedOut.into())
+            }
+        }
+    }
+}
+
+impl std::io::Read for FloorSocket {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            FloorSocket::Blocking(sock) => sock.read(buf),
+            FloorSocket::Readiness {
+                sock,
+                poll,
+                events,
+                readable,
+            } => {
+                for _ in 0..1000 {
+                    if !*readable {
+                        Self::wait(poll, events)?;
+                        *readable = true;
+                    }
+                    match sock.read(buf) {
+                        Ok(n) => {
+                            // A short read drained the socket: wait before the next.
+                            *readable = n == buf.len();
+                            return Ok(n);
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => *readable = false,
+                        Err(e) => return Err(e),
+                    }
+                }
+                Err(std::io::ErrorKind::TimedOut.into())
+            }
+        }
+    }
+}
+
+/// A floor: the CPU a minimal client spends per call on this machine, with no runtime and no
+/// session logic: RawSocket over TCP, messages encoded with the serializer into one reused
+/// buffer, reads through a 64 KiB buffer, one thread, waiting as `wait` says. Sequential (one
+/// call per round trip), then batched (`window` calls written at once, then their results
+/// read).
+fn raw_floor(url: &str, ser: &str, calls: usize, window: usize, wait: Wait) -> Option<(f64, f64)> {
     use std::io::Read;
     use wamp_core::message::Message;
     use wamp_core::{Dict, Value};
 
     let addr = url.strip_prefix("rs://")?;
     let serializer = serializer::by_name(ser)?;
-    let mut sock = std::net::TcpStream::connect(addr).ok()?;
+    let sock = std::net::TcpStream::connect(addr).ok()?;
     sock.set_nodelay(true).ok()?;
-    sock.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    sock.write_all(&[0x7f, 0xf0 | serializer.rawsocket_id(), 0, 0])
+    let mut reader = BufReader::with_capacity(1 << 16, FloorSocket::new(sock, wait).ok()?);
+    reader
+        .get_mut()
+        .write_all(&[0x7f, 0xf0 | serializer.rawsocket_id(), 0, 0])
         .ok()?;
     let mut hs = [0u8; 4];
-    sock.read_exact(&mut hs).ok()?;
+    reader.read_exact(&mut hs).ok()?;
     let mut buf = Vec::new();
     let mut send = |msg: &Message, out: &mut Vec<u8>| {
         buf.clear();
@@ -126,9 +244,8 @@ fn raw_floor(url: &str, ser: &str, calls: usize, window: usize) -> Option<(f64, 
         out.extend_from_slice(&buf);
         Some(())
     };
-    let mut reader = BufReader::with_capacity(1 << 16, sock.try_clone().ok()?);
     let mut body = Vec::new();
-    let mut recv = || -> Option<Message> {
+    let mut recv = |reader: &mut BufReader<FloorSocket>| -> Option<Message> {
         let mut h = [0u8; 4];
         reader.read_exact(&mut h).ok()?;
         let n = u32::from_be_bytes([0, h[1], h[2], h[3]]) as usize;
@@ -147,8 +264,8 @@ fn raw_floor(url: &str, ser: &str, calls: usize, window: usize) -> Option<(f64, 
         details,
     };
     send(&hello, &mut out)?;
-    sock.write_all(&out).ok()?;
-    if !matches!(recv()?, Message::Welcome { .. }) {
+    reader.get_mut().write_all(&out).ok()?;
+    if !matches!(recv(&mut reader)?, Message::Welcome { .. }) {
         return None;
     }
     let args = vec![Value::Int(1), Value::from("two"), Value::Float(3.0)];
@@ -165,8 +282,8 @@ fn raw_floor(url: &str, ser: &str, calls: usize, window: usize) -> Option<(f64, 
         request += 1;
         out.clear();
         send(&call(request), &mut out)?;
-        sock.write_all(&out).ok()?;
-        recv()?;
+        reader.get_mut().write_all(&out).ok()?;
+        recv(&mut reader)?;
     }
     let sequential = cpu.elapsed().as_secs_f64() * 1e6 / calls.max(1) as f64;
     let rounds = (calls * 10 / window.max(1)).max(1);
@@ -177,9 +294,9 @@ fn raw_floor(url: &str, ser: &str, calls: usize, window: usize) -> Option<(f64, 
             request += 1;
             send(&call(request), &mut out)?;
         }
-        sock.write_all(&out).ok()?;
+        reader.get_mut().write_all(&out).ok()?;
         for _ in 0..window {
-            recv()?;
+            recv(&mut reader)?;
         }
     }
     let batched = cpu.elapsed().as_secs_f64() * 1e6 / (rounds * window.max(1)) as f64;
@@ -368,21 +485,31 @@ async fn run_main(args: &Args, url: &str) {
         pipelined_cpu
     );
 
-    // The floor for comparison: a minimal blocking client on this machine.
-    match raw_floor(url, ser, args.calls.min(5000), window) {
-        Some((seq, batched)) => {
+    // The floors for comparison: minimal clients on this machine, blocking and waiting for
+    // readiness.
+    let n = args.calls.min(5000);
+    match (
+        raw_floor(url, ser, n, window, Wait::Blocking),
+        raw_floor(url, ser, n, window, Wait::Readiness),
+    ) {
+        (Some((seq, batched)), Some((ready_seq, ready_batched))) => {
             println!(
                 "floor (blocking RawSocket client, no runtime, one thread): {seq:.2} us CPU per sequential call, {batched:.2} us per call in batches of {window}"
             );
-            // The machine's speed moves the floor and the client together; the ratio is the
-            // steadier figure from run to run.
             println!(
-                "client CPU relative to the floor: sequential {:.2}x, pipelined {:.2}x",
+                "readiness floor (the same, non-blocking, epoll_wait before a read): {ready_seq:.2} us CPU per sequential call, {ready_batched:.2} us per call in batches of {window}"
+            );
+            // The machine's speed moves the floors and the client together; the ratios are
+            // the steadier figures from run to run.
+            println!(
+                "client CPU relative to the floor: sequential {:.2}x, pipelined {:.2}x; to the readiness floor: sequential {:.2}x, pipelined {:.2}x",
                 sequential_cpu / seq,
-                pipelined_cpu / batched
+                pipelined_cpu / batched,
+                sequential_cpu / ready_seq,
+                pipelined_cpu / ready_batched
             );
         }
-        None => println!("floor: not measured (needs an rs:// URL)"),
+        _ => println!("floor: not measured (needs an rs:// URL)"),
     }
 
     // Publications alone (nobody subscribed): what one costs the publisher, fire-and-forget
