@@ -214,93 +214,156 @@ impl std::io::Read for FloorSocket {
     }
 }
 
-/// A floor: the CPU a minimal client spends per call on this machine, with no runtime and no
-/// session logic: RawSocket over TCP, messages encoded with the serializer into one reused
-/// buffer, reads through a 64 KiB buffer, one thread, waiting as `wait` says. Sequential (one
-/// call per round trip), then batched (`window` calls written at once, then their results
-/// read).
-fn raw_floor(url: &str, ser: &str, calls: usize, window: usize, wait: Wait) -> Option<(f64, f64)> {
-    use std::io::Read;
-    use wamp_core::message::Message;
-    use wamp_core::{Dict, Value};
+/// A minimal client for the floors: no runtime and no session logic: RawSocket over TCP,
+/// messages encoded with the serializer into one reused buffer, reads through a 64 KiB
+/// buffer.
+struct FloorClient {
+    reader: BufReader<FloorSocket>,
+    serializer: Arc<dyn wamp_core::serializer::Serializer>,
+    encoded: Vec<u8>,
+    out: Vec<u8>,
+    body: Vec<u8>,
+    request: u64,
+}
 
-    let addr = url.strip_prefix("rs://")?;
-    let serializer = serializer::by_name(ser)?;
-    let sock = std::net::TcpStream::connect(addr).ok()?;
-    sock.set_nodelay(true).ok()?;
-    let mut reader = BufReader::with_capacity(1 << 16, FloorSocket::new(sock, wait).ok()?);
-    reader
-        .get_mut()
-        .write_all(&[0x7f, 0xf0 | serializer.rawsocket_id(), 0, 0])
-        .ok()?;
-    let mut hs = [0u8; 4];
-    reader.read_exact(&mut hs).ok()?;
-    let mut buf = Vec::new();
-    let mut send = |msg: &Message, out: &mut Vec<u8>| {
-        buf.clear();
-        serializer.encode(msg, &mut buf).ok()?;
-        let n = buf.len() as u32;
-        out.extend_from_slice(&[0, (n >> 16) as u8, (n >> 8) as u8, n as u8]);
-        out.extend_from_slice(&buf);
-        Some(())
-    };
-    let mut body = Vec::new();
-    let mut recv = |reader: &mut BufReader<FloorSocket>| -> Option<Message> {
-        let mut h = [0u8; 4];
-        reader.read_exact(&mut h).ok()?;
-        let n = u32::from_be_bytes([0, h[1], h[2], h[3]]) as usize;
-        body.resize(n, 0);
-        reader.read_exact(&mut body).ok()?;
-        serializer.decode(&body).ok()
-    };
-    let mut out = Vec::new();
-    let mut details = Dict::new();
-    details.insert(
-        "roles".into(),
-        Value::Dict(wamp_core::session::default_roles()),
-    );
-    let hello = Message::Hello {
-        realm: "realm1".into(),
-        details,
-    };
-    send(&hello, &mut out)?;
-    reader.get_mut().write_all(&out).ok()?;
-    if !matches!(recv(&mut reader)?, Message::Welcome { .. }) {
-        return None;
+impl FloorClient {
+    /// Connects to `url` (rs:// only) and joins realm1.
+    fn join(url: &str, ser: &str, wait: Wait) -> Option<Self> {
+        use wamp_core::message::Message;
+        use wamp_core::{Dict, Value};
+
+        let addr = url.strip_prefix("rs://")?;
+        let serializer = serializer::by_name(ser)?;
+        let sock = std::net::TcpStream::connect(addr).ok()?;
+        sock.set_nodelay(true).ok()?;
+        let mut reader = BufReader::with_capacity(1 << 16, FloorSocket::new(sock, wait).ok()?);
+        reader
+            .get_mut()
+            .write_all(&[0x7f, 0xf0 | serializer.rawsocket_id(), 0, 0])
+            .ok()?;
+        let mut hs = [0u8; 4];
+        std::io::Read::read_exact(&mut reader, &mut hs).ok()?;
+        let mut client = FloorClient {
+            reader,
+            serializer,
+            encoded: Vec::new(),
+            out: Vec::new(),
+            body: Vec::new(),
+            request: 0,
+        };
+        let mut details = Dict::new();
+        details.insert(
+            "roles".into(),
+            Value::Dict(wamp_core::session::default_roles()),
+        );
+        client.queue(&Message::Hello {
+            realm: "realm1".into(),
+            details,
+        })?;
+        client.flush()?;
+        matches!(client.recv()?, Message::Welcome { .. }).then_some(client)
     }
-    let args = vec![Value::Int(1), Value::from("two"), Value::Float(3.0)];
-    let call = |request| Message::Call {
-        request,
-        options: Dict::new(),
-        procedure: "bench.echo".into(),
-        args: args.clone(),
-        kwargs: Dict::new(),
-    };
-    let mut request = 0u64;
+
+    fn queue(&mut self, msg: &wamp_core::message::Message) -> Option<()> {
+        self.encoded.clear();
+        self.serializer.encode(msg, &mut self.encoded).ok()?;
+        let n = self.encoded.len() as u32;
+        self.out
+            .extend_from_slice(&[0, (n >> 16) as u8, (n >> 8) as u8, n as u8]);
+        self.out.extend_from_slice(&self.encoded);
+        Some(())
+    }
+
+    fn queue_call(&mut self) -> Option<()> {
+        use wamp_core::{Dict, Value};
+        self.request += 1;
+        self.queue(&wamp_core::message::Message::Call {
+            request: self.request,
+            options: Dict::new(),
+            procedure: "bench.echo".into(),
+            args: vec![Value::Int(1), Value::from("two"), Value::Float(3.0)],
+            kwargs: Dict::new(),
+        })
+    }
+
+    fn flush(&mut self) -> Option<()> {
+        self.reader.get_mut().write_all(&self.out).ok()?;
+        self.out.clear();
+        Some(())
+    }
+
+    fn recv(&mut self) -> Option<wamp_core::message::Message> {
+        use std::io::Read;
+        let mut h = [0u8; 4];
+        self.reader.read_exact(&mut h).ok()?;
+        let n = u32::from_be_bytes([0, h[1], h[2], h[3]]) as usize;
+        self.body.resize(n, 0);
+        self.reader.read_exact(&mut self.body).ok()?;
+        self.serializer.decode(&self.body).ok()
+    }
+
+    /// `window` calls written at once, then their results read.
+    fn calls(&mut self, window: usize) -> Option<()> {
+        for _ in 0..window {
+            self.queue_call()?;
+        }
+        self.flush()?;
+        for _ in 0..window {
+            self.recv()?;
+        }
+        Some(())
+    }
+}
+
+/// A floor: the CPU the minimal client spends per call on this machine on one thread,
+/// waiting as `wait` says. Sequential (one call per round trip), then batched (`window` calls
+/// written at once, then their results read).
+fn raw_floor(url: &str, ser: &str, calls: usize, window: usize, wait: Wait) -> Option<(f64, f64)> {
+    let mut client = FloorClient::join(url, ser, wait)?;
     let cpu = ProcessTime::now();
     for _ in 0..calls {
-        request += 1;
-        out.clear();
-        send(&call(request), &mut out)?;
-        reader.get_mut().write_all(&out).ok()?;
-        recv(&mut reader)?;
+        client.calls(1)?;
     }
     let sequential = cpu.elapsed().as_secs_f64() * 1e6 / calls.max(1) as f64;
     let rounds = (calls * 10 / window.max(1)).max(1);
     let cpu = ProcessTime::now();
     for _ in 0..rounds {
-        out.clear();
-        for _ in 0..window {
-            request += 1;
-            send(&call(request), &mut out)?;
-        }
-        reader.get_mut().write_all(&out).ok()?;
-        for _ in 0..window {
-            recv(&mut reader)?;
-        }
+        client.calls(window)?;
     }
     let batched = cpu.elapsed().as_secs_f64() * 1e6 / (rounds * window.max(1)) as f64;
     Some((sequential, batched))
+}
+
+/// The hand-off floor: the minimal blocking client on a thread of its own, asked for each
+/// sequential call by the calling thread through a channel and answering through another,
+/// as a call from `block_on` (`#[tokio::main]`) to a session's task on a worker of the
+/// multi-thread runtime crosses threads. CPU per call, both threads counted.
+fn handoff_floor(url: &str, ser: &str, calls: usize) -> Option<f64> {
+    let mut client = FloorClient::join(url, ser, Wait::Blocking)?;
+    let (ask, asked) = std::sync::mpsc::sync_channel::<()>(1);
+    let (answer, answered) = std::sync::mpsc::sync_channel::<bool>(1);
+    let io = std::thread::spawn(move || {
+        while asked.recv().is_ok() {
+            if answer.send(client.calls(1).is_some()).is_err() {
+                break;
+            }
+        }
+    });
+    let cpu = ProcessTime::now();
+    let mut ok = true;
+    for _ in 0..calls {
+        ok = ask.send(()).is_ok()
+            && answered
+                .recv_timeout(Duration::from_secs(10))
+                .unwrap_or(false);
+        if !ok {
+            break;
+        }
+    }
+    let per_call = cpu.elapsed().as_secs_f64() * 1e6 / calls.max(1) as f64;
+    drop(ask);
+    let _ = io.join();
+    ok.then_some(per_call)
 }
 
 /// `--role callee`: registers `bench.echo` and serves until stdin closes.
@@ -485,28 +548,33 @@ async fn run_main(args: &Args, url: &str) {
         pipelined_cpu
     );
 
-    // The floors for comparison: minimal clients on this machine, blocking and waiting for
-    // readiness.
+    // The floors for comparison: minimal clients on this machine, blocking, waiting for
+    // readiness, and handing each call to a thread of their own.
     let n = args.calls.min(5000);
     match (
         raw_floor(url, ser, n, window, Wait::Blocking),
         raw_floor(url, ser, n, window, Wait::Readiness),
+        handoff_floor(url, ser, n),
     ) {
-        (Some((seq, batched)), Some((ready_seq, ready_batched))) => {
+        (Some((seq, batched)), Some((ready_seq, ready_batched)), Some(handoff)) => {
             println!(
                 "floor (blocking RawSocket client, no runtime, one thread): {seq:.2} us CPU per sequential call, {batched:.2} us per call in batches of {window}"
             );
             println!(
                 "readiness floor (the same, non-blocking, epoll_wait before a read): {ready_seq:.2} us CPU per sequential call, {ready_batched:.2} us per call in batches of {window}"
             );
+            println!(
+                "hand-off floor (the blocking client on its own thread, each call handed to it): {handoff:.2} us CPU per sequential call"
+            );
             // The machine's speed moves the floors and the client together; the ratios are
             // the steadier figures from run to run.
             println!(
-                "client CPU relative to the floor: sequential {:.2}x, pipelined {:.2}x; to the readiness floor: sequential {:.2}x, pipelined {:.2}x",
+                "client CPU relative to the floor: sequential {:.2}x, pipelined {:.2}x; to the readiness floor: sequential {:.2}x, pipelined {:.2}x; to the hand-off floor: sequential {:.2}x",
                 sequential_cpu / seq,
                 pipelined_cpu / batched,
                 sequential_cpu / ready_seq,
-                pipelined_cpu / ready_batched
+                pipelined_cpu / ready_batched,
+                sequential_cpu / handoff
             );
         }
         _ => println!("floor: not measured (needs an rs:// URL)"),
