@@ -1,10 +1,10 @@
-//! Procedures and subscriptions on a session: handlers bound to the session they serve (so
-//! they get it from the invocation, not from a task-local), [`Registration`],
-//! [`Subscription`] and [`EventStream`].
+//! Procedures and subscriptions on a session: [`Registration`], [`Subscription`] and
+//! [`EventStream`]. A procedure gets its session from the invocation the driver hands it; an
+//! event handler from its subscription, which holds the session weakly (never from a
+//! task-local).
 
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-
 use std::task::{Context, Poll};
 
 use futures_util::FutureExt;
