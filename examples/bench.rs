@@ -47,6 +47,10 @@ struct Args {
     runtime: String,
 }
 
+const USAGE: &str =
+    "usage: bench [--url URL] [--serializer json|msgpack|cbor] [--runtime multi|current] \
+[--calls N] [--pipelined N] [--window N] [--events N] | bench --role router";
+
 fn parse_args() -> Args {
     let mut a = Args {
         url: None,
@@ -71,7 +75,14 @@ fn parse_args() -> Args {
             "--events" => a.events = value().parse().expect("--events N"),
             "--runtime" => a.runtime = value(),
             "--bench" => {} // passed by `cargo bench`
-            other => panic!("unknown option {other}"),
+            "--help" | "-h" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            other => {
+                eprintln!("unknown option {other}\n{USAGE}");
+                std::process::exit(2);
+            }
         }
     }
     a
