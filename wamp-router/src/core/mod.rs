@@ -1,0 +1,1 @@
+//! The routing state with no IO: realms, sessions, broker, dealer and the meta API.
