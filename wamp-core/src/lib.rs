@@ -26,6 +26,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod framing;
 pub mod id;
 pub mod message;
 pub mod serializer;

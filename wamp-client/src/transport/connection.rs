@@ -20,7 +20,9 @@ use wamp_core::serializer::Serializer;
 
 use super::config::{Keepalive, TransportConfig, TransportKind};
 use super::error::TransportError;
-use super::frame::{Decoded, Frame, Inbox, Io};
+use wamp_core::framing::{Decoded, Inbox};
+
+use super::frame::{poll_read, Frame, Io};
 use super::rawsocket::RawCodec;
 use super::websocket::{WsCodec, CLOSE_NORMAL};
 
@@ -329,22 +331,22 @@ impl Connection {
             return Err(TransportError::Closed);
         }
         if self.peer_closed {
-            self.inbox.buf.clear();
+            self.inbox.clear();
             return Ok(None);
         }
         loop {
             let decoded = match &mut self.codec {
-                Codec::RawSocket(c) => c.decode(&mut self.inbox),
+                Codec::RawSocket(c) => c.decode(&mut self.inbox).map_err(TransportError::from),
                 Codec::WebSocket(c) => c.decode(&mut self.inbox),
             };
             match decoded {
-                Ok(Some(Decoded::Frame(frame))) => return Ok(Some(frame)),
+                Ok(Some(Decoded::Message(payload))) => return Ok(Some(Frame::Message(payload))),
+                Ok(Some(Decoded::Pong(payload))) => return Ok(Some(Frame::Pong(payload))),
                 Ok(Some(Decoded::Ping(payload))) => self.answer_ping(payload),
                 Ok(Some(Decoded::Close(code))) => {
                     // Nothing may follow a close frame: drop what is buffered, answer it.
                     self.peer_closed = true;
-                    self.inbox.buf.clear();
-                    self.inbox.direct = None;
+                    self.inbox.clear();
                     self.send_close(code);
                     return Ok(Some(Frame::Close));
                 }
@@ -375,7 +377,7 @@ impl Connection {
             Codec::WebSocket(c) => c.in_message(),
             Codec::RawSocket(_) => false,
         };
-        !self.inbox.buf.is_empty() || self.inbox.direct.is_some() || in_message
+        self.inbox.holds_partial_frame() || in_message
     }
 
     // ---- IO: one non-blocking step ----
@@ -442,7 +444,7 @@ impl Connection {
                 done.eof = true;
                 progress = true;
             } else {
-                match self.inbox.poll_read(&mut self.io, cx) {
+                match poll_read(&mut self.inbox, &mut self.io, cx) {
                     Poll::Ready(Ok(0)) => {
                         self.inbox.eof = true;
                         done.eof = true;
@@ -551,7 +553,7 @@ impl Connection {
 
     /// The read buffer's capacity.
     pub(crate) fn read_capacity(&self) -> usize {
-        self.inbox.buf.capacity()
+        self.inbox.capacity()
     }
 
     /// The write buffer's capacity.

@@ -225,6 +225,19 @@ pub enum TransportError {
     Closed,
 }
 
+impl From<wamp_core::framing::FrameError> for TransportError {
+    fn from(e: wamp_core::framing::FrameError) -> Self {
+        match e {
+            wamp_core::framing::FrameError::TooLarge { size, limit } => {
+                TransportError::TooLarge { size, limit }
+            }
+            wamp_core::framing::FrameError::Protocol(what) => TransportError::Protocol(what),
+            // FrameError is non_exhaustive: anything new is a framing violation.
+            other => TransportError::Protocol(other.to_string()),
+        }
+    }
+}
+
 /// Error text from dependencies, lowercased at the start to match ours.
 pub(crate) fn lower(s: String) -> String {
     let mut chars = s.chars();

@@ -10,41 +10,17 @@
 //!
 //! Interop with Crossbar (autobahn on Twisted): it reads a frame header as a plain 32-bit
 //! length, so we never send PINGs and never send or accept more than 2^24 - 1 octets.
+//!
+//! The framing itself is [`wamp_core::framing::rawsocket`], shared with the router; this file
+//! holds the client's side of the handshake.
 
 use std::io;
 
-use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use wamp_core::framing::rawsocket::{handshake_octets, limit_of_exponent, refusal_reason, MAGIC};
+pub(crate) use wamp_core::framing::rawsocket::{RawCodec, MAX_LEN};
 
-use super::error::{ConnectError, TransportError};
-use super::frame::{Decoded, Frame, Inbox, LARGE};
-
-/// The first octet of a RawSocket handshake.
-pub(crate) const MAGIC: u8 = 0x7F;
-/// The largest message we ever send or accept over RawSocket: 2^24 - 1.
-pub(crate) const MAX_LEN: usize = (1 << 24) - 1;
-
-const TYPE_MESSAGE: u8 = 0;
-const TYPE_PING: u8 = 1;
-const TYPE_PONG: u8 = 2;
-
-/// The handshake's LLLL for a receive limit: the smallest L with 2^(9+L) >= limit (at most 15).
-pub(crate) fn length_exponent(limit: usize) -> u8 {
-    (0u8..15)
-        .find(|l| (1usize << (9 + l)) >= limit)
-        .unwrap_or(15)
-}
-
-/// The meaning of a handshake error code.
-pub(crate) fn refusal_reason(code: u8) -> &'static str {
-    match code {
-        1 => "serializer unsupported",
-        2 => "maximum message length unacceptable",
-        3 => "use of reserved bits (unsupported feature)",
-        4 => "maximum connection count reached",
-        _ => "unknown error code",
-    }
-}
+use super::error::ConnectError;
 
 /// Runs the client side of the handshake and returns the router's receive limit (2^(9+L)).
 pub(crate) async fn handshake<S>(
@@ -55,8 +31,7 @@ pub(crate) async fn handshake<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let l = length_exponent(receive_limit);
-    let hello = [MAGIC, (l << 4) | (serializer_id & 0x0F), 0, 0];
+    let hello = handshake_octets(receive_limit, serializer_id);
     io.write_all(&hello).await?;
     io.flush().await?;
 
@@ -93,7 +68,7 @@ where
             "reserved handshake octets are {r1:#04x} {r2:#04x}, not zero"
         )));
     }
-    Ok(1usize << (9 + u32::from(peer_l)))
+    Ok(limit_of_exponent(peer_l))
 }
 
 fn handshake_eof(e: io::Error) -> io::Error {
@@ -107,117 +82,6 @@ fn handshake_eof(e: io::Error) -> io::Error {
     }
 }
 
-/// A parsed frame header.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Header {
-    kind: u8,
-    len: usize,
-}
-
-/// Parses and checks a frame header against our receive limit.
-fn parse_header(h: [u8; 4], limit: usize) -> Result<Header, TransportError> {
-    let [b0, b1, b2, b3] = h;
-    if b0 >> 4 != 0 {
-        return Err(TransportError::Protocol(format!(
-            "rawsocket frame header has reserved bits set ({b0:#04x})"
-        )));
-    }
-    let kind = b0 & 0x07;
-    if kind > TYPE_PONG {
-        return Err(TransportError::Protocol(format!(
-            "unknown rawsocket frame type {kind}"
-        )));
-    }
-    let high = usize::from((b0 >> 3) & 1) << 24;
-    let len = high | usize::from(b1) << 16 | usize::from(b2) << 8 | usize::from(b3);
-    if len > limit {
-        return Err(TransportError::TooLarge { size: len, limit });
-    }
-    Ok(Header { kind, len })
-}
-
-fn encode_header(kind: u8, len: usize) -> [u8; 4] {
-    debug_assert!(len <= MAX_LEN);
-    [kind, (len >> 16) as u8, (len >> 8) as u8, len as u8]
-}
-
-/// The RawSocket framing of a [`Connection`](super::Connection): decodes frames from the read
-/// buffer and encodes them into the write buffer.
-pub(crate) struct RawCodec {
-    /// The largest payload accepted (at most [`MAX_LEN`]).
-    limit: usize,
-}
-
-impl RawCodec {
-    /// `limit` is the largest payload accepted (capped at [`MAX_LEN`]).
-    pub(crate) fn new(limit: usize) -> Self {
-        RawCodec {
-            limit: limit.min(MAX_LEN),
-        }
-    }
-
-    /// The next frame in the read buffer (or the large payload read on its own), if complete.
-    pub(crate) fn decode(&mut self, inbox: &mut Inbox) -> Result<Option<Decoded>, TransportError> {
-        if let Some(d) = &inbox.direct {
-            if d.remaining > 0 {
-                return Ok(None);
-            }
-            let Some(d) = inbox.direct.take() else {
-                return Ok(None);
-            };
-            return Ok(Some(finish(d.kind, d.data.freeze())));
-        }
-        let Some(h) = inbox.buf.first_chunk::<4>() else {
-            return Ok(None);
-        };
-        let header = parse_header(*h, self.limit)?;
-        let total = 4 + header.len;
-        if inbox.buf.len() >= total {
-            // Hand out the frame as a view of the buffer: no copy. Once it is dropped, the
-            // buffer can reuse its space.
-            let mut frame = inbox.buf.split_to(total);
-            frame.advance(4);
-            return Ok(Some(finish(header.kind, frame.freeze())));
-        }
-        if header.len > LARGE {
-            // Read the rest straight into a buffer of the exact size.
-            inbox.buf.advance(4);
-            let data = BytesMut::with_capacity(header.len);
-            inbox.start_direct(data, header.len, header.kind, true);
-        } else {
-            inbox.buf.reserve(total - inbox.buf.len());
-        }
-        Ok(None)
-    }
-
-    /// Frames one message.
-    pub(crate) fn encode_message(&mut self, out: &mut BytesMut, payload: &[u8]) {
-        encode(out, TYPE_MESSAGE, payload);
-    }
-
-    /// Frames a PONG echoing a PING's payload.
-    pub(crate) fn encode_pong(&mut self, out: &mut BytesMut, payload: &[u8]) {
-        encode(out, TYPE_PONG, payload);
-    }
-}
-
-/// Appends one frame (the caller checked its size against [`MAX_LEN`]).
-fn encode(out: &mut BytesMut, kind: u8, payload: &[u8]) {
-    let len = payload.len().min(MAX_LEN);
-    out.reserve(4 + len);
-    out.extend_from_slice(&encode_header(kind, len));
-    out.extend_from_slice(&payload[..len]);
-}
-
-/// Turns a complete frame into what the connection sees.
-fn finish(kind: u8, payload: Bytes) -> Decoded {
-    match kind {
-        TYPE_PING => Decoded::Ping(payload),
-        TYPE_PONG => Decoded::Frame(Frame::Pong(payload)),
-        _ => Decoded::Frame(Frame::Message(payload)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -226,7 +90,13 @@ mod tests {
     use tokio::io::{duplex, DuplexStream};
     use wamp_core::serializer::Cbor;
 
+    use bytes::Bytes;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use wamp_core::framing::rawsocket::encode_header;
+
     use super::super::connection::{is_unexpected_eof, Connection, Timers};
+    use super::super::error::TransportError;
+    use super::super::frame::Frame;
     use super::*;
 
     fn conn(io: DuplexStream, limit: usize) -> Connection {
@@ -247,62 +117,6 @@ mod tests {
             // dropping `a` closes the stream
         });
         conn(b, limit)
-    }
-
-    #[test]
-    fn the_length_exponent_is_the_smallest_power_that_fits() {
-        assert_eq!(length_exponent(0), 0);
-        assert_eq!(length_exponent(512), 0);
-        assert_eq!(length_exponent(513), 1);
-        assert_eq!(length_exponent(65_536), 7);
-        assert_eq!(length_exponent((1 << 24) - 1), 15);
-        assert_eq!(length_exponent(1 << 24), 15);
-        assert_eq!(length_exponent(usize::MAX), 15);
-    }
-
-    #[test]
-    fn frame_headers_parse_type_and_length() {
-        assert_eq!(
-            parse_header([0, 0, 1, 2], 1000).unwrap(),
-            Header { kind: 0, len: 258 }
-        );
-        assert_eq!(
-            parse_header([1, 0, 0, 0], 1000).unwrap(),
-            Header { kind: 1, len: 0 }
-        );
-        assert_eq!(
-            parse_header([2, 0xFF, 0xFF, 0xFF], MAX_LEN).unwrap(),
-            Header {
-                kind: 2,
-                len: MAX_LEN
-            }
-        );
-        assert_eq!(encode_header(0, 258), [0, 0, 1, 2]);
-        assert_eq!(encode_header(2, MAX_LEN), [2, 0xFF, 0xFF, 0xFF]);
-    }
-
-    #[test]
-    fn frame_headers_with_reserved_bits_or_unknown_types_are_protocol_errors() {
-        for b0 in [0x10, 0x80, 0xF0, 0x03, 0x07] {
-            assert!(
-                matches!(
-                    parse_header([b0, 0, 0, 1], 1000),
-                    Err(TransportError::Protocol(_))
-                ),
-                "{b0:#x}"
-            );
-        }
-    }
-
-    #[test]
-    fn the_x_bit_counts_as_the_25th_length_bit() {
-        match parse_header([0x08, 0, 0, 0], MAX_LEN) {
-            Err(TransportError::TooLarge { size, limit }) => {
-                assert_eq!(size, 1 << 24);
-                assert_eq!(limit, MAX_LEN);
-            }
-            other => panic!("{other:?}"),
-        }
     }
 
     #[tokio::test]

@@ -2,6 +2,9 @@
 //! subprotocols, and one WebSocket message per WAMP message (binary for MessagePack and CBOR,
 //! text for JSON).
 //!
+//! The frames are [`wamp_core::framing::websocket`], shared with the router; the HTTP of the
+//! client's opening handshake is here.
+//!
 //! Our own implementation, so that nothing here logs frames, payloads or header values: only
 //! sizes, subprotocol names and HTTP statuses are ever logged.
 
@@ -9,35 +12,22 @@ use std::io;
 use std::sync::Arc;
 
 use base64::Engine as _;
-use bytes::{Buf, BufMut, Bytes, BytesMut};
+use bytes::{Buf, BufMut, BytesMut};
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
-use sha1::{Digest, Sha1};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+pub(crate) use wamp_core::framing::websocket::CLOSE_NORMAL;
+use wamp_core::framing::websocket::{self, accept_key as accept_for, Role};
+use wamp_core::framing::{Decoded, Inbox};
 use wamp_core::serializer::Serializer;
 
 use super::error::{ConfigError, ConnectError, TransportError};
-use super::frame::{Decoded, Frame, Inbox, Io, LARGE};
+use super::frame::Io;
 
-/// The GUID of RFC 6455 §1.3, appended to the key for `Sec-WebSocket-Accept`.
-const ACCEPT_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 /// The largest handshake response (status line and headers) accepted.
 const MAX_RESPONSE: usize = 16 * 1024;
 /// The most response headers accepted.
 const MAX_HEADERS: usize = 64;
-
-const OP_CONTINUATION: u8 = 0x0;
-const OP_TEXT: u8 = 0x1;
-const OP_BINARY: u8 = 0x2;
-const OP_CLOSE: u8 = 0x8;
-const OP_PING: u8 = 0x9;
-const OP_PONG: u8 = 0xA;
-/// The largest control frame payload.
-pub(crate) const MAX_CONTROL: usize = 125;
-/// The close status of a normal closure.
-pub(crate) const CLOSE_NORMAL: u16 = 1000;
-/// The close status of a protocol error.
-const CLOSE_PROTOCOL_ERROR: u16 = 1002;
 
 /// Headers the handshake writes itself: a custom header may not replace them.
 const RESERVED_HEADERS: [&str; 7] = [
@@ -102,14 +92,6 @@ fn is_token(s: &str) -> bool {
 /// A header value: no CR, LF, NUL or other control character (tabs allowed).
 fn is_header_value(s: &str) -> bool {
     s.bytes().all(|b| b == b'\t' || (b >= 0x20 && b != 0x7F))
-}
-
-/// The `Sec-WebSocket-Accept` a server must answer to `key`.
-fn accept_for(key: &str) -> String {
-    let mut sha = Sha1::new();
-    sha.update(key.as_bytes());
-    sha.update(ACCEPT_GUID.as_bytes());
-    base64::engine::general_purpose::STANDARD.encode(sha.finalize())
 }
 
 /// The opening request (the caller checked the custom headers).
@@ -298,150 +280,33 @@ fn canonical_reason(code: u16) -> &'static str {
     }
 }
 
-/// A message received in fragments, so far.
-struct Partial {
-    text: bool,
-    data: BytesMut,
-}
-
-/// The WebSocket framing of a [`Connection`](super::Connection): decodes server frames from
-/// the read buffer, encodes masked client frames into the write buffer.
+/// The WebSocket framing of a [`Connection`](super::Connection): the shared client-role codec
+/// of [`wamp_core::framing::websocket`] (server frames in, masked client frames out), with the
+/// source of the masks.
 pub(crate) struct WsCodec {
-    /// The largest message accepted.
-    limit: usize,
-    /// Whether messages go out as text frames (JSON) rather than binary ones.
-    text: bool,
+    inner: websocket::WsCodec,
     /// The source of frame masks: a ChaCha12 stream seeded from the OS (RFC 6455 §5.3 asks
     /// for unpredictable masks), boxed to keep the codec small.
     masks: Box<StdRng>,
-    /// A fragmented message being received.
-    partial: Option<Partial>,
 }
 
 impl WsCodec {
     /// `limit` is the largest message accepted; `text` says how messages are sent.
     pub(crate) fn new(limit: usize, text: bool) -> Self {
         WsCodec {
-            limit,
-            text,
+            inner: websocket::WsCodec::new(Role::Client, limit, text),
             masks: Box::new(StdRng::from_rng(&mut rand::rng())),
-            partial: None,
         }
     }
 
     /// Whether a fragmented message is being received.
     pub(crate) fn in_message(&self) -> bool {
-        self.partial.is_some()
+        self.inner.in_message()
     }
 
     /// The next complete message or control frame, if any.
     pub(crate) fn decode(&mut self, inbox: &mut Inbox) -> Result<Option<Decoded>, TransportError> {
-        loop {
-            if let Some(d) = &inbox.direct {
-                if d.remaining > 0 {
-                    return Ok(None);
-                }
-                let Some(d) = inbox.direct.take() else {
-                    return Ok(None);
-                };
-                let text = d.kind == OP_TEXT;
-                if d.fin {
-                    return finish(text, d.data.freeze()).map(Some);
-                }
-                self.partial = Some(Partial { text, data: d.data });
-                continue;
-            }
-            let Some(header) = parse_header(&inbox.buf)? else {
-                return Ok(None);
-            };
-            let Header {
-                fin,
-                opcode,
-                len,
-                header_len,
-            } = header;
-            if is_control(opcode) {
-                // At most 125 bytes (checked): wait for the whole frame.
-                let len = len as usize;
-                let total = header_len + len;
-                if inbox.buf.len() < total {
-                    inbox.buf.reserve(total - inbox.buf.len());
-                    return Ok(None);
-                }
-                let mut frame = inbox.buf.split_to(total);
-                frame.advance(header_len);
-                let payload = frame.freeze();
-                return match opcode {
-                    OP_PING => Ok(Some(Decoded::Ping(payload))),
-                    OP_PONG => Ok(Some(Decoded::Frame(Frame::Pong(payload)))),
-                    _ => close_code(&payload).map(|code| Some(Decoded::Close(code))),
-                };
-            }
-
-            // A data frame: check it against the message in progress and the limit.
-            let so_far = match (&self.partial, opcode) {
-                (None, OP_CONTINUATION) => {
-                    return Err(protocol(
-                        "a continuation frame without a message to continue",
-                    ))
-                }
-                (Some(_), OP_TEXT | OP_BINARY) => {
-                    return Err(protocol("a new message before the fragmented one ended"))
-                }
-                (Some(p), _) => p.data.len(),
-                (None, _) => 0,
-            };
-            let room = (self.limit - so_far.min(self.limit)) as u64;
-            if len > room {
-                let size = usize::try_from(len)
-                    .unwrap_or(usize::MAX)
-                    .saturating_add(so_far);
-                return Err(TransportError::TooLarge {
-                    size,
-                    limit: self.limit,
-                });
-            }
-            let len = len as usize;
-            let total = header_len + len;
-            let text = match &self.partial {
-                Some(p) => p.text,
-                None => opcode == OP_TEXT,
-            };
-            if inbox.buf.len() >= total {
-                if fin && self.partial.is_none() {
-                    // A whole message in one frame: a view of the read buffer, no copy.
-                    let mut frame = inbox.buf.split_to(total);
-                    frame.advance(header_len);
-                    return finish(text, frame.freeze()).map(Some);
-                }
-                let mut partial = self.partial.take().unwrap_or_else(|| Partial {
-                    text,
-                    data: BytesMut::new(),
-                });
-                partial
-                    .data
-                    .extend_from_slice(&inbox.buf[header_len..total]);
-                inbox.buf.advance(total);
-                if fin {
-                    return finish(partial.text, partial.data.freeze()).map(Some);
-                }
-                self.partial = Some(partial);
-                continue;
-            }
-            if len > LARGE {
-                // Read the rest of this payload straight into the message's own buffer.
-                let data = match self.partial.take() {
-                    Some(p) => p.data,
-                    None => BytesMut::with_capacity(len),
-                };
-                inbox.buf.advance(header_len);
-                let kind = if text { OP_TEXT } else { OP_BINARY };
-                inbox.start_direct(data, len, kind, fin);
-                return Ok(None);
-            }
-            inbox.buf.reserve(total - inbox.buf.len());
-            return Ok(None);
-        }
+        Ok(self.inner.decode(inbox)?)
     }
 
     /// Frames one message: text for JSON, else binary. A text message must be UTF-8
@@ -451,56 +316,27 @@ impl WsCodec {
         out: &mut BytesMut,
         payload: &[u8],
     ) -> Result<(), TransportError> {
-        let opcode = if self.text {
-            if std::str::from_utf8(payload).is_err() {
-                return Err(protocol("a text frame must be valid utf-8"));
-            }
-            OP_TEXT
-        } else {
-            OP_BINARY
-        };
         let mask = self.mask();
-        encode_frame(out, opcode, payload, mask);
-        Ok(())
+        Ok(self.inner.encode_message(out, payload, Some(mask))?)
     }
 
     /// Frames a ping (payload cut to 125 bytes).
     pub(crate) fn encode_ping(&mut self, out: &mut BytesMut, payload: &[u8]) {
         let mask = self.mask();
-        encode_frame(
-            out,
-            OP_PING,
-            &payload[..payload.len().min(MAX_CONTROL)],
-            mask,
-        );
+        self.inner.encode_ping(out, payload, Some(mask));
     }
 
     /// Frames a pong echoing a ping's payload (at most 125 bytes, as pings are).
     pub(crate) fn encode_pong(&mut self, out: &mut BytesMut, payload: &[u8]) {
         let mask = self.mask();
-        encode_frame(
-            out,
-            OP_PONG,
-            &payload[..payload.len().min(MAX_CONTROL)],
-            mask,
-        );
+        self.inner.encode_pong(out, payload, Some(mask));
     }
 
     /// Frames a close with `code` (an empty close without one). A code that may not be sent
     /// (1005, 1006, 1015, unassigned) is replaced by 1002, protocol error.
     pub(crate) fn encode_close(&mut self, out: &mut BytesMut, code: Option<u16>) {
         let mask = self.mask();
-        match code {
-            Some(c) => {
-                let c = if valid_close_code(c) {
-                    c
-                } else {
-                    CLOSE_PROTOCOL_ERROR
-                };
-                encode_frame(out, OP_CLOSE, &c.to_be_bytes(), mask);
-            }
-            None => encode_frame(out, OP_CLOSE, &[], mask),
-        }
+        self.inner.encode_close(out, code, Some(mask));
     }
 
     fn mask(&mut self) -> [u8; 4] {
@@ -508,154 +344,16 @@ impl WsCodec {
     }
 }
 
-fn protocol(what: &str) -> TransportError {
-    TransportError::Protocol(what.into())
-}
-
-fn is_control(opcode: u8) -> bool {
-    opcode & 0x8 != 0
-}
-
-/// A parsed frame header.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Header {
-    fin: bool,
-    opcode: u8,
-    len: u64,
-    header_len: usize,
-}
-
-/// Parses a server frame header, if complete; framing violations are errors as soon as the
-/// bytes showing them are there.
-fn parse_header(buf: &[u8]) -> Result<Option<Header>, TransportError> {
-    let [b0, b1, ..] = *buf else {
-        return Ok(None);
-    };
-    let fin = b0 & 0x80 != 0;
-    if b0 & 0x70 != 0 {
-        return Err(protocol(
-            "a websocket frame has reserved bits set (no extension was negotiated)",
-        ));
-    }
-    let opcode = b0 & 0x0F;
-    match opcode {
-        OP_CONTINUATION | OP_TEXT | OP_BINARY | OP_CLOSE | OP_PING | OP_PONG => {}
-        _ => {
-            return Err(TransportError::Protocol(format!(
-                "unknown websocket opcode {opcode:#x}"
-            )))
-        }
-    }
-    if b1 & 0x80 != 0 {
-        return Err(protocol("the server sent a masked websocket frame"));
-    }
-    let short = b1 & 0x7F;
-    if is_control(opcode) {
-        if !fin {
-            return Err(protocol("a fragmented websocket control frame"));
-        }
-        if short > MAX_CONTROL as u8 {
-            return Err(protocol("a websocket control frame longer than 125 bytes"));
-        }
-    }
-    let (len, header_len) = match short {
-        126 => match buf.get(2..4) {
-            Some(b) => (u64::from(u16::from_be_bytes([b[0], b[1]])), 4),
-            None => return Ok(None),
-        },
-        127 => match buf.get(2..10) {
-            Some(b) => {
-                let mut be = [0u8; 8];
-                be.copy_from_slice(b);
-                let len = u64::from_be_bytes(be);
-                if len >> 63 != 0 {
-                    return Err(protocol("a websocket frame length has its top bit set"));
-                }
-                (len, 10)
-            }
-            None => return Ok(None),
-        },
-        n => (u64::from(n), 2),
-    };
-    Ok(Some(Header {
-        fin,
-        opcode,
-        len,
-        header_len,
-    }))
-}
-
-/// A complete message: text must be UTF-8.
-fn finish(text: bool, data: Bytes) -> Result<Decoded, TransportError> {
-    if text && std::str::from_utf8(&data).is_err() {
-        return Err(protocol("a websocket text message is not valid utf-8"));
-    }
-    Ok(Decoded::Frame(Frame::Message(data)))
-}
-
-/// The status code of a close frame's payload.
-fn close_code(payload: &[u8]) -> Result<Option<u16>, TransportError> {
-    match *payload {
-        [] => Ok(None),
-        [_] => Err(protocol("a websocket close frame with a 1-byte payload")),
-        [a, b, ..] => Ok(Some(u16::from_be_bytes([a, b]))),
-    }
-}
-
-/// Whether a close status may be sent in a close frame (RFC 6455 §7.4).
-fn valid_close_code(code: u16) -> bool {
-    matches!(code, 1000..=1003 | 1007..=1011 | 3000..=4999)
-}
-
-/// Appends one masked frame: the header, then the payload XORed with the mask.
-fn encode_frame(out: &mut BytesMut, opcode: u8, payload: &[u8], mask: [u8; 4]) {
-    let len = payload.len();
-    out.reserve(14 + len);
-    out.put_u8(0x80 | opcode);
-    if len < 126 {
-        out.put_u8(0x80 | len as u8);
-    } else if len <= usize::from(u16::MAX) {
-        out.put_u8(0x80 | 126);
-        out.put_u16(len as u16);
-    } else {
-        out.put_u8(0x80 | 127);
-        out.put_u64(len as u64);
-    }
-    out.put_slice(&mask);
-    put_masked(out, payload, mask);
-}
-
-/// Appends `payload` XORed with the repeating `mask`, 8 bytes at a time through a small block
-/// on the stack (one pass over the payload, then one copy of each block).
-fn put_masked(out: &mut BytesMut, payload: &[u8], mask: [u8; 4]) {
-    const BLOCK: usize = 512;
-    let [m0, m1, m2, m3] = mask;
-    let wide = u64::from_ne_bytes([m0, m1, m2, m3, m0, m1, m2, m3]);
-    let mut block = [0u8; BLOCK];
-    for chunk in payload.chunks(BLOCK) {
-        let dst = &mut block[..chunk.len()];
-        let mut words = chunk.chunks_exact(8);
-        let mut outs = dst.chunks_exact_mut(8);
-        for (src, d) in (&mut words).zip(&mut outs) {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(src);
-            d.copy_from_slice(&(u64::from_ne_bytes(w) ^ wide).to_ne_bytes());
-        }
-        // The tail of the payload (the blocks are multiples of 8, so the mask lines up).
-        for ((d, s), m) in outs
-            .into_remainder()
-            .iter_mut()
-            .zip(words.remainder())
-            .zip(mask.iter().cycle())
-        {
-            *d = s ^ m;
-        }
-        out.extend_from_slice(dst);
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use bytes::Bytes;
+    use wamp_core::framing::websocket::{
+        apply_mask, encode_frame, parse_header, MAX_CONTROL, OP_BINARY, OP_CLOSE, OP_CONTINUATION,
+        OP_PING, OP_PONG, OP_TEXT,
+    };
+    use wamp_core::framing::FrameError;
+
+    use super::super::frame::Frame;
     use super::*;
 
     /// The reference masking of RFC 6455 §5.3: byte i XOR mask[i % 4].
@@ -672,8 +370,8 @@ mod tests {
         let mask = [0x37, 0xfa, 0x21, 0x3d];
         for len in (0..40).chain([511, 512, 513, 1000, 4099]) {
             let payload: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
-            let mut out = BytesMut::new();
-            put_masked(&mut out, &payload, mask);
+            let mut out = payload.clone();
+            apply_mask(&mut out, mask);
             assert_eq!(&out[..], &mask_bytewise(&payload, mask)[..], "len {len}");
         }
     }
@@ -682,7 +380,7 @@ mod tests {
     fn the_rfc_example_frames_are_encoded_and_masked_as_in_section_5_7() {
         // A single-frame masked text message "Hello".
         let mut out = BytesMut::new();
-        encode_frame(&mut out, OP_TEXT, b"Hello", [0x37, 0xfa, 0x21, 0x3d]);
+        encode_frame(&mut out, OP_TEXT, b"Hello", Some([0x37, 0xfa, 0x21, 0x3d]));
         assert_eq!(
             &out[..],
             &[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]
@@ -698,7 +396,7 @@ mod tests {
             (65_536, vec![0x82, 0x80 | 127, 0, 0, 0, 0, 0, 1, 0, 0]),
         ] {
             let mut out = BytesMut::new();
-            encode_frame(&mut out, OP_BINARY, &vec![0; len], [0; 4]);
+            encode_frame(&mut out, OP_BINARY, &vec![0; len], Some([0; 4]));
             assert_eq!(&out[..header.len()], &header[..], "len {len}");
             assert_eq!(out.len(), header.len() + 4 + len);
         }
@@ -743,12 +441,12 @@ mod tests {
         ];
         for b in bad {
             assert!(
-                matches!(parse_header(b), Err(TransportError::Protocol(_))),
+                matches!(parse_header(b, Role::Client), Err(FrameError::Protocol(_))),
                 "{b:x?}"
             );
         }
-        assert_eq!(parse_header(&[0x82]).unwrap(), None);
-        assert_eq!(parse_header(&[0x82, 126, 1]).unwrap(), None);
+        assert_eq!(parse_header(&[0x82], Role::Client).unwrap(), None);
+        assert_eq!(parse_header(&[0x82, 126, 1], Role::Client).unwrap(), None);
     }
 
     #[test]
