@@ -27,6 +27,7 @@
 pub mod cryptosign;
 mod error;
 pub mod scram;
+pub mod server;
 pub mod wampcra;
 
 pub use error::AuthError;

@@ -283,7 +283,7 @@ impl Keys {
 }
 
 /// The AuthMessage; `cbind` is what follows `c=` (Crossbar: empty; the spec: `biws`).
-fn auth_message(
+pub(crate) fn auth_message(
     authid: &str,
     client_nonce: &str,
     nonce: &str,
