@@ -331,3 +331,648 @@ fn debug_of_the_config_and_of_pending_shows_no_secret() {
     assert!(shown.contains("ticket-user"));
     assert!(!shown.contains("ticket-secret-1"), "{shown}");
 }
+
+// ---- WAMP-CRA ----
+
+/// The principals of the integration suite's WAMP-CRA transport (tests/support/auth.rs).
+const CRA_CONFIG: &str = r#"{"wampcra": {"type": "static", "users": {
+    "cra-user": {"secret": "cra-secret", "role": "authenticated"},
+    "cra-salted": {"secret": "cra-salted-secret", "salt": "cra-salt", "iterations": 1000,
+                   "keylen": 32, "role": "authenticated"},
+    "cra-extra": {"secret": "s", "role": "r", "extra": {"greeting": "hi"}}
+}}}"#;
+
+#[test]
+fn wampcra_challenge_is_crossbars_json_text() {
+    let c = config(CRA_CONFIG);
+    let (method, extra, _) = challenge(run_hello(
+        &c,
+        &details(&["wampcra"], Some("cra-user"), None),
+    ));
+    assert_eq!(method, "wampcra");
+    assert_eq!(extra.len(), 1, "unsalted: only the challenge");
+    let text = extra.get("challenge").and_then(Value::as_str).unwrap();
+    assert_eq!(
+        text,
+        format!(
+            "{{\"authid\": \"cra-user\", \"authrole\": \"authenticated\", \"authmethod\": \"wampcra\", \
+             \"authprovider\": \"static\", \"session\": 4242, \"nonce\": \"{}\", \"timestamp\": \"{TIMESTAMP}\"}}",
+            "5a".repeat(32)
+        )
+    );
+    let parsed: serde_json::Value = serde_json::from_str(text).unwrap();
+    assert_eq!(parsed["session"], 4242);
+}
+
+#[test]
+fn wampcra_accepts_the_clients_answer_and_refuses_a_wrong_secret() {
+    let c = config(CRA_CONFIG);
+    let d = details(&["wampcra"], Some("cra-user"), None);
+    let (_, extra, pending) = challenge(run_hello(&c, &d));
+    let signature = wampcra::answer("cra-secret", &extra).unwrap();
+    let identity = welcome(authenticate(pending, &signature, &Dict::new()));
+    assert_eq!(
+        (identity.authid.as_str(), identity.authrole.as_str()),
+        ("cra-user", "authenticated")
+    );
+    assert_eq!(identity.authmethod, "wampcra");
+    assert!(identity.authextra.is_empty());
+
+    let (_, extra, pending) = challenge(run_hello(&c, &d));
+    let wrong = wampcra::answer("cra-secreT", &extra).unwrap();
+    let r = refused(authenticate(pending, &wrong, &Dict::new()));
+    assert_eq!(r.reason, "wamp.error.not_authorized");
+    // A signature for another challenge (another nonce) is refused too.
+    let (_, _, pending) = challenge(hello(&c, "realm1", &d, 4242, [1; 32], TIMESTAMP));
+    assert!(matches!(
+        authenticate(pending, &signature, &Dict::new()),
+        AuthenticateOutcome::Refuse(_)
+    ));
+}
+
+#[test]
+fn salted_wampcra_sends_the_kdf_parameters_and_accepts_the_derived_key() {
+    let c = config(CRA_CONFIG);
+    let d = details(&["wampcra"], Some("cra-salted"), None);
+    let (_, extra, pending) = challenge(run_hello(&c, &d));
+    assert_eq!(extra.get("salt"), Some(&Value::from("cra-salt")));
+    assert_eq!(extra.get("iterations"), Some(&Value::from(1000)));
+    assert_eq!(extra.get("keylen"), Some(&Value::from(32)));
+    // The client's answer from the password.
+    let signature = wampcra::answer("cra-salted-secret", &extra).unwrap();
+    welcome(authenticate(pending, &signature, &Dict::new()));
+    // The suite's CRA_SALTED_KEY: signing with the derived key text directly works as well.
+    let key = "U8hfERStaDfIDec9OOMgf7FjLhiEeM96yibMuLMr8wo=";
+    assert_eq!(
+        wampcra::derive_key("cra-salted-secret", "cra-salt", 1000, 32),
+        key
+    );
+    let (_, extra, pending) = challenge(run_hello(&c, &d));
+    let text = extra.get("challenge").and_then(Value::as_str).unwrap();
+    welcome(authenticate(
+        pending,
+        &wampcra::sign(key.as_bytes(), text),
+        &Dict::new(),
+    ));
+    // The password itself as an unsalted key is wrong.
+    let (_, _, pending) = challenge(run_hello(&c, &d));
+    let unsalted = wampcra::sign(b"cra-salted-secret", text);
+    assert!(matches!(
+        authenticate(pending, &unsalted, &Dict::new()),
+        AuthenticateOutcome::Refuse(_)
+    ));
+}
+
+#[test]
+fn salted_wampcra_defaults_to_1000_iterations_and_32_bytes() {
+    let c = config(
+        r#"{"wampcra": {"type": "static", "users": {"u": {"secret": "secret123", "salt": "salt123", "role": "r"}}}}"#,
+    );
+    let (_, extra, pending) = challenge(run_hello(&c, &details(&["wampcra"], Some("u"), None)));
+    assert_eq!(extra.get("iterations"), Some(&Value::from(1000)));
+    assert_eq!(extra.get("keylen"), Some(&Value::from(32)));
+    let text = extra.get("challenge").and_then(Value::as_str).unwrap();
+    // The protocol notes' vector: this salt and secret give this key text.
+    let key = "Eu7CQLfR+/Ffb+275A4s9/6H/RGKYxM4s6IMrsNKzC8=";
+    welcome(authenticate(
+        pending,
+        &wampcra::sign(key.as_bytes(), text),
+        &Dict::new(),
+    ));
+}
+
+#[test]
+fn salted_wampcra_with_a_cost_a_client_would_refuse_is_refused_at_hello() {
+    let c = config(
+        r#"{"wampcra": {"type": "static", "users": {"u": {"secret": "s", "salt": "x", "iterations": 4000000000, "role": "r"}}}}"#,
+    );
+    let r = refusal(run_hello(&c, &details(&["wampcra"], Some("u"), None)));
+    assert_eq!(r.reason, "wamp.error.not_authorized");
+}
+
+#[test]
+fn wampcra_welcome_carries_the_principals_extra() {
+    let c = config(CRA_CONFIG);
+    let (_, extra, pending) = challenge(run_hello(
+        &c,
+        &details(&["wampcra"], Some("cra-extra"), None),
+    ));
+    let signature = wampcra::answer("s", &extra).unwrap();
+    let identity = welcome(authenticate(pending, &signature, &Dict::new()));
+    assert_eq!(identity.authextra.get("greeting"), Some(&Value::from("hi")));
+}
+
+#[test]
+fn wampcra_refuses_unknown_authids_and_never_shows_secrets() {
+    let c = config(CRA_CONFIG);
+    let r = refusal(run_hello(&c, &details(&["wampcra"], Some("nobody"), None)));
+    assert_eq!(r.reason, "wamp.error.not_authorized");
+    let (_, _, pending) = challenge(run_hello(
+        &c,
+        &details(&["wampcra"], Some("cra-salted"), None),
+    ));
+    let shown = format!("{c:?} {pending:?}");
+    assert!(!shown.contains("cra-secret"), "{shown}");
+    assert!(!shown.contains("cra-salted-secret"), "{shown}");
+    let r = refused(authenticate(pending, "garbage", &Dict::new()));
+    assert!(!r.message.contains("secret"), "{}", r.message);
+}
+
+// ---- WAMP-Cryptosign ----
+
+use crate::auth::cryptosign::SigningKey;
+
+/// The integration suite's cryptosign principal (tests/support/auth.rs).
+const CS_SEED: &str = "170d7cca6af5b06963dc2d63fb85a8f77e2db52633c1d7259837e99ea137142a";
+const CS_PUBKEY: &str = "89bec73b2789decb681a9239c751e6d6a204f01f3e9e550757e4013a88dfce76";
+/// The spec's seed 1 and its public key (protocol notes §8).
+const SPEC_SEED_1: &str = "4d57d97a68f555696620a6d849c0ce582568518d729eb753dc7c732de2804510";
+const SPEC_PUBKEY_1: &str = "1adfc8bfe1d35616e64dffbd900096f23b066f914c8c2ffbb66f6075b96e116d";
+
+fn cryptosign_config() -> AuthConfig {
+    config(&format!(
+        r#"{{"cryptosign": {{"type": "static", "principals": {{
+            "cryptosign-user": {{"authorized_keys": ["{CS_PUBKEY}"], "role": "authenticated"}},
+            "spec": {{"authorized_keys": ["0000000000000000000000000000000000000000000000000000000000000000",
+                                          "{}"], "role": "user", "extra": {{"k": 1}}}}
+        }}}}}}"#,
+        SPEC_PUBKEY_1.to_uppercase()
+    ))
+}
+
+fn cs_details(authid: Option<&str>, key: &SigningKey) -> Dict {
+    details(&["cryptosign"], authid, Some(key.hello_extra(None)))
+}
+
+#[test]
+fn cryptosign_accepts_the_clients_signature() {
+    let c = cryptosign_config();
+    let key = SigningKey::from_hex(CS_SEED).unwrap();
+    assert_eq!(key.public_key_hex(), CS_PUBKEY);
+    let (method, extra, pending) =
+        challenge(run_hello(&c, &cs_details(Some("cryptosign-user"), &key)));
+    assert_eq!(method, "cryptosign");
+    assert_eq!(extra.get("challenge"), Some(&Value::from("5a".repeat(32))));
+    assert_eq!(extra.get("channel_binding"), Some(&Value::Null));
+    let signature = key.answer(&extra, None).unwrap();
+    let identity = welcome(authenticate(pending, &signature, &Dict::new()));
+    assert_eq!(identity.authid, "cryptosign-user");
+    assert_eq!(identity.authrole, "authenticated");
+    assert_eq!(identity.authmethod, "cryptosign");
+}
+
+#[test]
+fn cryptosign_finds_the_authid_from_the_public_key() {
+    let c = cryptosign_config();
+    let key = SigningKey::from_hex(CS_SEED).unwrap();
+    let (_, extra, pending) = challenge(run_hello(&c, &cs_details(None, &key)));
+    let identity = welcome(authenticate(
+        pending,
+        &key.answer(&extra, None).unwrap(),
+        &Dict::new(),
+    ));
+    assert_eq!(identity.authid, "cryptosign-user");
+    // Keys are compared as bytes: the config's upper-case hex matches.
+    let spec = SigningKey::from_hex(SPEC_SEED_1).unwrap();
+    let (_, extra, pending) = challenge(run_hello(&c, &cs_details(None, &spec)));
+    let identity = welcome(authenticate(
+        pending,
+        &spec.answer(&extra, None).unwrap(),
+        &Dict::new(),
+    ));
+    assert_eq!(identity.authid, "spec");
+    assert_eq!(identity.authextra.get("k"), Some(&Value::from(1)));
+}
+
+#[test]
+fn cryptosign_matches_the_spec_vector_and_accepts_the_bare_signature() {
+    let c = cryptosign_config();
+    let key = SigningKey::from_hex(SPEC_SEED_1).unwrap();
+    let d = cs_details(Some("spec"), &key);
+    let (_, extra, pending) = challenge(hello(&c, "realm1", &d, 1, [0xff; 32], TIMESTAMP));
+    assert_eq!(extra.get("challenge"), Some(&Value::from("ff".repeat(32))));
+    let expected = "b32675b221f08593213737bef8240e7c15228b07028e19595294678c90d11c0cae80a357331bfc5cc9fb71081464e6e75013517c2cf067ad566a6b7b728e5d03";
+    let signature = key.answer(&extra, None).unwrap();
+    assert_eq!(signature, format!("{expected}{}", "ff".repeat(32)));
+    welcome(authenticate(pending, &signature, &Dict::new()));
+    // The 64-byte signature alone is accepted as well, in either case.
+    let (_, _, pending) = challenge(hello(&c, "realm1", &d, 1, [0xff; 32], TIMESTAMP));
+    welcome(authenticate(
+        pending,
+        &expected.to_uppercase(),
+        &Dict::new(),
+    ));
+}
+
+#[test]
+fn cryptosign_refuses_a_wrong_key_a_wrong_message_and_garbage() {
+    let c = cryptosign_config();
+    let key = SigningKey::from_hex(CS_SEED).unwrap();
+    let other = SigningKey::from_seed(&[9; 32]).unwrap();
+    let d = cs_details(Some("cryptosign-user"), &key);
+    // Another key signs, claiming the authorized public key.
+    let (_, extra, pending) = challenge(run_hello(&c, &d));
+    let r = refused(authenticate(
+        pending,
+        &other.answer(&extra, None).unwrap(),
+        &Dict::new(),
+    ));
+    assert_eq!(r.reason, "wamp.error.not_authorized");
+    // The right key, but over another challenge.
+    let (_, _, pending) = challenge(run_hello(&c, &d));
+    let stale = key.sign_challenge(&"00".repeat(32), None).unwrap();
+    assert!(matches!(
+        authenticate(pending, &stale, &Dict::new()),
+        AuthenticateOutcome::Refuse(_)
+    ));
+    // A valid signature whose appended message is not the challenge.
+    let (_, extra, pending) = challenge(run_hello(&c, &d));
+    let good = key.answer(&extra, None).unwrap();
+    let tampered = format!("{}{}", &good[..128], "00".repeat(32));
+    assert!(matches!(
+        authenticate(pending, &tampered, &Dict::new()),
+        AuthenticateOutcome::Refuse(_)
+    ));
+    for garbage in [
+        "",
+        "zz",
+        &"g".repeat(128),
+        &"0".repeat(191),
+        &"0".repeat(256),
+        "\u{e9}\u{e9}",
+    ] {
+        let (_, _, pending) = challenge(run_hello(&c, &d));
+        assert!(matches!(
+            authenticate(pending, garbage, &Dict::new()),
+            AuthenticateOutcome::Refuse(_)
+        ));
+    }
+}
+
+#[test]
+fn cryptosign_refuses_at_hello_an_unauthorized_or_missing_key() {
+    let c = cryptosign_config();
+    let other = SigningKey::from_seed(&[9; 32]).unwrap();
+    for d in [
+        // A key the principal does not list.
+        cs_details(Some("cryptosign-user"), &other),
+        // A key no principal lists.
+        cs_details(None, &other),
+        // No key, no authid; no key with an authid.
+        details(&["cryptosign"], None, None),
+        details(&["cryptosign"], Some("cryptosign-user"), None),
+        // An unknown authid.
+        cs_details(Some("nobody"), &other),
+        // A malformed key.
+        details(
+            &["cryptosign"],
+            Some("cryptosign-user"),
+            Some(Dict::from([("pubkey", Value::from("abc"))])),
+        ),
+    ] {
+        let r = refusal(run_hello(&c, &d));
+        assert_eq!(r.reason, "wamp.error.not_authorized", "{d:?}");
+    }
+}
+
+#[test]
+fn cryptosign_refuses_a_channel_binding() {
+    let c = cryptosign_config();
+    let key = SigningKey::from_hex(CS_SEED).unwrap();
+    let d = details(
+        &["cryptosign"],
+        Some("cryptosign-user"),
+        Some(key.hello_extra(Some("tls-unique"))),
+    );
+    let r = refusal(run_hello(&c, &d));
+    assert_eq!(r.reason, "wamp.error.not_authorized");
+    // null is no binding.
+    let mut extra = key.hello_extra(None);
+    extra.insert("channel_binding".into(), Value::Null);
+    let d = details(&["cryptosign"], Some("cryptosign-user"), Some(extra));
+    assert!(matches!(run_hello(&c, &d), HelloOutcome::Challenge { .. }));
+}
+
+#[test]
+fn a_public_key_listed_by_two_principals_cannot_identify_a_client() {
+    let c = config(&format!(
+        r#"{{"cryptosign": {{"type": "static", "principals": {{
+            "a": {{"authorized_keys": ["{CS_PUBKEY}"], "role": "r"}},
+            "b": {{"authorized_keys": ["{CS_PUBKEY}"], "role": "r"}}
+        }}}}}}"#
+    ));
+    let key = SigningKey::from_hex(CS_SEED).unwrap();
+    let r = refusal(run_hello(&c, &cs_details(None, &key)));
+    assert_eq!(r.reason, "wamp.error.not_authorized");
+    assert!(r.message.contains("multiple authids"), "{}", r.message);
+    // Naming the authid works.
+    assert!(matches!(
+        run_hello(&c, &cs_details(Some("b"), &key)),
+        HelloOutcome::Challenge { .. }
+    ));
+}
+
+// ---- WAMP-SCRAM ----
+
+use crate::auth::scram::{self as client_scram, ScramClient};
+
+/// The integration suite's SCRAM principals (tests/support/auth.rs `SCRAM_ARGON2`,
+/// `SCRAM_PBKDF2`, `SCRAM_IMPOSTOR_SERVER_KEY_HEX`).
+fn suite_scram_config(kdf: &str) -> AuthConfig {
+    let (iterations, memory, salt, stored, server) = match kdf {
+        "argon2id-13" => (
+            32,
+            512,
+            "ea8ed87725cc9ada8a413c24b811fa27",
+            "b8a63c71d0155f00ca7d005fc32a13732df63e1dc3400827782951ea04a997a8",
+            "e36f39c7e6df65300b233b1eda9b9309f8527deb442ce83f03d5e6677b1155c3",
+        ),
+        _ => (
+            4096,
+            0,
+            "84e115959c84261e975c24d6f971cda2",
+            "3f290270ae75d45351c3839ca7570c5193958ac4763b66a5772ee966916e8468",
+            "fb2f228ceeff5b4f19597a87fdec3bd9b4842cbb3bd39c52d0c0c6d60c2872d2",
+        ),
+    };
+    let impostor = "5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e";
+    config(&format!(
+        r#"{{"scram": {{"type": "static", "principals": {{
+            "scram-user": {{"kdf": "{kdf}", "iterations": {iterations}, "memory": {memory},
+                "salt": "{salt}", "stored-key": "{stored}", "server-key": "{server}",
+                "role": "authenticated"}},
+            "scram-impostor": {{"kdf": "{kdf}", "iterations": {iterations}, "memory": {memory},
+                "salt": "{salt}", "stored-key": "{stored}", "server-key": "{impostor}",
+                "role": "authenticated"}}
+        }}}}}}"#
+    ))
+}
+
+/// Runs a whole SCRAM exchange with our client; returns the client and the outcome.
+fn scram_exchange(
+    c: &AuthConfig,
+    authid: &str,
+    password: &str,
+) -> (ScramClient, AuthenticateOutcome) {
+    let mut client = ScramClient::new(authid, password, &client_scram::client_nonce([0x11; 16]));
+    let d = details(&["scram"], Some(authid), Some(client.hello_extra()));
+    let (method, extra, pending) = challenge(run_hello(c, &d));
+    assert_eq!(method, "scram");
+    let (proof, authenticate_extra) = client.answer(&extra).unwrap();
+    let outcome = authenticate(pending, &proof, &authenticate_extra);
+    (client, outcome)
+}
+
+#[test]
+fn scram_accepts_the_suites_argon2_and_pbkdf2_principals_and_proves_itself() {
+    for kdf in ["argon2id-13", "pbkdf2"] {
+        let c = suite_scram_config(kdf);
+        let (client, outcome) = scram_exchange(&c, "scram-user", "scram-password");
+        let identity = welcome(outcome);
+        assert_eq!(identity.authid, "scram-user");
+        assert_eq!(identity.authrole, "authenticated");
+        assert_eq!(identity.authmethod, "scram");
+        assert_eq!(client.verify_welcome(&identity.authextra), Ok(()), "{kdf}");
+    }
+}
+
+#[test]
+fn scram_refuses_a_wrong_password() {
+    for kdf in ["argon2id-13", "pbkdf2"] {
+        let c = suite_scram_config(kdf);
+        let (_, outcome) = scram_exchange(&c, "scram-user", "scram-passwort");
+        assert_eq!(refused(outcome).reason, "wamp.error.not_authorized");
+    }
+}
+
+#[test]
+fn scram_with_a_wrong_server_key_gives_a_signature_the_client_refuses() {
+    let c = suite_scram_config("argon2id-13");
+    let (client, outcome) = scram_exchange(&c, "scram-impostor", "scram-password");
+    let identity = welcome(outcome);
+    assert!(client.verify_welcome(&identity.authextra).is_err());
+}
+
+#[test]
+fn scram_challenge_is_crossbars() {
+    let c = suite_scram_config("argon2id-13");
+    let d = details(
+        &["scram"],
+        Some("scram-user"),
+        Some(Dict::from([(
+            "nonce",
+            Value::from(client_scram::client_nonce([0x11; 16])),
+        )])),
+    );
+    let (_, extra, _) = challenge(run_hello(&c, &d));
+    let mut nonce = vec![0x11u8; 16];
+    nonce.extend_from_slice(&RANDOM[..16]);
+    assert_eq!(
+        extra,
+        Dict::from([
+            ("nonce", Value::from(STANDARD.encode(&nonce))),
+            ("kdf", Value::from("argon2id-13")),
+            (
+                "salt",
+                Value::from(STANDARD.encode([
+                    0xea, 0x8e, 0xd8, 0x77, 0x25, 0xcc, 0x9a, 0xda, 0x8a, 0x41, 0x3c, 0x24, 0xb8,
+                    0x11, 0xfa, 0x27
+                ]))
+            ),
+            ("iterations", Value::from(32)),
+            ("memory", Value::from(512)),
+        ])
+    );
+}
+
+/// Exchanges recorded against Crossbar.io 26.10.1's `PendingAuthScram` (see
+/// `auth/scram/tests.rs`): client nonce bytes 0x11 × 16, router bytes 0x22 × 16. Our router
+/// accepts the same proofs and sends the same server signatures.
+#[test]
+fn scram_accepts_proofs_crossbar_accepted_and_signs_as_crossbar_did() {
+    let cases = [
+        // Autobahn's derive_scram_credential("foobar@example.com", "secret123").
+        (
+            "foobar@example.com",
+            "argon2id-13",
+            4096,
+            512,
+            "3bc3ca01dd1d501ca1c22e1c5d7d16fe",
+            "e796c2f0a51770303ee4616bc630a66774d51a55003154aff2a54ec7c4ac0e38",
+            "8de7864c316f3c2356fd76cfdab696db55bc70e680fe5180e2f731e2345acca2",
+            "qfsc/5YoLgn14LlwtSZHdxVEfhd7zFP9YhihmFvc/gM=",
+            "ZuSu8dyfxuLu8WvF+EB/jSzhYhXUQwnqbJEy7lpmuYQ=",
+        ),
+        (
+            "alice",
+            "argon2id-13",
+            4,
+            64,
+            "000102030405060708090a0b0c0d0e0f",
+            "37ed2e27d8a23270b20fb0a34290555cbe72a1b0763232c953f057af26ecd2e7",
+            "6b68d046b10dbf0af42051b26ae2235e5e65629c3ad237a135754725b7dc1460",
+            "1JIoGhDl7Jq8umocOWPOgaPTI8M/Qy0U42SXvVpKOcw=",
+            "GnBhtRgPcFAVUVUg/PxO4LGpH/bIasBT9DGB7sSxe7U=",
+        ),
+        (
+            "bob@example.com",
+            "pbkdf2",
+            4096,
+            0,
+            "000102030405060708090a0b0c0d0e0f",
+            "cc709da25db4e38fd9c96ccf2e2ee8c40a4291a98ac3d67e13853f400a5dff96",
+            "75de697813a2b559cb345bbb566c0ff8788369ac383940afdfde9e5425a16221",
+            "wyvCmZCWKD6A81Gxp6vylbQmKdBVoiPe23jF+ErUxX8=",
+            "tvlM/AgMeORK8JmJYujRamVOUbB9OSgxT3+myuq3qHg=",
+        ),
+    ];
+    for (authid, kdf, iterations, memory, salt, stored, server, proof, signature) in cases {
+        let c = config(&format!(
+            r#"{{"scram": {{"type": "static", "principals": {{"{authid}": {{"kdf": "{kdf}",
+                "iterations": {iterations}, "memory": {memory}, "salt": "{salt}",
+                "stored-key": "{stored}", "server-key": "{server}", "role": "user"}}}}}}}}"#
+        ));
+        let d = details(
+            &["scram"],
+            Some(authid),
+            Some(Dict::from([(
+                "nonce",
+                Value::from(client_scram::client_nonce([0x11; 16])),
+            )])),
+        );
+        let (_, _, pending) = challenge(hello(&c, "realm1", &d, 1, [0x22; 32], TIMESTAMP));
+        let identity = welcome(authenticate(pending, proof, &Dict::new()));
+        assert_eq!(
+            identity.authextra.get("scram_server_signature"),
+            Some(&Value::from(signature)),
+            "{authid}"
+        );
+    }
+}
+
+#[test]
+fn scram_refuses_a_missing_nonce_an_unknown_authid_and_a_garbage_proof() {
+    let c = suite_scram_config("pbkdf2");
+    let nonce = Dict::from([("nonce", Value::from(client_scram::client_nonce([0x11; 16])))]);
+    for d in [
+        details(&["scram"], Some("scram-user"), None),
+        details(
+            &["scram"],
+            Some("scram-user"),
+            Some(Dict::from([("nonce", Value::from("not base64!"))])),
+        ),
+        details(&["scram"], Some("nobody"), Some(nonce.clone())),
+        details(&["scram"], None, Some(nonce.clone())),
+    ] {
+        assert_eq!(
+            refusal(run_hello(&c, &d)).reason,
+            "wamp.error.not_authorized",
+            "{d:?}"
+        );
+    }
+    for garbage in ["", "!!", "AAAA", &"A".repeat(1000)] {
+        let d = details(&["scram"], Some("scram-user"), Some(nonce.clone()));
+        let (_, _, pending) = challenge(run_hello(&c, &d));
+        assert_eq!(
+            refused(authenticate(pending, garbage, &Dict::new())).reason,
+            "wamp.error.not_authorized"
+        );
+    }
+}
+
+#[test]
+fn a_malformed_scram_principal_is_refused_not_a_panic() {
+    let nonce = Dict::from([("nonce", Value::from(client_scram::client_nonce([0x11; 16])))]);
+    for (kdf, salt, key) in [
+        (
+            "bcrypt",
+            "00112233445566778899aabbccddeeff",
+            "00".repeat(32),
+        ),
+        ("pbkdf2", "0g", "00".repeat(32)),
+        ("pbkdf2", "00", "00".repeat(31)),
+    ] {
+        let c = config(&format!(
+            r#"{{"scram": {{"type": "static", "principals": {{"u": {{"kdf": "{kdf}",
+                "iterations": 1, "salt": "{salt}", "stored-key": "{key}", "server-key": "{key}",
+                "role": "r"}}}}}}}}"#
+        ));
+        let d = details(&["scram"], Some("u"), Some(nonce.clone()));
+        assert_eq!(
+            refusal(run_hello(&c, &d)).reason,
+            "wamp.error.not_authorized"
+        );
+    }
+}
+
+#[test]
+fn debug_of_scram_config_and_pending_shows_no_key() {
+    let c = suite_scram_config("pbkdf2");
+    let nonce = Dict::from([("nonce", Value::from(client_scram::client_nonce([0x11; 16])))]);
+    let (_, _, pending) = challenge(run_hello(
+        &c,
+        &details(&["scram"], Some("scram-user"), Some(nonce)),
+    ));
+    let shown = format!("{c:?} {pending:?}");
+    assert!(!shown.contains("3f290270ae75d453"), "{shown}");
+    assert!(!shown.contains("fb2f228ceeff5b4f"), "{shown}");
+}
+
+// ---- config ----
+
+#[test]
+fn the_suites_crossbar_auth_objects_deserialize() {
+    let c = config(
+        r#"{"anonymous": {"type": "static", "role": "anonymous"},
+            "ticket": {"type": "static", "principals": {"ticket-user": {"ticket": "ticket-secret-1", "role": "authenticated"}}}}"#,
+    );
+    assert!(c.has_method("anonymous") && c.has_method("ticket"));
+    assert!(!c.has_method("wampcra") && !c.has_method("nonsense"));
+    let c = config(
+        r#"{"ticket": {"type": "dynamic", "authenticator": "wamp_suite.authenticate_ticket",
+            "authenticator-realm": "wamp_suite.authenticator", "authenticator-role": "auth"}}"#,
+    );
+    assert_eq!(
+        c.ticket,
+        Some(MethodConfig::Dynamic(DynamicAuthenticator {
+            authenticator: "wamp_suite.authenticate_ticket".into(),
+            authenticator_realm: Some("wamp_suite.authenticator".into()),
+            authenticator_role: Some("auth".into()),
+        }))
+    );
+    let c = suite_scram_config("argon2id-13");
+    let Some(MethodConfig::Static(p)) = &c.scram else {
+        panic!("static scram");
+    };
+    assert_eq!(p["scram-user"].memory, 512);
+    assert_eq!(p["scram-user"].kdf, "argon2id-13");
+}
+
+#[test]
+fn bad_configs_are_serde_errors() {
+    for bad in [
+        r#"{"ticket": {"type": "function", "create": "x.y"}}"#,
+        r#"{"ticket": {"type": "dynamic"}}"#,
+        r#"{"ticket": {"principals": {}}}"#,
+        r#"{"ticket": {"type": "static", "principals": {"u": {"role": "r"}}}}"#,
+        r#"{"ticket": {"type": "static", "principals": {}, "users": {}}}"#,
+        r#"{"anonymous": {"type": "other"}}"#,
+        r#"{"scram": {"type": "static", "principals": {"u": {"kdf": "pbkdf2", "iterations": 1, "salt": "00", "stored-key": "00", "role": "r"}}}}"#,
+    ] {
+        assert!(serde_json::from_str::<AuthConfig>(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn dynamic_wampcra_cryptosign_and_scram_are_refused_not_waved_through() {
+    for method in ["wampcra", "cryptosign", "scram"] {
+        let c = config(&format!(
+            r#"{{"{method}": {{"type": "dynamic", "authenticator": "com.example.auth"}}}}"#
+        ));
+        let d = details(&[method], Some("u"), None);
+        assert_eq!(
+            refusal(run_hello(&c, &d)).reason,
+            "wamp.error.not_authorized"
+        );
+    }
+}
