@@ -225,6 +225,18 @@ impl std::io::Read for FloorSocket {
     }
 }
 
+/// The CALL of `bench.echo` that every client of the benchmark makes, with request id `request`.
+fn echo_call(request: u64) -> wamp_core::message::Message {
+    use wamp_core::{Dict, Value};
+    wamp_core::message::Message::Call {
+        request,
+        options: Dict::new(),
+        procedure: "bench.echo".into(),
+        args: vec![Value::Int(1), Value::from("two"), Value::Float(3.0)],
+        kwargs: Dict::new(),
+    }
+}
+
 /// A minimal client for the floors: no runtime and no session logic: RawSocket over TCP,
 /// messages encoded with the serializer into one reused buffer, reads through a 64 KiB
 /// buffer.
@@ -286,15 +298,19 @@ impl FloorClient {
     }
 
     fn queue_call(&mut self) -> Option<()> {
-        use wamp_core::{Dict, Value};
         self.request += 1;
-        self.queue(&wamp_core::message::Message::Call {
-            request: self.request,
-            options: Dict::new(),
-            procedure: "bench.echo".into(),
-            args: vec![Value::Int(1), Value::from("two"), Value::Float(3.0)],
-            kwargs: Dict::new(),
-        })
+        self.queue(&echo_call(self.request))
+    }
+
+    /// The joined socket and the serializer, for a client of another kind to go on with.
+    fn into_parts(self) -> Option<(std::net::TcpStream, Arc<dyn serializer::Serializer>)> {
+        if !self.reader.buffer().is_empty() {
+            return None;
+        }
+        match self.reader.into_inner() {
+            FloorSocket::Blocking(sock) => Some((sock, self.serializer)),
+            FloorSocket::Readiness { .. } => None,
+        }
     }
 
     fn flush(&mut self) -> Option<()> {
@@ -375,6 +391,178 @@ fn handoff_floor(url: &str, ser: &str, calls: usize) -> Option<f64> {
     drop(ask);
     let _ = io.join();
     ok.then_some(per_call)
+}
+
+/// The async floor: the least a tokio client shaped like ours can cost on the runtime it runs
+/// on. One task owns the socket, a table from request id to a oneshot, and a command channel;
+/// a call sends its oneshot through the channel and awaits it. No session logic, no options,
+/// no deadlines: the channels, the wake-ups and the IO that every call from a task of its own
+/// must pay on this runtime. CPU per call: `calls` sequential calls from the calling task,
+/// then `total` calls from `window` tasks.
+async fn async_floor(
+    url: &str,
+    ser: &str,
+    calls: usize,
+    total: usize,
+    window: usize,
+) -> Option<(f64, f64)> {
+    use std::collections::HashMap;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::sync::{mpsc, oneshot};
+    use wamp_core::message::Message;
+
+    let (sock, serializer) = FloorClient::join(url, ser, Wait::Blocking)?.into_parts()?;
+    sock.set_nonblocking(true).ok()?;
+    let mut stream = tokio::net::TcpStream::from_std(sock).ok()?;
+    let window = window.max(1);
+    let (calls_tx, mut calls_rx) = mpsc::channel::<oneshot::Sender<()>>(window * 2);
+    let io = tokio::spawn(async move {
+        let mut pending: HashMap<u64, oneshot::Sender<()>> = HashMap::new();
+        let (mut input, mut filled) = (vec![0u8; 1 << 16], 0);
+        let (mut out, mut encoded, mut request) = (Vec::new(), Vec::new(), 0u64);
+        loop {
+            tokio::select! {
+                call = calls_rx.recv() => {
+                    let mut next = call;
+                    if next.is_none() {
+                        break;
+                    }
+                    while let Some(reply) = next {
+                        request += 1;
+                        pending.insert(request, reply);
+                        encoded.clear();
+                        if serializer.encode(&echo_call(request), &mut encoded).is_err() {
+                            return;
+                        }
+                        out.extend_from_slice(&(encoded.len() as u32).to_be_bytes());
+                        out.extend_from_slice(&encoded);
+                        next = calls_rx.try_recv().ok();
+                    }
+                    if stream.write_all(&out).await.is_err() {
+                        return;
+                    }
+                    out.clear();
+                }
+                read = stream.read(&mut input[filled..]) => {
+                    match read {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => filled += n,
+                    }
+                    let mut at = 0;
+                    while filled - at >= 4 {
+                        let len = u32::from_be_bytes([0, input[at + 1], input[at + 2], input[at + 3]])
+                            as usize;
+                        if filled - at - 4 < len {
+                            break;
+                        }
+                        if let Ok(Message::Result { request, .. }) =
+                            serializer.decode(&input[at + 4..at + 4 + len])
+                        {
+                            if let Some(reply) = pending.remove(&request) {
+                                let _ = reply.send(());
+                            }
+                        }
+                        at += 4 + len;
+                    }
+                    input.copy_within(at..filled, 0);
+                    filled -= at;
+                    if filled == input.len() {
+                        input.resize(input.len() * 2, 0);
+                    }
+                }
+            }
+        }
+    });
+    let call = |calls_tx: mpsc::Sender<oneshot::Sender<()>>| async move {
+        let (reply, replied) = oneshot::channel();
+        calls_tx.send(reply).await.ok()?;
+        tokio::time::timeout(Duration::from_secs(10), replied)
+            .await
+            .ok()?
+            .ok()
+    };
+    let cpu = ProcessTime::now();
+    for _ in 0..calls {
+        call(calls_tx.clone()).await?;
+    }
+    let sequential = cpu.elapsed().as_secs_f64() * 1e6 / calls.max(1) as f64;
+    let per_task = total / window;
+    let cpu = ProcessTime::now();
+    let tasks: Vec<_> = (0..window)
+        .map(|_| {
+            let calls_tx = calls_tx.clone();
+            tokio::spawn(async move {
+                for _ in 0..per_task {
+                    call(calls_tx.clone()).await?;
+                }
+                Some(())
+            })
+        })
+        .collect();
+    let mut ok = true;
+    for task in tasks {
+        ok &= matches!(task.await, Ok(Some(())));
+    }
+    let pipelined = cpu.elapsed().as_secs_f64() * 1e6 / (per_task * window).max(1) as f64;
+    drop(calls_tx);
+    let _ = tokio::time::timeout(Duration::from_secs(10), io).await;
+    ok.then_some((sequential, pipelined))
+}
+
+/// Sequential calls of the client and of the blocking floor in turns, `ROUNDS` rounds each, so
+/// that the machine's drift (other processes, frequency, the router's pace) moves both alike:
+/// the steadiest form of the ratio of their CPU per call.
+async fn interleaved_ratio(
+    session: &Session,
+    payload: &Payload,
+    url: &str,
+    ser: &str,
+    calls: usize,
+) {
+    const ROUNDS: usize = 20;
+    let Some(mut floor) = FloorClient::join(url, ser, Wait::Blocking) else {
+        println!("interleaved ratio: not measured (needs an rs:// URL)");
+        return;
+    };
+    let per_round = (calls / ROUNDS).max(1);
+    let (mut ratios, mut ours_total, mut floor_total) = (Vec::new(), 0.0, 0.0);
+    let t = Instant::now();
+    for _ in 0..ROUNDS {
+        if t.elapsed() > PHASE_LIMIT {
+            break;
+        }
+        let cpu = ProcessTime::now();
+        for _ in 0..per_round {
+            session
+                .call_with("bench.echo", payload.clone(), Default::default())
+                .await
+                .expect("call");
+        }
+        let ours = cpu.elapsed().as_secs_f64();
+        let cpu = ProcessTime::now();
+        for _ in 0..per_round {
+            if floor.calls(1).is_none() {
+                println!("interleaved ratio: the floor client lost its connection");
+                return;
+            }
+        }
+        let theirs = cpu.elapsed().as_secs_f64();
+        ratios.push(ours / theirs.max(1e-9));
+        ours_total += ours;
+        floor_total += theirs;
+    }
+    ratios.sort_by(f64::total_cmp);
+    let done = (ratios.len() * per_round).max(1) as f64;
+    println!(
+        "sequential, interleaved with the blocking floor ({} rounds of {per_round} calls): client {:.2} us, floor {:.2} us CPU per call; client/floor {:.2}x overall, median round {:.2}x (rounds {:.2}x to {:.2}x)",
+        ratios.len(),
+        ours_total * 1e6 / done,
+        floor_total * 1e6 / done,
+        ours_total / floor_total.max(1e-9),
+        ratios.get(ratios.len() / 2).copied().unwrap_or(0.0),
+        ratios.first().copied().unwrap_or(0.0),
+        ratios.last().copied().unwrap_or(0.0),
+    );
 }
 
 /// `--role callee`: registers `bench.echo` and serves until stdin closes.
@@ -512,6 +700,7 @@ async fn run_main(args: &Args, url: &str) {
         percentile(&lat, 0.99).as_secs_f64() * 1e6,
         sequential_cpu
     );
+    interleaved_ratio(&session, &payload, url, ser, args.calls).await;
 
     // Pipelined calls: `window` in flight.
     let total = args.pipelined;
@@ -589,6 +778,15 @@ async fn run_main(args: &Args, url: &str) {
             );
         }
         _ => println!("floor: not measured (needs an rs:// URL)"),
+    }
+    match async_floor(url, ser, n, args.pipelined, window).await {
+        Some((seq, pipelined)) => println!(
+            "async floor (a minimal tokio client shaped like ours, {} runtime): {seq:.2} us CPU per sequential call, {pipelined:.2} us per pipelined call ({window} tasks); client CPU relative to it: sequential {:.2}x, pipelined {:.2}x",
+            args.runtime,
+            sequential_cpu / seq,
+            pipelined_cpu / pipelined
+        ),
+        None => println!("async floor: not measured (needs an rs:// URL)"),
     }
 
     // Publications alone (nobody subscribed): what one costs the publisher, fire-and-forget
