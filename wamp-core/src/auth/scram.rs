@@ -159,14 +159,14 @@ impl Kdf {
         }
     }
 
-    fn iterations(&self) -> u32 {
+    pub(crate) fn iterations(&self) -> u32 {
         match *self {
             Kdf::Argon2id13 { iterations, .. } | Kdf::Pbkdf2 { iterations } => iterations,
         }
     }
 
     /// Checks the cost against this module's limits and the KDF's own minimums.
-    fn check(&self, salt_len: usize) -> Result<(), AuthError> {
+    pub(crate) fn check(&self, salt_len: usize) -> Result<(), AuthError> {
         match *self {
             Kdf::Pbkdf2 { iterations } => {
                 bounded(

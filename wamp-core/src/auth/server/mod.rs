@@ -449,6 +449,91 @@ pub fn dynamic_identity(method: &str, authid: &str, answer: &Value) -> Result<Id
     Ok(identity)
 }
 
+impl AuthConfig {
+    /// What in this config cannot work, one lowercase sentence per problem, for a config reader
+    /// to report at start: dynamic authenticators for `wampcra`, `cryptosign` and `scram` (not
+    /// supported: [`hello`] refuses them), malformed `authorized_keys`, SCRAM principals that
+    /// do not parse, and key derivation costs outside what clients accept.
+    ///
+    /// ```
+    /// use wamp_core::auth::server::AuthConfig;
+    ///
+    /// let config: AuthConfig = serde_json::from_str(r#"{"cryptosign": {"type": "static",
+    ///     "principals": {"joe": {"authorized_keys": ["abc"], "role": "user"}}}}"#).unwrap();
+    /// assert_eq!(
+    ///     config.problems(),
+    ///     ["cryptosign principal \"joe\": authorized key 1 is not an ed25519 public key (64 hex characters)"],
+    /// );
+    /// assert!(AuthConfig::anonymous_only("anonymous").problems().is_empty());
+    /// ```
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let dynamic = |method: &str, out: &mut Vec<String>| {
+            out.push(format!(
+                "{method}: dynamic authenticators are not supported for this method"
+            ));
+        };
+        match &self.wampcra {
+            Some(MethodConfig::Dynamic(_)) => dynamic(wampcra::METHOD, &mut out),
+            Some(MethodConfig::Static(principals)) => {
+                for (authid, p) in principals {
+                    if p.salt.is_some() {
+                        let iterations = p.iterations.unwrap_or(wampcra::DEFAULT_ITERATIONS);
+                        let keylen = p.keylen.unwrap_or(wampcra::DEFAULT_KEYLEN);
+                        if let Some(problem) = cra_cost_problem(iterations, keylen) {
+                            out.push(format!("wampcra principal \"{authid}\": {problem}"));
+                        }
+                    }
+                }
+            }
+            None => {}
+        }
+        match &self.cryptosign {
+            Some(MethodConfig::Dynamic(_)) => dynamic(super::cryptosign::METHOD, &mut out),
+            Some(MethodConfig::Static(principals)) => {
+                for (authid, p) in principals {
+                    if p.authorized_keys.is_empty() {
+                        out.push(format!(
+                            "cryptosign principal \"{authid}\": no authorized_keys"
+                        ));
+                    }
+                    for (i, key) in p.authorized_keys.iter().enumerate() {
+                        let valid = parse_pubkey(key)
+                            .is_some_and(|k| ed25519_dalek::VerifyingKey::from_bytes(&k).is_ok());
+                        if !valid {
+                            out.push(format!(
+                                "cryptosign principal \"{authid}\": authorized key {} is not an ed25519 public key (64 hex characters)",
+                                i + 1
+                            ));
+                        }
+                    }
+                }
+            }
+            None => {}
+        }
+        match &self.scram {
+            Some(MethodConfig::Dynamic(_)) => dynamic(scram::METHOD, &mut out),
+            Some(MethodConfig::Static(principals)) => {
+                for (authid, p) in principals {
+                    let problem = match scram_credential(p) {
+                        Err(problem) => Some(problem.to_owned()),
+                        Ok(c) => c
+                            .kdf
+                            .check(c.salt.len())
+                            .err()
+                            .map(|e| format!("{e} (clients refuse it)")),
+                    };
+                    if let Some(problem) = problem {
+                        out.push(format!("scram principal \"{authid}\": {problem}"));
+                    }
+                }
+            }
+            None => {}
+        }
+        out
+    }
+}
+
 /// What every method's HELLO needs.
 struct Context<'a> {
     realm: &'a str,
@@ -656,10 +741,10 @@ fn wampcra_hello(config: &MethodConfig<CraPrincipal>, ctx: &Context<'_>) -> Hell
             Some(salt) => {
                 let iterations = p.iterations.unwrap_or(wampcra::DEFAULT_ITERATIONS);
                 let keylen = p.keylen.unwrap_or(wampcra::DEFAULT_KEYLEN);
-                if iterations > wampcra::MAX_ITERATIONS || keylen > wampcra::MAX_KEYLEN {
+                if cra_cost_problem(iterations, keylen).is_some() {
                     // A client would refuse the challenge; do not compute it either.
                     return Err(Refusal::not_authorized(
-                        "the principal's key derivation cost is above the limits",
+                        "the principal's key derivation parameters are out of bounds",
                     ));
                 }
                 extra.insert("salt".into(), Value::from(salt.as_str()));
@@ -689,6 +774,23 @@ fn wampcra_hello(config: &MethodConfig<CraPrincipal>, ctx: &Context<'_>) -> Hell
             pending,
         },
         Err(refusal) => HelloOutcome::Refuse(refusal),
+    }
+}
+
+/// What is wrong with salted WAMP-CRA parameters a client would refuse.
+fn cra_cost_problem(iterations: u32, keylen: usize) -> Option<String> {
+    if iterations == 0 || iterations > wampcra::MAX_ITERATIONS {
+        Some(format!(
+            "iterations must be in 1..={} (clients refuse more)",
+            wampcra::MAX_ITERATIONS
+        ))
+    } else if keylen == 0 || keylen > wampcra::MAX_KEYLEN {
+        Some(format!(
+            "keylen must be in 1..={} (clients refuse more)",
+            wampcra::MAX_KEYLEN
+        ))
+    } else {
+        None
     }
 }
 
@@ -826,8 +928,8 @@ fn cryptosign_verify(
 }
 
 /// The [`scram::Credential`] of a principal, checked.
-fn scram_credential(p: &ScramPrincipal) -> Result<scram::Credential, Refusal> {
-    let invalid = |what: &str| Refusal::not_authorized(format!("invalid scram principal: {what}"));
+fn scram_credential(p: &ScramPrincipal) -> Result<scram::Credential, &'static str> {
+    let invalid = |what: &'static str| what;
     let kdf = match p.kdf.as_str() {
         "argon2id-13" | "argon2id13" => scram::Kdf::Argon2id13 {
             iterations: p.iterations,
@@ -887,16 +989,14 @@ fn scram_hello(config: &MethodConfig<ScramPrincipal>, ctx: &Context<'_>) -> Hell
                 "the scram authid must be printable ascii",
             ));
         }
-        let credential = scram_credential(p)?;
+        let credential = scram_credential(p).map_err(|problem| {
+            Refusal::not_authorized(format!("invalid scram principal: {problem}"))
+        })?;
         let mut nonce = client_nonce.clone();
         nonce.extend_from_slice(&ctx.random[..16]);
         let extra = credential.challenge_extra(&nonce);
         let salt = STANDARD.encode(&credential.salt);
-        let iterations = match credential.kdf {
-            scram::Kdf::Argon2id13 { iterations, .. } | scram::Kdf::Pbkdf2 { iterations } => {
-                iterations
-            }
-        };
+        let iterations = credential.kdf.iterations();
         let nonce_text = STANDARD.encode(&nonce);
         let auth_message = scram::auth_message(
             authid,

@@ -976,3 +976,68 @@ fn dynamic_wampcra_cryptosign_and_scram_are_refused_not_waved_through() {
         );
     }
 }
+
+#[test]
+fn problems_names_what_cannot_work() {
+    let c = config(&format!(
+        r#"{{
+        "wampcra": {{"type": "static", "users": {{
+            "ok": {{"secret": "s", "salt": "x", "role": "r"}},
+            "costly": {{"secret": "s", "salt": "x", "iterations": 2000000, "role": "r"}},
+            "short": {{"secret": "s", "salt": "x", "keylen": 0, "role": "r"}}
+        }}}},
+        "cryptosign": {{"type": "dynamic", "authenticator": "com.example.auth"}},
+        "scram": {{"type": "static", "principals": {{
+            "bad-kdf": {{"kdf": "md5", "iterations": 1, "salt": "00", "stored-key": "{k}", "server-key": "{k}", "role": "r"}},
+            "bad-key": {{"kdf": "pbkdf2", "iterations": 1, "salt": "00", "stored-key": "zz", "server-key": "{k}", "role": "r"}},
+            "costly": {{"kdf": "argon2id-13", "iterations": 100000, "memory": 512, "salt": "0011223344556677", "stored-key": "{k}", "server-key": "{k}", "role": "r"}},
+            "ok": {{"kdf": "pbkdf2", "iterations": 4096, "salt": "00", "stored-key": "{k}", "server-key": "{k}", "role": "r"}}
+        }}}}}}"#,
+        k = "00".repeat(32)
+    ));
+    let problems = c.problems();
+    assert_eq!(
+        problems,
+        [
+            "wampcra principal \"costly\": iterations must be in 1..=1000000 (clients refuse more)",
+            "wampcra principal \"short\": keylen must be in 1..=64 (clients refuse more)",
+            "cryptosign: dynamic authenticators are not supported for this method",
+            "scram principal \"bad-kdf\": unknown kdf",
+            "scram principal \"bad-key\": stored-key is not 64 hex characters",
+            "scram principal \"costly\": scram: `iterations` is 100000, above the limit of 65536 (clients refuse it)",
+        ]
+    );
+    assert!(cryptosign_config().problems().is_empty());
+    assert!(suite_scram_config("argon2id-13").problems().is_empty());
+    assert!(config(CRA_CONFIG).problems().is_empty());
+    let no_keys = config(
+        r#"{"cryptosign": {"type": "static", "principals": {"x": {"authorized_keys": [], "role": "r"}}}}"#,
+    );
+    assert_eq!(
+        no_keys.problems(),
+        ["cryptosign principal \"x\": no authorized_keys"]
+    );
+}
+
+/// 0x02 × 32 is 64 hex characters but no point of the curve.
+const NOT_A_POINT: &str = "0202020202020202020202020202020202020202020202020202020202020202";
+
+#[test]
+fn a_configured_key_that_is_not_a_curve_point_is_a_problem_and_refused_at_hello() {
+    let c = config(&format!(
+        r#"{{"cryptosign": {{"type": "static", "principals": {{"x": {{"authorized_keys": ["{NOT_A_POINT}"], "role": "r"}}}}}}}}"#
+    ));
+    assert_eq!(
+        c.problems(),
+        ["cryptosign principal \"x\": authorized key 1 is not an ed25519 public key (64 hex characters)"]
+    );
+    let d = details(
+        &["cryptosign"],
+        Some("x"),
+        Some(Dict::from([("pubkey", Value::from(NOT_A_POINT))])),
+    );
+    assert_eq!(
+        refusal(run_hello(&c, &d)).reason,
+        "wamp.error.not_authorized"
+    );
+}
