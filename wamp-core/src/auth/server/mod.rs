@@ -331,10 +331,12 @@ pub fn hello(
             _ => {}
         }
     }
-    let offered: Vec<&str> = methods.iter().map(|m| shorten(m)).collect();
+    // At most 10 names, each cut to 100 characters: the message stays small.
+    let offered: Vec<&str> = methods.iter().take(10).map(|m| shorten(m)).collect();
+    let more = if methods.len() > 10 { " and more" } else { "" };
     HelloOutcome::Refuse(Refusal::new(
         error_uri::NO_AUTH_METHOD,
-        format!("cannot authenticate using any of the offered authmethods {offered:?}"),
+        format!("cannot authenticate using any of the offered authmethods {offered:?}{more}"),
     ))
 }
 

@@ -1041,3 +1041,102 @@ fn a_configured_key_that_is_not_a_curve_point_is_a_problem_and_refused_at_hello(
         "wamp.error.not_authorized"
     );
 }
+
+#[test]
+fn refusal_messages_stay_small_whatever_the_client_sends() {
+    let c = config(TICKET_CONFIG);
+    let long = "x".repeat(10_000);
+    let many: Vec<&str> = std::iter::repeat("cookie").take(10_000).collect();
+    let r = refusal(run_hello(&c, &details(&many, None, None)));
+    assert_eq!(r.reason, "wamp.error.no_auth_method");
+    assert!(r.message.len() < 300, "{}", r.message.len());
+    assert!(r.message.ends_with("and more"));
+    let r = refusal(run_hello(&c, &details(&[&long], None, None)));
+    assert!(r.message.len() < 300, "{}", r.message.len());
+    let r = refusal(run_hello(&c, &details(&["ticket"], Some(&long), None)));
+    assert!(r.message.len() < 300, "{}", r.message.len());
+    // Multi-byte characters are cut on a character boundary.
+    let wide = "\u{e9}".repeat(500);
+    let r = refusal(run_hello(&c, &details(&["ticket"], Some(&wide), None)));
+    assert!(r.message.contains(&"\u{e9}".repeat(100)));
+    assert!(!r.message.contains(&"\u{e9}".repeat(101)));
+}
+
+#[test]
+fn hello_details_of_the_wrong_types_are_refused() {
+    let c = config(TICKET_CONFIG);
+    for (key, value) in [
+        ("authid", Value::from(7)),
+        ("authrole", Value::List(vec![])),
+        ("authextra", Value::from("x")),
+    ] {
+        let mut d = details(&["anonymous"], None, None);
+        d.insert(key.into(), value);
+        assert_eq!(
+            refusal(run_hello(&c, &d)).reason,
+            "wamp.error.not_authorized",
+            "{key}"
+        );
+    }
+    // null is absent.
+    let mut d = details(&["anonymous"], None, None);
+    d.insert("authid".into(), Value::Null);
+    d.insert("authextra".into(), Value::Null);
+    assert!(matches!(run_hello(&c, &d), HelloOutcome::Welcome(_)));
+}
+
+fn every_method_config() -> AuthConfig {
+    let mut c = config(TICKET_CONFIG);
+    c.wampcra = config(CRA_CONFIG).wampcra;
+    c.cryptosign = cryptosign_config().cryptosign;
+    c.scram = suite_scram_config("pbkdf2").scram;
+    c
+}
+
+proptest::proptest! {
+    /// Whatever HELLO and AUTHENTICATE hold, the outcome is a value, never a panic, and a
+    /// random signature is never accepted.
+    #[test]
+    fn random_hellos_and_signatures_never_panic_nor_pass(
+        methods in proptest::collection::vec(
+            proptest::prop_oneof![
+                proptest::strategy::Just("ticket".to_owned()),
+                proptest::strategy::Just("wampcra".to_owned()),
+                proptest::strategy::Just("cryptosign".to_owned()),
+                proptest::strategy::Just("scram".to_owned()),
+                proptest::strategy::Just("cookie".to_owned()),
+                ".{0,12}",
+            ],
+            0..4,
+        ),
+        authid in proptest::option::of(proptest::prop_oneof![
+            proptest::strategy::Just("ticket-user".to_owned()),
+            proptest::strategy::Just("cra-salted".to_owned()),
+            proptest::strategy::Just("cryptosign-user".to_owned()),
+            proptest::strategy::Just("scram-user".to_owned()),
+            ".{0,12}",
+        ]),
+        nonce in proptest::option::of("[A-Za-z0-9+/=]{0,30}"),
+        pubkey in proptest::option::of(proptest::prop_oneof![
+            proptest::strategy::Just(CS_PUBKEY.to_owned()),
+            "[0-9a-f]{0,70}",
+        ]),
+        signature in ".{0,200}",
+        random in proptest::array::uniform32(proptest::num::u8::ANY),
+    ) {
+        let c = every_method_config();
+        let mut extra = Dict::new();
+        if let Some(n) = nonce {
+            extra.insert("nonce".into(), Value::from(n));
+        }
+        if let Some(k) = pubkey {
+            extra.insert("pubkey".into(), Value::from(k));
+        }
+        let names: Vec<&str> = methods.iter().map(String::as_str).collect();
+        let d = details(&names, authid.as_deref(), Some(extra));
+        if let HelloOutcome::Challenge { pending, .. } = hello(&c, "realm1", &d, 1, random, TIMESTAMP) {
+            let outcome = authenticate(pending, &signature, &Dict::new());
+            proptest::prop_assert!(matches!(outcome, AuthenticateOutcome::Refuse(_)));
+        }
+    }
+}
