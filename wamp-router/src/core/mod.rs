@@ -1,1 +1,479 @@
 //! The routing state with no IO: realms, sessions, broker, dealer and the meta API.
+//!
+//! [`Core`] holds every connection's session state machine and every realm. It never touches a
+//! socket or reads a clock: the net layer tells it what happened ([`Core::open`],
+//! [`Core::receive`], [`Core::closed`], [`Core::handle_timeout`]) with the current
+//! [`Instant`], then drains what to do with [`Core::poll_output`] and sleeps until
+//! [`Core::poll_timeout`]. Ids come from a random generator seeded in [`Core::new`], so a test
+//! replays exactly.
+//!
+//! The shape follows gammazero/nexus: a realm ([`realm`]) owns a broker ([`broker`]) and a
+//! dealer ([`dealer`]), plain state with one method per message; the meta API ([`meta`])
+//! answers `wamp.*` procedures beside them; authorization ([`authorize`]) and URI pattern
+//! tables ([`matching`]) are their own units.
+//!
+//! ```
+//! use std::time::Instant;
+//! use wamp_core::{Dict, Message, Value};
+//! use wamp_router::core::{ConnInfo, Core, CoreConfig, Output};
+//!
+//! let mut core = Core::new(CoreConfig::open_realms(["realm1"]), 1);
+//! let now = Instant::now();
+//! core.open(now, 7, ConnInfo::anonymous());
+//! let roles = Dict::from([("caller", Value::Dict(Dict::new()))]);
+//! let hello = Message::Hello {
+//!     realm: "realm1".into(),
+//!     details: Dict::from([("roles", Value::Dict(roles))]),
+//! };
+//! core.receive(now, 7, hello);
+//! match core.poll_output() {
+//!     Some(Output::Send { conn: 7, msg: Message::Welcome { .. } }) => {}
+//!     other => panic!("expected WELCOME, got {other:?}"),
+//! }
+//! assert_eq!(core.session_count(), 1);
+//! ```
+//!
+//! Call order: after each input, drain [`Core::poll_output`] completely (a `Send` goes to the
+//! connection's bounded outgoing queue, in order; a full queue means the net layer closes the
+//! connection and calls [`Core::closed`]); then wait for input or [`Core::poll_timeout`] and
+//! call [`Core::handle_timeout`]. After an [`Output::Close`] the core has forgotten the
+//! connection: the net layer closes it after sending what was queued before, and later input
+//! for it is ignored.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use wamp_core::id::Id;
+use wamp_core::{Dict, Message};
+
+mod auth;
+mod authorize;
+mod broker;
+mod config;
+mod dealer;
+mod ids;
+mod matching;
+mod meta;
+mod options;
+mod realm;
+mod session;
+
+#[cfg(test)]
+mod tests;
+
+pub use auth::{AnonymousConfig, AuthConfig, Identity, Refusal};
+pub use config::{
+    Allow, CoreConfig, Disclose, Limits, MatchPolicy, Permission, RealmConfig, RoleConfig,
+};
+
+use ids::IdSource;
+use realm::Realm;
+use session::{Conn, Phase};
+
+/// The id of a connection, chosen by the net layer, unique among open connections.
+pub type ConnId = u64;
+
+/// The error (or ABORT reason) when a bound is reached: the session limit at HELLO, or one of
+/// the per-session [`Limits`]. Not a spec URI; clients treat it as any other error.
+pub const LIMIT_REACHED: &str = "wamp.error.limit_reached";
+
+/// What the net layer tells the core about a new connection.
+#[derive(Debug, Clone, Default)]
+pub struct ConnInfo {
+    /// How sessions on this connection authenticate (the transport's `auth`).
+    pub auth: Arc<AuthConfig>,
+    /// Transport details for the meta API (`wamp.session.get`, `on_join`): e.g. `type`,
+    /// `protocol`, `peer`.
+    pub transport: Dict,
+}
+
+impl ConnInfo {
+    /// A connection on which anonymous sessions get the role `anonymous`.
+    pub fn anonymous() -> Self {
+        ConnInfo {
+            auth: Arc::new(AuthConfig::anonymous_only("anonymous")),
+            transport: Dict::new(),
+        }
+    }
+}
+
+/// What the core asks the net layer to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// Send `msg` on `conn`.
+    Send {
+        /// The connection.
+        conn: ConnId,
+        /// The message.
+        msg: Message,
+    },
+    /// Close `conn` once the messages sent before are written (the core has forgotten it).
+    Close {
+        /// The connection.
+        conn: ConnId,
+    },
+    /// A dynamic authenticator is configured for `method`: ask it, then call
+    /// [`Core::dynamic_auth_result`] (before the HELLO deadline, else the connection is closed).
+    Authenticate {
+        /// The connection.
+        conn: ConnId,
+        /// The authentication method (`ticket`, `wampcra`, ...).
+        method: String,
+        /// The realm the client asked for.
+        realm: String,
+        /// The authid the client claims.
+        authid: String,
+        /// HELLO details (and the method's own data) for the authenticator.
+        details: Dict,
+    },
+}
+
+/// A timer's key: when it fires, and a sequence number that makes it unique.
+pub(crate) type TimerKey = (Instant, u64);
+
+/// What a timer is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TimerKind {
+    /// The connection must have been welcomed by now.
+    Handshake(ConnId),
+    /// The reply to our GOODBYE must have come by now.
+    Goodbye(ConnId),
+    /// A call's timeout (`CALL.Options.timeout`).
+    Call {
+        realm: usize,
+        callee: Id,
+        invocation: Id,
+    },
+}
+
+/// Every pending timer, by deadline.
+#[derive(Debug, Default)]
+pub(crate) struct Timers {
+    map: BTreeMap<TimerKey, TimerKind>,
+    seq: u64,
+}
+
+impl Timers {
+    pub(crate) fn add(&mut self, at: Instant, kind: TimerKind) -> TimerKey {
+        self.seq += 1;
+        let key = (at, self.seq);
+        self.map.insert(key, kind);
+        key
+    }
+
+    pub(crate) fn cancel(&mut self, key: TimerKey) {
+        self.map.remove(&key);
+    }
+
+    fn next(&self) -> Option<Instant> {
+        self.map.keys().next().map(|k| k.0)
+    }
+
+    fn pop_due(&mut self, now: Instant) -> Option<TimerKind> {
+        let (&key, _) = self.map.iter().next()?;
+        if key.0 > now {
+            return None;
+        }
+        self.map.remove(&key)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.map.len()
+    }
+}
+
+/// Something a realm asks the core to do to a session (the session state lives in the core).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Effect {
+    /// End the session with GOODBYE (`wamp.session.kill*`).
+    Kill {
+        session: Id,
+        reason: String,
+        message: Option<String>,
+    },
+}
+
+/// What the realms, broker and dealer work with: the output queue, the id source, the timers.
+pub(crate) struct Ctx<'a> {
+    pub(crate) out: &'a mut VecDeque<Output>,
+    pub(crate) ids: &'a mut IdSource,
+    pub(crate) timers: &'a mut Timers,
+    pub(crate) limits: &'a Limits,
+    pub(crate) effects: &'a mut Vec<Effect>,
+    pub(crate) now: Instant,
+    /// The realm being worked on (its index, for timers).
+    pub(crate) realm: usize,
+    /// The wall-clock time of `now`, if the net layer gave one (for `created` fields).
+    pub(crate) wall: Option<SystemTime>,
+}
+
+impl Ctx<'_> {
+    pub(crate) fn send(&mut self, conn: ConnId, msg: Message) {
+        self.out.push_back(Output::Send { conn, msg });
+    }
+}
+
+/// The routing state of a router: every connection's session, every realm.
+///
+/// See the [module docs](self) for the call order.
+#[derive(Debug)]
+pub struct Core {
+    limits: Limits,
+    hello_timeout: Duration,
+    goodbye_timeout: Duration,
+    max_sessions: usize,
+    realms: Vec<Realm>,
+    realm_index: HashMap<String, usize>,
+    conns: HashMap<ConnId, Conn>,
+    /// Every session id in use (joined or authenticating), to its connection.
+    sessions: HashMap<Id, ConnId>,
+    ids: IdSource,
+    out: VecDeque<Output>,
+    timers: Timers,
+    effects: Vec<Effect>,
+    shutting_down: bool,
+    /// A reference point mapping `Instant` to wall-clock time.
+    clock: Option<(Instant, SystemTime)>,
+}
+
+impl Core {
+    /// A core serving `config`'s realms, drawing ids from a generator seeded with `seed` (the
+    /// net layer passes a random seed; tests a fixed one).
+    pub fn new(config: CoreConfig, seed: u64) -> Core {
+        let mut realms = Vec::new();
+        let mut realm_index = HashMap::new();
+        for r in &config.realms {
+            if realm_index.contains_key(&r.name) {
+                continue;
+            }
+            realm_index.insert(r.name.clone(), realms.len());
+            realms.push(Realm::new(r));
+        }
+        Core {
+            limits: config.limits,
+            hello_timeout: config.hello_timeout,
+            goodbye_timeout: config.goodbye_timeout,
+            max_sessions: config.max_sessions,
+            realms,
+            realm_index,
+            conns: HashMap::new(),
+            sessions: HashMap::new(),
+            ids: IdSource::new(seed),
+            out: VecDeque::new(),
+            timers: Timers::default(),
+            effects: Vec::new(),
+            shutting_down: false,
+            clock: None,
+        }
+    }
+
+    /// Tells the core the wall-clock time at `now` (optional): it then fills the `created`
+    /// timestamps of the meta API and the timestamps of authentication challenges.
+    pub fn set_clock(&mut self, now: Instant, wall: SystemTime) {
+        self.clock = Some((now, wall));
+    }
+
+    fn wall(&self, now: Instant) -> Option<SystemTime> {
+        let (at, wall) = self.clock?;
+        Some(match now.checked_duration_since(at) {
+            Some(d) => wall + d,
+            None => wall - at.duration_since(now),
+        })
+    }
+
+    /// A new connection: it must send HELLO and be welcomed within
+    /// [`CoreConfig::hello_timeout`].
+    pub fn open(&mut self, now: Instant, conn: ConnId, info: ConnInfo) {
+        if self.conns.contains_key(&conn) {
+            // The net layer reused a live id: forget the old connection first.
+            self.close_conn(now, conn, false);
+        }
+        if self.shutting_down {
+            self.out.push_back(Output::Close { conn });
+            return;
+        }
+        let timer = self
+            .timers
+            .add(now + self.hello_timeout, TimerKind::Handshake(conn));
+        self.conns.insert(
+            conn,
+            Conn {
+                info,
+                phase: Phase::Opened,
+                timer: Some(timer),
+            },
+        );
+    }
+
+    /// A message from `conn`.
+    pub fn receive(&mut self, now: Instant, conn: ConnId, msg: Message) {
+        self.handle_message(now, conn, msg);
+        self.run_effects(now);
+    }
+
+    /// The transport of `conn` is gone (closed by the peer, failed, or closed by the net layer
+    /// for a slow consumer): the session leaves its realm.
+    pub fn closed(&mut self, now: Instant, conn: ConnId) {
+        self.close_conn(now, conn, false);
+        self.run_effects(now);
+    }
+
+    /// The answer of the dynamic authenticator asked with [`Output::Authenticate`].
+    pub fn dynamic_auth_result(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        result: Result<Identity, Refusal>,
+    ) {
+        self.handle_dynamic_auth_result(now, conn, result);
+        self.run_effects(now);
+    }
+
+    /// Runs every timer due at `now`: handshake deadlines, GOODBYE replies, call timeouts.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some(kind) = self.timers.pop_due(now) {
+            match kind {
+                TimerKind::Handshake(conn) => {
+                    if let Some(c) = self.conns.get_mut(&conn) {
+                        c.timer = None;
+                        if c.phase.is_handshake() {
+                            self.close_conn(now, conn, true);
+                        }
+                    }
+                }
+                TimerKind::Goodbye(conn) => {
+                    if let Some(c) = self.conns.get_mut(&conn) {
+                        c.timer = None;
+                        if matches!(c.phase, Phase::Leaving) {
+                            self.close_conn(now, conn, true);
+                        }
+                    }
+                }
+                TimerKind::Call {
+                    realm,
+                    callee,
+                    invocation,
+                } => {
+                    let wall = self.wall(now);
+                    if let Some(r) = self.realms.get_mut(realm) {
+                        let mut ctx = Ctx {
+                            out: &mut self.out,
+                            ids: &mut self.ids,
+                            timers: &mut self.timers,
+                            limits: &self.limits,
+                            effects: &mut self.effects,
+                            now,
+                            realm,
+                            wall,
+                        };
+                        r.call_timeout(&mut ctx, callee, invocation);
+                    }
+                }
+            }
+        }
+        self.run_effects(now);
+    }
+
+    /// When [`Core::handle_timeout`] must be called next, if any timer is pending.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.next()
+    }
+
+    /// The next thing to do, in order.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.out.pop_front()
+    }
+
+    /// Ends every session: GOODBYE `wamp.close.system_shutdown` to each joined one (closed after
+    /// its reply or [`CoreConfig::goodbye_timeout`]), ABORT to those still authenticating; new
+    /// connections are closed at once from now on. The net layer stops once
+    /// [`Core::connection_count`] is 0 (or at its own deadline).
+    pub fn shutdown(&mut self, now: Instant) {
+        self.shutting_down = true;
+        let mut conns: Vec<ConnId> = self.conns.keys().copied().collect();
+        conns.sort_unstable();
+        for conn in conns {
+            let Some(c) = self.conns.get(&conn) else {
+                continue;
+            };
+            match c.phase {
+                Phase::Joined { .. } => self.goodbye(
+                    now,
+                    conn,
+                    wamp_core::uri::close_uri::SYSTEM_SHUTDOWN,
+                    Some("the router is shutting down".into()),
+                ),
+                Phase::Opened => self.close_conn(now, conn, true),
+                Phase::Challenged { .. } | Phase::Authenticating { .. } => self.abort(
+                    now,
+                    conn,
+                    wamp_core::uri::close_uri::SYSTEM_SHUTDOWN,
+                    "the router is shutting down",
+                ),
+                Phase::Leaving => {}
+            }
+        }
+        self.run_effects(now);
+    }
+
+    /// The number of sessions joined or authenticating (what [`CoreConfig::max_sessions`]
+    /// bounds).
+    pub fn session_count(&self) -> usize {
+        self.sessions.len()
+    }
+
+    /// The number of connections the core knows (open, joined, or waiting for a GOODBYE
+    /// reply).
+    pub fn connection_count(&self) -> usize {
+        self.conns.len()
+    }
+
+    /// Whether [`Core::shutdown`] was called.
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutting_down
+    }
+
+    /// Performs what realms asked for (kills), until nothing is left.
+    fn run_effects(&mut self, now: Instant) {
+        while !self.effects.is_empty() {
+            let effects = std::mem::take(&mut self.effects);
+            for e in effects {
+                match e {
+                    Effect::Kill {
+                        session,
+                        reason,
+                        message,
+                    } => {
+                        if let Some(&conn) = self.sessions.get(&session) {
+                            self.goodbye(now, conn, &reason, message);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A context for realm `realm`.
+    fn with_realm<R>(
+        &mut self,
+        now: Instant,
+        realm: usize,
+        f: impl FnOnce(&mut Realm, &mut Ctx<'_>) -> R,
+    ) -> Option<R> {
+        let wall = self.wall(now);
+        let r = self.realms.get_mut(realm)?;
+        let mut ctx = Ctx {
+            out: &mut self.out,
+            ids: &mut self.ids,
+            timers: &mut self.timers,
+            limits: &self.limits,
+            effects: &mut self.effects,
+            now,
+            realm,
+            wall,
+        };
+        Some(f(r, &mut ctx))
+    }
+}

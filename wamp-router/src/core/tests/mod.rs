@@ -1,0 +1,8 @@
+//! Unit tests of the core: scripted clients and virtual time, no sockets.
+
+mod harness;
+
+mod lifecycle;
+mod meta;
+mod pubsub;
+mod rpc;
