@@ -1,0 +1,38 @@
+//! `wamp subscribe URI [--times N] [--match exact|prefix|wildcard]`: one line
+//! `{"args": [...], "kwargs": {...}}` per event.
+
+use wamp_client::{Session, SubscribeError, SubscribeOptions};
+
+use crate::args::SubscribeArgs;
+use crate::error::CliError;
+use crate::{json, output};
+
+/// Subscribes and prints events until `--times` of them came (forever with 0), SIGINT or
+/// SIGTERM, or the session ends.
+pub async fn run(session: &Session, args: &SubscribeArgs) -> Result<(), CliError> {
+    let options = SubscribeOptions::default().match_policy(args.match_.into());
+    let mut events = match session.subscribe_stream(&args.uri, options).await {
+        Ok(events) => events,
+        Err(SubscribeError::Application(e)) => return Err(CliError::Application(e)),
+        Err(e) => return Err(CliError::fatal(format!("subscribe {}: {e}", args.uri))),
+    };
+    eprintln!("subscribed: {}", args.uri);
+    let stop = output::stop_signal();
+    tokio::pin!(stop);
+    let mut seen: u64 = 0;
+    loop {
+        tokio::select! {
+            event = events.next() => {
+                let Some(event) = event else {
+                    return Err(crate::session_ended(session));
+                };
+                output::line(&json::payload_line(&event.payload.args, &event.payload.kwargs))?;
+                seen += 1;
+                if args.times > 0 && seen >= args.times {
+                    return Ok(());
+                }
+            }
+            () = &mut stop => return Ok(()),
+        }
+    }
+}
