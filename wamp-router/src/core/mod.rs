@@ -62,7 +62,10 @@ mod session;
 #[cfg(test)]
 mod tests;
 
-pub use auth::{AnonymousConfig, AuthConfig, Identity, Refusal};
+pub use auth::{
+    dynamic_identity, AnonymousConfig, AuthConfig, CraPrincipal, CryptosignPrincipal,
+    DynamicAuthenticator, Identity, MethodConfig, Refusal, ScramPrincipal, Secret, TicketPrincipal,
+};
 pub use config::{
     Allow, CoreConfig, Disclose, Limits, MatchPolicy, Permission, RealmConfig, RoleConfig,
 };
@@ -115,6 +118,7 @@ pub enum Output {
     },
     /// A dynamic authenticator is configured for `method`: ask it, then call
     /// [`Core::dynamic_auth_result`] (before the HELLO deadline, else the connection is closed).
+    /// [`dynamic_identity`] reads an answer shaped as Crossbar.io's authenticators give it.
     Authenticate {
         /// The connection.
         conn: ConnId,
@@ -124,7 +128,9 @@ pub enum Output {
         realm: String,
         /// The authid the client claims.
         authid: String,
-        /// HELLO details (and the method's own data) for the authenticator.
+        /// Crossbar.io's details for the authenticator: `session`, `authmethod`, `authid`,
+        /// `authrole`, `authextra` from HELLO, `ticket` for `ticket`, and the connection's
+        /// `transport`.
         details: Dict,
     },
 }

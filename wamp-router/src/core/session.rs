@@ -19,7 +19,9 @@ use wamp_core::message::RequestType;
 use wamp_core::uri::{close_uri, error_uri};
 use wamp_core::{Dict, Message, Str, Value};
 
-use super::auth::{self, HelloOutcome, Identity, Pending, Refusal};
+use super::auth::{
+    self, AuthenticateOutcome, DynamicRequest, HelloOutcome, Identity, Pending, Refusal,
+};
 use super::realm::Peer;
 use super::{ConnId, ConnInfo, Core, Output, TimerKey, TimerKind, LIMIT_REACHED};
 
@@ -369,19 +371,7 @@ impl Core {
                     },
                 });
             }
-            HelloOutcome::Dynamic {
-                method,
-                authid,
-                details,
-            } => {
-                self.out.push_back(Output::Authenticate {
-                    conn,
-                    method,
-                    realm: realm_name.to_owned(),
-                    authid,
-                    details,
-                });
-            }
+            HelloOutcome::Dynamic(request) => self.ask_authenticator(conn, request),
             HelloOutcome::Refuse(r) => self.abort(now, conn, &r.reason, &r.message),
         }
     }
@@ -409,8 +399,35 @@ impl Core {
         ) else {
             return;
         };
-        let result = auth::authenticate(pending, signature, extra);
-        self.finish_auth(now, conn, result);
+        match auth::authenticate(pending, signature, extra) {
+            AuthenticateOutcome::Welcome(identity) => self.finish_auth(now, conn, Ok(identity)),
+            AuthenticateOutcome::Refuse(refusal) => self.finish_auth(now, conn, Err(refusal)),
+            AuthenticateOutcome::Dynamic(request) => self.ask_authenticator(conn, request),
+        }
+    }
+
+    /// [`Output::Authenticate`]: the net layer asks the dynamic authenticator and answers with
+    /// [`Core::dynamic_auth_result`]; the connection stays in [`Phase::Authenticating`].
+    fn ask_authenticator(&mut self, conn: ConnId, request: DynamicRequest) {
+        let DynamicRequest {
+            method,
+            realm,
+            authid,
+            mut details,
+            ..
+        } = request;
+        if let Some(c) = self.conns.get(&conn) {
+            if !c.info.transport.is_empty() {
+                details.insert("transport".into(), Value::Dict(c.info.transport.clone()));
+            }
+        }
+        self.out.push_back(Output::Authenticate {
+            conn,
+            method,
+            realm,
+            authid,
+            details,
+        });
     }
 
     pub(crate) fn handle_dynamic_auth_result(
