@@ -10,7 +10,8 @@ use zeroize::Zeroizing;
 use crate::value::Dict;
 
 /// A secret from the config (a ticket, a WAMP-CRA secret, a SCRAM key): `Debug` shows
-/// `<redacted>`, the memory is wiped on drop, and it deserializes from a JSON string.
+/// `<redacted>`, the memory is wiped on drop, `==` takes the same time wherever the texts
+/// differ, and it deserializes from a JSON string.
 ///
 /// ```
 /// use wamp_core::auth::server::Secret;
@@ -19,8 +20,16 @@ use crate::value::Dict;
 /// assert_eq!(secret.expose(), "hunter2");
 /// assert_eq!(format!("{secret:?}"), "<redacted>");
 /// ```
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Secret(Zeroizing<String>);
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        super::ct_str_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Secret {}
 
 impl Secret {
     /// Wraps `text`.
@@ -80,7 +89,7 @@ impl<'de> Deserialize<'de> for Secret {
 /// assert!(matches!(config.ticket, Some(MethodConfig::Static(ref p)) if p.contains_key("joe")));
 /// assert!(!format!("{config:?}").contains("secret!"));
 /// ```
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct AuthConfig {
     /// `anonymous`: anyone may join, with a fixed role.
     #[serde(default)]

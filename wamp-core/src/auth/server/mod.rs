@@ -25,6 +25,40 @@
 //! One difference: a principal with a `realm` may only join that realm (another realm is
 //! `not_authorized`); Crossbar.io instead moves the session into the principal's realm.
 //!
+//! # The methods
+//!
+//! | method | HELLO needs | CHALLENGE extra | AUTHENTICATE signature | WELCOME authextra |
+//! |---|---|---|---|---|
+//! | `anonymous` | nothing | (no challenge) | | HELLO's authextra |
+//! | `ticket` | `authid` | `{}` | the ticket | HELLO's authextra |
+//! | `wampcra` | `authid` | `challenge` (Crossbar's JSON text), and `salt`, `iterations`, `keylen` when salted | `base64(HMAC-SHA256(key, challenge))` | the principal's `extra` |
+//! | `cryptosign` | `authextra.pubkey`, and `authid` unless the key names one principal | `challenge` (the 32 random bytes in hex), `channel_binding: null` | `hex(signature ‖ challenge)` or `hex(signature)` | the principal's `extra` |
+//! | `scram` | `authid` (printable ASCII), `authextra.nonce` | `nonce`, `salt`, `kdf`, `iterations`, `memory` | `base64(ClientProof)` | the principal's `extra` and `scram_server_signature` |
+//!
+//! The client side of each is in the sibling modules ([`wampcra`],
+//! [`cryptosign`], [`scram`]), and the tests run every method
+//! against it.
+//!
+//! Not supported (refused, and named by [`AuthConfig::problems`] when configured): channel
+//! binding, dynamic authenticators for `wampcra`, `cryptosign` and `scram` (they would have to
+//! return the secret to check the signature against), Crossbar.io's `function` authenticators,
+//! cryptosign `trustroots` and certificates. A client's `authextra.challenge` (asking the
+//! router to prove its own key) is ignored: the router has no key.
+//!
+//! # Cost
+//!
+//! [`hello`] runs PBKDF2 for a salted WAMP-CRA principal (Crossbar.io derives the key at every
+//! challenge too): at most [`wampcra::MAX_ITERATIONS`] rounds, and 1000 by default (about a
+//! millisecond). Nothing else does more than a few hashes; SCRAM's KDF runs only on the client.
+//!
+//! # Dynamic authenticators
+//!
+//! With `{"type": "dynamic", "authenticator": URI}`, `anonymous` returns
+//! [`HelloOutcome::Dynamic`] from [`hello`], and `ticket` first sends a CHALLENGE, then returns
+//! [`AuthenticateOutcome::Dynamic`] from [`authenticate`] with the ticket in the details. The
+//! router then asks the authenticator, and [`dynamic_identity`] reads its answer the way
+//! Crossbar.io does.
+//!
 //! ```
 //! use wamp_core::auth::server::{self, AuthConfig, AuthenticateOutcome, HelloOutcome};
 //! use wamp_core::{Dict, Value};
@@ -62,7 +96,7 @@ pub use config::{
     MethodConfig, ScramPrincipal, Secret, TicketPrincipal,
 };
 
-use super::{hex_decode_into, hex_encode, scram, wampcra};
+use super::{cryptosign, hex_decode_into, hex_encode, scram, wampcra};
 use crate::id::Id;
 use crate::uri::error_uri;
 use crate::value::{Dict, Value};
@@ -491,7 +525,7 @@ impl AuthConfig {
             None => {}
         }
         match &self.cryptosign {
-            Some(MethodConfig::Dynamic(_)) => dynamic(super::cryptosign::METHOD, &mut out),
+            Some(MethodConfig::Dynamic(_)) => dynamic(cryptosign::METHOD, &mut out),
             Some(MethodConfig::Static(principals)) => {
                 for (authid, p) in principals {
                     if p.authorized_keys.is_empty() {
@@ -821,7 +855,7 @@ fn parse_pubkey(text: &str) -> Option<[u8; 32]> {
 
 fn cryptosign_hello(config: &MethodConfig<CryptosignPrincipal>, ctx: &Context<'_>) -> HelloOutcome {
     let MethodConfig::Static(principals) = config else {
-        return unsupported_dynamic(super::cryptosign::METHOD);
+        return unsupported_dynamic(cryptosign::METHOD);
     };
     let result = (|| {
         let extra = &ctx.hello.authextra;
@@ -878,7 +912,7 @@ fn cryptosign_hello(config: &MethodConfig<CryptosignPrincipal>, ctx: &Context<'_
         ctx.check_realm(p.realm.as_deref())?;
         let key = ed25519_dalek::VerifyingKey::from_bytes(&key)
             .map_err(|_| Refusal::not_authorized("invalid extra.pubkey"))?;
-        let identity = ctx.identity(authid, &p.role, super::cryptosign::METHOD, p.extra.as_ref());
+        let identity = ctx.identity(authid, &p.role, cryptosign::METHOD, p.extra.as_ref());
         Ok(Pending {
             identity,
             check: Box::new(Check::Cryptosign {
@@ -889,7 +923,7 @@ fn cryptosign_hello(config: &MethodConfig<CryptosignPrincipal>, ctx: &Context<'_
     })();
     match result {
         Ok(pending) => HelloOutcome::Challenge {
-            method: super::cryptosign::METHOD.to_owned(),
+            method: cryptosign::METHOD.to_owned(),
             extra: Dict::from([
                 ("challenge", Value::from(hex_encode(ctx.random))),
                 ("channel_binding", Value::Null),

@@ -1140,3 +1140,11 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn secrets_compare_by_value() {
+    assert_eq!(Secret::new("a"), Secret::from("a".to_owned()));
+    assert_ne!(Secret::new("a"), Secret::new("ab"));
+    assert_eq!(config(TICKET_CONFIG), config(TICKET_CONFIG));
+    assert_ne!(config(TICKET_CONFIG), AuthConfig::default());
+}
