@@ -1148,3 +1148,60 @@ fn secrets_compare_by_value() {
     assert_eq!(config(TICKET_CONFIG), config(TICKET_CONFIG));
     assert_ne!(config(TICKET_CONFIG), AuthConfig::default());
 }
+
+/// Answers computed by Autobahn|Python 26.10's own client code (`auth.AuthScram.on_challenge`
+/// with client nonce bytes 0x11 × 16, `auth.derive_key` + `auth.compute_wcs`) for the
+/// challenges this router sends with random bytes 0x5a × 32, session 4242 and `TIMESTAMP`:
+/// the router accepts them, and its SCRAM server signature is the one Autobahn expects.
+#[test]
+fn answers_computed_by_autobahns_client_are_accepted() {
+    let c = suite_scram_config("argon2id-13");
+    let d = details(
+        &["scram"],
+        Some("scram-user"),
+        Some(Dict::from([(
+            "nonce",
+            Value::from("ERERERERERERERERERERcareful"),
+        )])),
+    );
+    // (A nonce that is not base64 is refused, as by Crossbar.io.)
+    assert!(matches!(run_hello(&c, &d), HelloOutcome::Refuse(_)));
+    let d = details(
+        &["scram"],
+        Some("scram-user"),
+        Some(Dict::from([(
+            "nonce",
+            Value::from(client_scram::client_nonce([0x11; 16])),
+        )])),
+    );
+    let (_, _, pending) = challenge(run_hello(&c, &d));
+    let identity = welcome(authenticate(
+        pending,
+        "b93z2yL+o+BuLY/wWQEuxcikv8+I6JhMOsPpVHhCH1Q=",
+        &Dict::new(),
+    ));
+    assert_eq!(
+        identity.authextra.get("scram_server_signature"),
+        Some(&Value::from("jiI9GzE3bqbHsqN0gQgxdnTomcLMOW+HRhmmvdRqZAw="))
+    );
+
+    let c = config(CRA_CONFIG);
+    let (_, extra, pending) = challenge(run_hello(
+        &c,
+        &details(&["wampcra"], Some("cra-salted"), None),
+    ));
+    assert_eq!(
+        extra.get("challenge").and_then(Value::as_str),
+        Some(
+            "{\"authid\": \"cra-salted\", \"authrole\": \"authenticated\", \"authmethod\": \"wampcra\", \
+             \"authprovider\": \"static\", \"session\": 4242, \"nonce\": \
+             \"5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a\", \
+             \"timestamp\": \"2026-12-07T08:00:00.000Z\"}"
+        )
+    );
+    welcome(authenticate(
+        pending,
+        "LNtu6NcSuOVllyCLuFhZuFGqRflZR8Zvii5XA4oI94M=",
+        &Dict::new(),
+    ));
+}
