@@ -132,6 +132,105 @@ impl AuthConfig {
         }
     }
 
+    /// The keys of Crossbar.io's `auth` object (as JSON) that deserializing into [`AuthConfig`]
+    /// ignores, as dotted paths inside it, sorted: methods this module
+    /// does not implement (`cookie`, `tls`, ...), `type`s other than `static` and `dynamic`,
+    /// cryptosign `trustroots`, and principal keys such as `authid` or a ticket principal's
+    /// `extra`. A config reader warns about each (or refuses them when strict); anything else
+    /// that does not fit is a deserialization error.
+    ///
+    /// ```
+    /// use wamp_core::auth::server::AuthConfig;
+    ///
+    /// let auth = serde_json::json!({
+    ///     "cookie": {},
+    ///     "ticket": {"type": "static", "principals": {"joe": {"ticket": "t", "role": "user", "x": 1}}},
+    /// });
+    /// assert_eq!(AuthConfig::unsupported_keys(&auth), ["cookie", "ticket.principals.joe.x"]);
+    /// ```
+    pub fn unsupported_keys(auth: &serde_json::Value) -> Vec<String> {
+        const DYNAMIC: [&str; 4] = [
+            "type",
+            "authenticator",
+            "authenticator-realm",
+            "authenticator-role",
+        ];
+        let mut out = Vec::new();
+        let Some(methods) = auth.as_object() else {
+            return out;
+        };
+        for (method, config) in methods {
+            let principal_keys: &[&str] = match method.as_str() {
+                "anonymous" => &[],
+                "ticket" => &["ticket", "role", "realm"],
+                "wampcra" => &[
+                    "secret",
+                    "role",
+                    "realm",
+                    "salt",
+                    "iterations",
+                    "keylen",
+                    "extra",
+                ],
+                "cryptosign" => &["authorized_keys", "role", "realm", "extra"],
+                "scram" => &[
+                    "kdf",
+                    "iterations",
+                    "memory",
+                    "salt",
+                    "stored-key",
+                    "server-key",
+                    "role",
+                    "realm",
+                    "extra",
+                ],
+                _ => {
+                    out.push(method.clone());
+                    continue;
+                }
+            };
+            let Some(config) = config.as_object() else {
+                continue;
+            };
+            match config.get("type").and_then(|t| t.as_str()) {
+                Some("static") | Some("dynamic") | None => {}
+                Some(_) => {
+                    out.push(format!("{method}.type"));
+                    continue;
+                }
+            }
+            for (key, value) in config {
+                let known = DYNAMIC.contains(&key.as_str())
+                    || match method.as_str() {
+                        "anonymous" => key == "role" || key == "authid",
+                        _ => key == "principals" || key == "users",
+                    };
+                if !known {
+                    out.push(format!("{method}.{key}"));
+                    continue;
+                }
+                if key != "principals" && key != "users" {
+                    continue;
+                }
+                let Some(principals) = value.as_object() else {
+                    continue;
+                };
+                for (authid, principal) in principals {
+                    let Some(principal) = principal.as_object() else {
+                        continue;
+                    };
+                    for field in principal.keys() {
+                        if !principal_keys.contains(&field.as_str()) {
+                            out.push(format!("{method}.{key}.{authid}.{field}"));
+                        }
+                    }
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
     /// Whether the method `name` is configured.
     pub fn has_method(&self, name: &str) -> bool {
         match name {

@@ -1205,3 +1205,34 @@ fn answers_computed_by_autobahns_client_are_accepted() {
         &Dict::new(),
     ));
 }
+
+#[test]
+fn unsupported_keys_lists_what_deserializing_ignores() {
+    let auth: serde_json::Value = serde_json::from_str(
+        r#"{
+        "anonymous": {"type": "static", "role": "anonymous", "authid": "a", "cookie": true},
+        "ticket": {"type": "static", "principals": {"joe": {"ticket": "t", "role": "r", "realm": "x", "extra": {}, "authid": "j"}}},
+        "wampcra": {"type": "static", "users": {"u": {"secret": "s", "role": "r", "salt": "x", "iterations": 1, "keylen": 32, "extra": {}}}},
+        "cryptosign": {"type": "static", "trustroots": {}, "principals": {"p": {"authorized_keys": [], "role": "r"}}},
+        "scram": {"type": "function", "create": "m.f"},
+        "tls": {"type": "static"},
+        "cookie": {}
+    }"#,
+    )
+    .unwrap();
+    assert_eq!(
+        AuthConfig::unsupported_keys(&auth),
+        [
+            "anonymous.cookie",
+            "cookie",
+            "cryptosign.trustroots",
+            "scram.type",
+            "ticket.principals.joe.authid",
+            "ticket.principals.joe.extra",
+            "tls",
+        ]
+    );
+    let suite =
+        r#"{"ticket": {"type": "dynamic", "authenticator": "a.b", "authenticator-realm": "r"}}"#;
+    assert!(AuthConfig::unsupported_keys(&serde_json::from_str(suite).unwrap()).is_empty());
+}
