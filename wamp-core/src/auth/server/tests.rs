@@ -1236,3 +1236,15 @@ fn unsupported_keys_lists_what_deserializing_ignores() {
         r#"{"ticket": {"type": "dynamic", "authenticator": "a.b", "authenticator-realm": "r"}}"#;
     assert!(AuthConfig::unsupported_keys(&serde_json::from_str(suite).unwrap()).is_empty());
 }
+
+#[test]
+fn the_outcomes_and_the_config_can_cross_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<AuthConfig>();
+    send_sync::<HelloOutcome>();
+    send_sync::<AuthenticateOutcome>();
+    send_sync::<Pending>();
+    send_sync::<DynamicRequest>();
+    send_sync::<Identity>();
+    send_sync::<Refusal>();
+}
