@@ -206,7 +206,7 @@ pub struct RouterArgs {
 
     /// A realm to serve (repeatable); anonymous sessions get every permission
     /// [default: realm1]
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = parse_realm)]
     pub realm: Vec<String>,
 }
 
@@ -453,6 +453,11 @@ fn split_host_port(authority: &str) -> Result<(String, u16), String> {
         return Err("missing host".to_owned());
     }
     Ok((host.to_owned(), port))
+}
+
+fn parse_realm(text: &str) -> Result<String, String> {
+    wamp_core::uri::validate_realm(text).map_err(|e| e.to_string())?;
+    Ok(text.to_owned())
 }
 
 /// Parses a duration: a number with a unit `ms`, `s`, `m` or `h` (`500ms`, `2s`, `1.5m`); a

@@ -3,6 +3,8 @@
 
 use std::io::{self, Write};
 
+use tokio::signal::unix::{signal, Signal, SignalKind};
+
 use crate::error::CliError;
 
 /// Writes `line` and a newline to standard output and flushes it. A closed standard output
@@ -32,26 +34,43 @@ fn output_error(e: io::Error) -> CliError {
     }
 }
 
-/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
-pub async fn stop_signal() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
+/// SIGINT (Ctrl-C) and SIGTERM, watched from creation on: make it before saying that a
+/// command is ready, so that a signal sent right after is seen.
+pub struct StopSignals {
+    interrupt: Option<Signal>,
+    terminate: Option<Signal>,
+}
+
+impl StopSignals {
+    /// Starts watching SIGINT and SIGTERM (a signal that cannot be watched is logged and keeps
+    /// its default action).
+    pub fn new() -> Self {
+        let watch = |kind: SignalKind, name: &str| match signal(kind) {
+            Ok(s) => Some(s),
             Err(e) => {
-                tracing::warn!(error = %e, "cannot watch for SIGTERM");
-                std::future::pending::<()>().await
+                tracing::warn!(error = %e, "cannot watch for {name}");
+                None
+            }
+        };
+        StopSignals {
+            interrupt: watch(SignalKind::interrupt(), "SIGINT"),
+            terminate: watch(SignalKind::terminate(), "SIGTERM"),
+        }
+    }
+
+    /// Resolves on the next SIGINT or SIGTERM.
+    pub async fn recv(&mut self) {
+        async fn next(s: &mut Option<Signal>) {
+            match s {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending().await,
             }
         }
-    };
-    tokio::select! {
-        r = tokio::signal::ctrl_c() => {
-            if let Err(e) = r {
-                tracing::warn!(error = %e, "cannot watch for SIGINT");
-                std::future::pending::<()>().await
-            }
+        tokio::select! {
+            () = next(&mut self.interrupt) => {}
+            () = next(&mut self.terminate) => {}
         }
-        () = terminate => {}
     }
 }

@@ -75,10 +75,9 @@ pub async fn run(
         Err(RegisterError::Application(e)) => return Err(CliError::Application(e)),
         Err(e) => return Err(CliError::fatal(format!("register {}: {e}", args.uri))),
     };
+    let mut stop = output::StopSignals::new();
     eprintln!("registered: {}", args.uri);
 
-    let stop = output::stop_signal();
-    tokio::pin!(stop);
     let closed = session.closed();
     tokio::pin!(closed);
     loop {
@@ -91,7 +90,7 @@ pub async fn run(
         }
         tokio::select! {
             () = &mut answered => {}
-            () = &mut stop => break,
+            () = stop.recv() => break,
             _ = &mut closed => return Err(crate::session_ended(session)),
         }
     }

@@ -16,9 +16,8 @@ pub async fn run(session: &Session, args: &SubscribeArgs) -> Result<(), CliError
         Err(SubscribeError::Application(e)) => return Err(CliError::Application(e)),
         Err(e) => return Err(CliError::fatal(format!("subscribe {}: {e}", args.uri))),
     };
+    let mut stop = output::StopSignals::new();
     eprintln!("subscribed: {}", args.uri);
-    let stop = output::stop_signal();
-    tokio::pin!(stop);
     let mut seen: u64 = 0;
     loop {
         tokio::select! {
@@ -32,7 +31,7 @@ pub async fn run(session: &Session, args: &SubscribeArgs) -> Result<(), CliError
                     return Ok(());
                 }
             }
-            () = &mut stop => return Ok(()),
+            () = stop.recv() => return Ok(()),
         }
     }
 }

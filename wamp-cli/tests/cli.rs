@@ -2,50 +2,13 @@
 //! of this file): call, publish, subscribe and register, their output and exit codes, usage
 //! errors and authentication. Every wait is bounded.
 
-use std::process::Stdio;
+mod common;
+
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncBufReadExt, BufReader, Lines};
-use tokio::process::{Child, ChildStderr, ChildStdout, Command};
+use common::{output, wamp, within, Output, Running};
 use wamp_client::{Invocation, Payload, Session, WampError};
-use wamp_suite::{auth, router, within, AuthTransport, REALM};
-
-/// The bound on one run of `wamp` that should end by itself.
-const RUN_LIMIT: Duration = Duration::from_secs(30);
-
-/// What a run of `wamp` gave.
-#[derive(Debug)]
-struct Output {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-/// `wamp` with these arguments and no secret in its environment.
-fn wamp(args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_wamp"));
-    command
-        .args(args)
-        .env_remove("WAMP_SECRET")
-        .env_remove("WAMP_PRIVATE_KEY")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    command
-}
-
-/// Runs `command` to its end, within [`RUN_LIMIT`].
-async fn output(mut command: Command) -> Output {
-    let out = within(RUN_LIMIT, "wamp to exit", command.output())
-        .await
-        .expect("wamp runs");
-    Output {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
+use wamp_suite::{auth, router, AuthTransport, REALM};
 
 /// `wamp --url <ws> -r realm1 <args>`, run to its end.
 async fn run(args: &[&str]) -> Output {
@@ -55,65 +18,12 @@ async fn run(args: &[&str]) -> Output {
     output(wamp(&all)).await
 }
 
-/// A `wamp` that keeps running (subscribe, register), read line by line.
-struct Running {
-    child: Child,
-    stdout: Lines<BufReader<ChildStdout>>,
-    stderr: Lines<BufReader<ChildStderr>>,
-}
-
-impl Running {
-    fn start(args: &[&str]) -> Running {
-        let url = router().ws_url();
-        let mut all = vec!["--url", url.as_str(), "-r", REALM];
-        all.extend_from_slice(args);
-        let mut child = wamp(&all).spawn().expect("wamp starts");
-        let stdout = BufReader::new(child.stdout.take().expect("piped")).lines();
-        let stderr = BufReader::new(child.stderr.take().expect("piped")).lines();
-        Running {
-            child,
-            stdout,
-            stderr,
-        }
-    }
-
-    /// Waits for a line on standard error that contains `text`.
-    async fn stderr_line(&mut self, text: &str) -> String {
-        within(
-            Duration::from_secs(20),
-            &format!("{text:?} on stderr"),
-            async {
-                loop {
-                    match self.stderr.next_line().await {
-                        Ok(Some(line)) if line.contains(text) => return line,
-                        Ok(Some(_)) => {}
-                        other => panic!("stderr ended before {text:?}: {other:?}"),
-                    }
-                }
-            },
-        )
-        .await
-    }
-
-    /// The next line on standard output.
-    async fn stdout_line(&mut self) -> String {
-        within(
-            Duration::from_secs(20),
-            "a line on stdout",
-            self.stdout.next_line(),
-        )
-        .await
-        .expect("stdout readable")
-        .expect("a line before the end of stdout")
-    }
-
-    /// Waits for the process to exit by itself and gives its exit code.
-    async fn exit_code(mut self) -> Option<i32> {
-        within(RUN_LIMIT, "wamp to exit", self.child.wait())
-            .await
-            .expect("wait")
-            .code()
-    }
+/// `wamp --url <ws> -r realm1 <args>`, left running.
+fn start(args: &[&str]) -> Running {
+    let url = router().ws_url();
+    let mut all = vec!["--url", url.as_str(), "-r", REALM];
+    all.extend_from_slice(args);
+    Running::spawn(&all)
 }
 
 /// A Rust session on the harness's router.
@@ -224,7 +134,7 @@ async fn a_call_past_its_timeout_exits_5_without_waiting_for_the_callee() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn published_events_reach_a_subscriber_that_exits_after_times_events() {
-    let mut sub = Running::start(&["subscribe", "com.wampcli.topic1", "--times", "2"]);
+    let mut sub = start(&["subscribe", "com.wampcli.topic1", "--times", "2"]);
     sub.stderr_line("subscribed: com.wampcli.topic1").await;
     let first = run(&["publish", "com.wampcli.topic1", "a", "--keyword", "k", "v"]).await;
     assert_eq!(first.code, Some(0), "{first:?}");
@@ -241,7 +151,7 @@ async fn published_events_reach_a_subscriber_that_exits_after_times_events() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_prefix_subscription_sees_events_of_every_topic_under_it() {
-    let mut sub = Running::start(&[
+    let mut sub = start(&[
         "subscribe",
         "com.wampcli.prefix",
         "--match",
@@ -261,7 +171,7 @@ async fn a_prefix_subscription_sees_events_of_every_topic_under_it() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_registered_shell_command_answers_calls_with_its_output() {
-    let mut reg = Running::start(&[
+    let mut reg = start(&[
         "register",
         "com.wampcli.shell",
         "--times",
@@ -297,7 +207,7 @@ async fn a_registered_shell_command_answers_calls_with_its_output() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn with_json_the_output_of_a_registered_command_is_a_json_result() {
-    let mut reg = Running::start(&[
+    let mut reg = start(&[
         "--json",
         "register",
         "com.wampcli.jsonout",
@@ -316,7 +226,7 @@ async fn with_json_the_output_of_a_registered_command_is_a_json_result() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failing_command_reaches_the_caller_with_its_exit_code_and_stderr() {
-    let mut reg = Running::start(&[
+    let mut reg = start(&[
         "register",
         "com.wampcli.failing",
         "--times",
@@ -341,7 +251,7 @@ async fn a_failing_command_reaches_the_caller_with_its_exit_code_and_stderr() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_command_past_its_deadline_is_killed_and_the_call_fails() {
-    let mut reg = Running::start(&[
+    let mut reg = start(&[
         "register",
         "com.wampcli.sleepy",
         "--times",

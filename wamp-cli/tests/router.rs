@@ -1,0 +1,182 @@
+//! `wamp router`: the embedded router started from the command line, driven by the `wamp`
+//! client subcommands, and its graceful stop on SIGTERM. No Crossbar.io involved.
+
+mod common;
+
+use common::{output, wamp, Output, Running};
+
+/// `wamp router` on free ports with `args`; returns it with the URLs of its `listening` lines.
+async fn router(args: &[&str], endpoints: usize) -> (Running, Vec<String>) {
+    let mut all = vec!["router"];
+    all.extend_from_slice(args);
+    let mut router = Running::spawn(&all);
+    let mut urls = Vec::new();
+    for _ in 0..endpoints {
+        let line = router.stdout_line().await;
+        let url = line
+            .strip_prefix("listening ")
+            .unwrap_or_else(|| panic!("not a listening line: {line:?}"));
+        urls.push(url.to_owned());
+    }
+    (router, urls)
+}
+
+async fn client(url: &str, realm: &str, args: &[&str]) -> Output {
+    let mut all = vec!["--url", url, "-r", realm];
+    all.extend_from_slice(args);
+    output(wamp(&all)).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_router_serves_every_endpoint_and_realm_it_is_given_until_sigterm() {
+    let dir = std::env::temp_dir().join(format!("wamp-cli-router-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let unix = format!("unix://{}", dir.join("router.sock").display());
+    let (router, urls) = router(
+        &[
+            "--listen",
+            "ws://127.0.0.1:0/ws",
+            "--listen",
+            "rs://127.0.0.1:0",
+            "--listen",
+            &unix,
+            "--realm",
+            "realm1",
+            "--realm",
+            "realm2",
+        ],
+        3,
+    )
+    .await;
+    assert!(
+        urls[0].starts_with("ws://127.0.0.1:") && urls[0].ends_with("/ws"),
+        "{urls:?}"
+    );
+    assert!(!urls[0].contains(":0/"), "the real port: {urls:?}");
+    assert!(urls[1].starts_with("rs://127.0.0.1:"), "{urls:?}");
+    assert_eq!(urls[2], unix);
+
+    // A registrar on the WebSocket endpoint answers callers on the other two.
+    let mut callee = Running::spawn(&[
+        "--url",
+        &urls[0],
+        "-r",
+        "realm2",
+        "register",
+        "com.wampcli.router.hello",
+        "--times",
+        "2",
+        "sh",
+        "-c",
+        "echo \"hello $WAMP_ARGS\"",
+    ]);
+    callee.stderr_line("registered:").await;
+    for url in &urls[1..] {
+        let out = client(url, "realm2", &["call", "com.wampcli.router.hello", "you"]).await;
+        assert_eq!(out.code, Some(0), "{url}: {out:?}");
+        assert_eq!(out.stdout, "{\"args\": [\"hello you\"], \"kwargs\": {}}\n");
+    }
+    assert_eq!(callee.exit_code().await, Some(0));
+
+    // Realms are separate; an unknown one is refused.
+    let out = client(&urls[0], "realm1", &["call", "com.wampcli.router.hello"]).await;
+    assert_eq!(out.code, Some(5), "{out:?}");
+    assert!(
+        out.stderr.contains("wamp.error.no_such_procedure"),
+        "{out:?}"
+    );
+    let out = client(&urls[0], "realm3", &["call", "com.wampcli.router.hello"]).await;
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(out.stderr.contains("wamp.error.no_such_realm"), "{out:?}");
+
+    // SIGTERM: a joined subscriber is told the router shuts down, and the router exits 0.
+    let mut subscriber = Running::spawn(&[
+        "--url",
+        &urls[1],
+        "-r",
+        "realm1",
+        "subscribe",
+        "com.wampcli.router.topic",
+    ]);
+    subscriber.stderr_line("subscribed:").await;
+    router.terminate();
+    assert_eq!(router.exit_code().await, Some(0));
+    subscriber.stderr_line("wamp.close.system_shutdown").await;
+    assert_eq!(subscriber.exit_code().await, Some(1));
+    assert!(
+        !dir.join("router.sock").exists(),
+        "the unix socket file is removed"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn publications_through_the_router_reach_subscribers() {
+    let (router, urls) = router(&["--listen", "rs://127.0.0.1:0"], 1).await;
+    let mut subscriber = Running::spawn(&[
+        "--url",
+        &urls[0],
+        "-r",
+        "realm1",
+        "subscribe",
+        "com.wampcli.router",
+        "--match",
+        "prefix",
+        "--times",
+        "1",
+    ]);
+    subscriber.stderr_line("subscribed:").await;
+    let out = client(
+        &urls[0],
+        "realm1",
+        &[
+            "--json",
+            "publish",
+            "com.wampcli.router.news",
+            "1",
+            "--keyword",
+            "x",
+            "[true]",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(
+        subscriber.stdout_line().await,
+        "{\"args\": [1], \"kwargs\": {\"x\": [true]}}"
+    );
+    assert_eq!(subscriber.exit_code().await, Some(0));
+    router.terminate();
+    assert_eq!(router.exit_code().await, Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_port_in_use_exits_1_with_the_reason() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("addr").port();
+    let url = format!("rs://127.0.0.1:{port}");
+    let out = output(wamp(&["router", "--listen", &url])).await;
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(out.stderr.contains("cannot start the router"), "{out:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn router_options_are_checked_before_anything_starts() {
+    for args in [
+        &["router", "--listen", "http://127.0.0.1:1/"][..],
+        &["router", "--listen", "ws://127.0.0.1/ws"],
+        &["router", "--realm", "bad realm"],
+        &["router", "--strict"],
+        &[
+            "router",
+            "--config",
+            "x.json",
+            "--listen",
+            "ws://127.0.0.1:0/ws",
+        ],
+    ] {
+        let out = output(wamp(args)).await;
+        assert_eq!(out.code, Some(1), "{args:?}: {out:?}");
+        assert!(out.stderr.contains("error"), "{args:?}: {out:?}");
+    }
+}
