@@ -256,7 +256,11 @@ impl Driver {
                 _ => break,
             }
         }
-        progress |= self.poll_commands(cx, take_commands);
+        if self.poll_commands(cx, take_commands) {
+            // What the commands queued goes out in this pass, not in one more.
+            self.pump();
+            progress = true;
+        }
         if self.transport_ok {
             if let Poll::Ready(t) = self.conn.poll_transfer(cx, self.reading) {
                 self.on_transfer(t);
