@@ -254,8 +254,8 @@ pub struct DynamicAuthenticator {
     /// the client joins.
     #[serde(default, rename = "authenticator-realm")]
     pub authenticator_realm: Option<String>,
-    /// The role of the router's session that calls it (`authenticator-role`); `None` means
-    /// the router's own trusted session.
+    /// The role of the router's session that calls it (`authenticator-role`); `None`: the
+    /// router chooses (Crossbar.io's own service session).
     #[serde(default, rename = "authenticator-role")]
     pub authenticator_role: Option<String>,
 }
