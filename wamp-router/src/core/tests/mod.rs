@@ -2,6 +2,7 @@
 
 mod harness;
 
+mod auth;
 mod lifecycle;
 mod meta;
 mod pubsub;
