@@ -43,12 +43,20 @@ pub type AuthFuture = Pin<Box<dyn Future<Output = Result<Identity, Refusal>> + S
 /// on a task of its own, within [`CoreConfig::hello_timeout`] (a refusal after that).
 ///
 /// ```
+/// use wamp_core::Dict;
 /// use wamp_router::core::{Identity, Refusal};
 /// use wamp_router::{AuthRequest, Router};
 ///
 /// let builder = Router::builder().realm("realm1").authenticator(|req: AuthRequest| async move {
 ///     if req.authid == "joe" {
-///         Ok(Identity { authid: req.authid, authrole: "user".into(), ..Identity::default() })
+///         Ok(Identity {
+///             authid: req.authid,
+///             authrole: "user".into(),
+///             authmethod: req.method,
+///             authprovider: "dynamic".into(),
+///             authextra: Dict::new(),
+///             realm: None,
+///         })
 ///     } else {
 ///         Err(Refusal { reason: "wamp.error.not_authorized".into(), message: "who?".into() })
 ///     }

@@ -545,3 +545,123 @@ async fn a_slow_subscriber_is_cut_off_while_another_subscriber_gets_every_event(
     drop(slow);
     bounded(router.stop()).await;
 }
+
+#[tokio::test]
+async fn a_dynamic_ticket_is_checked_by_the_embedders_authenticator() {
+    use wamp_client::{AuthMethod, Authentication};
+    use wamp_router::core::{AuthConfig, DynamicAuthenticator, Identity, MethodConfig, Refusal};
+    use wamp_router::AuthRequest;
+
+    let (mut l, _) = ListenerConfig::from_url("rs://127.0.0.1:0").unwrap();
+    l.auth = Arc::new(AuthConfig {
+        ticket: Some(MethodConfig::Dynamic(DynamicAuthenticator {
+            authenticator: "com.example.authenticate".into(),
+            authenticator_realm: None,
+            authenticator_role: None,
+        })),
+        ..AuthConfig::default()
+    });
+    let router = Router::builder()
+        .realm("realm1")
+        .listener(l)
+        .authenticator(|req: AuthRequest| async move {
+            let ticket = req
+                .details
+                .get("ticket")
+                .and_then(|v| v.as_str().map(str::to_owned));
+            if req.method == "ticket" && ticket.as_deref() == Some("open sesame") {
+                Ok(Identity {
+                    authid: req.authid,
+                    authrole: "anonymous".into(),
+                    authmethod: req.method,
+                    authprovider: "dynamic".into(),
+                    authextra: wamp_core::Dict::new(),
+                    realm: None,
+                })
+            } else {
+                Err(Refusal {
+                    reason: "wamp.error.not_authorized".into(),
+                    message: "wrong ticket".into(),
+                })
+            }
+        })
+        .start()
+        .await
+        .unwrap();
+    let url = router.urls()[0].clone();
+    let join = |ticket: &str| {
+        let auth = Authentication::new()
+            .authid("joe")
+            .method(AuthMethod::ticket(ticket));
+        let transport = client(&url, "json");
+        async move { Session::join(&transport, JoinOptions::new("realm1").authentication(auth)).await }
+    };
+    let session = bounded(join("open sesame"))
+        .await
+        .expect("the right ticket joins");
+    assert_eq!(session.details().authid.as_deref(), Some("joe"));
+    assert_eq!(session.details().authmethod.as_deref(), Some("ticket"));
+    let err = bounded(join("wrong")).await.unwrap_err();
+    assert!(err.to_string().contains("not_authorized"), "{err}");
+    bounded(router.stop()).await;
+}
+
+#[tokio::test]
+async fn a_websocket_client_that_answers_no_ping_is_closed() {
+    use wamp_core::framing::websocket::{Role, WsCodec};
+    use wamp_core::framing::{Decoded, Inbox};
+
+    let (mut l, _) = ListenerConfig::from_url("ws://127.0.0.1:0/ws").unwrap();
+    l.auto_ping = Some(wamp_router::AutoPing {
+        interval: Duration::from_millis(100),
+        timeout: Duration::from_millis(100),
+    });
+    let router = Router::builder()
+        .realm("realm1")
+        .listener(l)
+        .start()
+        .await
+        .unwrap();
+    // A client answering pings stays joined past many intervals.
+    let session = bounded(Session::join(
+        &client(&router.urls()[0], "json"),
+        JoinOptions::new("realm1"),
+    ))
+    .await
+    .unwrap();
+
+    // A hand-made one that reads pings but never answers is closed.
+    let mut s = TcpStream::connect(router.local_addrs()[0]).await.unwrap();
+    s.write_all(upgrade_request("/ws", "wamp.2.json").as_bytes())
+        .await
+        .unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut b = [0u8; 1];
+        bounded(s.read_exact(&mut b)).await.unwrap();
+        head.push(b[0]);
+    }
+    let mut inbox = Inbox::new(bytes::BytesMut::new());
+    let mut codec = WsCodec::new(Role::Client, 1 << 20, true);
+    let mut pings = 0;
+    loop {
+        let mut chunk = [0u8; 4096];
+        let n = bounded(s.read(&mut chunk)).await.unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        let (buf, _) = inbox.read_target();
+        buf.extend_from_slice(&chunk[..n]);
+        inbox.filled(n);
+        while let Some(d) = codec.decode(&mut inbox).unwrap() {
+            match d {
+                Decoded::Ping(_) => pings += 1,
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+    assert_eq!(pings, 1);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(session.is_joined());
+    bounded(router.stop()).await;
+}
