@@ -3,6 +3,7 @@
 mod harness;
 
 mod auth;
+mod authorization;
 mod lifecycle;
 mod meta;
 mod pubsub;
