@@ -483,4 +483,10 @@ impl Broker {
     pub(crate) fn subscription_count(&self) -> usize {
         self.subscriptions.len()
     }
+
+    /// Entries of the per-session tables (retained events are kept on purpose).
+    #[cfg(test)]
+    pub(crate) fn entries(&self) -> usize {
+        self.subscriptions.len() + self.by_session.len()
+    }
 }

@@ -774,4 +774,10 @@ impl Dealer {
     pub(crate) fn in_flight(&self) -> usize {
         self.invocations.len()
     }
+
+    /// Entries of every table (registrations, sessions, invocations).
+    #[cfg(test)]
+    pub(crate) fn entries(&self) -> usize {
+        self.invocations.len() + self.registrations.len() + self.sessions.len()
+    }
 }

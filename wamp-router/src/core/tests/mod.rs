@@ -7,4 +7,5 @@ mod authorization;
 mod lifecycle;
 mod meta;
 mod pubsub;
+mod robustness;
 mod rpc;
