@@ -7,10 +7,57 @@
 //! [`Core::poll_timeout`]. Ids come from a random generator seeded in [`Core::new`], so a test
 //! replays exactly.
 //!
-//! The shape follows gammazero/nexus: a realm ([`realm`]) owns a broker ([`broker`]) and a
-//! dealer ([`dealer`]), plain state with one method per message; the meta API ([`meta`])
-//! answers `wamp.*` procedures beside them; authorization ([`authorize`]) and URI pattern
-//! tables ([`matching`]) are their own units.
+//! The shape follows gammazero/nexus: a realm (`realm.rs`) owns a broker (`broker.rs`) and a
+//! dealer (`dealer.rs`), plain state with one method per message; the meta API (`meta.rs`)
+//! answers `wamp.*` procedures beside them; the session state machine (`session.rs`),
+//! authorization (`authorize.rs`) and URI pattern tables (`matching.rs`) are their own units.
+//!
+//! # What the router does (as Crossbar.io does, unless said otherwise)
+//!
+//! - **Handshake**: HELLO within [`CoreConfig::hello_timeout`] of the opening (else the
+//!   connection is closed), authentication through [`wamp_core::auth::server`] (CHALLENGE /
+//!   AUTHENTICATE, or [`Output::Authenticate`] for a dynamic authenticator), then WELCOME with
+//!   the `broker` and `dealer` roles and the features below. Session ids are random in
+//!   `1..=2^53` and unique. An unknown realm is ABORT `wamp.error.no_such_realm`, a role the
+//!   realm lacks `wamp.error.no_such_role`, a HELLO beyond [`CoreConfig::max_sessions`]
+//!   [`LIMIT_REACHED`]. A second HELLO, a message before WELCOME other than AUTHENTICATE or
+//!   ABORT, a message only routers send, or an option of the wrong type is ABORT
+//!   `wamp.error.protocol_violation`.
+//! - **Leaving**: GOODBYE is answered with GOODBYE `wamp.close.goodbye_and_out`, then
+//!   [`Output::Close`]. [`Core::shutdown`] and `wamp.session.kill*` send GOODBYE and close on the
+//!   reply or after [`CoreConfig::goodbye_timeout`]. However a session ends, its testaments are
+//!   published, its callers get ERROR `wamp.error.canceled`, its callees INTERRUPT
+//!   (`killnowait`, if they announced `call_canceling`), and its registrations and
+//!   subscriptions go.
+//! - **Dealer** features: `caller_identification`, `pattern_based_registration` (precedence:
+//!   exact, longest prefix, then the wildcard whose literal components come first),
+//!   `shared_registration` (`single`, `first`, `last`, `roundrobin`, `random`),
+//!   `progressive_call_results`, `call_timeout` (ERROR `wamp.error.canceled` "timeout reached"
+//!   and INTERRUPT `killnowait`), `call_canceling` (`skip`, `kill`, `killnowait`, the default),
+//!   `registration_meta_api`, `session_meta_api`, `testament_meta_api`.
+//! - **Broker** features: `pattern_based_subscription` (every matching subscription gets the
+//!   event, `topic` in details), `publisher_exclusion` (`exclude_me`, default true),
+//!   `subscriber_blackwhite_listing` (`eligible`, `exclude`, and by authid and authrole),
+//!   `publisher_identification`, `event_retention` (`retain`, `get_retained` on exact
+//!   subscriptions), `subscription_meta_api`, `session_meta_api`.
+//! - **Authorization**: each realm's roles ([`RoleConfig`]); the most specific matching
+//!   permission decides (exact, longest prefix, wildcard); anything not granted is ERROR
+//!   `wamp.error.not_authorized`, meta procedures included. Invalid URIs are ERROR
+//!   `wamp.error.invalid_uri`, as are REGISTER and PUBLISH in the reserved `wamp.` namespace.
+//! - **Meta API**: `wamp.session.count|list|get|kill|kill_by_authid|kill_by_authrole|
+//!   add_testament|flush_testaments`, `wamp.registration.list|lookup|match|get|list_callees|
+//!   count_callees`, `wamp.subscription.list|lookup|match|get|list_subscribers|
+//!   count_subscribers`, and the events `wamp.session.on_join|on_leave`,
+//!   `wamp.registration.on_create|on_register|on_unregister|on_delete`,
+//!   `wamp.subscription.on_create|on_subscribe|on_unsubscribe|on_delete`.
+//! - **Bounds**: [`Limits`] caps calls in flight per caller and per callee, registrations,
+//!   subscriptions and testaments per session, and retained events; beyond them a request gets
+//!   ERROR [`LIMIT_REACHED`].
+//!
+//! Differences from Crossbar.io: a timed-out call is answered whether or not the caller
+//! announced `call_canceling` (Crossbar.io answers only those that did); `disclose_me` and
+//! `disclose_caller` are honoured besides the role's `disclose`; a wildcard permission never
+//! overrides a matching prefix permission; CANCEL `skip` answers the caller at once.
 //!
 //! ```
 //! use std::time::Instant;
