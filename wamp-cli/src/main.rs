@@ -17,6 +17,7 @@ mod args;
 mod call;
 mod command;
 mod connect;
+mod crossbar;
 mod error;
 mod json;
 mod output;

@@ -1,31 +1,44 @@
-//! `wamp router`: runs the embedded router of `wamp-router` on the endpoints and realms given,
-//! prints `listening URL` per endpoint (with the real port when 0 was given), and stops
+//! `wamp router`: runs the embedded router of `wamp-router` on the endpoints and realms given
+//! (or as a Crossbar.io node configuration says, see [`crossbar`]), prints `listening URL` per endpoint (with the real port when 0 was given), and stops
 //! gracefully on SIGINT or SIGTERM (GOODBYE `wamp.close.system_shutdown` to every session).
 
 use wamp_router::Router;
 
 use crate::args::RouterArgs;
+use crate::crossbar;
 use crate::error::CliError;
 use crate::output::{self, StopSignals};
 
 /// Runs the router until SIGINT or SIGTERM.
 pub async fn run(args: &RouterArgs) -> Result<(), CliError> {
-    if let Some(path) = &args.config {
-        return Err(CliError::fatal(format!(
-            "wamp router --config {}: reading a Crossbar.io configuration is not available yet; \
-             use --listen and --realm",
-            path.display()
-        )));
-    }
-    let mut builder = Router::builder();
-    for realm in args.realms_or_default() {
-        builder = builder.realm(&realm);
-    }
-    for url in args.listen_or_default() {
-        builder = builder
-            .listen(&url.to_string())
-            .map_err(|e| CliError::fatal(format!("--listen {url}: {e}")))?;
-    }
+    let builder = match &args.config {
+        Some(path) => {
+            let loaded = crossbar::load(path).map_err(CliError::Fatal)?;
+            if args.strict && !loaded.warnings.is_empty() {
+                return Err(CliError::fatal(format!(
+                    "{} has what this router does not support (--strict):\n  {}",
+                    path.display(),
+                    loaded.warnings.join("\n  ")
+                )));
+            }
+            for warning in &loaded.warnings {
+                eprintln!("warning: {warning}");
+            }
+            Router::builder().config(loaded.config)
+        }
+        None => {
+            let mut builder = Router::builder();
+            for realm in args.realms_or_default() {
+                builder = builder.realm(&realm);
+            }
+            for url in args.listen_or_default() {
+                builder = builder
+                    .listen(&url.to_string())
+                    .map_err(|e| CliError::fatal(format!("--listen {url}: {e}")))?;
+            }
+            builder
+        }
+    };
     // Watched before the first `listening` line: whoever reads it may signal at once.
     let mut stop = StopSignals::new();
     let router = builder

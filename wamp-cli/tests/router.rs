@@ -180,3 +180,119 @@ async fn router_options_are_checked_before_anything_starts() {
         assert!(out.stderr.contains("error"), "{args:?}: {out:?}");
     }
 }
+
+/// The repository's Crossbar.io example config, on a free port, in a directory of its own.
+fn example_config(name: &str, edit: impl FnOnce(&mut serde_json::Value)) -> std::path::PathBuf {
+    let text = include_str!("../../examples/crossbar/config.json");
+    let mut config: serde_json::Value = serde_json::from_str(text).expect("json");
+    config["workers"][0]["transports"][0]["endpoint"]["port"] =
+        serde_json::json!(wamp_suite::free_port());
+    edit(&mut config);
+    let dir = std::env::temp_dir().join(format!("wamp-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("config.json");
+    std::fs::write(&path, config.to_string()).expect("write config");
+    path
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_crossbar_example_config_runs_and_authenticates_every_method() {
+    use wamp_suite::auth;
+    let path = example_config("example", |_| {});
+    let (router, urls) = router(&["--config", path.to_str().expect("utf-8")], 1).await;
+    let url = &urls[0];
+    let cases = [
+        ("ticket", auth::TICKET_AUTHID, auth::TICKET_SECRET),
+        ("wampcra", auth::CRA_AUTHID, auth::CRA_SECRET),
+        ("wampcra", auth::CRA_SALTED_AUTHID, auth::CRA_SALTED_SECRET),
+        ("scram", auth::SCRAM_AUTHID, auth::SCRAM_PASSWORD),
+    ];
+    for (method, authid, secret) in cases {
+        let mut command = wamp(&[
+            "--url",
+            url,
+            "-r",
+            "realm1",
+            "--authid",
+            authid,
+            "--authmethod",
+            method,
+            "call",
+            "com.wampcli.nobody",
+        ]);
+        command.env("WAMP_SECRET", secret);
+        let out = output(command).await;
+        assert_eq!(out.code, Some(5), "{method} {authid}: {out:?}");
+        assert!(
+            out.stderr.contains(&format!(
+                "connected: authrole=authenticated authmethod={method}"
+            )),
+            "{method} {authid}: {out:?}"
+        );
+    }
+    let mut command = wamp(&[
+        "--url",
+        url,
+        "-r",
+        "realm1",
+        "--authid",
+        auth::CRYPTOSIGN_AUTHID,
+        "call",
+        "com.wampcli.nobody",
+    ]);
+    command.env("WAMP_PRIVATE_KEY", auth::CRYPTOSIGN_SEED_HEX);
+    let out = output(command).await;
+    assert_eq!(out.code, Some(5), "cryptosign: {out:?}");
+    assert!(out.stderr.contains("authmethod=cryptosign"), "{out:?}");
+    // Anonymous is not allowed on that transport; a wrong ticket is refused.
+    let out = client(url, "realm1", &["call", "com.wampcli.nobody"]).await;
+    assert_eq!(out.code, Some(1), "{out:?}");
+    let mut command = wamp(&[
+        "--url",
+        url,
+        "-r",
+        "realm1",
+        "--authid",
+        auth::TICKET_AUTHID,
+        "--authmethod",
+        "ticket",
+        "call",
+        "com.wampcli.nobody",
+    ]);
+    command.env("WAMP_SECRET", "not-the-ticket-8812");
+    let out = output(command).await;
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(out.stderr.contains("wamp.error.not_authorized"), "{out:?}");
+    assert!(!out.stderr.contains("not-the-ticket-8812"), "{out:?}");
+    router.terminate();
+    assert_eq!(router.exit_code().await, Some(0));
+    let _ = std::fs::remove_dir_all(path.parent().expect("dir"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unsupported_config_keys_are_warnings_and_errors_with_strict() {
+    let path = example_config("strict", |config| {
+        config["workers"][0]["transports"][0]["paths"]["/"] =
+            serde_json::json!({"type": "static", "directory": ".."});
+        config["workers"][0]["options"] = serde_json::json!({"pythonpath": [".."]});
+    });
+    let path_str = path.to_str().expect("utf-8");
+    let out = output(wamp(&["router", "--config", path_str, "--strict"])).await;
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(out.stderr.contains("workers[0].options"), "{out:?}");
+    assert!(
+        out.stderr.contains("workers[0].transports[0].paths./"),
+        "{out:?}"
+    );
+    assert_eq!(out.stdout, "", "nothing listens: {out:?}");
+
+    let mut router = Running::spawn(&["router", "--config", path_str]);
+    router.stderr_line("warning: workers[0].options").await;
+    assert!(router
+        .stdout_line()
+        .await
+        .starts_with("listening ws://127.0.0.1:"));
+    router.terminate();
+    assert_eq!(router.exit_code().await, Some(0));
+    let _ = std::fs::remove_dir_all(path.parent().expect("dir"));
+}
