@@ -9,13 +9,13 @@
 //!   leaves. A clean leave ends a component: it does not reconnect.
 //!
 //! ```sh
-//! cargo run --example component                                   # starts a local Crossbar.io
-//! cargo run --example component -- ws://127.0.0.1:8080/ws realm1  # or use your own router
+//! cargo run --example component                                   # embeds our own router
+//! cargo run --example component -- ws://127.0.0.1:8080/ws realm1  # or use another router
 //! ```
 //!
-//! Arguments: the router URL (without one, a Crossbar.io node is started on 127.0.0.1 with
-//! the test harness, installing Crossbar.io into a cached virtualenv with pip on first use,
-//! about two minutes) and the realm (default `realm1`). Ctrl-C or SIGTERM stops the backend
+//! Arguments: the router URL (without one, the example starts our router, `wamp-router`, in
+//! the same process on a free port of 127.0.0.1: nothing to install) and the realm (default
+//! `realm1`). Ctrl-C or SIGTERM stops the backend
 //! gracefully (its session leaves cleanly); then `run` returns and the example prints
 //! `stopped`. `run` logs to standard error, filtered by `RUST_LOG` (default `info`): set
 //! `RUST_LOG=debug` to see the sessions' lifecycle.
@@ -28,6 +28,10 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+#[path = "support/router.rs"]
+mod router;
+use router::EmbeddedRouter;
+
 use wamp_client::{
     on_join, on_leave, on_ready, register, subscribe, CallError, CloseDetails, Component,
     ConfigError, Payload, PublishOptions, Session, SessionDetails,
@@ -53,20 +57,26 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut args = std::env::args().skip(1);
     let url = args.next();
     let realm = args.next().unwrap_or_else(|| "realm1".into());
-    // No URL: run our own router until `run` returns. `Router::start` is synchronous; it
-    // runs before `run`, which builds its own runtime and blocks until the components end.
-    let local = url.is_none().then(|| {
-        say("starting a local Crossbar.io router...");
-        wamp_suite::Router::start()
-    });
-    let url = url.unwrap_or_else(|| local.as_ref().map(|r| r.ws_url()).unwrap_or_default());
+    // No URL: embed our own router, on a runtime of its own (one worker thread) that serves
+    // it while `run` below, which builds the components' runtime, blocks.
+    let local = match url {
+        Some(_) => None,
+        None => Some(EmbeddedRouter::start(&realm)?),
+    };
+    let url = match (url, &local) {
+        (Some(url), _) => url,
+        (None, Some(router)) => router.url.clone(),
+        (None, None) => unreachable!("a router is embedded when no URL is given"),
+    };
 
     let backend = backend(&url, &realm)?;
     let frontend = frontend(&url, &realm)?;
     // Builds a tokio runtime and runs both components until each has ended, or until Ctrl-C
     // or SIGTERM stops them gracefully.
     let outcome = wamp_client::run(vec![backend, frontend]);
-    drop(local);
+    if let Some(router) = local {
+        router.stop();
+    }
     match outcome {
         Err(e) => {
             say(format_args!("stopped with errors:\n{e}"));

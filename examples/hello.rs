@@ -2,12 +2,12 @@
 //! and publishes, against a router.
 //!
 //! ```sh
-//! cargo run --example hello                                # starts a local Crossbar.io
-//! cargo run --example hello -- ws://127.0.0.1:8080/ws realm1   # or use your own router
+//! cargo run --example hello                                # embeds our own router
+//! cargo run --example hello -- ws://127.0.0.1:8080/ws realm1   # or use another router
 //! ```
 //!
-//! Without a URL it starts a Crossbar.io node on 127.0.0.1 with the test harness (installing
-//! Crossbar.io into a cached virtualenv with pip on first use, about two minutes). Set
+//! Without a URL it starts our router (`wamp-router`) on the same tokio runtime, on a free
+//! port of 127.0.0.1, and stops it at the end: nothing to install. Set
 //! `RUST_LOG=debug` to see the session's lifecycle.
 
 use std::time::Duration;
@@ -31,12 +31,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let url = args.next();
     let realm = args.next().unwrap_or_else(|| "realm1".into());
-    // No URL: run our own router for the example's lifetime.
-    let local = url.is_none().then(|| {
-        println!("starting a local Crossbar.io router...");
-        wamp_suite::Router::start()
-    });
-    let url = url.unwrap_or_else(|| local.as_ref().map(|r| r.ws_url()).unwrap_or_default());
+    // No URL: embed our own router for the example's lifetime, on this runtime.
+    let local = match url {
+        Some(_) => None,
+        None => Some(
+            wamp_router::Router::builder()
+                .realm(&realm)
+                .listen("ws://127.0.0.1:0/ws")?
+                .start()
+                .await?,
+        ),
+    };
+    let url = match (url, &local) {
+        (Some(url), _) => url,
+        (None, Some(router)) => router.urls().remove(0),
+        (None, None) => unreachable!("a router is embedded when no URL is given"),
+    };
 
     let session = Session::connect(&url, &realm).await?;
     println!(
@@ -119,6 +129,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let closed = session.leave().await?;
     println!("left: {}", closed.reason);
-    drop(local);
+    if let Some(router) = local {
+        router.stop().await;
+    }
     Ok(())
 }

@@ -3,7 +3,7 @@
 //! that connects, and reconnects, in the background.
 //!
 //! ```sh
-//! cargo run --example web_publisher                               # starts a local Crossbar.io
+//! cargo run --example web_publisher                               # embeds our own router
 //! cargo run --example web_publisher -- ws://127.0.0.1:8080/ws --realm realm1 --http-port 8000
 //!
 //! curl -i -X POST -H 'content-type: application/json' -d '{"page": "/"}' \
@@ -19,9 +19,8 @@
 //!   reconnect.
 //! - `GET /health` answers `200 {"wamp": "ready"}` or `503 {"wamp": "not ready"}`.
 //!
-//! Arguments: the router URL (without one, a Crossbar.io node is started on 127.0.0.1 with
-//! the test harness, installing Crossbar.io into a cached virtualenv with pip on first use,
-//! about two minutes), `--realm` (default `realm1`) and `--http-port` (default 0, a free
+//! Arguments: the router URL (without one, our router, `wamp-router`, runs on the same tokio
+//! runtime on a free port of 127.0.0.1), `--realm` (default `realm1`) and `--http-port` (default 0, a free
 //! port). The bound address is printed as `listening on http://127.0.0.1:PORT`. Ctrl-C or
 //! SIGTERM stops the HTTP server gracefully, then the component, whose session leaves
 //! cleanly. Set `RUST_LOG=debug` to see the session's lifecycle.
@@ -94,15 +93,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init();
 
     let args = parse_args()?;
-    // No URL: run our own router for the example's lifetime.
-    let local = args.url.is_none().then(|| {
-        println!("starting a local Crossbar.io router...");
-        wamp_suite::Router::start()
-    });
-    let url = args
-        .url
-        .clone()
-        .unwrap_or_else(|| local.as_ref().map(|r| r.ws_url()).unwrap_or_default());
+    // No URL: embed our own router for the example's lifetime, on this runtime.
+    let local = match args.url {
+        Some(_) => None,
+        None => Some(
+            wamp_router::Router::builder()
+                .realm(&args.realm)
+                .listen("ws://127.0.0.1:0/ws")?
+                .start()
+                .await?,
+        ),
+    };
+    let url = match (&args.url, &local) {
+        (Some(url), _) => url.clone(),
+        (None, Some(router)) => router.urls().remove(0),
+        (None, None) => unreachable!("a router is embedded when no URL is given"),
+    };
 
     // The component connects in the background and reconnects with backoff; the HTTP
     // handlers only look at its current session.
@@ -131,7 +137,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await;
     tracing::info!("HTTP service stopped; stopping the component");
     let stopped = wamp.stop().await;
-    drop(local);
+    if let Some(router) = local {
+        router.stop().await;
+    }
     served?;
     if let Err(e) = stopped {
         // A component that never reached the router ends with the reason; not our failure.
