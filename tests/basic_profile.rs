@@ -1,6 +1,7 @@
-//! Every Basic Profile operation through a real Crossbar.io, on every transport (WebSocket,
-//! WebSocket over TLS, RawSocket over TCP, over TLS, over a Unix socket) and every serializer
-//! (JSON, MessagePack, CBOR).
+//! Every Basic Profile operation through a real Crossbar.io and through our router, on every
+//! transport (WebSocket, WebSocket over TLS, RawSocket over TCP, over TLS, over a Unix socket)
+//! and every serializer (JSON, MessagePack, CBOR). Each test runs against both routers:
+//! `crossbar::NAME` and `ours::NAME`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,12 +13,11 @@ use wamp_client::{
 };
 use wamp_core::serializer;
 use wamp_core::{Dict, Value};
-use wamp_suite::{router, Endpoint};
+use wamp_suite::{on_both_routers, Endpoint, TestRouter};
 
 const LIMIT: Duration = Duration::from_secs(20);
 
-fn transport(endpoint: Endpoint, serializer: &str) -> TransportConfig {
-    let router = router();
+fn transport(router: &dyn TestRouter, endpoint: Endpoint, serializer: &str) -> TransportConfig {
     let mut config = TransportConfig::new(&router.url(endpoint))
         .unwrap()
         .serializers(vec![serializer::by_name(serializer).unwrap()]);
@@ -31,11 +31,11 @@ fn transport(endpoint: Endpoint, serializer: &str) -> TransportConfig {
     config
 }
 
-async fn join(endpoint: Endpoint, serializer: &str) -> Session {
-    let config = transport(endpoint, serializer);
+async fn join(router: &dyn TestRouter, endpoint: Endpoint, serializer: &str) -> Session {
+    let config = transport(router, endpoint, serializer);
     tokio::time::timeout(
         LIMIT,
-        Session::join(&config, JoinOptions::new(router().realm())),
+        Session::join(&config, JoinOptions::new(router.realm())),
     )
     .await
     .expect("join in time")
@@ -69,10 +69,10 @@ fn nested_kwargs() -> Dict {
     kw
 }
 
-async fn basic_profile(endpoint: Endpoint, ser: &str) {
+async fn basic_profile(router: &dyn TestRouter, endpoint: Endpoint, ser: &str) {
     let prefix = format!("com.test.basic.{endpoint}.{ser}");
-    let callee = join(endpoint, ser).await;
-    let caller = join(endpoint, ser).await;
+    let callee = join(router, endpoint, ser).await;
+    let caller = join(router, endpoint, ser).await;
 
     // WELCOME details.
     let details = callee.details();
@@ -300,91 +300,125 @@ async fn basic_profile(endpoint: Endpoint, ser: &str) {
     assert!(left.is_clean(), "{left:?}");
 }
 
-macro_rules! combos {
-    ($($name:ident: $endpoint:ident, $ser:literal;)*) => {$(
-        #[tokio::test]
-        async fn $name() {
-            basic_profile(Endpoint::$endpoint, $ser).await;
+on_both_routers! {
+    #[tokio::test]
+    async fn websocket_json(router) {
+        basic_profile(router, Endpoint::Ws, "json").await;
+    }
+    #[tokio::test]
+    async fn websocket_msgpack(router) {
+        basic_profile(router, Endpoint::Ws, "msgpack").await;
+    }
+    #[tokio::test]
+    async fn websocket_cbor(router) {
+        basic_profile(router, Endpoint::Ws, "cbor").await;
+    }
+    #[tokio::test]
+    async fn websocket_tls_json(router) {
+        basic_profile(router, Endpoint::Wss, "json").await;
+    }
+    #[tokio::test]
+    async fn websocket_tls_msgpack(router) {
+        basic_profile(router, Endpoint::Wss, "msgpack").await;
+    }
+    #[tokio::test]
+    async fn websocket_tls_cbor(router) {
+        basic_profile(router, Endpoint::Wss, "cbor").await;
+    }
+    #[tokio::test]
+    async fn rawsocket_json(router) {
+        basic_profile(router, Endpoint::Rs, "json").await;
+    }
+    #[tokio::test]
+    async fn rawsocket_msgpack(router) {
+        basic_profile(router, Endpoint::Rs, "msgpack").await;
+    }
+    #[tokio::test]
+    async fn rawsocket_cbor(router) {
+        basic_profile(router, Endpoint::Rs, "cbor").await;
+    }
+    #[tokio::test]
+    async fn rawsocket_tls_json(router) {
+        basic_profile(router, Endpoint::Rss, "json").await;
+    }
+    #[tokio::test]
+    async fn rawsocket_tls_msgpack(router) {
+        basic_profile(router, Endpoint::Rss, "msgpack").await;
+    }
+    #[tokio::test]
+    async fn rawsocket_tls_cbor(router) {
+        basic_profile(router, Endpoint::Rss, "cbor").await;
+    }
+    #[tokio::test]
+    async fn unix_json(router) {
+        basic_profile(router, Endpoint::Unix, "json").await;
+    }
+    #[tokio::test]
+    async fn unix_msgpack(router) {
+        basic_profile(router, Endpoint::Unix, "msgpack").await;
+    }
+    #[tokio::test]
+    async fn unix_cbor(router) {
+        basic_profile(router, Endpoint::Unix, "cbor").await;
+    }
+
+    #[tokio::test]
+    async fn websocket_negotiates_the_first_serializer_the_router_supports(router) {
+        let config = TransportConfig::new(&router.ws_url())
+            .unwrap()
+            .serializer_names(&["msgpack", "json"])
+            .unwrap();
+        let session = bounded(Session::join(&config, JoinOptions::new("realm1")))
+            .await
+            .unwrap();
+        let n: i64 = bounded(session.call("wamp.session.count", ()))
+            .await
+            .unwrap();
+        assert!(n >= 1);
+        session.leave().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn tls_refuses_a_router_certificate_it_does_not_trust(router) {
+        // Only the webpki/system roots: the harness's CA is not among them.
+        let config = TransportConfig::new(&router.wss_url()).unwrap();
+        let err = bounded(Session::join(&config, JoinOptions::new("realm1")))
+            .await
+            .unwrap_err();
+        assert!(!err.is_retryable(), "{err}");
+    }
+
+    #[tokio::test]
+    async fn joining_a_realm_that_does_not_exist_is_refused(router) {
+        let config = TransportConfig::new(&router.ws_url()).unwrap();
+        let err = bounded(Session::join(&config, JoinOptions::new("no.such.realm")))
+            .await
+            .unwrap_err();
+        match err {
+            wamp_client::JoinError::Refused(d) => assert_eq!(d.reason, "wamp.error.no_such_realm"),
+            other => panic!("expected refused, got {other:?}"),
         }
-    )*};
-}
-
-combos! {
-    websocket_json: Ws, "json";
-    websocket_msgpack: Ws, "msgpack";
-    websocket_cbor: Ws, "cbor";
-    websocket_tls_json: Wss, "json";
-    websocket_tls_msgpack: Wss, "msgpack";
-    websocket_tls_cbor: Wss, "cbor";
-    rawsocket_json: Rs, "json";
-    rawsocket_msgpack: Rs, "msgpack";
-    rawsocket_cbor: Rs, "cbor";
-    rawsocket_tls_json: Rss, "json";
-    rawsocket_tls_msgpack: Rss, "msgpack";
-    rawsocket_tls_cbor: Rss, "cbor";
-    unix_json: Unix, "json";
-    unix_msgpack: Unix, "msgpack";
-    unix_cbor: Unix, "cbor";
-}
-
-#[tokio::test]
-async fn websocket_negotiates_the_first_serializer_the_router_supports() {
-    let router = router();
-    let config = TransportConfig::new(&router.ws_url())
-        .unwrap()
-        .serializer_names(&["msgpack", "json"])
-        .unwrap();
-    let session = bounded(Session::join(&config, JoinOptions::new("realm1")))
-        .await
-        .unwrap();
-    let n: i64 = bounded(session.call("wamp.session.count", ()))
-        .await
-        .unwrap();
-    assert!(n >= 1);
-    session.leave().await.unwrap();
-}
-
-#[tokio::test]
-async fn tls_refuses_a_router_certificate_it_does_not_trust() {
-    let router = router();
-    // Only the webpki/system roots: the harness's CA is not among them.
-    let config = TransportConfig::new(&router.wss_url()).unwrap();
-    let err = bounded(Session::join(&config, JoinOptions::new("realm1")))
-        .await
-        .unwrap_err();
-    assert!(!err.is_retryable(), "{err}");
-}
-
-#[tokio::test]
-async fn joining_a_realm_that_does_not_exist_is_refused() {
-    let config = TransportConfig::new(&router().ws_url()).unwrap();
-    let err = bounded(Session::join(&config, JoinOptions::new("no.such.realm")))
-        .await
-        .unwrap_err();
-    match err {
-        wamp_client::JoinError::Refused(d) => assert_eq!(d.reason, "wamp.error.no_such_realm"),
-        other => panic!("expected refused, got {other:?}"),
     }
-}
 
-#[tokio::test]
-async fn many_tasks_share_one_session() {
-    let session = join(Endpoint::Rs, "msgpack").await;
-    session
-        .register("com.test.shared.mul", |a: i64, b: i64| async move {
-            Ok::<_, WampError>(a * b)
-        })
-        .await
-        .unwrap();
-    let session = Arc::new(session);
-    let tasks: Vec<_> = (0..50i64)
-        .map(|i| {
-            let s = session.clone();
-            tokio::spawn(async move { s.call::<_, i64>("com.test.shared.mul", (i, 3)).await })
-        })
-        .collect();
-    for (i, t) in tasks.into_iter().enumerate() {
-        assert_eq!(bounded(t).await.unwrap().unwrap(), i as i64 * 3);
+    #[tokio::test]
+    async fn many_tasks_share_one_session(router) {
+        let session = join(router, Endpoint::Rs, "msgpack").await;
+        session
+            .register("com.test.shared.mul", |a: i64, b: i64| async move {
+                Ok::<_, WampError>(a * b)
+            })
+            .await
+            .unwrap();
+        let session = Arc::new(session);
+        let tasks: Vec<_> = (0..50i64)
+            .map(|i| {
+                let s = session.clone();
+                tokio::spawn(async move { s.call::<_, i64>("com.test.shared.mul", (i, 3)).await })
+            })
+            .collect();
+        for (i, t) in tasks.into_iter().enumerate() {
+            assert_eq!(bounded(t).await.unwrap().unwrap(), i as i64 * 3);
+        }
+        session.leave().await.unwrap();
     }
-    session.leave().await.unwrap();
 }

@@ -1,4 +1,5 @@
-//! Test support for the WAMP workspace: a real Crossbar.io router and Autobahn|Python peers.
+//! Test support for the WAMP workspace: a real Crossbar.io router, our own router embedded,
+//! and Autobahn|Python peers.
 //!
 //! Shared by the integration tests in `tests/`, the examples and the benchmark. Everything is
 //! synchronous (`std::process`, `std::net`), so it works from plain `#[test]`s and from tokio
@@ -36,6 +37,10 @@
 //! # Modules
 //!
 //! - [`router()`], [`Router`], [`Endpoint`]: the Crossbar.io node and its URLs.
+//! - [`ours()`], [`Ours`]: our router (wamp-router) in the test process, with the same
+//!   endpoints, realms, roles and authenticated transports.
+//! - [`RouterKind`], [`TestRouter`], [`on_both_routers!`]: a test written once, run against
+//!   both routers (`crossbar::NAME` and `ours::NAME`).
 //! - [`AuthTransport`], [`auth`]: the node's authenticated endpoints (ticket, wampcra,
 //!   cryptosign, scram) and the credentials of their principals.
 //! - [`Peer`]: a Python peer from `tests/peers/` (callee, caller, publisher, subscriber).
@@ -48,19 +53,23 @@
 pub mod auth;
 mod certs;
 mod node;
+mod ours;
 mod peer;
 mod process;
 mod proxy;
 mod router;
+mod target;
 mod venv;
 
 pub use node::{free_port, CrossbarNode};
+pub use ours::{ours, Ours};
 pub use peer::{bytes_from_json, bytes_to_json, example_binary, peers_dir, Peer};
 pub use proxy::{FaultMode, FaultProxy};
 pub use router::{
     router, AuthTransport, Endpoint, Router, DEMO_REALM, REALM, RS_MAX_MESSAGE_SIZE, START_TIMEOUT,
     WS_MAX_MESSAGE_SIZE,
 };
+pub use target::{RouterKind, TestRouter};
 pub use venv::{python, repo_dir, venv};
 
 /// Awaits `f` for at most `limit`, and panics naming `what` when it takes longer: every wait

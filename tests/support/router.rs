@@ -174,7 +174,7 @@ impl AuthTransport {
         }
     }
 
-    fn index(self) -> usize {
+    pub(crate) fn index(self) -> usize {
         AuthTransport::ALL
             .iter()
             .position(|&t| t == self)
@@ -201,7 +201,7 @@ struct Ports {
 
 /// The file of the tickets [`AuthTransport::TicketRotating`] accepts (a JSON list), in the
 /// node's directory.
-const VALID_TICKETS_FILE: &str = "valid-tickets.json";
+pub(crate) const VALID_TICKETS_FILE: &str = "valid-tickets.json";
 
 /// The file the dynamic ticket authenticator writes once its procedure is registered.
 const AUTHENTICATOR_READY_FILE: &str = "authenticator.ready";
@@ -797,7 +797,7 @@ pub(crate) fn shutdown(running: &mut Running, command: Option<&str>, pid: Option
 
 /// Writes the valid tickets of [`AuthTransport::TicketRotating`] atomically (a reader sees the
 /// old list or the new one, never a partial file).
-fn write_valid_tickets(dir: &Path, tickets: &[&str]) -> std::io::Result<()> {
+pub(crate) fn write_valid_tickets(dir: &Path, tickets: &[&str]) -> std::io::Result<()> {
     let path = dir.join(VALID_TICKETS_FILE);
     let tmp = dir.join(format!("{VALID_TICKETS_FILE}.tmp"));
     fs::write(
