@@ -296,3 +296,52 @@ async fn unsupported_config_keys_are_warnings_and_errors_with_strict() {
     assert_eq!(router.exit_code().await, Some(0));
     let _ = std::fs::remove_dir_all(path.parent().expect("dir"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn subscribe_and_register_without_times_run_until_sigterm_and_exit_0() {
+    let (router, urls) = router(&["--listen", "rs://127.0.0.1:0"], 1).await;
+    let url = urls[0].as_str();
+    let mut subscriber = Running::spawn(&[
+        "--url",
+        url,
+        "-r",
+        "realm1",
+        "subscribe",
+        "com.wampcli.forever",
+    ]);
+    subscriber.stderr_line("subscribed:").await;
+    let mut callee = Running::spawn(&[
+        "--url",
+        url,
+        "-r",
+        "realm1",
+        "register",
+        "com.wampcli.forever",
+        "echo",
+        "still here",
+    ]);
+    callee.stderr_line("registered:").await;
+    for _ in 0..3 {
+        let out = client(url, "realm1", &["call", "com.wampcli.forever"]).await;
+        assert_eq!(out.stdout, "{\"args\": [\"still here\"], \"kwargs\": {}}\n");
+        let out = client(url, "realm1", &["publish", "com.wampcli.forever", "x"]).await;
+        assert_eq!(out.code, Some(0), "{out:?}");
+        assert_eq!(
+            subscriber.stdout_line().await,
+            "{\"args\": [\"x\"], \"kwargs\": {}}"
+        );
+    }
+    subscriber.terminate();
+    assert_eq!(subscriber.exit_code().await, Some(0));
+    callee.terminate();
+    assert_eq!(callee.exit_code().await, Some(0));
+    // The registrar unregistered on its way out.
+    let out = client(url, "realm1", &["call", "com.wampcli.forever"]).await;
+    assert_eq!(out.code, Some(5), "{out:?}");
+    assert!(
+        out.stderr.contains("wamp.error.no_such_procedure"),
+        "{out:?}"
+    );
+    router.terminate();
+    assert_eq!(router.exit_code().await, Some(0));
+}
