@@ -198,6 +198,13 @@ impl RouterBuilder {
         self
     }
 
+    /// How long a session may take to answer the router's GOODBYE (at [`Router::stop`], or a
+    /// kill) before its connection is closed.
+    pub fn goodbye_timeout(mut self, d: Duration) -> Self {
+        self.config.core.goodbye_timeout = d;
+        self
+    }
+
     /// The most sessions at once (beyond: ABORT at HELLO).
     pub fn max_sessions(mut self, n: usize) -> Self {
         self.config.core.max_sessions = n;
@@ -274,7 +281,7 @@ impl RouterBuilder {
         for (a, p) in acceptors {
             tasks.push(tokio::spawn(listen::accept_loop(hub.clone(), a, p)));
         }
-        let timer = tokio::spawn(hub.clone().run_timer(hub.stopping.subscribe()));
+        let timer = tokio::spawn(hub.clone().run_timer());
         let mut in_process = ListenerConfig::new(
             TransportKind::RawSocket,
             Endpoint::Unix {

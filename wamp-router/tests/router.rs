@@ -665,3 +665,32 @@ async fn a_websocket_client_that_answers_no_ping_is_closed() {
     assert!(session.is_joined());
     bounded(router.stop()).await;
 }
+
+#[tokio::test]
+async fn stop_closes_a_session_that_never_answers_goodbye_after_the_goodbye_timeout() {
+    let router = Router::builder()
+        .realm("realm1")
+        .listen("rs://127.0.0.1:0")
+        .unwrap()
+        .goodbye_timeout(Duration::from_millis(300))
+        .start()
+        .await
+        .unwrap();
+    let mut c = RawClient::connect(router.local_addrs()[0], None).await;
+    c.send(&hello("realm1")).await;
+    assert!(matches!(c.recv().await, Message::Welcome { .. }));
+    let started = std::time::Instant::now();
+    let stopping = tokio::spawn(router.stop());
+    match c.recv().await {
+        Message::Goodbye { reason, .. } => assert_eq!(&*reason, "wamp.close.system_shutdown"),
+        other => panic!("{other:?}"),
+    }
+    // no reply: the connection is closed once the goodbye timeout has passed
+    assert_eq!(c.recv_frame().await, None);
+    bounded(stopping).await.unwrap();
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(250) && took < Duration::from_millis(1200),
+        "{took:?}"
+    );
+}

@@ -266,8 +266,9 @@ impl Hub {
     }
 
     /// The timer: sleeps until the core's next deadline (woken earlier when a new one comes
-    /// first), runs it, until `stop` is set.
-    pub(crate) async fn run_timer(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+    /// first) and runs it; until the router aborts it, after the shutdown (whose GOODBYE
+    /// deadlines it still runs).
+    pub(crate) async fn run_timer(self: Arc<Self>) {
         loop {
             let next = {
                 let mut st = self.lock();
@@ -284,11 +285,6 @@ impl Hub {
             tokio::select! {
                 _ = sleep => self.run(|st, now| st.core.handle_timeout(now)),
                 _ = self.timer_wake.notified() => {}
-                r = stop.changed() => {
-                    if r.is_err() || *stop.borrow() {
-                        return;
-                    }
-                }
             }
         }
     }
