@@ -1,5 +1,6 @@
-//! Cross-implementation tests: Rust and Autobahn|Python peers through Crossbar.io, both ways,
-//! for RPC and PubSub, with positional and keyword arguments, nested and binary values, and
+//! Cross-implementation tests: Rust and Autobahn|Python peers through Crossbar.io and through
+//! our router (each test runs against both: `<transport>::crossbar::NAME` and
+//! `<transport>::ours::NAME`, with the same expected output), both ways, for RPC and PubSub, with positional and keyword arguments, nested and binary values, and
 //! errors carrying args and kwargs, on WebSocket and RawSocket with every serializer.
 
 use std::time::Duration;
@@ -12,12 +13,12 @@ use wamp_client::{
 };
 use wamp_core::serializer;
 use wamp_core::{Dict, Value};
-use wamp_suite::{bytes_from_json, bytes_to_json, router, Endpoint, Peer};
+use wamp_suite::{bytes_from_json, bytes_to_json, Endpoint, Peer, TestRouter};
 
 const LIMIT: Duration = Duration::from_secs(30);
 
-async fn join(endpoint: Endpoint, ser: &str) -> Session {
-    let config = TransportConfig::new(&router().url(endpoint))
+async fn join(router: &dyn TestRouter, endpoint: Endpoint, ser: &str) -> Session {
+    let config = TransportConfig::new(&router.url(endpoint))
         .unwrap()
         .serializers(vec![serializer::by_name(ser).unwrap()]);
     tokio::time::timeout(LIMIT, Session::join(&config, JoinOptions::new("realm1")))
@@ -100,22 +101,27 @@ fn sample_kwargs() -> Dict {
     kw
 }
 
-fn peer_args(endpoint: Endpoint, ser: &str, extra: &[&str]) -> Vec<String> {
-    let mut args = router().peer_args(endpoint, ser);
+fn peer_args(
+    router: &dyn TestRouter,
+    endpoint: Endpoint,
+    ser: &str,
+    extra: &[&str],
+) -> Vec<String> {
+    let mut args = router.peer_args(endpoint, ser);
     args.extend(extra.iter().map(|s| s.to_string()));
     args
 }
 
-async fn rust_caller_calls_python_callee(endpoint: Endpoint, ser: &str) {
+async fn rust_caller_calls_python_callee(router: &dyn TestRouter, endpoint: Endpoint, ser: &str) {
     let prefix = format!("com.interop.pycallee.{endpoint}.{ser}");
-    let args = peer_args(endpoint, ser, &["--prefix", &prefix]);
+    let args = peer_args(router, endpoint, ser, &["--prefix", &prefix]);
     let callee = blocking(move || {
         let mut p = Peer::spawn("callee.py", &args);
         p.expect_line("READY", LIMIT);
         p
     })
     .await;
-    let session = join(endpoint, ser).await;
+    let session = join(router, endpoint, ser).await;
 
     let sum: i64 = bounded(session.call(&format!("{prefix}.add2"), (20, 22)))
         .await
@@ -190,9 +196,9 @@ async fn rust_caller_calls_python_callee(endpoint: Endpoint, ser: &str) {
     drop(callee);
 }
 
-async fn python_caller_calls_rust_callee(endpoint: Endpoint, ser: &str) {
+async fn python_caller_calls_rust_callee(router: &dyn TestRouter, endpoint: Endpoint, ser: &str) {
     let prefix = format!("com.interop.rustcallee.{endpoint}.{ser}");
-    let session = join(endpoint, ser).await;
+    let session = join(router, endpoint, ser).await;
     session
         .register(&format!("{prefix}.echo"), |inv: Invocation| async move {
             Ok::<_, WampError>(inv.payload)
@@ -221,6 +227,7 @@ async fn python_caller_calls_rust_callee(endpoint: Endpoint, ser: &str) {
         .await
         .unwrap();
     let args = peer_args(
+        router,
         endpoint,
         ser,
         &[
@@ -251,6 +258,7 @@ async fn python_caller_calls_rust_callee(endpoint: Endpoint, ser: &str) {
 
     let call = |procedure: String| {
         let args = peer_args(
+            router,
             endpoint,
             ser,
             &[
@@ -292,14 +300,19 @@ async fn python_caller_calls_rust_callee(endpoint: Endpoint, ser: &str) {
     session.leave().await.unwrap();
 }
 
-async fn python_publisher_feeds_rust_subscriber(endpoint: Endpoint, ser: &str) {
+async fn python_publisher_feeds_rust_subscriber(
+    router: &dyn TestRouter,
+    endpoint: Endpoint,
+    ser: &str,
+) {
     let topic = format!("com.interop.pypub.{endpoint}.{ser}");
-    let session = join(endpoint, ser).await;
+    let session = join(router, endpoint, ser).await;
     let mut events = session
         .subscribe_stream(&topic, SubscribeOptions::default())
         .await
         .unwrap();
     let args = peer_args(
+        router,
         endpoint,
         ser,
         &[
@@ -331,16 +344,20 @@ async fn python_publisher_feeds_rust_subscriber(endpoint: Endpoint, ser: &str) {
     session.leave().await.unwrap();
 }
 
-async fn rust_publisher_feeds_python_subscriber(endpoint: Endpoint, ser: &str) {
+async fn rust_publisher_feeds_python_subscriber(
+    router: &dyn TestRouter,
+    endpoint: Endpoint,
+    ser: &str,
+) {
     let topic = format!("com.interop.rustpub.{endpoint}.{ser}");
-    let args = peer_args(endpoint, ser, &["--topic", &topic, "--count", "3"]);
+    let args = peer_args(router, endpoint, ser, &["--topic", &topic, "--count", "3"]);
     let mut subscriber = blocking(move || {
         let mut p = Peer::spawn("subscriber.py", &args);
         p.expect_line("READY", LIMIT);
         p
     })
     .await;
-    let session = join(endpoint, ser).await;
+    let session = join(router, endpoint, ser).await;
     for _ in 0..3 {
         bounded(session.publish_with(
             &topic,
@@ -370,24 +387,28 @@ macro_rules! interop {
         mod $name {
             use super::*;
 
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn rust_caller_calls_python_callee() {
-                super::rust_caller_calls_python_callee(Endpoint::$endpoint, $ser).await;
-            }
+            wamp_suite::on_both_routers! {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn rust_caller_calls_python_callee(router) {
+                    crate::rust_caller_calls_python_callee(router, Endpoint::$endpoint, $ser).await;
+                }
 
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn python_caller_calls_rust_callee() {
-                super::python_caller_calls_rust_callee(Endpoint::$endpoint, $ser).await;
-            }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn python_caller_calls_rust_callee(router) {
+                    crate::python_caller_calls_rust_callee(router, Endpoint::$endpoint, $ser).await;
+                }
 
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn python_publisher_feeds_rust_subscriber() {
-                super::python_publisher_feeds_rust_subscriber(Endpoint::$endpoint, $ser).await;
-            }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn python_publisher_feeds_rust_subscriber(router) {
+                    crate::python_publisher_feeds_rust_subscriber(router, Endpoint::$endpoint, $ser)
+                        .await;
+                }
 
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn rust_publisher_feeds_python_subscriber() {
-                super::rust_publisher_feeds_python_subscriber(Endpoint::$endpoint, $ser).await;
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn rust_publisher_feeds_python_subscriber(router) {
+                    crate::rust_publisher_feeds_python_subscriber(router, Endpoint::$endpoint, $ser)
+                        .await;
+                }
             }
         }
     )*};
