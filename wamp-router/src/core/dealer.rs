@@ -13,7 +13,9 @@
 //!   permission says `disclose.caller`, the CALL says `disclose_me`, or the registration says
 //!   `disclose_caller`.
 //! - Progressive results: a YIELD with `progress` becomes RESULT with `progress` if the caller
-//!   asked `receive_progress` (else it is dropped); the final YIELD ends the call.
+//!   asked `receive_progress` (else it is dropped); the final YIELD ends the call. RESULT
+//!   details disclose the callee (`callee`, `callee_authid`, `callee_authrole`), as
+//!   Crossbar.io's do.
 //! - Timeout (`CALL.Options.timeout`, ms): the caller gets ERROR `wamp.error.canceled` ("timeout
 //!   reached", as Crossbar.io) and a callee that announced `call_canceling` gets INTERRUPT
 //!   `killnowait`.
@@ -150,6 +152,18 @@ const CANCELED_MESSAGE: &str = "callee disconnected from in-flight request";
 
 fn canceled(request: Id, message: &str) -> Message {
     error(RequestType::Call, request, error_uri::CANCELED, message)
+}
+
+/// RESULT details disclosing the callee, as Crossbar.io always does.
+fn callee_details(peers: &Peers, callee: Id) -> Dict {
+    match peers.get(&callee) {
+        Some(p) => Dict::from([
+            ("callee", Value::from(callee)),
+            ("callee_authid", Value::String(p.authid.clone())),
+            ("callee_authrole", Value::String(p.authrole.clone())),
+        ]),
+        None => Dict::new(),
+    }
 }
 
 fn interrupt(request: Id, mode: &str) -> Message {
@@ -561,9 +575,11 @@ impl Dealer {
         };
         if progress {
             if inv.receive_progress && !inv.killing {
+                let mut details = callee_details(peers, callee);
+                details.insert("progress".into(), Value::Bool(true));
                 let msg = Message::Result {
                     request: inv.request,
-                    details: Dict::from([("progress", Value::Bool(true))]),
+                    details,
                     args,
                     kwargs,
                 };
@@ -579,7 +595,7 @@ impl Dealer {
         } else {
             Message::Result {
                 request: inv.request,
-                details: Dict::new(),
+                details: callee_details(peers, callee),
                 args,
                 kwargs,
             }

@@ -19,8 +19,8 @@
 //! | `wamp.registration.list_callees` / `wamp.subscription.list_subscribers` | `id` | session ids |
 //! | `wamp.registration.count_callees` / `wamp.subscription.count_subscribers` | `id` | a number |
 //!
-//! Events: `wamp.session.on_join(details)`, `wamp.session.on_leave(session, authid,
-//! authrole)`; `wamp.registration.on_create(session, details)`, `on_register(session, id)`,
+//! Events: `wamp.session.on_join(details)`, `wamp.session.on_leave(session)` (Crossbar.io's
+//! one argument; the spec adds authid and authrole); `wamp.registration.on_create(session, details)`, `on_register(session, id)`,
 //! `on_unregister(session, id)`, `on_delete(session, id)`, and the same four under
 //! `wamp.subscription.` with `on_subscribe` / `on_unsubscribe`. None is published for `wamp.*`
 //! URIs.

@@ -150,13 +150,11 @@ impl Realm {
         let mut events = Vec::new();
         self.dealer.detach(ctx, &self.peers, &peer, &mut events);
         self.broker.detach(&peer, &mut events);
+        // Crossbar.io publishes the session id only (the spec adds authid and authrole; a
+        // Python handler taking one argument would fail on three).
         self.meta.push(MetaEvent::new(
             meta::SESSION_ON_LEAVE,
-            vec![
-                Value::from(session),
-                Value::String(peer.authid.clone()),
-                Value::String(peer.authrole.clone()),
-            ],
+            vec![Value::from(session)],
         ));
         self.meta.extend(events);
         self.flush_meta(ctx);

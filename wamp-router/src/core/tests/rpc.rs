@@ -34,15 +34,19 @@ fn a_call_is_invoked_on_the_callee_and_its_yield_becomes_the_result() {
         "no procedure for exact registrations"
     );
     b.yield_(callee, inv, Dict::new(), vec![Value::Int(5)]);
-    assert_eq!(
-        b.one(caller.conn),
-        Message::Result {
-            request: 7,
-            details: Dict::new(),
-            args: vec![Value::Int(5)],
-            kwargs: Dict::new()
-        }
-    );
+    let Message::Result {
+        request: 7,
+        details,
+        args,
+        ..
+    } = b.one(caller.conn)
+    else {
+        panic!("expected RESULT");
+    };
+    assert_eq!(args, vec![Value::Int(5)]);
+    // Crossbar.io discloses the callee in RESULT details.
+    assert_eq!(details.get("callee"), Some(&Value::from(callee.session)));
+    assert_eq!(details.get("callee_authrole"), Some(&s("anonymous")));
 }
 
 #[test]
