@@ -3,11 +3,15 @@
 //!
 //! ```sh
 //! wamp router                                             # ws://127.0.0.1:8080/ws, realm1
-//! wamp --url ws://127.0.0.1:8080/ws -r realm1 call com.example.add2 2 3 --json
+//! wamp router --config .crossbar/config.json              # as Crossbar.io would
+//! wamp --url ws://127.0.0.1:8080/ws -r realm1 --json call com.example.add2 2 3
 //! wamp --url ws://127.0.0.1:8080/ws -r realm1 subscribe com.example. --match prefix
 //! wamp --url rs://127.0.0.1:8081 -r realm1 register com.example.date date
 //! WAMP_SECRET=... wamp --url ws://... -r realm1 --authid joe --authmethod wampcra call ...
 //! ```
+//!
+//! The global options (`--url`, `--realm`, `--json`, ...) come before the subcommand, as in
+//! Autobahn's `wamp`.
 //!
 //! Exit codes: 0 success, 5 application error (its URI, args and kwargs on standard error),
 //! 1 usage, connection or authentication failure. Logs go to standard error (`RUST_LOG`,
