@@ -1,6 +1,7 @@
 //! Handlers declared with the macros, attached to a component and used through Crossbar.io
-//! by Autobahn|Python peers: procedures with options, tuple and keyword results, shared
-//! state, a `#[service]` type, subscriptions and lifecycle listeners.
+//! and our router (`crossbar::NAME`, `ours::NAME`) by Autobahn|Python peers: procedures with
+//! options, tuple and keyword results, shared state, a `#[service]` type, subscriptions and
+//! lifecycle listeners.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -13,7 +14,7 @@ use wamp_client::handler::{CallDetails, EventDetails, Kwargs, State};
 use wamp_client::{
     on_join, on_ready, register, service, subscribe, Component, Payload, Session, WampError,
 };
-use wamp_suite::{router, Endpoint, Peer};
+use wamp_suite::{Endpoint, Peer, TestRouter};
 
 const LIMIT: Duration = Duration::from_secs(30);
 
@@ -77,8 +78,13 @@ impl Calculator {
 }
 
 /// Calls `procedure` from an Autobahn|Python caller and returns its RESULT (or ERROR) line.
-fn python_call(procedure: &str, args: serde_json::Value, kwargs: serde_json::Value) -> String {
-    let mut peer_args = router().peer_args(Endpoint::Ws, "msgpack");
+fn python_call(
+    router: &dyn TestRouter,
+    procedure: &str,
+    args: serde_json::Value,
+    kwargs: serde_json::Value,
+) -> String {
+    let mut peer_args = router.peer_args(Endpoint::Ws, "msgpack");
     peer_args.extend([
         "--procedure".into(),
         procedure.into(),
@@ -102,80 +108,11 @@ fn result(line: &str) -> serde_json::Value {
     serde_json::from_str(json).expect("the caller prints JSON")
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn declared_procedures_answer_autobahn_callers() {
-    let counter = Arc::new(AtomicU64::new(10));
-    let comp = Component::builder()
-        .name("macros")
-        .transport(router().rs_url())
-        .realm("realm1")
-        .attach([
-            split::handler(),
-            conjugate::handler(),
-            any::handler(),
-            next::handler().with_state(counter.clone()),
-            fail::handler(),
-        ])
-        .attach(Calculator {
-            calls: AtomicU64::new(0),
-        })
-        .build()
-        .unwrap();
-    let handle = comp.start();
-    tokio::time::timeout(LIMIT, handle.ready())
-        .await
-        .expect("ready in time")
-        .expect("the component is ready");
+/// Serializes the runs of the test of the declared subscriptions (against each router): they
+/// share [`SEEN`].
+static SEEN_USER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-    // The Python callers run on blocking threads; the component answers meanwhile.
-    let calls = tokio::task::spawn_blocking(|| {
-        [
-            python_call("com.macros.split", json!(["Homer Simpson"]), json!({})),
-            python_call("com.macros.conjugate", json!([]), json!({"a": 1, "ai": 2})),
-            python_call("com.macros.any.thing", json!([]), json!({})),
-            python_call("com.macros.next", json!([]), json!({})),
-            python_call("com.macros.next", json!([]), json!({})),
-            python_call("com.macros.fail", json!([7]), json!({})),
-            python_call("com.macros.calc.add2", json!([2, 3]), json!({})),
-            python_call("com.macros.calc.calls", json!([]), json!({})),
-            python_call("com.macros.split", json!([1]), json!({})),
-        ]
-    })
-    .await
-    .unwrap();
-
-    // A tuple is several positional results.
-    assert_eq!(result(&calls[0])["args"], json!(["Homer", "Simpson"]));
-    // A Payload carries keyword results.
-    assert_eq!(result(&calls[1])["kwargs"], json!({"a": 1, "ai": -2}));
-    assert_eq!(result(&calls[1])["args"], json!([]));
-    // A prefix registration sees the procedure actually called.
-    assert_eq!(result(&calls[2])["args"], json!(["com.macros.any.thing"]));
-    // Shared state.
-    assert_eq!(result(&calls[3])["args"], json!([10]));
-    assert_eq!(result(&calls[4])["args"], json!([11]));
-    assert_eq!(counter.load(Ordering::Relaxed), 12);
-    // An error with args.
-    assert!(
-        calls[5].starts_with("ERROR ")
-            && calls[5].contains("com.macros.error.failed")
-            && calls[5].contains("[7]"),
-        "{}",
-        calls[5]
-    );
-    // The service's methods share it.
-    assert_eq!(result(&calls[6])["args"], json!([5]));
-    assert_eq!(result(&calls[7])["args"], json!([1]));
-    // Arguments that do not fit: invalid_argument, naming the parameter.
-    assert!(
-        calls[8].contains("wamp.error.invalid_argument") && calls[8].contains("parameter 1"),
-        "{}",
-        calls[8]
-    );
-    handle.stop().await.unwrap();
-}
-
-/// What the subscription and listeners of the next test saw.
+/// What the subscription and listeners of the test of the declared subscriptions saw.
 static SEEN: std::sync::Mutex<Option<mpsc::UnboundedSender<String>>> = std::sync::Mutex::new(None);
 
 fn seen(what: String) {
@@ -207,42 +144,118 @@ async fn recv(rx: &mut mpsc::UnboundedReceiver<String>) -> String {
         .expect("the channel is open")
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn declared_subscriptions_and_listeners_run_on_the_session() {
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    *SEEN.lock().unwrap() = Some(tx);
-    let comp = Component::builder()
-        .transport(router().ws_url())
-        .realm("realm1")
-        .attach([on_tick::handler(), joined::handler(), ready::handler()])
-        .build()
-        .unwrap();
-    let handle = comp.start();
-    let session = tokio::time::timeout(LIMIT, handle.ready())
-        .await
-        .expect("ready in time")
-        .expect("the component is ready");
-    let id = session.id();
-    let mut listeners = vec![recv(&mut rx).await, recv(&mut rx).await];
-    listeners.sort();
-    assert_eq!(listeners, [format!("join {id}"), format!("ready {id}")]);
+wamp_suite::on_both_routers! {
+    #[tokio::test(flavor = "multi_thread")]
+    async fn declared_procedures_answer_autobahn_callers(router) {
+        let counter = Arc::new(AtomicU64::new(10));
+        let comp = Component::builder()
+            .name("macros")
+            .transport(router.rs_url())
+            .realm("realm1")
+            .attach([
+                split::handler(),
+                conjugate::handler(),
+                any::handler(),
+                next::handler().with_state(counter.clone()),
+                fail::handler(),
+            ])
+            .attach(Calculator {
+                calls: AtomicU64::new(0),
+            })
+            .build()
+            .unwrap();
+        let handle = comp.start();
+        tokio::time::timeout(LIMIT, handle.ready())
+            .await
+            .expect("ready in time")
+            .expect("the component is ready");
 
-    tokio::task::spawn_blocking(|| {
-        let mut args = router().peer_args(Endpoint::Rs, "cbor");
-        args.extend(
+        // The Python callers run on blocking threads; the component answers meanwhile.
+        let calls = tokio::task::spawn_blocking(move || {
             [
-                "--topic",
-                "com.macros.left.ticks",
-                "--args",
-                "[42]",
-                "--wait-subscriber",
+                python_call(router, "com.macros.split", json!(["Homer Simpson"]), json!({})),
+                python_call(router, "com.macros.conjugate", json!([]), json!({"a": 1, "ai": 2})),
+                python_call(router, "com.macros.any.thing", json!([]), json!({})),
+                python_call(router, "com.macros.next", json!([]), json!({})),
+                python_call(router, "com.macros.next", json!([]), json!({})),
+                python_call(router, "com.macros.fail", json!([7]), json!({})),
+                python_call(router, "com.macros.calc.add2", json!([2, 3]), json!({})),
+                python_call(router, "com.macros.calc.calls", json!([]), json!({})),
+                python_call(router, "com.macros.split", json!([1]), json!({})),
             ]
-            .map(String::from),
+        })
+        .await
+        .unwrap();
+
+        // A tuple is several positional results.
+        assert_eq!(result(&calls[0])["args"], json!(["Homer", "Simpson"]));
+        // A Payload carries keyword results.
+        assert_eq!(result(&calls[1])["kwargs"], json!({"a": 1, "ai": -2}));
+        assert_eq!(result(&calls[1])["args"], json!([]));
+        // A prefix registration sees the procedure actually called.
+        assert_eq!(result(&calls[2])["args"], json!(["com.macros.any.thing"]));
+        // Shared state.
+        assert_eq!(result(&calls[3])["args"], json!([10]));
+        assert_eq!(result(&calls[4])["args"], json!([11]));
+        assert_eq!(counter.load(Ordering::Relaxed), 12);
+        // An error with args.
+        assert!(
+            calls[5].starts_with("ERROR ")
+                && calls[5].contains("com.macros.error.failed")
+                && calls[5].contains("[7]"),
+            "{}",
+            calls[5]
         );
-        Peer::spawn("publisher.py", &args).finish(LIMIT);
-    })
-    .await
-    .unwrap();
-    assert_eq!(recv(&mut rx).await, "tick 42 on com.macros.left.ticks");
-    handle.stop().await.unwrap();
+        // The service's methods share it.
+        assert_eq!(result(&calls[6])["args"], json!([5]));
+        assert_eq!(result(&calls[7])["args"], json!([1]));
+        // Arguments that do not fit: invalid_argument, naming the parameter.
+        assert!(
+            calls[8].contains("wamp.error.invalid_argument") && calls[8].contains("parameter 1"),
+            "{}",
+            calls[8]
+        );
+        handle.stop().await.unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn declared_subscriptions_and_listeners_run_on_the_session(router) {
+        let _serial = SEEN_USER.lock().await;
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        *SEEN.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
+        let comp = Component::builder()
+            .transport(router.ws_url())
+            .realm("realm1")
+            .attach([on_tick::handler(), joined::handler(), ready::handler()])
+            .build()
+            .unwrap();
+        let handle = comp.start();
+        let session = tokio::time::timeout(LIMIT, handle.ready())
+            .await
+            .expect("ready in time")
+            .expect("the component is ready");
+        let id = session.id();
+        let mut listeners = vec![recv(&mut rx).await, recv(&mut rx).await];
+        listeners.sort();
+        assert_eq!(listeners, [format!("join {id}"), format!("ready {id}")]);
+
+        tokio::task::spawn_blocking(move || {
+            let mut args = router.peer_args(Endpoint::Rs, "cbor");
+            args.extend(
+                [
+                    "--topic",
+                    "com.macros.left.ticks",
+                    "--args",
+                    "[42]",
+                    "--wait-subscriber",
+                ]
+                .map(String::from),
+            );
+            Peer::spawn("publisher.py", &args).finish(LIMIT);
+        })
+        .await
+        .unwrap();
+        assert_eq!(recv(&mut rx).await, "tick 42 on com.macros.left.ticks");
+        handle.stop().await.unwrap();
+    }
 }
