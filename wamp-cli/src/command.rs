@@ -15,6 +15,8 @@ const REAP_TIMEOUT: Duration = Duration::from_secs(2);
 /// The executable to run and its arguments, checked once at start.
 #[derive(Debug, Clone)]
 pub struct Program {
+    /// The executable as given (the command's `argv[0]`).
+    pub name: String,
     /// The executable, resolved: an absolute path.
     pub path: PathBuf,
     /// Its arguments.
@@ -47,6 +49,7 @@ impl Program {
         };
         let path = path.ok_or_else(|| format!("executable not found: {name}"))?;
         Ok(Program {
+            name: name.clone(),
             path,
             args: args.to_vec(),
         })
@@ -100,6 +103,7 @@ pub enum Outcome {
 pub async fn run(program: &Program, env: &[(&str, String)], limits: Limits) -> Outcome {
     let mut command = tokio::process::Command::new(&program.path);
     command
+        .arg0(&program.name)
         .args(&program.args)
         .envs(
             env.iter()
@@ -240,7 +244,7 @@ mod tests {
     #[tokio::test]
     async fn the_environment_reaches_the_command_and_its_output_comes_back() {
         let out = run(
-            &sh("echo \"$WAMP_ARGS\"; echo oops >&2; exit 3"),
+            &sh("echo \"$WAMP_ARGS\" \"$0\"; echo oops >&2; exit 3"),
             &[("WAMP_ARGS", "a b".into())],
             LIMITS,
         )
@@ -254,7 +258,7 @@ mod tests {
             panic!("{out:?}")
         };
         assert_eq!(status.code(), Some(3));
-        assert_eq!(stdout, b"a b\n");
+        assert_eq!(stdout, b"a b sh\n");
         assert_eq!(stderr, b"oops\n");
     }
 
