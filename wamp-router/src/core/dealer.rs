@@ -499,9 +499,16 @@ impl Dealer {
             details.insert("procedure".into(), Value::String(procedure));
         }
         let registration = reg.id;
-        let timer = (timeout > 0).then(|| {
+        // A timeout too far to represent is no timeout.
+        let deadline = (timeout > 0)
+            .then(|| {
+                ctx.now
+                    .checked_add(std::time::Duration::from_millis(timeout))
+            })
+            .flatten();
+        let timer = deadline.map(|at| {
             ctx.timers.add(
-                ctx.now + std::time::Duration::from_millis(timeout),
+                at,
                 TimerKind::Call {
                     realm: ctx.realm,
                     callee: callee.session,

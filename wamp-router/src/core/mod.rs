@@ -330,10 +330,10 @@ impl Core {
 
     fn wall(&self, now: Instant) -> Option<SystemTime> {
         let (at, wall) = self.clock?;
-        Some(match now.checked_duration_since(at) {
-            Some(d) => wall + d,
-            None => wall - at.duration_since(now),
-        })
+        match now.checked_duration_since(at) {
+            Some(d) => wall.checked_add(d),
+            None => wall.checked_sub(at.duration_since(now)),
+        }
     }
 
     /// A new connection: it must send HELLO and be welcomed within
@@ -347,15 +347,15 @@ impl Core {
             self.out.push_back(Output::Close { conn });
             return;
         }
-        let timer = self
-            .timers
-            .add(now + self.hello_timeout, TimerKind::Handshake(conn));
+        let timer = now
+            .checked_add(self.hello_timeout)
+            .map(|at| self.timers.add(at, TimerKind::Handshake(conn)));
         self.conns.insert(
             conn,
             Conn {
                 info,
                 phase: Phase::Opened,
-                timer: Some(timer),
+                timer,
             },
         );
     }

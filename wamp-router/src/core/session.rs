@@ -591,10 +591,9 @@ impl Core {
                 if let Some(t) = c.timer.take() {
                     self.timers.cancel(t);
                 }
-                c.timer = Some(
-                    self.timers
-                        .add(now + self.goodbye_timeout, TimerKind::Goodbye(conn)),
-                );
+                c.timer = now
+                    .checked_add(self.goodbye_timeout)
+                    .map(|at| self.timers.add(at, TimerKind::Goodbye(conn)));
                 self.leave_realm(now, realm, session);
             }
             Phase::Leaving => {}

@@ -589,3 +589,22 @@ fn an_unknown_wamp_procedure_is_no_such_procedure() {
         Err("wamp.error.no_such_procedure".into())
     );
 }
+
+#[test]
+fn registrations_and_subscriptions_carry_their_creation_time_when_the_clock_is_known() {
+    let mut b = Bench::open_realm();
+    let noon = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_765_108_800);
+    b.core.set_clock(b.now, noon);
+    b.now += std::time::Duration::from_millis(1500);
+    let a = b.join();
+    let reg = b.registered(a, 1, "com.example.p", Dict::new());
+    let Ok(Value::Dict(d)) = b.meta(
+        a,
+        "wamp.registration.get",
+        vec![Value::from(reg)],
+        Dict::new(),
+    ) else {
+        panic!()
+    };
+    assert_eq!(d.get("created"), Some(&s("2025-12-07T12:00:01.500Z")));
+}

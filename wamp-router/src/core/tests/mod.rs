@@ -4,6 +4,7 @@ mod harness;
 
 mod auth;
 mod authorization;
+mod cost;
 mod lifecycle;
 mod meta;
 mod pubsub;

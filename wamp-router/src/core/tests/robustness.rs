@@ -66,6 +66,7 @@ fn any_options(rng: &mut StdRng) -> Dict {
             ("invoke", 0) => Value::from("roundrobin"),
             ("mode", 0) => Value::from("kill"),
             ("timeout", 0) => Value::Int(rng.random_range(0..50)),
+            ("timeout", 1) => Value::Int(i64::MAX),
             (_, 0) => Value::Bool(true),
             _ => any_value(rng),
         };

@@ -753,3 +753,24 @@ fn a_session_may_call_its_own_procedure() {
     b.yield_(a, inv, Dict::new(), vec![Value::Int(1)]);
     assert!(matches!(b.one(a.conn), Message::Result { request: 2, .. }));
 }
+
+#[test]
+fn a_timeout_too_large_to_represent_is_no_timeout() {
+    let mut b = Bench::open_realm();
+    let callee = b.join();
+    let caller = b.join();
+    b.registered(callee, 1, "com.example.p", Dict::new());
+    b.call(
+        caller,
+        1,
+        "com.example.p",
+        opts([("timeout", Value::Int(i64::MAX))]),
+        vec![],
+    );
+    let (inv, ..) = b.invocation(callee);
+    b.yield_(callee, inv, Dict::new(), vec![]);
+    assert!(matches!(
+        b.one(caller.conn),
+        Message::Result { request: 1, .. }
+    ));
+}
