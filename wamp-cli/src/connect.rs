@@ -24,6 +24,8 @@ pub struct Target {
     transport: TransportConfig,
     options: JoinOptions,
     max_failures: u32,
+    /// Connection failures so far, over every join of this run (as Autobahn counts them).
+    failures: u64,
 }
 
 impl Target {
@@ -47,14 +49,14 @@ impl Target {
             transport,
             options,
             max_failures: cli.max_failures,
+            failures: 0,
         })
     }
 
     /// Joins the realm, retrying a connection that failed (and may work later) until more
-    /// than `--max-failures` attempts failed (forever with 0, as Autobahn). Prints
+    /// than `--max-failures` attempts failed in this run (forever with 0, as Autobahn). Prints
     /// `connected: authrole=... authmethod=...` on standard error once joined.
-    pub async fn join(&self) -> Result<Session, CliError> {
-        let mut failures: u64 = 0;
+    pub async fn join(&mut self) -> Result<Session, CliError> {
         let mut delay = FIRST_RETRY_DELAY;
         loop {
             match Session::join(&self.transport, self.options.clone()).await {
@@ -68,11 +70,12 @@ impl Target {
                     return Ok(session);
                 }
                 Err(e) if e.is_retryable() => {
-                    failures += 1;
+                    self.failures += 1;
                     eprintln!("connect failure: {e}");
-                    if self.max_failures > 0 && failures > u64::from(self.max_failures) {
+                    if self.max_failures > 0 && self.failures > u64::from(self.max_failures) {
                         return Err(CliError::fatal(format!(
-                            "too many failures ({failures}), exiting"
+                            "too many failures ({}), exiting",
+                            self.failures
                         )));
                     }
                     tokio::time::sleep(delay).await;

@@ -18,6 +18,9 @@ pub enum CliError {
     Fatal(String),
     /// The router or a peer answered with an ERROR.
     Application(WampError),
+    /// The session ended while a command still needed it (subscribe and register join again,
+    /// as Autobahn's component does).
+    SessionLost(String),
     /// Standard output was closed (`wamp subscribe ... | head -1`): stop quietly, with 0.
     OutputClosed,
 }
@@ -32,7 +35,7 @@ impl CliError {
     pub fn exit_code(&self) -> ExitCode {
         ExitCode::from(match self {
             CliError::OutputClosed => 0,
-            CliError::Fatal(_) => EXIT_FAILURE,
+            CliError::Fatal(_) | CliError::SessionLost(_) => EXIT_FAILURE,
             CliError::Application(_) => EXIT_APPLICATION,
         })
     }
@@ -42,7 +45,9 @@ impl CliError {
     pub fn report(&self) {
         match self {
             CliError::OutputClosed => {}
-            CliError::Fatal(message) => eprintln!("error: {message}"),
+            CliError::Fatal(message) | CliError::SessionLost(message) => {
+                eprintln!("error: {message}")
+            }
             CliError::Application(e) => {
                 eprintln!("{} {}", e.uri, json::payload_line(&e.args, &e.kwargs))
             }

@@ -31,14 +31,16 @@ mod router;
 mod subscribe;
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::Parser;
 use wamp_client::Session;
 
-use crate::args::{Cli, Command};
+use crate::args::{Cli, Command, RegisterArgs, SubscribeArgs};
 use crate::command::Program;
 use crate::connect::Target;
 use crate::error::{CliError, EXIT_FAILURE};
+use crate::output::StopSignals;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -95,37 +97,93 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     if let Command::Router(args) = &cli.command {
         return router::run(args).await;
     }
-    let target = Target::from_cli(&cli)?;
-    // As Autobahn, the command must exist before we connect.
-    let program = match &cli.command {
-        Command::Register(args) => Some(Program::resolve(&args.command).map_err(CliError::Fatal)?),
-        _ => None,
-    };
-    let session = target.join().await?;
-    let result = match (&cli.command, program) {
-        (Command::Call(args), _) => call::run(&session, args, cli.json).await,
-        (Command::Publish(args), _) => publish::run(&session, args, cli.json).await,
-        (Command::Subscribe(args), _) => subscribe::run(&session, args).await,
-        (Command::Register(args), Some(program)) => {
-            register::run(&session, args, program, cli.json).await
+    let mut target = Target::from_cli(&cli)?;
+    match &cli.command {
+        Command::Call(args) => {
+            let session = target.join().await?;
+            let result = call::run(&session, args, cli.json).await;
+            leave(&session).await;
+            result
         }
-        _ => Err(CliError::fatal("unexpected subcommand")),
-    };
+        Command::Publish(args) => {
+            let session = target.join().await?;
+            let result = publish::run(&session, args, cli.json).await;
+            leave(&session).await;
+            result
+        }
+        Command::Subscribe(args) => {
+            until_done(&mut target, LongRunning::Subscribe { args, seen: 0 }).await
+        }
+        Command::Register(args) => {
+            // As Autobahn, the command must exist before we connect.
+            let program = Program::resolve(&args.command).map_err(CliError::Fatal)?;
+            let runner = register::Runner::new(args, program, cli.json);
+            until_done(&mut target, LongRunning::Register { args, runner }).await
+        }
+        Command::Router(_) => Err(CliError::fatal("unexpected subcommand")),
+    }
+}
+
+/// A command that goes on until it is done or stopped, with what it has done so far.
+enum LongRunning<'a> {
+    /// `wamp subscribe`, and the events printed.
+    Subscribe { args: &'a SubscribeArgs, seen: u64 },
+    /// `wamp register`, and its runner (which counts the calls answered).
+    Register {
+        args: &'a RegisterArgs,
+        runner: Arc<register::Runner>,
+    },
+}
+
+impl LongRunning<'_> {
+    /// Runs on one session, until done, stopped or the session is lost.
+    async fn run(&mut self, session: &Session, stop: &mut StopSignals) -> Result<(), CliError> {
+        match self {
+            LongRunning::Subscribe { args, seen } => {
+                subscribe::run(session, args, seen, stop).await
+            }
+            LongRunning::Register { args, runner } => {
+                register::run(session, args, runner.clone(), stop).await
+            }
+        }
+    }
+}
+
+/// Runs a command that goes on until it is done or stopped (subscribe, register): joins,
+/// runs it, and when the session is lost joins again and runs it on (Autobahn's component
+/// does the same), within `--max-failures`. SIGINT and SIGTERM end it with 0, while joining
+/// too.
+async fn until_done(target: &mut Target, mut command: LongRunning<'_>) -> Result<(), CliError> {
+    let mut stop = StopSignals::new();
+    loop {
+        let session = tokio::select! {
+            joined = target.join() => joined?,
+            () = stop.recv() => return Ok(()),
+        };
+        let result = command.run(&session, &mut stop).await;
+        leave(&session).await;
+        match result {
+            Err(CliError::SessionLost(why)) => eprintln!("connection lost: {why}; joining again"),
+            other => return other,
+        }
+    }
+}
+
+/// Leaves the session if it is still joined (waiting at most 5 s for the router's GOODBYE).
+async fn leave(session: &Session) {
     if session.is_joined() {
-        // `leave` waits at most 5 s for the router's GOODBYE.
         let _ = session.leave().await;
     }
-    result
 }
 
 /// The error of a session that ended while a command still needed it.
 pub(crate) fn session_ended(session: &Session) -> CliError {
-    match session.close_details() {
-        Some(d) => CliError::fatal(format!(
+    CliError::SessionLost(match session.close_details() {
+        Some(d) => format!(
             "session ended: {}{}",
             d.reason,
             d.message.map(|m| format!(" ({m})")).unwrap_or_default()
-        )),
-        None => CliError::fatal("session ended"),
-    }
+        ),
+        None => "session ended".to_owned(),
+    })
 }

@@ -20,10 +20,11 @@ use wamp_core::Str;
 use crate::args::RegisterArgs;
 use crate::command::{self, Limits, Outcome, Program};
 use crate::error::CliError;
+use crate::output::StopSignals;
 use crate::{json, output};
 
-/// What each call runs, and the count of calls left.
-struct Runner {
+/// What each call runs, and the count of calls taken and answered (across sessions).
+pub struct Runner {
     program: Program,
     limits: Limits,
     json: bool,
@@ -31,7 +32,8 @@ struct Runner {
     permits: Semaphore,
     /// `--times` (0: forever).
     times: u64,
-    /// Calls taken (each claims one of `times` before it runs).
+    /// Calls taken (each claims one of `times` before it runs, and gives it back if it is
+    /// interrupted before answering).
     claimed: AtomicU64,
     /// Calls answered.
     answered: AtomicU64,
@@ -39,27 +41,37 @@ struct Runner {
     answered_notify: Notify,
 }
 
+impl Runner {
+    /// The runner of `register`'s command.
+    pub fn new(args: &RegisterArgs, program: Program, json: bool) -> Arc<Runner> {
+        Arc::new(Runner {
+            program,
+            limits: Limits {
+                deadline: args.deadline,
+                max_output: args.max_output,
+            },
+            json,
+            permits: Semaphore::new(usize::try_from(args.concurrency).unwrap_or(1)),
+            times: args.times,
+            claimed: AtomicU64::new(0),
+            answered: AtomicU64::new(0),
+            answered_notify: Notify::new(),
+        })
+    }
+
+    fn done(&self) -> bool {
+        self.times > 0 && self.answered.load(Ordering::Acquire) >= self.times
+    }
+}
+
 /// Registers the procedure and answers calls until `--times` of them were answered (forever
-/// with 0), SIGINT or SIGTERM, or the session ends.
+/// with 0), SIGINT or SIGTERM, or the session ends ([`CliError::SessionLost`]).
 pub async fn run(
     session: &Session,
     args: &RegisterArgs,
-    program: Program,
-    json_values: bool,
+    runner: Arc<Runner>,
+    stop: &mut StopSignals,
 ) -> Result<(), CliError> {
-    let runner = Arc::new(Runner {
-        program,
-        limits: Limits {
-            deadline: args.deadline,
-            max_output: args.max_output,
-        },
-        json: json_values,
-        permits: Semaphore::new(usize::try_from(args.concurrency).unwrap_or(1)),
-        times: args.times,
-        claimed: AtomicU64::new(0),
-        answered: AtomicU64::new(0),
-        answered_notify: Notify::new(),
-    });
     let options = RegisterOptions::default()
         .match_policy(args.match_.into())
         .invoke(args.invoke.name());
@@ -73,9 +85,9 @@ pub async fn run(
     let registration = match session.register_with(&args.uri, options, handler).await {
         Ok(r) => r,
         Err(RegisterError::Application(e)) => return Err(CliError::Application(e)),
+        Err(RegisterError::Session(_)) => return Err(crate::session_ended(session)),
         Err(e) => return Err(CliError::fatal(format!("register {}: {e}", args.uri))),
     };
-    let mut stop = output::StopSignals::new();
     eprintln!("registered: {}", args.uri);
 
     let closed = session.closed();
@@ -85,7 +97,7 @@ pub async fn run(
         tokio::pin!(answered);
         // Registers the waiter before looking at the count, so no answer is missed.
         answered.as_mut().enable();
-        if args.times > 0 && runner.answered.load(Ordering::Acquire) >= args.times {
+        if runner.done() {
             break;
         }
         tokio::select! {
@@ -101,15 +113,41 @@ pub async fn run(
     Ok(())
 }
 
+/// One of `--times` taken by a call; given back when the call ends without an answer (its
+/// session was lost, or the router interrupted it).
+struct Claim<'a> {
+    runner: &'a Runner,
+    answered: bool,
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        if !self.answered {
+            self.runner.claimed.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+}
+
 impl Runner {
     async fn invoke(&self, inv: Invocation) -> Result<Payload, WampError> {
-        if self.times > 0 && self.claimed.fetch_add(1, Ordering::AcqRel) >= self.times {
-            return Err(WampError::with_message(
-                error_uri::UNAVAILABLE,
-                "the procedure answers no more calls",
-            ));
+        let mut claim = None;
+        if self.times > 0 {
+            if self.claimed.fetch_add(1, Ordering::AcqRel) >= self.times {
+                self.claimed.fetch_sub(1, Ordering::AcqRel);
+                return Err(WampError::with_message(
+                    error_uri::UNAVAILABLE,
+                    "the procedure answers no more calls",
+                ));
+            }
+            claim = Some(Claim {
+                runner: self,
+                answered: false,
+            });
         }
         let result = self.run_once(&inv.payload).await;
+        if let Some(claim) = &mut claim {
+            claim.answered = true;
+        }
         self.answered.fetch_add(1, Ordering::AcqRel);
         self.answered_notify.notify_one();
         result

@@ -89,19 +89,25 @@ async fn the_router_serves_every_endpoint_and_realm_it_is_given_until_sigterm() 
     assert_eq!(out.code, Some(1), "{out:?}");
     assert!(out.stderr.contains("wamp.error.no_such_realm"), "{out:?}");
 
-    // SIGTERM: a joined subscriber is told the router shuts down, and the router exits 0.
+    // SIGTERM: a joined subscriber is told the router shuts down, and the router exits 0;
+    // the subscriber tries to join again, and gives up after --max-failures.
     let mut subscriber = Running::spawn(&[
         "--url",
         &urls[1],
         "-r",
         "realm1",
+        "-m",
+        "1",
         "subscribe",
         "com.wampcli.router.topic",
     ]);
     subscriber.stderr_line("subscribed:").await;
     router.terminate();
     assert_eq!(router.exit_code().await, Some(0));
-    subscriber.stderr_line("wamp.close.system_shutdown").await;
+    subscriber
+        .stderr_line("connection lost: session ended: wamp.close.system_shutdown")
+        .await;
+    subscriber.stderr_line("too many failures (2)").await;
     assert_eq!(subscriber.exit_code().await, Some(1));
     assert!(
         !dir.join("router.sock").exists(),
@@ -344,4 +350,71 @@ async fn subscribe_and_register_without_times_run_until_sigterm_and_exit_0() {
     );
     router.terminate();
     assert_eq!(router.exit_code().await, Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_subscriber_and_a_registrar_join_again_when_the_router_comes_back() {
+    let port = wamp_suite::free_port();
+    let listen = format!("rs://127.0.0.1:{port}");
+    let (first, urls) = router(&["--listen", &listen], 1).await;
+    let url = urls[0].as_str();
+    let mut subscriber = Running::spawn(&[
+        "--url",
+        url,
+        "-r",
+        "realm1",
+        "subscribe",
+        "com.wampcli.again",
+        "--times",
+        "2",
+    ]);
+    subscriber.stderr_line("subscribed:").await;
+    let mut callee = Running::spawn(&[
+        "--url",
+        url,
+        "-r",
+        "realm1",
+        "register",
+        "com.wampcli.again",
+        "--times",
+        "2",
+        "echo",
+        "here",
+    ]);
+    callee.stderr_line("registered:").await;
+    let out = client(url, "realm1", &["publish", "com.wampcli.again", "1"]).await;
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(
+        subscriber.stdout_line().await,
+        "{\"args\": [\"1\"], \"kwargs\": {}}"
+    );
+    let out = client(url, "realm1", &["call", "com.wampcli.again"]).await;
+    assert_eq!(
+        out.stdout, "{\"args\": [\"here\"], \"kwargs\": {}}\n",
+        "{out:?}"
+    );
+
+    first.terminate();
+    assert_eq!(first.exit_code().await, Some(0));
+    subscriber.stderr_line("connection lost").await;
+    callee.stderr_line("connection lost").await;
+    let (second, _) = router(&["--listen", &listen], 1).await;
+    subscriber.stderr_line("subscribed:").await;
+    callee.stderr_line("registered:").await;
+    let out = client(url, "realm1", &["publish", "com.wampcli.again", "2"]).await;
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(
+        subscriber.stdout_line().await,
+        "{\"args\": [\"2\"], \"kwargs\": {}}"
+    );
+    let out = client(url, "realm1", &["call", "com.wampcli.again"]).await;
+    assert_eq!(
+        out.stdout, "{\"args\": [\"here\"], \"kwargs\": {}}\n",
+        "{out:?}"
+    );
+    // --times counts across sessions: both are done after the second of each.
+    assert_eq!(subscriber.exit_code().await, Some(0));
+    assert_eq!(callee.exit_code().await, Some(0));
+    second.terminate();
+    assert_eq!(second.exit_code().await, Some(0));
 }
