@@ -20,6 +20,8 @@
 //! ```
 
 pub mod core;
+/// Crossbar.io's node configuration (`.crossbar/config.json`) read into a [`RouterConfig`].
+pub mod crossbar;
 
 mod config;
 mod net;
