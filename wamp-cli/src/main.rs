@@ -124,6 +124,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
+/// How long a command that goes on waits before it joins again after its session was lost.
+const REJOIN_DELAY: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// A command that goes on until it is done or stopped, with what it has done so far.
 enum LongRunning<'a> {
     /// `wamp subscribe`, and the events printed.
@@ -163,7 +166,14 @@ async fn until_done(target: &mut Target, mut command: LongRunning<'_>) -> Result
         let result = command.run(&session, &mut stop).await;
         leave(&session).await;
         match result {
-            Err(CliError::SessionLost(why)) => eprintln!("connection lost: {why}; joining again"),
+            Err(CliError::SessionLost(why)) => {
+                eprintln!("connection lost: {why}; joining again");
+                // Never a tight loop, whatever the router does to the sessions it welcomes.
+                tokio::select! {
+                    () = tokio::time::sleep(REJOIN_DELAY) => {}
+                    () = stop.recv() => return Ok(()),
+                }
+            }
             other => return other,
         }
     }
