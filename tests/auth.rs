@@ -4,7 +4,10 @@
 //! provider serves a rotating ticket across a router restart and is asked again after an
 //! authentication failure; two methods offered where the router accepts only the second.
 //!
-//! The router's principals are in `tests/support/auth.rs` (`wamp_suite::auth`).
+//! The router's principals are in `tests/support/auth.rs` (`wamp_suite::auth`). Every test
+//! runs against Crossbar.io and against our router (`crossbar::NAME`, `ours::NAME`), with the
+//! same expected outcomes; the README's auth examples run against the README's Crossbar.io
+//! config and against our router configured from the same JSON.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -15,7 +18,7 @@ use wamp_client::{
     LifecycleEvent, RetryPolicy, SessionDetails, TransportConfig, TransportSpec,
 };
 use wamp_suite::auth::*;
-use wamp_suite::{example_binary, router, within, AuthTransport, FaultProxy, Peer, Router};
+use wamp_suite::{example_binary, within, AuthTransport, FaultProxy, Peer};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -151,237 +154,6 @@ fn hex(text: &str) -> Vec<u8> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn every_method_joins_with_the_right_credentials_and_the_session_shows_who_joined() {
-    let router = router();
-    for (case, transport, authid, method) in right_credentials() {
-        let name = method.name();
-        let comp = component(
-            &router.auth_url(transport),
-            Authentication::new().authid(authid).method(method),
-        );
-        let details = join_details(&comp).await;
-        eprintln!("{case}: {details:?}");
-        assert_joined(&details, authid, AUTHENTICATED_ROLE, name);
-    }
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_cryptosign_key_file_in_hex_or_openssh_format_joins() {
-    let router = router();
-    let dir = TempDir::new("cryptosign-keys");
-    let hex_file = dir.join("client.seed");
-    std::fs::write(&hex_file, format!("{CRYPTOSIGN_SEED_HEX}\n")).unwrap();
-    let openssh_file = dir.join("client_ed25519");
-    std::fs::write(&openssh_file, CRYPTOSIGN_OPENSSH_KEY).unwrap();
-    for file in [hex_file, openssh_file] {
-        let comp = component(
-            &router.auth_url(AuthTransport::Cryptosign),
-            Authentication::new()
-                .authid(CRYPTOSIGN_AUTHID)
-                .method(AuthMethod::cryptosign(CryptosignKey::file(&file))),
-        );
-        let details = join_details(&comp).await;
-        assert_joined(
-            &details,
-            CRYPTOSIGN_AUTHID,
-            AUTHENTICATED_ROLE,
-            "cryptosign",
-        );
-    }
-}
-
-/// Without an authid, Crossbar.io finds the cryptosign principal from the public key.
-#[tokio::test(flavor = "multi_thread")]
-async fn cryptosign_without_an_authid_is_found_by_its_public_key() {
-    let comp = component(
-        &router().auth_url(AuthTransport::Cryptosign),
-        Authentication::new().method(AuthMethod::cryptosign(CryptosignKey::hex(
-            CRYPTOSIGN_SEED_HEX,
-        ))),
-    );
-    let details = join_details(&comp).await;
-    assert_joined(
-        &details,
-        CRYPTOSIGN_AUTHID,
-        AUTHENTICATED_ROLE,
-        "cryptosign",
-    );
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn wrong_credentials_end_after_one_attempt_with_the_method_and_the_routers_reason() {
-    let router = router();
-    let wrong_seed = "11".repeat(32);
-    let cases = vec![
-        (
-            AuthTransport::Ticket,
-            TICKET_AUTHID,
-            AuthMethod::ticket("wrong-ticket"),
-        ),
-        (
-            AuthTransport::Ticket,
-            "nobody",
-            AuthMethod::ticket(TICKET_SECRET),
-        ),
-        (
-            AuthTransport::Wampcra,
-            CRA_AUTHID,
-            AuthMethod::wampcra("wrong-secret"),
-        ),
-        (
-            AuthTransport::Wampcra,
-            CRA_SALTED_AUTHID,
-            AuthMethod::wampcra("wrong-secret"),
-        ),
-        (
-            AuthTransport::Cryptosign,
-            CRYPTOSIGN_AUTHID,
-            AuthMethod::cryptosign(CryptosignKey::hex(wrong_seed)),
-        ),
-        (
-            AuthTransport::Scram,
-            SCRAM_AUTHID,
-            AuthMethod::scram("wrong-password"),
-        ),
-        (
-            AuthTransport::ScramPbkdf2,
-            SCRAM_AUTHID,
-            AuthMethod::scram("wrong-password"),
-        ),
-    ];
-    for (transport, authid, method) in cases {
-        let name = method.name();
-        let proxy = FaultProxy::start(router.auth_addr(transport));
-        let comp = component(
-            &format!("ws://{}/ws", proxy.addr()),
-            Authentication::new().authid(authid).method(method),
-        );
-        let e = run_to_failure(&comp).await;
-        let text = e.to_string();
-        eprintln!("{}: {text}", transport.name());
-        let (fatal, attempts, failure) = outcome(&e);
-        let (method, reason, _) = auth_failure(&failure);
-        assert_eq!(method, name, "{text}");
-        assert_eq!(reason, DENIED, "{text}");
-        assert!(fatal && attempts == 1, "{text}");
-        assert!(
-            text.contains(&format!("{name} authentication failed: {DENIED}")),
-            "{text}"
-        );
-        // The component has ended: no retry can follow (that none is scheduled is checked
-        // on paused time in tests/component_timing.rs).
-        assert_eq!(
-            proxy.accepted(),
-            1,
-            "{}: one connection only",
-            transport.name()
-        );
-    }
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn is_fatal_can_make_an_authentication_failure_retryable() {
-    let proxy = FaultProxy::start(router().auth_addr(AuthTransport::Ticket));
-    let comp = Component::builder()
-        .transport(
-            TransportSpec::new(TransportConfig::new(&format!("ws://{}/ws", proxy.addr())).unwrap())
-                .retry(fast().max_retries(2)),
-        )
-        .realm("realm1")
-        .authentication(
-            Authentication::new()
-                .authid(TICKET_AUTHID)
-                .method(AuthMethod::ticket("wrong")),
-        )
-        .is_fatal(|f| f.is_authentication().then_some(false))
-        .build()
-        .unwrap();
-    let e = run_to_failure(&comp).await;
-    let (fatal, attempts, failure) = outcome(&e);
-    auth_failure(&failure);
-    assert!(!fatal && attempts == 3, "{e}");
-    assert_eq!(proxy.accepted(), 3);
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn offering_only_methods_the_transport_lacks_is_refused_naming_them() {
-    let proxy = FaultProxy::start(router().auth_addr(AuthTransport::Ticket));
-    let comp = component(
-        &format!("ws://{}/ws", proxy.addr()),
-        Authentication::new()
-            .authid(CRA_AUTHID)
-            .method(AuthMethod::wampcra(CRA_SECRET))
-            .method(AuthMethod::scram("pw")),
-    );
-    let e = run_to_failure(&comp).await;
-    let (fatal, attempts, failure) = outcome(&e);
-    let (method, reason, _) = auth_failure(&failure);
-    assert_eq!(method, "wampcra, scram", "{e}");
-    assert_eq!(reason, NO_AUTH_METHOD, "{e}");
-    assert!(fatal && attempts == 1, "{e}");
-    assert_eq!(proxy.accepted(), 1);
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn two_methods_offered_where_the_router_accepts_only_the_second() {
-    let router = router();
-    // The wampcra transport does not accept ticket: it challenges for wampcra.
-    let comp = component(
-        &router.auth_url(AuthTransport::Wampcra),
-        Authentication::new()
-            .authid(CRA_AUTHID)
-            .method(AuthMethod::ticket("not-used"))
-            .method(AuthMethod::wampcra(CRA_SECRET)),
-    );
-    let details = join_details(&comp).await;
-    assert_joined(&details, CRA_AUTHID, AUTHENTICATED_ROLE, "wampcra");
-
-    // Anonymous first, ticket second, where anonymous is not accepted.
-    let comp = component(
-        &router.auth_url(AuthTransport::Ticket),
-        Authentication::new()
-            .authid(TICKET_AUTHID)
-            .method(AuthMethod::Anonymous)
-            .method(AuthMethod::ticket(TICKET_SECRET)),
-    );
-    let details = join_details(&comp).await;
-    assert_joined(&details, TICKET_AUTHID, AUTHENTICATED_ROLE, "ticket");
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_router_that_does_not_know_the_scram_password_is_refused() {
-    let router = router();
-    for transport in [AuthTransport::Scram, AuthTransport::ScramPbkdf2] {
-        let proxy = FaultProxy::start(router.auth_addr(transport));
-        let comp = component(
-            &format!("ws://{}/ws", proxy.addr()),
-            Authentication::new()
-                .authid(SCRAM_IMPOSTOR_AUTHID)
-                .method(AuthMethod::scram(SCRAM_PASSWORD)),
-        );
-        let joined = Arc::new(AtomicUsize::new(0));
-        let handle = comp.start();
-        let mut events = handle.events();
-        let e = within(LIMIT, "the component's end", handle.wait())
-            .await
-            .expect_err("the router's signature is wrong: the component must fail");
-        while let Some(ev) = events.next().await {
-            if matches!(ev, LifecycleEvent::Join { .. }) {
-                joined.fetch_add(1, Ordering::SeqCst);
-            }
-        }
-        let (fatal, attempts, failure) = outcome(&e);
-        let (method, _, message) = auth_failure(&failure);
-        assert_eq!(method, "scram", "{e}");
-        let message = message.unwrap_or_default();
-        assert!(message.contains("signature"), "{e}");
-        assert!(fatal && attempts == 1, "{e}");
-        assert_eq!(joined.load(Ordering::SeqCst), 0, "no join listener ran");
-        assert_eq!(proxy.accepted(), 1);
-    }
-}
-
 /// A token issuer for the provider tests: hands out the ticket it holds and counts requests.
 #[derive(Clone, Default)]
 struct Issuer {
@@ -430,162 +202,6 @@ fn provided(url: &str, issuer: &Issuer) -> Component {
         .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_rotating_ticket_from_the_provider_works_across_a_router_restart() {
-    let router = Router::start();
-    router.set_valid_tickets(&["ticket-1"]);
-    let issuer = Issuer::new("ticket-1");
-    let comp = provided(&router.auth_url(AuthTransport::TicketRotating), &issuer);
-    let handle = comp.start();
-    let mut events = handle.events();
-    let first = within(LIMIT, "ready", handle.ready()).await.expect("joins");
-    assert_joined(
-        first.details(),
-        TICKET_ROTATING_AUTHID,
-        AUTHENTICATED_ROLE,
-        "ticket",
-    );
-    assert_eq!(issuer.asked(), 1);
-
-    // The issuer rotates: the old ticket is no longer valid anywhere.
-    router.set_valid_tickets(&["ticket-2"]);
-    issuer.set("ticket-2");
-    router.restart();
-
-    let seen = Mutex::new(Vec::new());
-    // The event stream keeps the latest events only (the retries during a slow restart can
-    // push the first `ready` out): wait for a `ready` of another session.
-    let rejoined = tokio::time::timeout(LIMIT, async {
-        while let Some(ev) = events.next().await {
-            seen.lock().unwrap().push(format!("{ev:?}"));
-            if let LifecycleEvent::Ready { session, .. } = ev {
-                if session.id() != first.id() {
-                    return;
-                }
-            }
-        }
-        panic!("the component ended: {:?}", handle.wait().await);
-    })
-    .await;
-    if rejoined.is_err() {
-        let seen = seen.lock().unwrap();
-        panic!(
-            "no rejoin within {LIMIT:?} after the restart; events: {}\nrouter log: {}",
-            seen.join("\n"),
-            router.log_tail(40)
-        );
-    }
-    let second = handle.session().expect("joined again");
-    assert_ne!(first.id(), second.id());
-    assert_joined(
-        second.details(),
-        TICKET_ROTATING_AUTHID,
-        AUTHENTICATED_ROLE,
-        "ticket",
-    );
-    assert!(issuer.asked() >= 2, "asked {} times", issuer.asked());
-    within(LIMIT, "stop", handle.stop()).await.expect("stop");
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn after_an_authentication_failure_the_provider_is_asked_once_more() {
-    let router = Router::start();
-    router.set_valid_tickets(&["fresh"]);
-    let proxy = FaultProxy::start(router.auth_addr(AuthTransport::TicketRotating));
-    let url = format!("ws://{}/ws", proxy.addr());
-
-    // The first ticket handed out is stale; the one asked for after the refusal is fresh.
-    let issuer = Issuer::new("stale");
-    let stale_then_fresh = {
-        let issuer = issuer.clone();
-        Component::builder()
-            .transport(spec(&url))
-            .realm("realm1")
-            .credentials(move || {
-                let issuer = issuer.clone();
-                async move {
-                    let auth = issuer.credentials().await;
-                    issuer.set("fresh");
-                    auth
-                }
-            })
-            .build()
-            .unwrap()
-    };
-    let details = join_details(&stale_then_fresh).await;
-    assert_joined(
-        &details,
-        TICKET_ROTATING_AUTHID,
-        AUTHENTICATED_ROLE,
-        "ticket",
-    );
-    assert_eq!(issuer.asked(), 2);
-    assert_eq!(proxy.accepted(), 2);
-
-    // A provider that keeps handing out a refused ticket: one fresh retry, then fatal.
-    let before = proxy.accepted();
-    let issuer = Issuer::new("always-stale");
-    let e = run_to_failure(&provided(&url, &issuer)).await;
-    let (fatal, _, failure) = outcome(&e);
-    let (method, reason, _) = auth_failure(&failure);
-    assert_eq!(
-        (method.as_str(), reason.as_str()),
-        ("ticket", DENIED),
-        "{e}"
-    );
-    assert!(fatal, "{e}");
-    assert_eq!(issuer.asked(), 2);
-    // The component has ended: two connections, and no more can follow (checked on paused
-    // time in tests/component_timing.rs).
-    assert_eq!(proxy.accepted() - before, 2);
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_failing_provider_fails_the_attempt_and_is_retried() {
-    let router = router();
-    let asked = Arc::new(AtomicUsize::new(0));
-    let comp = {
-        let asked = asked.clone();
-        Component::builder()
-            .transport(spec(&router.auth_url(AuthTransport::Ticket)))
-            .realm("realm1")
-            .credentials(move || {
-                let n = asked.fetch_add(1, Ordering::SeqCst);
-                async move {
-                    if n < 2 {
-                        Err("the token issuer is down".to_owned())
-                    } else {
-                        Ok(Authentication::new()
-                            .authid(TICKET_AUTHID)
-                            .method(AuthMethod::ticket(TICKET_SECRET)))
-                    }
-                }
-            })
-            .build()
-            .unwrap()
-    };
-    let details = join_details(&comp).await;
-    assert_joined(&details, TICKET_AUTHID, AUTHENTICATED_ROLE, "ticket");
-    assert_eq!(asked.load(Ordering::SeqCst), 3);
-
-    // A provider handing out a bad key: the error names the setting.
-    let comp = Component::builder()
-        .transport(spec(&router.auth_url(AuthTransport::Cryptosign)))
-        .realm("realm1")
-        .credentials(|| async {
-            Ok::<_, String>(
-                Authentication::new().method(AuthMethod::cryptosign(CryptosignKey::hex("abc"))),
-            )
-        })
-        .build()
-        .unwrap();
-    let e = run_to_failure(&comp).await;
-    let (_, attempts, failure) = outcome(&e);
-    assert!(matches!(&*failure, Failure::Credentials(_)), "{e}");
-    assert!(e.to_string().contains("cryptosign hex seed"), "{e}");
-    assert_eq!(attempts, 6, "{e}");
-}
-
 #[test]
 fn bad_keys_are_reported_at_build_naming_the_setting() {
     let e = Component::builder()
@@ -610,10 +226,8 @@ fn bad_keys_are_reported_at_build_naming_the_setting() {
 /// `RUST_LOG=trace`.
 #[test]
 fn the_auth_examples_join_the_readme_router_and_report_refusals() {
-    let path = wamp_suite::repo_dir().join("examples/crossbar/config.json");
-    let text = std::fs::read_to_string(&path).unwrap();
+    let mut config = readme_config();
     let port = wamp_suite::free_port();
-    let mut config: serde_json::Value = serde_json::from_str(&text).unwrap();
     let endpoint = &mut config["workers"][0]["transports"][0]["endpoint"];
     assert_eq!(
         endpoint["port"], 8080,
@@ -622,7 +236,83 @@ fn the_auth_examples_join_the_readme_router_and_report_refusals() {
     endpoint["port"] = port.into();
     let node = wamp_suite::CrossbarNode::start(&config, port);
     let url = format!("ws://127.0.0.1:{port}/ws");
+    run_the_auth_examples(&url, &|| node.log_tail(30));
+}
 
+/// The README's Crossbar.io config, `examples/crossbar/config.json`.
+fn readme_config() -> serde_json::Value {
+    let path = wamp_suite::repo_dir().join("examples/crossbar/config.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The same as [`the_auth_examples_join_the_readme_router_and_report_refusals`] with our
+/// router configured as the README's Crossbar.io config says: its realms and roles, and its
+/// WebSocket transport's `auth` object as is (on a free port instead of 8080).
+#[test]
+fn the_auth_examples_join_our_router_configured_as_the_readme_says() {
+    use wamp_router::core::{
+        Allow, AuthConfig, Disclose, MatchPolicy, Permission, RealmConfig, RoleConfig,
+    };
+    use wamp_router::ListenerConfig;
+
+    let config = readme_config();
+    let worker = &config["workers"][0];
+    let flag = |v: &serde_json::Value, key: &str| v[key].as_bool().unwrap_or(false);
+    let mut builder = wamp_router::Router::builder();
+    for realm in worker["realms"].as_array().expect("realms") {
+        let roles = realm["roles"].as_array().expect("roles");
+        builder = builder.realm_config(RealmConfig {
+            name: realm["name"].as_str().expect("a realm name").into(),
+            roles: roles
+                .iter()
+                .map(|role| RoleConfig {
+                    name: role["name"].as_str().expect("a role name").into(),
+                    permissions: role["permissions"]
+                        .as_array()
+                        .expect("permissions")
+                        .iter()
+                        .map(|p| {
+                            let match_ = match p["match"].as_str() {
+                                Some("prefix") => MatchPolicy::Prefix,
+                                Some("wildcard") => MatchPolicy::Wildcard,
+                                _ => MatchPolicy::Exact,
+                            };
+                            let allow = Allow {
+                                call: flag(&p["allow"], "call"),
+                                register: flag(&p["allow"], "register"),
+                                publish: flag(&p["allow"], "publish"),
+                                subscribe: flag(&p["allow"], "subscribe"),
+                            };
+                            Permission {
+                                disclose: Disclose {
+                                    caller: flag(&p["disclose"], "caller"),
+                                    publisher: flag(&p["disclose"], "publisher"),
+                                },
+                                ..Permission::new(p["uri"].as_str().unwrap_or(""), match_, allow)
+                            }
+                        })
+                        .collect(),
+                })
+                .collect(),
+        });
+    }
+    let transport = &worker["transports"][0];
+    assert_eq!(
+        transport["type"], "web",
+        "the README's transport is a web transport"
+    );
+    let (mut listener, _) = ListenerConfig::from_url("ws://127.0.0.1:0/ws").unwrap();
+    let auth: AuthConfig = serde_json::from_value(transport["paths"]["ws"]["auth"].clone())
+        .expect("our router reads the README's auth object");
+    listener.auth = std::sync::Arc::new(auth);
+    let node = wamp_suite::OursNode::start(builder.listener(listener));
+    run_the_auth_examples(&node.urls()[0], &String::new);
+}
+
+/// Runs the four auth examples against `url` with the right and wrong secrets; `router_log` gives
+/// the router's log for failure messages.
+fn run_the_auth_examples(url: &str, router_log: &dyn Fn() -> String) {
     let cases = [
         ("auth_ticket", TICKET_AUTHID, TICKET_SECRET, "ticket"),
         ("auth_wampcra", CRA_AUTHID, CRA_SECRET, "wampcra"),
@@ -644,7 +334,7 @@ fn the_auth_examples_join_the_readme_router_and_report_refusals() {
     for (example, authid, secret, method) in cases {
         let run = |secret: &str| {
             let mut cmd = std::process::Command::new(example_binary(example));
-            cmd.env("WAMP_URL", &url)
+            cmd.env("WAMP_URL", url)
                 .env("WAMP_REALM", "realm1")
                 .env("WAMP_AUTHID", authid)
                 .env("WAMP_SECRET", secret)
@@ -661,7 +351,7 @@ fn the_auth_examples_join_the_readme_router_and_report_refusals() {
                 "joined authid={authid} authrole={AUTHENTICATED_ROLE} authmethod={method}"
             )],
             "{example}: {log}\nrouter: {}",
-            node.log_tail(30)
+            router_log()
         );
         assert!(log.contains("joined"), "{example}: the trace log: {log}");
         assert!(!log.contains(secret), "{example} logged the secret: {log}");
@@ -707,116 +397,498 @@ impl Drop for TempDir {
     }
 }
 
-/// Autobahn|Python's own authenticators (`tests/peers/auth_join.py`) and ours get the same
-/// outcome from Crossbar.io for every method, with right and wrong credentials: the same
-/// authid, authrole and authmethod, or the same ABORT reason.
-#[tokio::test(flavor = "multi_thread")]
-async fn every_method_has_the_same_outcome_as_with_autobahn_python() {
-    let router = router();
-    // (transport, authid, method name, right secret); SCRAM pbkdf2 is left out: Autobahn's
-    // client cannot do it (see auth_join.py).
-    let cases = [
-        (
-            AuthTransport::Ticket,
-            TICKET_AUTHID,
-            "ticket",
-            TICKET_SECRET,
-        ),
-        (AuthTransport::Wampcra, CRA_AUTHID, "wampcra", CRA_SECRET),
-        (
-            AuthTransport::Wampcra,
-            CRA_SALTED_AUTHID,
-            "wampcra",
-            CRA_SALTED_SECRET,
-        ),
-        (
-            AuthTransport::Cryptosign,
-            CRYPTOSIGN_AUTHID,
-            "cryptosign",
-            CRYPTOSIGN_SEED_HEX,
-        ),
-        (AuthTransport::Scram, SCRAM_AUTHID, "scram", SCRAM_PASSWORD),
-    ];
-    let wrong_seed = "33".repeat(32);
-    let mut runs = Vec::new();
-    for (transport, authid, method, right) in cases {
-        let wrong = if method == "cryptosign" {
-            wrong_seed.clone()
-        } else {
-            "wrong".to_owned()
-        };
-        for secret in [right.to_owned(), wrong] {
-            let mut args = router.auth_peer_args(transport, "json");
-            args.extend(["--authmethod", method, "--authid", authid, "--secret"].map(String::from));
-            args.push(secret.clone());
-            let peer = Peer::spawn("auth_join.py", args);
-            runs.push((transport, authid, method, secret, peer));
+wamp_suite::on_both_routers! {
+    #[tokio::test(flavor = "multi_thread")]
+    async fn every_method_joins_with_the_right_credentials_and_the_session_shows_who_joined(router) {
+        for (case, transport, authid, method) in right_credentials() {
+            let name = method.name();
+            let comp = component(
+                &router.auth_url(transport),
+                Authentication::new().authid(authid).method(method),
+            );
+            let details = join_details(&comp).await;
+            eprintln!("{case}: {details:?}");
+            assert_joined(&details, authid, AUTHENTICATED_ROLE, name);
         }
     }
-    for (transport, authid, method, secret, mut peer) in runs {
-        let python = match peer.expect_line("", LIMIT) {
-            line if line.starts_with("JOINED ") => {
-                let v: serde_json::Value = serde_json::from_str(&line[7..]).unwrap();
-                Ok(format!(
-                    "{} {} {}",
-                    v["authid"].as_str().unwrap_or("-"),
-                    v["authrole"].as_str().unwrap_or("-"),
-                    v["authmethod"].as_str().unwrap_or("-")
-                ))
-            }
-            line if line.starts_with("FAILED ") => {
-                let v: serde_json::Value = serde_json::from_str(&line[7..]).unwrap();
-                Err(v["error"].as_str().unwrap_or("-").to_owned())
-            }
-            other => panic!("auth_join.py printed {other:?}"),
-        };
-        let auth_method = match method {
-            "ticket" => AuthMethod::ticket(secret),
-            "wampcra" => AuthMethod::wampcra(secret),
-            "cryptosign" => AuthMethod::cryptosign(CryptosignKey::hex(secret)),
-            _ => AuthMethod::scram(secret),
-        };
-        let comp = component(
-            &router.auth_url(transport),
-            Authentication::new().authid(authid).method(auth_method),
-        );
-        let handle = comp.start();
-        let ours = match within(LIMIT, "ready or failure", handle.ready()).await {
-            Ok(session) => {
-                let d = session.details().clone();
-                within(LIMIT, "stop", handle.stop()).await.expect("stop");
-                Ok(format!(
-                    "{} {} {}",
-                    d.authid.unwrap_or_default(),
-                    d.authrole.unwrap_or_default(),
-                    d.authmethod.unwrap_or_default()
-                ))
-            }
-            Err(e) => Err(auth_failure(&outcome(&e).2).1),
-        };
-        assert_eq!(ours, python, "{} {authid} {method}", transport.name());
-    }
-}
 
-/// The router assigns a role its realm does not have: ABORT `wamp.error.no_such_role`, one
-/// attempt, named as an authentication failure.
-#[tokio::test(flavor = "multi_thread")]
-async fn a_role_the_realm_lacks_is_an_authentication_failure() {
-    let router = Router::start();
-    let ticket = "ticket-for-a-missing-role#role=no-such-role";
-    router.set_valid_tickets(&[ticket]);
-    let proxy = FaultProxy::start(router.auth_addr(AuthTransport::TicketRotating));
-    let comp = component(
-        &format!("ws://{}/ws", proxy.addr()),
-        Authentication::new()
-            .authid(TICKET_ROTATING_AUTHID)
-            .method(AuthMethod::ticket(ticket)),
-    );
-    let e = run_to_failure(&comp).await;
-    let (fatal, attempts, failure) = outcome(&e);
-    let (method, reason, _) = auth_failure(&failure);
-    assert_eq!(method, "ticket", "{e}");
-    assert_eq!(reason, "wamp.error.no_such_role", "{e}");
-    assert!(fatal && attempts == 1, "{e}");
-    assert_eq!(proxy.accepted(), 1);
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_cryptosign_key_file_in_hex_or_openssh_format_joins(router) {
+        let dir = TempDir::new("cryptosign-keys");
+        let hex_file = dir.join("client.seed");
+        std::fs::write(&hex_file, format!("{CRYPTOSIGN_SEED_HEX}\n")).unwrap();
+        let openssh_file = dir.join("client_ed25519");
+        std::fs::write(&openssh_file, CRYPTOSIGN_OPENSSH_KEY).unwrap();
+        for file in [hex_file, openssh_file] {
+            let comp = component(
+                &router.auth_url(AuthTransport::Cryptosign),
+                Authentication::new()
+                    .authid(CRYPTOSIGN_AUTHID)
+                    .method(AuthMethod::cryptosign(CryptosignKey::file(&file))),
+            );
+            let details = join_details(&comp).await;
+            assert_joined(
+                &details,
+                CRYPTOSIGN_AUTHID,
+                AUTHENTICATED_ROLE,
+                "cryptosign",
+            );
+        }
+    }
+
+    /// Without an authid, Crossbar.io finds the cryptosign principal from the public key.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn cryptosign_without_an_authid_is_found_by_its_public_key(router) {
+        let comp = component(
+            &router.auth_url(AuthTransport::Cryptosign),
+            Authentication::new().method(AuthMethod::cryptosign(CryptosignKey::hex(
+                CRYPTOSIGN_SEED_HEX,
+            ))),
+        );
+        let details = join_details(&comp).await;
+        assert_joined(
+            &details,
+            CRYPTOSIGN_AUTHID,
+            AUTHENTICATED_ROLE,
+            "cryptosign",
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn wrong_credentials_end_after_one_attempt_with_the_method_and_the_routers_reason(router) {
+        let wrong_seed = "11".repeat(32);
+        let cases = vec![
+            (
+                AuthTransport::Ticket,
+                TICKET_AUTHID,
+                AuthMethod::ticket("wrong-ticket"),
+            ),
+            (
+                AuthTransport::Ticket,
+                "nobody",
+                AuthMethod::ticket(TICKET_SECRET),
+            ),
+            (
+                AuthTransport::Wampcra,
+                CRA_AUTHID,
+                AuthMethod::wampcra("wrong-secret"),
+            ),
+            (
+                AuthTransport::Wampcra,
+                CRA_SALTED_AUTHID,
+                AuthMethod::wampcra("wrong-secret"),
+            ),
+            (
+                AuthTransport::Cryptosign,
+                CRYPTOSIGN_AUTHID,
+                AuthMethod::cryptosign(CryptosignKey::hex(wrong_seed)),
+            ),
+            (
+                AuthTransport::Scram,
+                SCRAM_AUTHID,
+                AuthMethod::scram("wrong-password"),
+            ),
+            (
+                AuthTransport::ScramPbkdf2,
+                SCRAM_AUTHID,
+                AuthMethod::scram("wrong-password"),
+            ),
+        ];
+        for (transport, authid, method) in cases {
+            let name = method.name();
+            let proxy = FaultProxy::start(router.auth_addr(transport));
+            let comp = component(
+                &format!("ws://{}/ws", proxy.addr()),
+                Authentication::new().authid(authid).method(method),
+            );
+            let e = run_to_failure(&comp).await;
+            let text = e.to_string();
+            eprintln!("{}: {text}", transport.name());
+            let (fatal, attempts, failure) = outcome(&e);
+            let (method, reason, _) = auth_failure(&failure);
+            assert_eq!(method, name, "{text}");
+            assert_eq!(reason, DENIED, "{text}");
+            assert!(fatal && attempts == 1, "{text}");
+            assert!(
+                text.contains(&format!("{name} authentication failed: {DENIED}")),
+                "{text}"
+            );
+            // The component has ended: no retry can follow (that none is scheduled is checked
+            // on paused time in tests/component_timing.rs).
+            assert_eq!(
+                proxy.accepted(),
+                1,
+                "{}: one connection only",
+                transport.name()
+            );
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn is_fatal_can_make_an_authentication_failure_retryable(router) {
+        let proxy = FaultProxy::start(router.auth_addr(AuthTransport::Ticket));
+        let comp = Component::builder()
+            .transport(
+                TransportSpec::new(TransportConfig::new(&format!("ws://{}/ws", proxy.addr())).unwrap())
+                    .retry(fast().max_retries(2)),
+            )
+            .realm("realm1")
+            .authentication(
+                Authentication::new()
+                    .authid(TICKET_AUTHID)
+                    .method(AuthMethod::ticket("wrong")),
+            )
+            .is_fatal(|f| f.is_authentication().then_some(false))
+            .build()
+            .unwrap();
+        let e = run_to_failure(&comp).await;
+        let (fatal, attempts, failure) = outcome(&e);
+        auth_failure(&failure);
+        assert!(!fatal && attempts == 3, "{e}");
+        assert_eq!(proxy.accepted(), 3);
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn offering_only_methods_the_transport_lacks_is_refused_naming_them(router) {
+        let proxy = FaultProxy::start(router.auth_addr(AuthTransport::Ticket));
+        let comp = component(
+            &format!("ws://{}/ws", proxy.addr()),
+            Authentication::new()
+                .authid(CRA_AUTHID)
+                .method(AuthMethod::wampcra(CRA_SECRET))
+                .method(AuthMethod::scram("pw")),
+        );
+        let e = run_to_failure(&comp).await;
+        let (fatal, attempts, failure) = outcome(&e);
+        let (method, reason, _) = auth_failure(&failure);
+        assert_eq!(method, "wampcra, scram", "{e}");
+        assert_eq!(reason, NO_AUTH_METHOD, "{e}");
+        assert!(fatal && attempts == 1, "{e}");
+        assert_eq!(proxy.accepted(), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn two_methods_offered_where_the_router_accepts_only_the_second(router) {
+        // The wampcra transport does not accept ticket: it challenges for wampcra.
+        let comp = component(
+            &router.auth_url(AuthTransport::Wampcra),
+            Authentication::new()
+                .authid(CRA_AUTHID)
+                .method(AuthMethod::ticket("not-used"))
+                .method(AuthMethod::wampcra(CRA_SECRET)),
+        );
+        let details = join_details(&comp).await;
+        assert_joined(&details, CRA_AUTHID, AUTHENTICATED_ROLE, "wampcra");
+
+        // Anonymous first, ticket second, where anonymous is not accepted.
+        let comp = component(
+            &router.auth_url(AuthTransport::Ticket),
+            Authentication::new()
+                .authid(TICKET_AUTHID)
+                .method(AuthMethod::Anonymous)
+                .method(AuthMethod::ticket(TICKET_SECRET)),
+        );
+        let details = join_details(&comp).await;
+        assert_joined(&details, TICKET_AUTHID, AUTHENTICATED_ROLE, "ticket");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_router_that_does_not_know_the_scram_password_is_refused(router) {
+        for transport in [AuthTransport::Scram, AuthTransport::ScramPbkdf2] {
+            let proxy = FaultProxy::start(router.auth_addr(transport));
+            let comp = component(
+                &format!("ws://{}/ws", proxy.addr()),
+                Authentication::new()
+                    .authid(SCRAM_IMPOSTOR_AUTHID)
+                    .method(AuthMethod::scram(SCRAM_PASSWORD)),
+            );
+            let joined = Arc::new(AtomicUsize::new(0));
+            let handle = comp.start();
+            let mut events = handle.events();
+            let e = within(LIMIT, "the component's end", handle.wait())
+                .await
+                .expect_err("the router's signature is wrong: the component must fail");
+            while let Some(ev) = events.next().await {
+                if matches!(ev, LifecycleEvent::Join { .. }) {
+                    joined.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+            let (fatal, attempts, failure) = outcome(&e);
+            let (method, _, message) = auth_failure(&failure);
+            assert_eq!(method, "scram", "{e}");
+            let message = message.unwrap_or_default();
+            assert!(message.contains("signature"), "{e}");
+            assert!(fatal && attempts == 1, "{e}");
+            assert_eq!(joined.load(Ordering::SeqCst), 0, "no join listener ran");
+            assert_eq!(proxy.accepted(), 1);
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_rotating_ticket_from_the_provider_works_across_a_router_restart(router) {
+        let router = router.kind().start();
+        router.set_valid_tickets(&["ticket-1"]);
+        let issuer = Issuer::new("ticket-1");
+        let comp = provided(&router.auth_url(AuthTransport::TicketRotating), &issuer);
+        let handle = comp.start();
+        let mut events = handle.events();
+        let first = within(LIMIT, "ready", handle.ready()).await.expect("joins");
+        assert_joined(
+            first.details(),
+            TICKET_ROTATING_AUTHID,
+            AUTHENTICATED_ROLE,
+            "ticket",
+        );
+        assert_eq!(issuer.asked(), 1);
+
+        // The issuer rotates: the old ticket is no longer valid anywhere.
+        router.set_valid_tickets(&["ticket-2"]);
+        issuer.set("ticket-2");
+        router.restart();
+
+        let seen = Mutex::new(Vec::new());
+        // The event stream keeps the latest events only (the retries during a slow restart can
+        // push the first `ready` out): wait for a `ready` of another session.
+        let rejoined = tokio::time::timeout(LIMIT, async {
+            while let Some(ev) = events.next().await {
+                seen.lock().unwrap().push(format!("{ev:?}"));
+                if let LifecycleEvent::Ready { session, .. } = ev {
+                    if session.id() != first.id() {
+                        return;
+                    }
+                }
+            }
+            panic!("the component ended: {:?}", handle.wait().await);
+        })
+        .await;
+        if rejoined.is_err() {
+            let seen = seen.lock().unwrap();
+            panic!(
+                "no rejoin within {LIMIT:?} after the restart; events: {}\nrouter log: {}",
+                seen.join("\n"),
+                router.log_tail(40)
+            );
+        }
+        let second = handle.session().expect("joined again");
+        assert_ne!(first.id(), second.id());
+        assert_joined(
+            second.details(),
+            TICKET_ROTATING_AUTHID,
+            AUTHENTICATED_ROLE,
+            "ticket",
+        );
+        assert!(issuer.asked() >= 2, "asked {} times", issuer.asked());
+        within(LIMIT, "stop", handle.stop()).await.expect("stop");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn after_an_authentication_failure_the_provider_is_asked_once_more(router) {
+        let router = router.kind().start();
+        router.set_valid_tickets(&["fresh"]);
+        let proxy = FaultProxy::start(router.auth_addr(AuthTransport::TicketRotating));
+        let url = format!("ws://{}/ws", proxy.addr());
+
+        // The first ticket handed out is stale; the one asked for after the refusal is fresh.
+        let issuer = Issuer::new("stale");
+        let stale_then_fresh = {
+            let issuer = issuer.clone();
+            Component::builder()
+                .transport(spec(&url))
+                .realm("realm1")
+                .credentials(move || {
+                    let issuer = issuer.clone();
+                    async move {
+                        let auth = issuer.credentials().await;
+                        issuer.set("fresh");
+                        auth
+                    }
+                })
+                .build()
+                .unwrap()
+        };
+        let details = join_details(&stale_then_fresh).await;
+        assert_joined(
+            &details,
+            TICKET_ROTATING_AUTHID,
+            AUTHENTICATED_ROLE,
+            "ticket",
+        );
+        assert_eq!(issuer.asked(), 2);
+        assert_eq!(proxy.accepted(), 2);
+
+        // A provider that keeps handing out a refused ticket: one fresh retry, then fatal.
+        let before = proxy.accepted();
+        let issuer = Issuer::new("always-stale");
+        let e = run_to_failure(&provided(&url, &issuer)).await;
+        let (fatal, _, failure) = outcome(&e);
+        let (method, reason, _) = auth_failure(&failure);
+        assert_eq!(
+            (method.as_str(), reason.as_str()),
+            ("ticket", DENIED),
+            "{e}"
+        );
+        assert!(fatal, "{e}");
+        assert_eq!(issuer.asked(), 2);
+        // The component has ended: two connections, and no more can follow (checked on paused
+        // time in tests/component_timing.rs).
+        assert_eq!(proxy.accepted() - before, 2);
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_failing_provider_fails_the_attempt_and_is_retried(router) {
+        let asked = Arc::new(AtomicUsize::new(0));
+        let comp = {
+            let asked = asked.clone();
+            Component::builder()
+                .transport(spec(&router.auth_url(AuthTransport::Ticket)))
+                .realm("realm1")
+                .credentials(move || {
+                    let n = asked.fetch_add(1, Ordering::SeqCst);
+                    async move {
+                        if n < 2 {
+                            Err("the token issuer is down".to_owned())
+                        } else {
+                            Ok(Authentication::new()
+                                .authid(TICKET_AUTHID)
+                                .method(AuthMethod::ticket(TICKET_SECRET)))
+                        }
+                    }
+                })
+                .build()
+                .unwrap()
+        };
+        let details = join_details(&comp).await;
+        assert_joined(&details, TICKET_AUTHID, AUTHENTICATED_ROLE, "ticket");
+        assert_eq!(asked.load(Ordering::SeqCst), 3);
+
+        // A provider handing out a bad key: the error names the setting.
+        let comp = Component::builder()
+            .transport(spec(&router.auth_url(AuthTransport::Cryptosign)))
+            .realm("realm1")
+            .credentials(|| async {
+                Ok::<_, String>(
+                    Authentication::new().method(AuthMethod::cryptosign(CryptosignKey::hex("abc"))),
+                )
+            })
+            .build()
+            .unwrap();
+        let e = run_to_failure(&comp).await;
+        let (_, attempts, failure) = outcome(&e);
+        assert!(matches!(&*failure, Failure::Credentials(_)), "{e}");
+        assert!(e.to_string().contains("cryptosign hex seed"), "{e}");
+        assert_eq!(attempts, 6, "{e}");
+    }
+
+    /// Autobahn|Python's own authenticators (`tests/peers/auth_join.py`) and ours get the same
+    /// outcome from Crossbar.io for every method, with right and wrong credentials: the same
+    /// authid, authrole and authmethod, or the same ABORT reason.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn every_method_has_the_same_outcome_as_with_autobahn_python(router) {
+        // (transport, authid, method name, right secret); SCRAM pbkdf2 is left out: Autobahn's
+        // client cannot do it (see auth_join.py).
+        let cases = [
+            (
+                AuthTransport::Ticket,
+                TICKET_AUTHID,
+                "ticket",
+                TICKET_SECRET,
+            ),
+            (AuthTransport::Wampcra, CRA_AUTHID, "wampcra", CRA_SECRET),
+            (
+                AuthTransport::Wampcra,
+                CRA_SALTED_AUTHID,
+                "wampcra",
+                CRA_SALTED_SECRET,
+            ),
+            (
+                AuthTransport::Cryptosign,
+                CRYPTOSIGN_AUTHID,
+                "cryptosign",
+                CRYPTOSIGN_SEED_HEX,
+            ),
+            (AuthTransport::Scram, SCRAM_AUTHID, "scram", SCRAM_PASSWORD),
+        ];
+        let wrong_seed = "33".repeat(32);
+        let mut runs = Vec::new();
+        for (transport, authid, method, right) in cases {
+            let wrong = if method == "cryptosign" {
+                wrong_seed.clone()
+            } else {
+                "wrong".to_owned()
+            };
+            for secret in [right.to_owned(), wrong] {
+                let mut args = router.auth_peer_args(transport, "json");
+                args.extend(["--authmethod", method, "--authid", authid, "--secret"].map(String::from));
+                args.push(secret.clone());
+                let peer = Peer::spawn("auth_join.py", args);
+                runs.push((transport, authid, method, secret, peer));
+            }
+        }
+        for (transport, authid, method, secret, mut peer) in runs {
+            let python = match peer.expect_line("", LIMIT) {
+                line if line.starts_with("JOINED ") => {
+                    let v: serde_json::Value = serde_json::from_str(&line[7..]).unwrap();
+                    Ok(format!(
+                        "{} {} {}",
+                        v["authid"].as_str().unwrap_or("-"),
+                        v["authrole"].as_str().unwrap_or("-"),
+                        v["authmethod"].as_str().unwrap_or("-")
+                    ))
+                }
+                line if line.starts_with("FAILED ") => {
+                    let v: serde_json::Value = serde_json::from_str(&line[7..]).unwrap();
+                    Err(v["error"].as_str().unwrap_or("-").to_owned())
+                }
+                other => panic!("auth_join.py printed {other:?}"),
+            };
+            let auth_method = match method {
+                "ticket" => AuthMethod::ticket(secret),
+                "wampcra" => AuthMethod::wampcra(secret),
+                "cryptosign" => AuthMethod::cryptosign(CryptosignKey::hex(secret)),
+                _ => AuthMethod::scram(secret),
+            };
+            let comp = component(
+                &router.auth_url(transport),
+                Authentication::new().authid(authid).method(auth_method),
+            );
+            let handle = comp.start();
+            let ours = match within(LIMIT, "ready or failure", handle.ready()).await {
+                Ok(session) => {
+                    let d = session.details().clone();
+                    within(LIMIT, "stop", handle.stop()).await.expect("stop");
+                    Ok(format!(
+                        "{} {} {}",
+                        d.authid.unwrap_or_default(),
+                        d.authrole.unwrap_or_default(),
+                        d.authmethod.unwrap_or_default()
+                    ))
+                }
+                Err(e) => Err(auth_failure(&outcome(&e).2).1),
+            };
+            assert_eq!(ours, python, "{} {authid} {method}", transport.name());
+        }
+    }
+
+    /// The router assigns a role its realm does not have: ABORT `wamp.error.no_such_role`, one
+    /// attempt, named as an authentication failure.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_role_the_realm_lacks_is_an_authentication_failure(router) {
+        let router = router.kind().start();
+        let ticket = "ticket-for-a-missing-role#role=no-such-role";
+        router.set_valid_tickets(&[ticket]);
+        let proxy = FaultProxy::start(router.auth_addr(AuthTransport::TicketRotating));
+        let comp = component(
+            &format!("ws://{}/ws", proxy.addr()),
+            Authentication::new()
+                .authid(TICKET_ROTATING_AUTHID)
+                .method(AuthMethod::ticket(ticket)),
+        );
+        let e = run_to_failure(&comp).await;
+        let (fatal, attempts, failure) = outcome(&e);
+        let (method, reason, _) = auth_failure(&failure);
+        assert_eq!(method, "ticket", "{e}");
+        assert_eq!(reason, "wamp.error.no_such_role", "{e}");
+        assert!(fatal && attempts == 1, "{e}");
+        assert_eq!(proxy.accepted(), 1);
+    }
 }

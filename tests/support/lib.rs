@@ -62,7 +62,7 @@ mod target;
 mod venv;
 
 pub use node::{free_port, CrossbarNode};
-pub use ours::{ours, Ours};
+pub use ours::{ours, Ours, OursNode};
 pub use peer::{bytes_from_json, bytes_to_json, example_binary, peers_dir, Peer};
 pub use proxy::{FaultMode, FaultProxy};
 pub use router::{

@@ -20,7 +20,8 @@ use wamp_router::core::{
     Allow, CoreConfig, Disclose, MatchPolicy, Permission, RealmConfig, RoleConfig,
 };
 use wamp_router::{
-    AuthRequest, Endpoint as ListenEndpoint, ListenerConfig, TlsConfig, TransportKind,
+    AuthRequest, Endpoint as ListenEndpoint, ListenerConfig, RouterBuilder, TlsConfig,
+    TransportKind,
 };
 
 use crate::auth::{self, AUTHENTICATED_ROLE, TICKET_ROTATING_AUTHID, TICKET_ROTATING_INITIAL};
@@ -50,6 +51,139 @@ struct Ports {
 struct Running {
     stop: tokio::sync::oneshot::Sender<bool>,
     thread: JoinHandle<()>,
+}
+
+impl Running {
+    /// Starts the router `builder` describes on a new thread with its own runtime; returns
+    /// once it listens, with its URLs.
+    fn start(builder: RouterBuilder) -> Result<(Running, Vec<String>), String> {
+        let (ready_tx, ready_rx) = mpsc::channel::<Result<Vec<String>, String>>();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<bool>();
+        let thread = std::thread::Builder::new()
+            .name("wamp-suite-ours".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .thread_name("wamp-suite-ours-worker")
+                    .enable_all()
+                    .build()
+                {
+                    Ok(r) => r,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(format!("cannot build a tokio runtime: {e}")));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    let router = match builder.start().await {
+                        Ok(router) => router,
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(format!("our router did not start: {e}")));
+                            return;
+                        }
+                    };
+                    let _ = ready_tx.send(Ok(router.urls()));
+                    // `true`: graceful stop; `false` or the handle gone: drop (a crash).
+                    if let Ok(true) = stop_rx.await {
+                        let _ = tokio::time::timeout(OURS_TIMEOUT, router.stop()).await;
+                    } else {
+                        drop(router);
+                    }
+                });
+                // Dropping the runtime aborts what is left and closes every socket.
+            })
+            .map_err(|e| format!("cannot spawn our router's thread: {e}"))?;
+        match ready_rx.recv_timeout(OURS_TIMEOUT) {
+            Ok(Ok(urls)) => Ok((
+                Running {
+                    stop: stop_tx,
+                    thread,
+                },
+                urls,
+            )),
+            Ok(Err(message)) => {
+                let _ = thread.join();
+                Err(message)
+            }
+            Err(_) => Err(format!(
+                "our router did not start within {OURS_TIMEOUT:?}; {OURS_HINT}"
+            )),
+        }
+    }
+
+    /// Ends the router, gracefully or not, and waits for its thread.
+    fn end(self, graceful: bool) {
+        let _ = self.stop.send(graceful);
+        let _ = self.thread.join();
+    }
+}
+
+/// Our router with a configuration of the test's own (such as the README's), on a thread of
+/// its own with its own runtime; dropping it ends it at once.
+///
+/// ```no_run
+/// let node = wamp_suite::OursNode::start(
+///     wamp_router::Router::builder().realm("realm1").listen("ws://127.0.0.1:0/ws").unwrap(),
+/// );
+/// let url = &node.urls()[0];
+/// # let _ = url;
+/// ```
+pub struct OursNode {
+    urls: Vec<String>,
+    running: Mutex<Option<Running>>,
+}
+
+impl OursNode {
+    /// Starts the router `builder` describes; returns once it listens.
+    ///
+    /// # Panics
+    ///
+    /// When it does not start, with the reason.
+    pub fn start(builder: RouterBuilder) -> OursNode {
+        let (running, urls) = Running::start(builder).unwrap_or_else(|e| panic!("{e}"));
+        OursNode {
+            urls,
+            running: Mutex::new(Some(running)),
+        }
+    }
+
+    /// The URL of each listener, with the real ports (`Router::urls`).
+    pub fn urls(&self) -> &[String] {
+        &self.urls
+    }
+
+    /// Stops the router gracefully and waits until it is gone.
+    pub fn stop(&self) {
+        let taken = self
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(running) = taken {
+            running.end(true);
+        }
+    }
+}
+
+impl fmt::Debug for OursNode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OursNode")
+            .field("urls", &self.urls)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for OursNode {
+    fn drop(&mut self) {
+        let taken = self
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(running) = taken {
+            running.end(false);
+        }
+    }
 }
 
 /// Our router (wamp-router) with the same shape as the Crossbar.io [`Router`](crate::Router):
@@ -135,64 +269,14 @@ impl Ours {
     /// a new thread and runtime.
     fn launch(&self) -> Result<Running, String> {
         let ports = *self.ports.lock().unwrap_or_else(|e| e.into_inner());
-        let builder = self.builder(ports)?;
-        let (ready_tx, ready_rx) = mpsc::channel::<Result<Vec<String>, String>>();
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<bool>();
-        let thread = std::thread::Builder::new()
-            .name("wamp-suite-ours".into())
-            .spawn(move || {
-                let runtime = match tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .thread_name("wamp-suite-ours-worker")
-                    .enable_all()
-                    .build()
-                {
-                    Ok(r) => r,
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(format!("cannot build a tokio runtime: {e}")));
-                        return;
-                    }
-                };
-                runtime.block_on(async move {
-                    let router = match builder.start().await {
-                        Ok(router) => router,
-                        Err(e) => {
-                            let _ = ready_tx.send(Err(format!("our router did not start: {e}")));
-                            return;
-                        }
-                    };
-                    let _ = ready_tx.send(Ok(router.urls()));
-                    // `true`: graceful stop; `false` or the handle gone: drop (a crash).
-                    if let Ok(true) = stop_rx.await {
-                        let _ = tokio::time::timeout(OURS_TIMEOUT, router.stop()).await;
-                    } else {
-                        drop(router);
-                    }
-                });
-                // Dropping the runtime aborts what is left and closes every socket.
-            })
-            .map_err(|e| format!("cannot spawn our router's thread: {e}"))?;
-        let urls = match ready_rx.recv_timeout(OURS_TIMEOUT) {
-            Ok(Ok(urls)) => urls,
-            Ok(Err(message)) => {
-                let _ = thread.join();
-                return Err(format!("{message} ({}); {OURS_HINT}", self.dir.display()));
-            }
-            Err(_) => {
-                return Err(format!(
-                    "our router did not start within {OURS_TIMEOUT:?}; {OURS_HINT}"
-                ))
-            }
-        };
+        let (running, urls) = Running::start(self.builder(ports)?)
+            .map_err(|e| format!("{e} ({}); {OURS_HINT}", self.dir.display()))?;
         *self.ports.lock().unwrap_or_else(|e| e.into_inner()) = ports_of(&urls)?;
-        Ok(Running {
-            stop: stop_tx,
-            thread,
-        })
+        Ok(running)
     }
 
     /// The router's configuration, on `ports` (0: any free port).
-    fn builder(&self, ports: Ports) -> Result<wamp_router::RouterBuilder, String> {
+    fn builder(&self, ports: Ports) -> Result<RouterBuilder, String> {
         let role = |name: &str| RoleConfig {
             name: name.into(),
             permissions: vec![Permission {
@@ -274,8 +358,7 @@ impl Ours {
     fn end(&self, graceful: bool) {
         let taken = self.lock().take();
         if let Some(running) = taken {
-            let _ = running.stop.send(graceful);
-            let _ = running.thread.join();
+            running.end(graceful);
         }
     }
 

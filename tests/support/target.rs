@@ -35,6 +35,21 @@ impl RouterKind {
         }
     }
 
+    /// A private router of this kind on fresh ports, which the test may
+    /// [`kill`](TestRouter::kill), [`stop`](TestRouter::stop) and
+    /// [`restart`](TestRouter::restart); dropping it ends it. Crossbar.io takes seconds to
+    /// start, ours milliseconds.
+    ///
+    /// # Panics
+    ///
+    /// When it cannot start, with what to set up.
+    pub fn start(self) -> Box<dyn TestRouter> {
+        match self {
+            RouterKind::Crossbar => Box::new(Router::start()),
+            RouterKind::Ours => Box::new(Ours::start()),
+        }
+    }
+
     /// `crossbar` or `ours`.
     pub fn name(self) -> &'static str {
         match self {
@@ -84,6 +99,15 @@ pub trait TestRouter: Send + Sync + fmt::Debug {
     /// The last `lines` lines of the router's log, for failure messages (our router logs
     /// through `tracing` in the test process: empty).
     fn log_tail(&self, lines: usize) -> String;
+    /// Ends the router at once, like a crash (never on the shared routers).
+    fn kill(&self);
+    /// Stops the router gracefully (never on the shared routers).
+    fn stop(&self);
+    /// Starts the router again on the same ports, killing it first if it runs (never on the
+    /// shared routers).
+    fn restart(&self);
+    /// Whether the router runs.
+    fn is_running(&self) -> bool;
 
     /// `ws://127.0.0.1:P/ws`
     fn ws_url(&self) -> String {
@@ -151,6 +175,18 @@ macro_rules! forward {
             }
             fn realm(&self) -> &str {
                 <$ty>::realm(self)
+            }
+            fn kill(&self) {
+                <$ty>::kill(self)
+            }
+            fn stop(&self) {
+                <$ty>::stop(self)
+            }
+            fn restart(&self) {
+                <$ty>::restart(self)
+            }
+            fn is_running(&self) -> bool {
+                <$ty>::is_running(self)
             }
             fn log_tail(&self, lines: usize) -> String {
                 let log: fn(&$ty, usize) -> String = $log;
