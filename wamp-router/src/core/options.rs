@@ -80,6 +80,19 @@ pub(crate) fn uint(options: &Dict, key: &str) -> Result<Option<u64>, Violation> 
     }
 }
 
+/// `text` cut to at most 100 bytes (at a character boundary), for messages that quote what a
+/// client sent.
+pub(crate) fn clip(text: &str) -> &str {
+    if text.len() <= 100 {
+        return text;
+    }
+    let mut end = 100;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// An ERROR message with a human readable message as its only argument (as Crossbar.io
 /// sends them).
 pub(crate) fn error(
@@ -114,6 +127,15 @@ mod tests {
         let d = Dict::from([("match", Value::from("regex"))]);
         assert!(match_policy(&d).is_err());
         assert_eq!(match_policy(&Dict::new()), Ok(MatchPolicy::Exact));
+    }
+
+    #[test]
+    fn clipped_text_stays_short_and_valid() {
+        let long = "é".repeat(100);
+        let c = clip(&long);
+        assert!(c.len() <= 100);
+        assert!(long.starts_with(c));
+        assert_eq!(clip("short"), "short");
     }
 
     #[test]

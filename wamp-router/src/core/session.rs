@@ -313,7 +313,10 @@ impl Core {
                 now,
                 conn,
                 error_uri::NO_SUCH_REALM,
-                &format!("no realm \"{realm_name}\" exists on this router"),
+                &format!(
+                    "no realm \"{}\" exists on this router",
+                    super::options::clip(realm_name)
+                ),
             );
         };
         if self.sessions.len() >= self.max_sessions {
