@@ -17,6 +17,8 @@ use wamp_client::{MatchPolicy, TransportConfig};
 #[command(
     name = "wamp",
     version,
+    // Long options may be abbreviated (`--ur`), as Python's argparse allows.
+    infer_long_args = true,
     after_help = "Exit codes: 0 success, 5 application error (its URI, args and kwargs on \
                   standard error), 1 usage, connection or authentication failure."
 )]
@@ -616,6 +618,30 @@ mod tests {
         assert_eq!(reg.times, 2);
         assert_eq!(reg.command, ["sh", "-c", "echo --times"]);
         assert_eq!(reg.deadline, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn long_options_may_be_abbreviated_as_argparse_allows() {
+        let cli = Cli::try_parse_from([
+            "wamp",
+            "--ur",
+            "ws://localhost:8080/ws",
+            "--real",
+            "realm1",
+            "call",
+            "com.example.f",
+            "--key",
+            "a",
+            "1",
+        ])
+        .unwrap();
+        assert_eq!(cli.realm, "realm1");
+        let Command::Call(call) = cli.command else {
+            panic!("not a call")
+        };
+        assert_eq!(call.keyword, ["a", "1"]);
+        // Ambiguous: --authid, --authrole or --authmethod.
+        assert!(Cli::try_parse_from(["wamp", "--auth", "x", "call", "f"]).is_err());
     }
 
     #[test]
