@@ -18,7 +18,7 @@ pub use wamp_core::uri::MatchPolicy;
 /// ```
 #[derive(Debug, Clone)]
 pub struct CoreConfig {
-    /// The realms a client may join.
+    /// The realms a client may join (a name given twice: the first one counts).
     pub realms: Vec<RealmConfig>,
     /// How long a connection may take from its opening to WELCOME (HELLO and authentication);
     /// the core closes it after that. Default [`CoreConfig::DEFAULT_HELLO_TIMEOUT`].
