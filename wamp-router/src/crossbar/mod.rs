@@ -43,9 +43,9 @@
 //!   `auto_ping_timeout` (milliseconds; an interval without a timeout waits a day for the
 //!   pong, [`NO_PING_TIMEOUT`]) and `open_handshake_timeout` (the listener's handshake
 //!   deadline).
-//! - `auth` per transport ([`AuthConfig`](crate::core::AuthConfig), with ticket and WAMP-CRA
-//!   secrets given as `"${VAR}"` read from the environment as Crossbar.io does); no `auth`
-//!   means anonymous with role `anonymous`.
+//! - `auth` per transport ([`AuthConfig`], with ticket and WAMP-CRA secrets given as
+//!   `"${VAR}"` read from the environment as Crossbar.io does); no `auth` means anonymous
+//!   with role `anonymous`.
 //!
 //! # What is not
 //!
@@ -55,18 +55,29 @@
 //! and `validate`, dynamic authorizers, other transport types and web services, endpoint
 //! `backlog`, `portrange` or other endpoint types (the transport is then not started), TLS
 //! `ciphers`, `dhparam` and `ca_certificates`, other WebSocket options, authentication
-//! methods and principal keys [`AuthConfig::unsupported_keys`](crate::core::AuthConfig::unsupported_keys)
-//! lists, what [`AuthConfig::problems`](crate::core::AuthConfig::problems) finds, and dynamic
-//! authenticators (WAMP procedures, which this router does not call; an embedding application
-//! gives a [`Router::authenticator`](crate::RouterBuilder::authenticator) instead). Strict
-//! reading ([`from_file`] with `strict`, or [`refuse_warnings`]) turns them into an error.
+//! methods and principal keys [`AuthConfig::unsupported_keys`] lists, what
+//! [`AuthConfig::problems`] finds, and dynamic authenticators (WAMP procedures, which this
+//! router does not call; an embedding application gives a [`RouterBuilder::authenticator`]
+//! instead). Strict reading ([`from_file`] with `strict`, or [`refuse_warnings`]) turns them
+//! into an error.
 //!
 //! Keys that only name things (`id`, `$schema`) are accepted silently, as are settings whose
-//! value asks for what this router does anyway (`cache: false`, `debug: false`).
+//! value asks for what this router does anyway (`cache: false`, `debug: false`, the realm
+//! option `enable_meta_api: true`).
 //!
 //! What is wrong rather than unsupported (a value of the wrong type, an unknown `match`, a
 //! missing `name`, an unreadable certificate, an unset environment variable) is a
 //! [`CrossbarConfigError`] naming the path of the key.
+//!
+//! [`Warning`]: crate::crossbar::Warning
+//! [`CrossbarConfigError`]: crate::crossbar::CrossbarConfigError
+//! [`NO_PING_TIMEOUT`]: crate::crossbar::NO_PING_TIMEOUT
+//! [`from_file`]: crate::crossbar::from_file
+//! [`refuse_warnings`]: crate::crossbar::refuse_warnings
+//! [`AuthConfig`]: crate::core::AuthConfig
+//! [`AuthConfig::unsupported_keys`]: crate::core::AuthConfig::unsupported_keys
+//! [`AuthConfig::problems`]: crate::core::AuthConfig::problems
+//! [`RouterBuilder::authenticator`]: crate::RouterBuilder::authenticator
 
 mod node;
 mod transport;

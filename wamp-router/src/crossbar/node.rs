@@ -157,7 +157,15 @@ fn read_realm(r: &mut Reader, value: &Value, path: &str) -> Result<RealmConfig> 
             roles.push(role);
         }
     }
-    o.unsupported_each(r, "options", "not supported (realm options)")?;
+    if let Some(mut opts) = o.object("options")? {
+        if opts.boolean("enable_meta_api")? == Some(false) {
+            r.warn(
+                opts.at("enable_meta_api"),
+                "false is not supported: the meta API is always on",
+            );
+        }
+        opts.rest_with(r, "not supported (realm options)");
+    }
     o.unsupported(r, "store", "not supported (event history)");
     o.rest(r);
     Ok(RealmConfig {

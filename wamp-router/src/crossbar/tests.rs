@@ -110,7 +110,7 @@ fn every_unsupported_key_gets_one_warning_naming_its_path() {
                 "options": {"pythonpath": [".."]},
                 "realms": [{
                     "name": "realm1",
-                    "options": {"enable_meta_api": true},
+                    "options": {"enable_meta_api": true, "event_dispatching_chunk_size": 100},
                     "roles": [
                         {"name": "a", "permissions": [{
                             "uri": "com.", "match": "prefix",
@@ -168,7 +168,8 @@ fn every_unsupported_key_gets_one_warning_naming_its_path() {
         "workers[0].realms[0].roles[0].permissions[0].validate: not supported (payload validation)",
         "workers[0].realms[0].roles[1].authorizer: dynamic authorization is not supported: the \
          role is allowed nothing",
-        "workers[0].realms[0].options.enable_meta_api: not supported (realm options)",
+        "workers[0].realms[0].options.event_dispatching_chunk_size: not supported (realm \
+         options)",
         "workers[0].transports[0].endpoint.backlog: not supported (the system's default backlog)",
         "workers[0].transports[0].options.hsts: not supported (web transport options)",
         "workers[0].transports[0].paths./: type \"static\" is not supported",
