@@ -202,13 +202,15 @@ forward!(Ours, RouterKind::Ours, |_, _| String::new());
 /// Writes test functions once and runs each against both routers: expands into
 /// `mod crossbar { ... }` and `mod ours { ... }` (so the tests are `crossbar::NAME` and
 /// `ours::NAME`), each function with its attributes (`#[test]`, `#[tokio::test]`, ...) and its
-/// one parameter bound to the router, a `&'static dyn` [`TestRouter`].
+/// one parameter bound to the shared router, a `&'static dyn` [`TestRouter`] (started on first
+/// use), or, written `kind: RouterKind`, to the [`RouterKind`] only (for a test that starts
+/// routers of its own).
 ///
 /// Use it once per module. A case that must stay on one router is written outside, with a
 /// comment saying why.
 ///
 /// ```no_run
-/// use wamp_suite::{on_both_routers, Endpoint, TestRouter};
+/// use wamp_suite::{on_both_routers, Endpoint, RouterKind, TestRouter};
 ///
 /// async fn check(router: &dyn TestRouter, endpoint: Endpoint) {
 ///     let _url = router.url(endpoint);
@@ -222,6 +224,11 @@ forward!(Ours, RouterKind::Ours, |_, _| String::new());
 ///     #[test]
 ///     fn urls_are_loopback(router) {
 ///         assert!(router.ws_url().starts_with("ws://127.0.0.1:"));
+///     }
+///     #[test]
+///     fn a_private_router_restarts(kind: RouterKind) {
+///         let router = kind.start();
+///         router.restart();
 ///     }
 /// }
 /// ```
@@ -248,6 +255,24 @@ macro_rules! on_both_routers {
 #[macro_export]
 macro_rules! __with_router {
     ($kind:expr;) => {};
+    ($kind:expr; $(#[$m:meta])* async fn $name:ident($r:ident: RouterKind) $body:block $($rest:tt)*) => {
+        $(#[$m])*
+        async fn $name() {
+            #[allow(unused_variables)]
+            let $r: $crate::RouterKind = $kind;
+            $body
+        }
+        $crate::__with_router! { $kind; $($rest)* }
+    };
+    ($kind:expr; $(#[$m:meta])* fn $name:ident($r:ident: RouterKind) $body:block $($rest:tt)*) => {
+        $(#[$m])*
+        fn $name() {
+            #[allow(unused_variables)]
+            let $r: $crate::RouterKind = $kind;
+            $body
+        }
+        $crate::__with_router! { $kind; $($rest)* }
+    };
     ($kind:expr; $(#[$m:meta])* async fn $name:ident($r:ident) $body:block $($rest:tt)*) => {
         $(#[$m])*
         async fn $name() {
