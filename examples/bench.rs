@@ -4,13 +4,18 @@
 //! ```sh
 //! cargo build --release --examples
 //! target/release/examples/bench                             # starts a local Crossbar.io
+//! target/release/examples/bench --router ours                # starts our router (wamp-router)
 //! target/release/examples/bench --url rs://127.0.0.1:8081 --serializer msgpack
 //! ```
 //!
 //! `--role router` only starts a local Crossbar.io, prints its RawSocket and WebSocket URLs
-//! and keeps it running until standard input closes.
+//! and keeps it running until standard input closes; `--role ours-router` does the same with
+//! our router (realm1 as the harness configures it on Crossbar.io).
 //!
-//! Options: `--url URL` (default: start a local Crossbar.io with the test harness),
+//! Options: `--url URL` (default: start a local router), `--router crossbar|ours` (the local
+//! router: Crossbar.io through the test harness, the default, or ours, wamp-router, in a child
+//! process of this program, `--role ours-router`, so that the CPU measured is the client's
+//! alone; `--router-threads N`: its tokio worker threads, default one per core),
 //! `--serializer json|msgpack|cbor` (default msgpack), `--calls N` (sequential calls, default
 //! 5000), `--pipelined N` (pipelined calls, default 100000), `--window N` (calls in flight,
 //! default 1000), `--events N` (default 100000), `--runtime multi|current` (the tokio runtime
@@ -32,12 +37,21 @@ use wamp_client::{
     Invocation, JoinOptions, Payload, Session, SubscribeOptions, TransportConfig, WampError,
 };
 use wamp_core::serializer;
+use wamp_suite::RouterKind;
+
+#[path = "support/ours_child.rs"]
+mod ours_child;
+#[allow(dead_code)] // shared with router_bench, which reads more of /proc
+#[path = "support/procfs.rs"]
+mod procfs;
 
 /// Bound on every measured phase.
 const PHASE_LIMIT: Duration = Duration::from_secs(60);
 
 struct Args {
     url: Option<String>,
+    router: String,
+    router_threads: Option<usize>,
     serializer: String,
     role: String,
     calls: usize,
@@ -48,12 +62,14 @@ struct Args {
 }
 
 const USAGE: &str =
-    "usage: bench [--url URL] [--serializer json|msgpack|cbor] [--runtime multi|current] \
-[--calls N] [--pipelined N] [--window N] [--events N] | bench --role router";
+    "usage: bench [--url URL | --router crossbar|ours [--router-threads N]] [--serializer json|msgpack|cbor] [--runtime multi|current] \
+[--calls N] [--pipelined N] [--window N] [--events N] | bench --role router|ours-router";
 
 fn parse_args() -> Args {
     let mut a = Args {
         url: None,
+        router: "crossbar".into(),
+        router_threads: None,
         serializer: "msgpack".into(),
         role: "main".into(),
         calls: 5000,
@@ -67,6 +83,10 @@ fn parse_args() -> Args {
         let mut value = || it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
         match flag.as_str() {
             "--url" => a.url = Some(value()),
+            "--router" => a.router = value(),
+            "--router-threads" => {
+                a.router_threads = Some(value().parse().expect("--router-threads N"))
+            }
             "--serializer" => a.serializer = value(),
             "--role" => a.role = value(),
             "--calls" => a.calls = value().parse().expect("--calls N"),
@@ -956,11 +976,12 @@ async fn run_main(args: &Args, url: &str) {
     }
 }
 
-/// Reconnect after a router restart, on a router of its own: how long after the router
-/// accepts connections again the component is ready, against the retry delay then in effect.
-async fn reconnect_phase(runtime: &str) {
+/// Reconnect after a router restart, on a router of its own (of `kind`, through the test
+/// harness): how long after the router accepts connections again the component is ready,
+/// against the retry delay then in effect.
+async fn reconnect_phase(kind: RouterKind, runtime: &str) {
     use wamp_client::{Component, LifecycleEvent};
-    let router = tokio::task::spawn_blocking(wamp_suite::Router::start)
+    let router = tokio::task::spawn_blocking(move || kind.start())
         .await
         .expect("router");
     let router = Arc::new(router);
@@ -1033,6 +1054,11 @@ async fn reconnect_phase(runtime: &str) {
 
 fn main() {
     let args = parse_args();
+    if args.role == "ours-router" {
+        // Before any runtime of the client's: the router process holds the router alone.
+        ours_child::serve(args.router_threads);
+        return;
+    }
     let runtime = match args.runtime.as_str() {
         "current" => tokio::runtime::Builder::new_current_thread(),
         "multi" => tokio::runtime::Builder::new_multi_thread(),
@@ -1055,13 +1081,43 @@ fn main() {
             let _ = std::io::stdin().read_line(&mut line);
         }
         _ => {
-            let local = url_given.is_none().then(wamp_suite::Router::start);
-            let url =
-                url_given.unwrap_or_else(|| local.as_ref().map(|r| r.rs_url()).unwrap_or_default());
+            let kind = match args.router.as_str() {
+                "crossbar" => RouterKind::Crossbar,
+                "ours" => RouterKind::Ours,
+                other => {
+                    eprintln!("--router crossbar|ours, not {other}\n{USAGE}");
+                    std::process::exit(2);
+                }
+            };
+            let crossbar = (url_given.is_none() && kind == RouterKind::Crossbar)
+                .then(wamp_suite::Router::start);
+            let ours = (url_given.is_none() && kind == RouterKind::Ours).then(|| {
+                let threads = args.router_threads.map(|n| n.to_string());
+                let extra: Vec<String> = threads
+                    .into_iter()
+                    .flat_map(|n| ["--router-threads".to_string(), n])
+                    .collect();
+                ours_child::OursChild::spawn(&extra)
+            });
+            if let Some(ours) = &ours {
+                println!(
+                    "our router (wamp-router) in a child process, pid {}, {}",
+                    ours.pid(),
+                    ours.ws_url
+                );
+            }
+            let url = url_given.unwrap_or_else(|| {
+                crossbar
+                    .as_ref()
+                    .map(|r| r.rs_url())
+                    .or_else(|| ours.as_ref().map(|r| r.rs_url.clone()))
+                    .unwrap_or_default()
+            });
             runtime.block_on(run_main(&args, &url));
-            drop(local);
+            drop(crossbar);
+            drop(ours);
             if args.url.is_none() {
-                runtime.block_on(reconnect_phase(&args.runtime));
+                runtime.block_on(reconnect_phase(kind, &args.runtime));
             } else {
                 println!("reconnect: not measured (needs the local router: run without --url)");
             }
