@@ -66,8 +66,9 @@
 //! option `enable_meta_api: true`).
 //!
 //! What is wrong rather than unsupported (a value of the wrong type, an unknown `match`, a
-//! missing `name`, an unreadable certificate, an unset environment variable) is a
-//! [`CrossbarConfigError`] naming the path of the key.
+//! missing `name`, a TLS file that cannot be read or holds no PEM certificate or key, an unset
+//! environment variable, two transports on one endpoint) is a [`CrossbarConfigError`] naming
+//! the path of the key.
 //!
 //! [`Warning`]: crate::crossbar::Warning
 //! [`CrossbarConfigError`]: crate::crossbar::CrossbarConfigError

@@ -4,7 +4,7 @@ use serde_json::Value;
 use wamp_core::uri::MatchPolicy;
 
 use super::{index_path, invalid, transport, Obj, Reader, Res as Result};
-use crate::config::RouterConfig;
+use crate::config::{Endpoint, RouterConfig};
 use crate::core::{Allow, CoreConfig, Disclose, Permission, RealmConfig, RoleConfig};
 
 /// The config version this reader knows (Crossbar.io's `LATEST_CONFIG_VERSION`).
@@ -19,6 +19,8 @@ struct Node {
     config: RouterConfig,
     /// The worker path that defined each realm of `config.core.realms`, in order.
     realm_workers: Vec<String>,
+    /// The transport path of each listener of `config.listeners`, in order.
+    listener_paths: Vec<String>,
 }
 
 pub(super) fn read_node(r: &mut Reader, root: &Value) -> Result<RouterConfig> {
@@ -114,9 +116,27 @@ fn read_worker(r: &mut Reader, value: &Value, path: &str, node: &mut Node) -> Re
     if let Some(transports) = w.list("transports")? {
         for (i, t) in transports.iter().enumerate() {
             let tpath = index_path(&w.at("transports"), i);
-            node.config
-                .listeners
-                .extend(transport::read_transport(r, t, &tpath)?);
+            let Some(l) = transport::read_transport(r, t, &tpath)? else {
+                continue;
+            };
+            let same = |e: &Endpoint| match (e, &l.endpoint) {
+                (Endpoint::Tcp { host, port }, Endpoint::Tcp { host: h, port: p }) => {
+                    *port != 0 && port == p && host == h
+                }
+                (Endpoint::Unix { path }, Endpoint::Unix { path: p }) => path == p,
+                _ => false,
+            };
+            if let Some(j) = node.config.listeners.iter().position(|x| same(&x.endpoint)) {
+                return Err(invalid(
+                    &format!("{tpath}.endpoint"),
+                    format!(
+                        "the same endpoint as {}.endpoint (one transport per endpoint)",
+                        node.listener_paths[j]
+                    ),
+                ));
+            }
+            node.config.listeners.push(l);
+            node.listener_paths.push(tpath);
         }
     }
     for key in ["components", "connections"] {

@@ -381,6 +381,23 @@ fn values_of_the_wrong_type_are_errors_naming_the_key() {
 }
 
 #[test]
+fn two_transports_on_one_endpoint_are_an_error() {
+    let config = json!({"version": 2, "workers": [
+        {"type": "router", "transports": [ws(8080)]},
+        {"type": "router", "transports": [ws(8081), {"type": "rawsocket",
+            "endpoint": {"type": "tcp", "port": 8080}}]},
+    ]});
+    assert_eq!(
+        error(&config),
+        "workers[1].transports[1].endpoint: the same endpoint as workers[0].transports[0].endpoint \
+         (one transport per endpoint)"
+    );
+    // Port 0 picks a free port each time.
+    let (c, _) = read_ok(&node(json!([]), json!([ws(0), ws(0)])));
+    assert_eq!(c.listeners.len(), 2);
+}
+
+#[test]
 fn a_config_with_nothing_to_listen_on_is_an_error() {
     let config = node(
         json!([]),
@@ -699,23 +716,42 @@ fn dynamic_authenticators_and_auth_problems_are_warned_about() {
     assert_eq!(warnings.len(), 3, "{warnings:#?}");
 }
 
+/// A CA and a leaf certificate signed by it: (CA PEM, leaf PEM, leaf key PEM).
+fn certificates() -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .signed_by(&key, &ca, &ca_key)
+        .unwrap();
+    (ca.pem(), cert.pem(), key.serialize_pem())
+}
+
 #[test]
 fn tls_files_are_read_relative_to_the_base_directory() {
     let dir = std::env::temp_dir().join(format!("wamp-crossbar-tls-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("keys")).unwrap();
-    std::fs::write(dir.join("keys/server.key"), "KEY").unwrap();
-    std::fs::write(dir.join("server.crt"), "CERT").unwrap();
-    std::fs::write(dir.join("ca.crt"), "CA").unwrap();
-    let config = ws_with(json!({"endpoint": {"type": "tcp", "port": 1, "tls": {
-        "key": "keys/server.key", "certificate": "server.crt",
-        "chain_certificates": ["ca.crt"],
-        "ciphers": "ECDHE-RSA-AES128-GCM-SHA256", "dhparam": "dh.pem",
-        "ca_certificates": ["clients.crt"],
-    }}}));
+    let (ca, cert, key) = certificates();
+    std::fs::write(dir.join("keys/server.key"), &key).unwrap();
+    std::fs::write(dir.join("server.crt"), &cert).unwrap();
+    std::fs::write(dir.join("ca.crt"), &ca).unwrap();
+    let tls = |key: &str, certificate: &str| {
+        ws_with(json!({"endpoint": {"type": "tcp", "port": 1, "tls": {
+            "key": key, "certificate": certificate,
+            "chain_certificates": ["ca.crt"],
+            "ciphers": "ECDHE-RSA-AES128-GCM-SHA256", "dhparam": "dh.pem",
+            "ca_certificates": ["clients.crt"],
+        }}}))
+    };
+    let config = tls("keys/server.key", "server.crt");
     let (c, warnings) = read_with_env(&config.to_string(), &dir, &env).unwrap();
-    let tls = c.listeners[0].tls.as_ref().expect("tls");
-    assert_eq!(tls.cert_chain_pem, b"CERT\nCA");
-    assert_eq!(tls.key_pem.as_slice(), b"KEY");
+    let t = c.listeners[0].tls.as_ref().expect("tls");
+    assert_eq!(t.cert_chain_pem, format!("{cert}\n{ca}").into_bytes());
+    assert_eq!(t.key_pem.as_slice(), key.as_bytes());
     let keys: Vec<_> = warnings.iter().map(|w| w.path.as_str()).collect();
     assert_eq!(
         keys,
@@ -725,19 +761,33 @@ fn tls_files_are_read_relative_to_the_base_directory() {
             "workers[0].transports[0].endpoint.tls.ca_certificates",
         ]
     );
+    let err = |config: &Value| {
+        read_with_env(&config.to_string(), &dir, &env)
+            .unwrap_err()
+            .to_string()
+    };
     // An absolute path stays absolute; a missing file is an error naming it.
     let missing = dir.join("missing.key");
-    let config = ws_with(json!({"endpoint": {"type": "tcp", "port": 1, "tls": {
-        "key": missing.display().to_string(), "certificate": "server.crt"}}}));
-    let err = read_with_env(&config.to_string(), &dir, &env)
-        .unwrap_err()
-        .to_string();
     assert!(
-        err.starts_with(&format!(
+        err(&tls(&missing.display().to_string(), "server.crt")).starts_with(&format!(
             "workers[0].transports[0].endpoint.tls.key: cannot read {}",
             missing.display()
-        )),
-        "{err}"
+        ))
+    );
+    // Files that do not hold what they should.
+    assert_eq!(
+        err(&tls("server.crt", "server.crt")),
+        format!(
+            "workers[0].transports[0].endpoint.tls.key: no pem private key in {}",
+            dir.join("server.crt").display()
+        )
+    );
+    assert_eq!(
+        err(&tls("keys/server.key", "keys/server.key")),
+        format!(
+            "workers[0].transports[0].endpoint.tls.certificate: no pem certificate in {}",
+            dir.join("keys/server.key").display()
+        )
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }

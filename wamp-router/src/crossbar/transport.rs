@@ -186,24 +186,57 @@ fn read_port(r: &mut Reader, e: &mut Obj) -> Result<u16> {
     u16::try_from(port).map_err(|_| invalid(&at, format!("{port} is not a port (0 to 65535)")))
 }
 
+/// `tls`: the files read (relative to the base directory) and checked to hold PEM
+/// certificates and a private key, so that a wrong file is named here rather than at start.
 fn read_tls(r: &mut Reader, mut t: Obj) -> Result<TlsConfig> {
-    let read = |r: &Reader, at: &str, name: &str| -> Result<Vec<u8>> {
+    let read = |r: &Reader, at: &str, name: &str| -> Result<(PathBuf, Vec<u8>)> {
         let file: PathBuf = r.file(name);
-        std::fs::read(&file)
-            .map_err(|e| invalid(at, format!("cannot read {}: {e}", file.display())))
+        match std::fs::read(&file) {
+            Ok(bytes) => Ok((file, bytes)),
+            Err(e) => Err(invalid(at, format!("cannot read {}: {e}", file.display()))),
+        }
     };
+    let certificates = |at: &str, file: &PathBuf, pem: &[u8]| -> Result<()> {
+        let mut n = 0;
+        for c in rustls_pemfile::certs(&mut &pem[..]) {
+            c.map_err(|e| invalid(at, format!("{}: {e}", file.display())))?;
+            n += 1;
+        }
+        if n == 0 {
+            return Err(invalid(
+                at,
+                format!("no pem certificate in {}", file.display()),
+            ));
+        }
+        Ok(())
+    };
+    let key_at = t.at("key");
+    let cert_at = t.at("certificate");
     let key_name = t.required_string("key")?;
     let cert_name = t.required_string("certificate")?;
-    let key = read(r, &t.at("key"), key_name)?;
-    let mut chain = read(r, &t.at("certificate"), cert_name)?;
+    let (file, key) = read(r, &key_at, key_name)?;
+    match rustls_pemfile::private_key(&mut &key[..]) {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            return Err(invalid(
+                &key_at,
+                format!("no pem private key in {}", file.display()),
+            ))
+        }
+        Err(e) => return Err(invalid(&key_at, format!("{}: {e}", file.display()))),
+    }
+    let (file, mut chain) = read(r, &cert_at, cert_name)?;
+    certificates(&cert_at, &file, &chain)?;
     if let Some(list) = t.list("chain_certificates")? {
         for (i, c) in list.iter().enumerate() {
             let at = index_path(&t.at("chain_certificates"), i);
             let name = c
                 .as_str()
                 .ok_or_else(|| invalid(&at, format!("expected a file name, found {}", kind(c))))?;
+            let (file, pem) = read(r, &at, name)?;
+            certificates(&at, &file, &pem)?;
             chain.push(b'\n');
-            chain.extend(read(r, &at, name)?);
+            chain.extend(pem);
         }
     }
     t.unsupported(r, "ciphers", "not supported (rustls's cipher suites)");
