@@ -1,5 +1,6 @@
 //! The `component` example as a user runs it: two components in one process under
-//! `wamp_client::run`, against a real Crossbar.io over WebSocket and RawSocket. The frontend
+//! `wamp_client::run`, against a real Crossbar.io and against our router (`crossbar::NAME`,
+//! `ours::NAME`) over WebSocket and RawSocket. The frontend
 //! uses the backend, leaves cleanly and is not reconnected; SIGTERM then stops the backend
 //! gracefully and the process exits with success.
 //!
@@ -13,7 +14,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{mpsc, Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use wamp_suite::{example_binary, router};
+use wamp_suite::example_binary;
 
 /// How long the example may take to show that both components did their work.
 const WORK_LIMIT: Duration = Duration::from_secs(60);
@@ -275,12 +276,14 @@ fn run_and_terminate(url: &str) {
     );
 }
 
-#[test]
-fn two_components_over_websocket_run_until_sigterm() {
-    run_and_terminate(&router().ws_url());
-}
+wamp_suite::on_both_routers! {
+    #[test]
+    fn two_components_over_websocket_run_until_sigterm(router) {
+        run_and_terminate(&router.ws_url());
+    }
 
-#[test]
-fn two_components_over_rawsocket_run_until_sigterm() {
-    run_and_terminate(&router().rs_url());
+    #[test]
+    fn two_components_over_rawsocket_run_until_sigterm(router) {
+        run_and_terminate(&router.rs_url());
+    }
 }

@@ -1,5 +1,5 @@
 //! The `web_publisher` example as a user runs it: its HTTP endpoints publish to a real
-//! Crossbar.io, answer 503 while it has no session, and SIGTERM stops it cleanly.
+//! Crossbar.io and to our router (`crossbar::NAME`, `ours::NAME`), answer 503 while it has no session, and SIGTERM stops it cleanly.
 //!
 //! The test runs the example's binary, which `cargo test` (without target filters) builds
 //! next to the test binaries; after `cargo test --test web_publisher` alone, build it with
@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use wamp_client::{Session, SubscribeOptions};
-use wamp_suite::{example_binary, router};
+use wamp_suite::example_binary;
 
 /// The bound of every wait.
 const LIMIT: Duration = Duration::from_secs(30);
@@ -214,64 +214,6 @@ fn bounded<T>(rt: &tokio::runtime::Runtime, f: impl std::future::Future<Output =
 }
 
 #[test]
-fn posts_are_published_to_the_router_and_sigterm_stops_the_example() {
-    let url = router().ws_url();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let subscriber = bounded(&rt, Session::connect(&url, "realm1"))
-        .expect("subscriber: join timed out")
-        .expect("subscriber: join failed");
-    let mut events = bounded(
-        &rt,
-        subscriber.subscribe_stream(TOPIC, SubscribeOptions::default()),
-    )
-    .expect("subscribe timed out")
-    .expect("subscribe failed");
-
-    let mut example = Example::start(&url);
-    wait_healthy(&example);
-
-    let hit = json!({ "page": "/index.html", "visitor": 42, "tags": ["a", "b"], "new": true });
-    let (status, body) =
-        example.request("POST", &format!("/publish/{TOPIC}"), Some(&hit.to_string()));
-    assert_eq!((status, &body), (202, &json!({ "published": true })));
-    let event = bounded(&rt, events.next())
-        .unwrap_or_else(|| example.fail(&format!("no event within {LIMIT:?}")))
-        .expect("the subscription ended");
-    assert_eq!(event.topic, TOPIC);
-    assert_eq!(event.payload.args.len(), 1, "{:?}", event.payload.args);
-    assert_eq!(event.payload.arg::<Value>(0).unwrap(), hit);
-
-    // A URI the session refuses: 400 with the error's text.
-    let (status, body) = example.request("POST", "/publish/com..bad", Some("1"));
-    assert_eq!(status, 400, "{body}");
-    assert!(
-        body["error"].as_str().is_some_and(|e| !e.is_empty()),
-        "{body}"
-    );
-
-    // SIGTERM: the HTTP server stops, the session leaves, the process exits with success.
-    #[cfg(unix)]
-    {
-        let pid = example.child.id().to_string();
-        let killed = Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("cannot run kill");
-        assert!(killed.success(), "kill -TERM {pid}: {killed}");
-        let status = example.wait_exit(LIMIT);
-        assert!(
-            status.success(),
-            "exit status {status}\n{}",
-            example.output()
-        );
-    }
-
-    bounded(&rt, subscriber.leave())
-        .expect("leave timed out")
-        .expect("leave failed");
-}
-
-#[test]
 fn without_a_session_requests_are_refused_at_once_with_503() {
     // A router URL where nothing listens: the component keeps retrying in the background.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -293,4 +235,64 @@ fn without_a_session_requests_are_refused_at_once_with_503() {
 
     let (status, body) = example.request("GET", "/health", None);
     assert_eq!((status, &body), (503, &json!({ "wamp": "not ready" })));
+}
+
+wamp_suite::on_both_routers! {
+    #[test]
+    fn posts_are_published_to_the_router_and_sigterm_stops_the_example(router) {
+        let url = router.ws_url();
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let subscriber = bounded(&rt, Session::connect(&url, "realm1"))
+            .expect("subscriber: join timed out")
+            .expect("subscriber: join failed");
+        let mut events = bounded(
+            &rt,
+            subscriber.subscribe_stream(TOPIC, SubscribeOptions::default()),
+        )
+        .expect("subscribe timed out")
+        .expect("subscribe failed");
+
+        let mut example = Example::start(&url);
+        wait_healthy(&example);
+
+        let hit = json!({ "page": "/index.html", "visitor": 42, "tags": ["a", "b"], "new": true });
+        let (status, body) =
+            example.request("POST", &format!("/publish/{TOPIC}"), Some(&hit.to_string()));
+        assert_eq!((status, &body), (202, &json!({ "published": true })));
+        let event = bounded(&rt, events.next())
+            .unwrap_or_else(|| example.fail(&format!("no event within {LIMIT:?}")))
+            .expect("the subscription ended");
+        assert_eq!(event.topic, TOPIC);
+        assert_eq!(event.payload.args.len(), 1, "{:?}", event.payload.args);
+        assert_eq!(event.payload.arg::<Value>(0).unwrap(), hit);
+
+        // A URI the session refuses: 400 with the error's text.
+        let (status, body) = example.request("POST", "/publish/com..bad", Some("1"));
+        assert_eq!(status, 400, "{body}");
+        assert!(
+            body["error"].as_str().is_some_and(|e| !e.is_empty()),
+            "{body}"
+        );
+
+        // SIGTERM: the HTTP server stops, the session leaves, the process exits with success.
+        #[cfg(unix)]
+        {
+            let pid = example.child.id().to_string();
+            let killed = Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .expect("cannot run kill");
+            assert!(killed.success(), "kill -TERM {pid}: {killed}");
+            let status = example.wait_exit(LIMIT);
+            assert!(
+                status.success(),
+                "exit status {status}\n{}",
+                example.output()
+            );
+        }
+
+        bounded(&rt, subscriber.leave())
+            .expect("leave timed out")
+            .expect("leave failed");
+    }
 }
