@@ -152,3 +152,77 @@ fn router_cpu_per_routed_call() {
     measure(1, "msgpack");
     measure(0, "json");
 }
+
+/// Resident memory of the process, in bytes.
+fn rss_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    pages * 4096
+}
+
+#[test]
+#[ignore = "a measurement: run with --release --ignored --nocapture"]
+fn router_memory_per_idle_joined_session() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use wamp_core::serializer::{Json, Serializer};
+
+    const N: usize = 2000;
+    let (urls, stop) = router_thread(&["rs://127.0.0.1:0"]);
+    let addr = urls[0].trim_start_matches("rs://").to_string();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let hello = {
+        let roles =
+            wamp_core::Dict::from([("caller", wamp_core::Value::Dict(wamp_core::Dict::new()))]);
+        let msg = wamp_core::Message::Hello {
+            realm: "realm1".into(),
+            details: wamp_core::Dict::from([("roles", wamp_core::Value::Dict(roles))]),
+        };
+        let mut bytes = Vec::new();
+        Json.encode(&msg, &mut bytes).unwrap();
+        let mut frame = wamp_core::framing::rawsocket::encode_header(0, bytes.len()).to_vec();
+        frame.extend(bytes);
+        frame
+    };
+    rt.block_on(async move {
+        let join = |addr: String, hello: Vec<u8>| async move {
+            let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+            s.write_all(&[0x7F, 0xF1, 0, 0]).await.unwrap();
+            let mut reply = [0u8; 4];
+            s.read_exact(&mut reply).await.unwrap();
+            s.write_all(&hello).await.unwrap();
+            let mut h = [0u8; 4];
+            s.read_exact(&mut h).await.unwrap();
+            let len = wamp_core::framing::rawsocket::parse_header(h, 1 << 24)
+                .unwrap()
+                .len;
+            let mut welcome = vec![0u8; len];
+            s.read_exact(&mut welcome).await.unwrap();
+            s
+        };
+        // warm up: the first sessions allocate the router's tables
+        let mut held = Vec::new();
+        for _ in 0..100 {
+            held.push(join(addr.clone(), hello.clone()).await);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let before = rss_bytes();
+        for _ in 0..N {
+            held.push(join(addr.clone(), hello.clone()).await);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let after = rss_bytes();
+        println!(
+            "{N} idle joined sessions: {:.1} KiB each (process RSS, the clients' sockets included)",
+            (after.saturating_sub(before)) as f64 / 1024.0 / N as f64
+        );
+        drop(held);
+    });
+    stop();
+}

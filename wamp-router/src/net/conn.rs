@@ -20,7 +20,7 @@ use crate::core::ConnInfo;
 /// queue (which then fills up if the peer stays slow).
 const WRITE_HIGH: usize = 256 * 1024;
 /// A write buffer that grew above this during a burst is given back once drained.
-const WRITE_KEEP: usize = 1 << 20;
+const WRITE_KEEP: usize = 64 * 1024;
 /// How long closing (writing what is queued, the close frame) may take.
 const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -71,8 +71,8 @@ where
         serializer: p.serializer.clone(),
         max_out: p.max_out,
         inbox: Inbox::new(leftover),
-        wbuf: BytesMut::with_capacity(16 * 1024),
-        scratch: Vec::with_capacity(1024),
+        wbuf: BytesMut::new(),
+        scratch: Vec::new(),
         batch: Vec::new(),
         closing: false,
         awaiting_pong: false,
@@ -120,7 +120,7 @@ where
                     } else if c.wbuf.is_empty() {
                         need_flush = p.flush;
                         if c.wbuf.capacity() > WRITE_KEEP {
-                            c.wbuf = BytesMut::with_capacity(16 * 1024);
+                            c.wbuf = BytesMut::new();
                         }
                     }
                 }
@@ -264,7 +264,7 @@ impl Conn {
             }
         }
         if self.scratch.capacity() > WRITE_KEEP {
-            self.scratch = Vec::with_capacity(1024);
+            self.scratch = Vec::new();
         }
     }
 

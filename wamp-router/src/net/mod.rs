@@ -30,8 +30,9 @@ pub(crate) mod listen;
 /// What a connection task receives from the core.
 #[derive(Debug)]
 pub(crate) enum Out {
-    /// A message to send.
-    Msg(Message),
+    /// A message to send (boxed: an idle connection's queue then holds 32 pointers, not 32
+    /// messages).
+    Msg(Box<Message>),
     /// Close once what was queued before is written.
     Close,
 }
@@ -302,7 +303,7 @@ impl State {
                         let Some(slot) = self.conns.get(&conn) else {
                             continue;
                         };
-                        match slot.tx.try_send(Out::Msg(msg)) {
+                        match slot.tx.try_send(Out::Msg(Box::new(msg))) {
                             Ok(()) => {}
                             Err(mpsc::error::TrySendError::Full(_)) => {
                                 tracing::warn!(
