@@ -44,8 +44,9 @@
 //!   pong, [`NO_PING_TIMEOUT`]) and `open_handshake_timeout` (the listener's handshake
 //!   deadline).
 //! - `auth` per transport ([`AuthConfig`], with ticket and WAMP-CRA secrets given as
-//!   `"${VAR}"` read from the environment as Crossbar.io does); no `auth` means anonymous
-//!   with role `anonymous`.
+//!   `"${VAR}"` read from the environment as Crossbar.io does); no `auth`, or an empty one,
+//!   means anonymous with role `anonymous` (as Crossbar.io). Methods left out because they
+//!   are not supported are off: a transport whose methods are all unsupported lets nobody in.
 //!
 //! # What is not
 //!

@@ -640,15 +640,19 @@ fn a_web_transport_serves_its_websocket_path_at_root_or_under_its_key() {
 }
 
 #[test]
-fn auth_is_anonymous_without_an_auth_object_and_nothing_with_an_empty_one() {
+fn auth_is_anonymous_without_an_auth_object_or_with_an_empty_one() {
     let (c, _) = read_ok(&ws_with(json!({})));
     assert_eq!(
         *c.listeners[0].auth,
         AuthConfig::anonymous_only("anonymous")
     );
+    // Crossbar.io tests `if not auth_config`: an empty object is no auth.
     let (c, _) = read_ok(&ws_with(json!({"auth": {}})));
-    assert_eq!(*c.listeners[0].auth, AuthConfig::default());
-    // Only unsupported methods: they are off, so nobody gets in.
+    assert_eq!(
+        *c.listeners[0].auth,
+        AuthConfig::anonymous_only("anonymous")
+    );
+    // Only unsupported methods: they are off, so nobody gets in (never anonymous).
     let (c, warnings) = read_ok(&ws_with(json!({"auth": {"tls": {"type": "static"}}})));
     assert_eq!(*c.listeners[0].auth, AuthConfig::default());
     assert_eq!(

@@ -288,8 +288,11 @@ fn read_service(r: &mut Reader, o: &mut Obj, l: &mut ListenerConfig) -> Result<(
             TransportKind::RawSocket => read_rawsocket_options(r, opts, l)?,
         }
     }
-    if let Some(auth) = o.take("auth") {
-        l.auth = Arc::new(read_auth(r, auth, &o.at("auth"))?);
+    match o.take("auth") {
+        // Crossbar.io lets anyone in as `anonymous` when `auth` is absent or empty (falsy).
+        None => {}
+        Some(Value::Object(m)) if m.is_empty() => {}
+        Some(auth) => l.auth = Arc::new(read_auth(r, auth, &o.at("auth"))?),
     }
     if o.boolean("debug")? == Some(true) {
         r.warn(
