@@ -2,7 +2,7 @@
 //!
 //! The routing state (realms, broker, dealer, meta API) is sans-IO in [`core`]; the tokio layer
 //! accepts WebSocket and RawSocket connections (TCP, TLS, Unix sockets, or in-process pipes)
-//! and feeds it.
+//! and feeds it. [`crossbar`] reads Crossbar.io's node configuration into a [`RouterConfig`].
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -11,6 +11,7 @@
 //! let router = Router::builder()
 //!     .realm("realm1")
 //!     .listen("ws://127.0.0.1:8080/ws")?
+//!     .listen("rs://127.0.0.1:8081")?
 //!     .start()
 //!     .await?;
 //! println!("listening on {:?}", router.urls());
@@ -18,6 +19,26 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! A client or component in the same process joins without a socket through
+//! [`Router::connector`] (wamp-client's `TransportConfig::connector`, URL
+//! [`IN_PROCESS_URL`]): what a unit test of a component wants.
+//!
+//! # How the tokio layer works
+//!
+//! - One task per connection reads frames (the framing is [`wamp_core::framing`], shared with
+//!   the client), feeds the messages of each read to the core in one batch, and writes what
+//!   the core queued for it.
+//! - The core sits behind one mutex, taken by the connection task that has input: it routes,
+//!   and hands each outgoing message to the receiver's bounded queue without waiting. No core
+//!   task: a routed call costs no extra task hop. Serialization happens in the connection
+//!   tasks, outside the lock.
+//! - A connection whose queue is full ([`ListenerConfig::outgoing_queue`]) is a slow
+//!   consumer: closed at once, logged and counted ([`Stats::slow_consumers`]); nobody waits
+//!   for it.
+//! - One timer task runs the core's deadlines (HELLO, GOODBYE replies, call timeouts).
+//! - [`Router::stop`] sends GOODBYE `wamp.close.system_shutdown` to every session, waits for the
+//!   replies up to the shutdown timeout, then closes what is left.
 
 pub mod core;
 /// Crossbar.io's node configuration (`.crossbar/config.json`) read into a [`RouterConfig`].
