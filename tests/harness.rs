@@ -1,5 +1,6 @@
-//! Tests of the test harness itself (tests/support): the Crossbar.io router it starts, its
-//! endpoints, its lifecycle, and the Autobahn|Python peers.
+//! Tests of the test harness itself (tests/support): the Crossbar.io router it starts and our
+//! router it embeds (each endpoint test runs against both: `crossbar::NAME`, `ours::NAME`),
+//! their endpoints, their lifecycles, and the Autobahn|Python peers.
 //!
 //! Needs Python 3 with pip and access to PyPI: the harness installs Crossbar.io into a
 //! virtualenv with scripts/crossbar-venv.sh on first use (about two minutes).
@@ -13,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use rustls::pki_types::{CertificateDer, ServerName};
 use serde_json::{json, Value};
-use wamp_suite::{bytes_from_json, bytes_to_json, router, Endpoint, Peer, Router};
+use wamp_suite::{bytes_from_json, bytes_to_json, Endpoint, Ours, Peer, Router, TestRouter};
 
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
 const PEER_TIMEOUT: Duration = Duration::from_secs(30);
@@ -25,7 +26,7 @@ impl<T: Read + Write> Stream for T {}
 
 /// Connects to `endpoint`, doing the TLS handshake (trusting only the router's CA, checking the
 /// certificate for `server_name`) for the TLS endpoints.
-fn connect(router: &Router, endpoint: Endpoint, server_name: &str) -> Box<dyn Stream> {
+fn connect(router: &dyn TestRouter, endpoint: Endpoint, server_name: &str) -> Box<dyn Stream> {
     if endpoint == Endpoint::Unix {
         let stream = UnixStream::connect(router.unix_path()).expect("connecting the unix socket");
         stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
@@ -50,7 +51,7 @@ fn connect(router: &Router, endpoint: Endpoint, server_name: &str) -> Box<dyn St
     Box::new(tls)
 }
 
-fn tls_client(router: &Router, server_name: &str) -> rustls::ClientConnection {
+fn tls_client(router: &dyn TestRouter, server_name: &str) -> rustls::ClientConnection {
     let mut roots = rustls::RootCertStore::empty();
     roots
         .add(CertificateDer::from(router.ca_cert_der().to_vec()))
@@ -193,7 +194,7 @@ fn assert_welcome(message: &Value, endpoint: Endpoint) {
     );
 }
 
-fn hello_gets_welcome(router: &Router, endpoint: Endpoint, server_name: &str) {
+fn hello_gets_welcome(router: &dyn TestRouter, endpoint: Endpoint, server_name: &str) {
     let mut stream = connect(router, endpoint, server_name);
     let welcome = if endpoint.is_websocket() {
         let host = router.addr(endpoint).unwrap().to_string();
@@ -204,7 +205,7 @@ fn hello_gets_welcome(router: &Router, endpoint: Endpoint, server_name: &str) {
     assert_welcome(&welcome, endpoint);
 }
 
-fn all_endpoints_accept(router: &Router) -> bool {
+fn all_endpoints_accept(router: &dyn TestRouter) -> bool {
     Endpoint::ALL.iter().all(|&e| match router.addr(e) {
         Some(addr) => TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok(),
         None => UnixStream::connect(router.unix_path()).is_ok(),
@@ -213,7 +214,7 @@ fn all_endpoints_accept(router: &Router) -> bool {
 
 /// The endpoints that still accept connections, polled for up to 5 s (a dying process may
 /// hold its listener a moment), each with the processes that listen on it.
-fn endpoints_still_accepting(router: &Router) -> Vec<String> {
+fn endpoints_still_accepting(router: &dyn TestRouter) -> Vec<String> {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let accepting: Vec<Endpoint> = Endpoint::ALL
@@ -294,300 +295,19 @@ fn processes_in_group(pgid: u32) -> Vec<u32> {
     found
 }
 
-fn peer_args(router: &Router, endpoint: Endpoint, serializer: &str, extra: &[&str]) -> Vec<String> {
+fn peer_args(
+    router: &dyn TestRouter,
+    endpoint: Endpoint,
+    serializer: &str,
+    extra: &[&str],
+) -> Vec<String> {
     let mut args = router.peer_args(endpoint, serializer);
     args.extend(extra.iter().map(|s| s.to_string()));
     args
 }
 
-fn call(router: &Router, endpoint: Endpoint, serializer: &str, extra: &[&str]) -> Peer {
+fn call(router: &dyn TestRouter, endpoint: Endpoint, serializer: &str, extra: &[&str]) -> Peer {
     Peer::spawn("caller.py", peer_args(router, endpoint, serializer, extra))
-}
-
-#[test]
-fn router_urls_point_at_loopback() {
-    let router = router();
-    let port = |e: Endpoint| router.addr(e).unwrap().port();
-    assert_eq!(
-        router.ws_url(),
-        format!("ws://127.0.0.1:{}/ws", port(Endpoint::Ws))
-    );
-    assert_eq!(
-        router.wss_url(),
-        format!("wss://127.0.0.1:{}/ws", port(Endpoint::Wss))
-    );
-    assert_eq!(
-        router.rs_url(),
-        format!("rs://127.0.0.1:{}", port(Endpoint::Rs))
-    );
-    assert_eq!(
-        router.rss_url(),
-        format!("rss://127.0.0.1:{}", port(Endpoint::Rss))
-    );
-    assert_eq!(
-        router.unix_url(),
-        format!("rs://unix:{}", router.unix_path().display())
-    );
-    assert_eq!(router.realm(), "realm1");
-    for endpoint in Endpoint::ALL {
-        if let Some(addr) = router.addr(endpoint) {
-            assert!(addr.ip().is_loopback(), "{endpoint} listens on {addr}");
-        }
-    }
-    assert!(router.unix_path().starts_with(router.dir()));
-    assert!(router
-        .ca_cert_pem()
-        .starts_with("-----BEGIN CERTIFICATE-----"));
-    assert_eq!(
-        std::fs::read_to_string(router.ca_cert_path()).unwrap(),
-        router.ca_cert_pem()
-    );
-    assert!(router.is_running());
-}
-
-#[test]
-fn every_endpoint_welcomes_a_session_on_realm1() {
-    let router = router();
-    for endpoint in Endpoint::ALL {
-        hello_gets_welcome(router, endpoint, "127.0.0.1");
-    }
-}
-
-#[test]
-fn tls_endpoints_present_a_certificate_for_localhost_signed_by_the_ca() {
-    let router = router();
-    hello_gets_welcome(router, Endpoint::Wss, "localhost");
-    hello_gets_welcome(router, Endpoint::Rss, "localhost");
-}
-
-#[test]
-fn tls_endpoints_are_not_trusted_without_the_ca() {
-    let router = router();
-    let addr = router.addr(Endpoint::Rss).unwrap();
-    let mut tcp = TcpStream::connect_timeout(&addr, IO_TIMEOUT).unwrap();
-    tcp.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(rustls::RootCertStore::empty())
-        .with_no_client_auth();
-    let name = ServerName::try_from("127.0.0.1").unwrap();
-    let mut conn = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
-    let mut result = Ok((0, 0));
-    while conn.is_handshaking() && result.is_ok() {
-        result = conn.complete_io(&mut tcp);
-    }
-    let error = result.expect_err("the handshake must fail without the router's CA");
-    assert!(
-        error.to_string().contains("UnknownIssuer"),
-        "unexpected error: {error}"
-    );
-}
-
-#[test]
-fn every_endpoint_negotiates_every_serializer() {
-    let router = router();
-    for endpoint in Endpoint::ALL {
-        for (id, name) in [(1u8, "json"), (2, "msgpack"), (3, "cbor")] {
-            let mut stream = connect(router, endpoint, "127.0.0.1");
-            if endpoint.is_websocket() {
-                let host = router.addr(endpoint).unwrap().to_string();
-                websocket_handshake(&mut *stream, &host, &format!("wamp.2.{name}"));
-            } else {
-                let (exponent, serializer) = rawsocket_handshake(&mut *stream, id);
-                assert_eq!(serializer, id, "{endpoint} with {name}");
-                assert_eq!(exponent, 15, "{endpoint} accepts 16 MiB messages");
-            }
-        }
-    }
-}
-
-#[test]
-fn python_caller_reaches_python_callee_on_every_endpoint_and_serializer() {
-    let router = router();
-    let mut callee = Peer::spawn(
-        "callee.py",
-        peer_args(
-            router,
-            Endpoint::Ws,
-            "json",
-            &["--prefix", "com.harness.matrix"],
-        ),
-    );
-    callee.expect_line("READY", PEER_TIMEOUT);
-
-    let mut callers = Vec::new();
-    for endpoint in Endpoint::ALL {
-        for serializer in SERIALIZERS {
-            let a = format!("{endpoint}-{serializer}");
-            let args = json!([a, 2]).to_string();
-            let peer = call(
-                router,
-                endpoint,
-                serializer,
-                &[
-                    "--procedure",
-                    "com.harness.matrix.echo",
-                    "--args",
-                    &args,
-                    "--kwargs",
-                    r#"{"k": null}"#,
-                ],
-            );
-            callers.push((endpoint, serializer, a, peer));
-        }
-    }
-    for (endpoint, serializer, a, mut caller) in callers {
-        let result = caller.expect_json("RESULT", PEER_TIMEOUT);
-        assert_eq!(
-            result,
-            json!({"args": [a, 2], "kwargs": {"k": null}}),
-            "{endpoint} with {serializer}"
-        );
-        caller.expect_success(PEER_TIMEOUT);
-    }
-}
-
-#[test]
-fn python_peers_pass_binary_values_and_application_errors() {
-    let router = router();
-    let mut callee = Peer::spawn(
-        "callee.py",
-        peer_args(
-            router,
-            Endpoint::Rs,
-            "msgpack",
-            &["--prefix", "com.harness.values"],
-        ),
-    );
-    callee.expect_line("READY", PEER_TIMEOUT);
-
-    for serializer in SERIALIZERS {
-        let input = bytes_to_json(&[0, 1, 0xfe, 0xff]);
-        let args = json!([input]).to_string();
-        let mut caller = call(
-            router,
-            Endpoint::Unix,
-            serializer,
-            &["--procedure", "com.harness.values.binary", "--args", &args],
-        );
-        let result = caller.expect_json("RESULT", PEER_TIMEOUT);
-        let all: Vec<u8> = (0..=255).collect();
-        assert_eq!(
-            bytes_from_json(&result["args"][0]),
-            Some(all),
-            "{serializer}"
-        );
-        assert_eq!(
-            bytes_from_json(&result["args"][1]),
-            Some(vec![0, 1, 0xfe, 0xff]),
-            "{serializer}"
-        );
-
-        let mut caller = call(
-            router,
-            Endpoint::Wss,
-            serializer,
-            &["--procedure", "com.harness.values.fail"],
-        );
-        let error = caller.expect_json("ERROR", PEER_TIMEOUT);
-        assert_eq!(
-            error,
-            json!({
-                "uri": "com.peer.error.failed",
-                "args": ["first", 2, {"nested": [1, 2]}],
-                "kwargs": {"detail": "kw", "code": 7},
-            }),
-            "{serializer}"
-        );
-        caller.expect_success(PEER_TIMEOUT);
-    }
-
-    let mut caller = call(
-        router,
-        Endpoint::Rss,
-        "cbor",
-        &[
-            "--procedure",
-            "com.harness.values.add2",
-            "--args",
-            "[40, 2]",
-        ],
-    );
-    assert_eq!(
-        caller.expect_json("RESULT", PEER_TIMEOUT),
-        json!({"args": [42], "kwargs": {}})
-    );
-}
-
-#[test]
-fn python_publisher_reaches_python_subscribers() {
-    let router = router();
-    let topic = "com.harness.pubsub.topic";
-    let mut exact = Peer::spawn(
-        "subscriber.py",
-        peer_args(
-            router,
-            Endpoint::Rss,
-            "cbor",
-            &["--topic", topic, "--count", "2"],
-        ),
-    );
-    let mut prefix = Peer::spawn(
-        "subscriber.py",
-        peer_args(
-            router,
-            Endpoint::Ws,
-            "json",
-            &[
-                "--topic",
-                "com.harness.pubsub",
-                "--match",
-                "prefix",
-                "--count",
-                "2",
-            ],
-        ),
-    );
-    exact.expect_line("READY", PEER_TIMEOUT);
-    prefix.expect_line("READY", PEER_TIMEOUT);
-
-    let args = json!([bytes_to_json(b"\x00hi"), 1.5]).to_string();
-    let mut publisher = Peer::spawn(
-        "publisher.py",
-        peer_args(
-            router,
-            Endpoint::Unix,
-            "msgpack",
-            &[
-                "--topic",
-                topic,
-                "--count",
-                "2",
-                "--args",
-                &args,
-                "--kwargs",
-                r#"{"n": null}"#,
-                "--wait-subscriber",
-                "--subscribers",
-                "2",
-            ],
-        ),
-    );
-    assert_eq!(publisher.expect_line("PUBLISHED", PEER_TIMEOUT), "2");
-    publisher.expect_success(PEER_TIMEOUT);
-
-    for (subscriber, concrete_topic) in [(&mut exact, Value::Null), (&mut prefix, json!(topic))] {
-        for _ in 0..2 {
-            let event = subscriber.expect_json("EVENT", PEER_TIMEOUT);
-            assert_eq!(event["args"], json!([{"__bytes__": "006869"}, 1.5]));
-            assert_eq!(event["kwargs"], json!({"n": null}));
-            assert_eq!(event["topic"], concrete_topic);
-            assert!(event["publisher"].is_u64(), "publisher disclosed: {event}");
-        }
-        subscriber.expect_success(PEER_TIMEOUT);
-    }
 }
 
 #[test]
@@ -607,6 +327,7 @@ fn a_failing_peer_panics_with_its_reason() {
     caller.expect_line("RESULT", PEER_TIMEOUT);
 }
 
+// Crossbar.io only: the node's processes (its pid, its process group) are checked.
 #[test]
 fn a_killed_router_restarts_on_the_same_ports() {
     let router = Router::start();
@@ -646,6 +367,55 @@ fn a_killed_router_restarts_on_the_same_ports() {
 }
 
 #[test]
+fn our_killed_router_restarts_on_the_same_ports() {
+    let router = Ours::start();
+    let urls: Vec<String> = Endpoint::ALL.iter().map(|&e| router.url(e)).collect();
+    router.kill();
+    assert!(!router.is_running());
+    let accepting = endpoints_still_accepting(&router);
+    assert!(
+        accepting.is_empty(),
+        "after kill(), still accepting: {accepting:?}"
+    );
+    router.restart();
+    assert!(router.is_running());
+    assert!(all_endpoints_accept(&router));
+    let urls_again: Vec<String> = Endpoint::ALL.iter().map(|&e| router.url(e)).collect();
+    assert_eq!(urls, urls_again);
+    for endpoint in Endpoint::ALL {
+        hello_gets_welcome(&router, endpoint, "127.0.0.1");
+    }
+    router.stop();
+    let accepting = endpoints_still_accepting(&router);
+    assert!(
+        accepting.is_empty(),
+        "after stop(), still accepting: {accepting:?}"
+    );
+    router.restart();
+    hello_gets_welcome(&router, Endpoint::Rs, "127.0.0.1");
+}
+
+#[test]
+fn dropping_our_router_closes_its_endpoints_and_removes_its_directory() {
+    let router = Ours::start();
+    let dir = router.dir().to_path_buf();
+    let addrs: Vec<_> = Endpoint::ALL
+        .iter()
+        .filter_map(|&e| router.addr(e))
+        .collect();
+    assert!(router.unix_path().exists());
+    drop(router);
+    for addr in addrs {
+        assert!(
+            TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_err(),
+            "{addr} still accepts"
+        );
+    }
+    assert!(!Path::new(&dir).exists(), "{} is removed", dir.display());
+}
+
+// Crossbar.io only: the node's processes are checked.
+#[test]
 fn dropping_a_router_leaves_no_process_and_no_directory() {
     let router = Router::start();
     let pid = router.pid().expect("running");
@@ -660,4 +430,284 @@ fn dropping_a_router_leaves_no_process_and_no_directory() {
         "no process of the node is left"
     );
     assert!(!Path::new(&dir).exists(), "{} is removed", dir.display());
+}
+
+wamp_suite::on_both_routers! {
+    #[test]
+    fn router_urls_point_at_loopback(router) {
+        let port = |e: Endpoint| router.addr(e).unwrap().port();
+        assert_eq!(
+            router.ws_url(),
+            format!("ws://127.0.0.1:{}/ws", port(Endpoint::Ws))
+        );
+        assert_eq!(
+            router.wss_url(),
+            format!("wss://127.0.0.1:{}/ws", port(Endpoint::Wss))
+        );
+        assert_eq!(
+            router.rs_url(),
+            format!("rs://127.0.0.1:{}", port(Endpoint::Rs))
+        );
+        assert_eq!(
+            router.rss_url(),
+            format!("rss://127.0.0.1:{}", port(Endpoint::Rss))
+        );
+        assert_eq!(
+            router.unix_url(),
+            format!("rs://unix:{}", router.unix_path().display())
+        );
+        assert_eq!(router.realm(), "realm1");
+        for endpoint in Endpoint::ALL {
+            if let Some(addr) = router.addr(endpoint) {
+                assert!(addr.ip().is_loopback(), "{endpoint} listens on {addr}");
+            }
+        }
+        assert!(router.unix_path().starts_with(router.dir()));
+        assert!(router
+            .ca_cert_pem()
+            .starts_with("-----BEGIN CERTIFICATE-----"));
+        assert_eq!(
+            std::fs::read_to_string(router.ca_cert_path()).unwrap(),
+            router.ca_cert_pem()
+        );
+        assert!(router.is_running());
+    }
+
+    #[test]
+    fn every_endpoint_welcomes_a_session_on_realm1(router) {
+        for endpoint in Endpoint::ALL {
+            hello_gets_welcome(router, endpoint, "127.0.0.1");
+        }
+    }
+
+    #[test]
+    fn tls_endpoints_present_a_certificate_for_localhost_signed_by_the_ca(router) {
+        hello_gets_welcome(router, Endpoint::Wss, "localhost");
+        hello_gets_welcome(router, Endpoint::Rss, "localhost");
+    }
+
+    #[test]
+    fn tls_endpoints_are_not_trusted_without_the_ca(router) {
+        let addr = router.addr(Endpoint::Rss).unwrap();
+        let mut tcp = TcpStream::connect_timeout(&addr, IO_TIMEOUT).unwrap();
+        tcp.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(rustls::RootCertStore::empty())
+            .with_no_client_auth();
+        let name = ServerName::try_from("127.0.0.1").unwrap();
+        let mut conn = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+        let mut result = Ok((0, 0));
+        while conn.is_handshaking() && result.is_ok() {
+            result = conn.complete_io(&mut tcp);
+        }
+        let error = result.expect_err("the handshake must fail without the router's CA");
+        assert!(
+            error.to_string().contains("UnknownIssuer"),
+            "unexpected error: {error}"
+        );
+    }
+
+    #[test]
+    fn every_endpoint_negotiates_every_serializer(router) {
+        for endpoint in Endpoint::ALL {
+            for (id, name) in [(1u8, "json"), (2, "msgpack"), (3, "cbor")] {
+                let mut stream = connect(router, endpoint, "127.0.0.1");
+                if endpoint.is_websocket() {
+                    let host = router.addr(endpoint).unwrap().to_string();
+                    websocket_handshake(&mut *stream, &host, &format!("wamp.2.{name}"));
+                } else {
+                    let (exponent, serializer) = rawsocket_handshake(&mut *stream, id);
+                    assert_eq!(serializer, id, "{endpoint} with {name}");
+                    assert_eq!(exponent, 15, "{endpoint} accepts 16 MiB messages");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn python_caller_reaches_python_callee_on_every_endpoint_and_serializer(router) {
+        let mut callee = Peer::spawn(
+            "callee.py",
+            peer_args(
+                router,
+                Endpoint::Ws,
+                "json",
+                &["--prefix", "com.harness.matrix"],
+            ),
+        );
+        callee.expect_line("READY", PEER_TIMEOUT);
+
+        let mut callers = Vec::new();
+        for endpoint in Endpoint::ALL {
+            for serializer in SERIALIZERS {
+                let a = format!("{endpoint}-{serializer}");
+                let args = json!([a, 2]).to_string();
+                let peer = call(
+                    router,
+                    endpoint,
+                    serializer,
+                    &[
+                        "--procedure",
+                        "com.harness.matrix.echo",
+                        "--args",
+                        &args,
+                        "--kwargs",
+                        r#"{"k": null}"#,
+                    ],
+                );
+                callers.push((endpoint, serializer, a, peer));
+            }
+        }
+        for (endpoint, serializer, a, mut caller) in callers {
+            let result = caller.expect_json("RESULT", PEER_TIMEOUT);
+            assert_eq!(
+                result,
+                json!({"args": [a, 2], "kwargs": {"k": null}}),
+                "{endpoint} with {serializer}"
+            );
+            caller.expect_success(PEER_TIMEOUT);
+        }
+    }
+
+    #[test]
+    fn python_peers_pass_binary_values_and_application_errors(router) {
+        let mut callee = Peer::spawn(
+            "callee.py",
+            peer_args(
+                router,
+                Endpoint::Rs,
+                "msgpack",
+                &["--prefix", "com.harness.values"],
+            ),
+        );
+        callee.expect_line("READY", PEER_TIMEOUT);
+
+        for serializer in SERIALIZERS {
+            let input = bytes_to_json(&[0, 1, 0xfe, 0xff]);
+            let args = json!([input]).to_string();
+            let mut caller = call(
+                router,
+                Endpoint::Unix,
+                serializer,
+                &["--procedure", "com.harness.values.binary", "--args", &args],
+            );
+            let result = caller.expect_json("RESULT", PEER_TIMEOUT);
+            let all: Vec<u8> = (0..=255).collect();
+            assert_eq!(
+                bytes_from_json(&result["args"][0]),
+                Some(all),
+                "{serializer}"
+            );
+            assert_eq!(
+                bytes_from_json(&result["args"][1]),
+                Some(vec![0, 1, 0xfe, 0xff]),
+                "{serializer}"
+            );
+
+            let mut caller = call(
+                router,
+                Endpoint::Wss,
+                serializer,
+                &["--procedure", "com.harness.values.fail"],
+            );
+            let error = caller.expect_json("ERROR", PEER_TIMEOUT);
+            assert_eq!(
+                error,
+                json!({
+                    "uri": "com.peer.error.failed",
+                    "args": ["first", 2, {"nested": [1, 2]}],
+                    "kwargs": {"detail": "kw", "code": 7},
+                }),
+                "{serializer}"
+            );
+            caller.expect_success(PEER_TIMEOUT);
+        }
+
+        let mut caller = call(
+            router,
+            Endpoint::Rss,
+            "cbor",
+            &[
+                "--procedure",
+                "com.harness.values.add2",
+                "--args",
+                "[40, 2]",
+            ],
+        );
+        assert_eq!(
+            caller.expect_json("RESULT", PEER_TIMEOUT),
+            json!({"args": [42], "kwargs": {}})
+        );
+    }
+
+    #[test]
+    fn python_publisher_reaches_python_subscribers(router) {
+        let topic = "com.harness.pubsub.topic";
+        let mut exact = Peer::spawn(
+            "subscriber.py",
+            peer_args(
+                router,
+                Endpoint::Rss,
+                "cbor",
+                &["--topic", topic, "--count", "2"],
+            ),
+        );
+        let mut prefix = Peer::spawn(
+            "subscriber.py",
+            peer_args(
+                router,
+                Endpoint::Ws,
+                "json",
+                &[
+                    "--topic",
+                    "com.harness.pubsub",
+                    "--match",
+                    "prefix",
+                    "--count",
+                    "2",
+                ],
+            ),
+        );
+        exact.expect_line("READY", PEER_TIMEOUT);
+        prefix.expect_line("READY", PEER_TIMEOUT);
+
+        let args = json!([bytes_to_json(b"\x00hi"), 1.5]).to_string();
+        let mut publisher = Peer::spawn(
+            "publisher.py",
+            peer_args(
+                router,
+                Endpoint::Unix,
+                "msgpack",
+                &[
+                    "--topic",
+                    topic,
+                    "--count",
+                    "2",
+                    "--args",
+                    &args,
+                    "--kwargs",
+                    r#"{"n": null}"#,
+                    "--wait-subscriber",
+                    "--subscribers",
+                    "2",
+                ],
+            ),
+        );
+        assert_eq!(publisher.expect_line("PUBLISHED", PEER_TIMEOUT), "2");
+        publisher.expect_success(PEER_TIMEOUT);
+
+        for (subscriber, concrete_topic) in [(&mut exact, Value::Null), (&mut prefix, json!(topic))] {
+            for _ in 0..2 {
+                let event = subscriber.expect_json("EVENT", PEER_TIMEOUT);
+                assert_eq!(event["args"], json!([{"__bytes__": "006869"}, 1.5]));
+                assert_eq!(event["kwargs"], json!({"n": null}));
+                assert_eq!(event["topic"], concrete_topic);
+                assert!(event["publisher"].is_u64(), "publisher disclosed: {event}");
+            }
+            subscriber.expect_success(PEER_TIMEOUT);
+        }
+    }
 }

@@ -96,6 +96,8 @@ pub trait TestRouter: Send + Sync + fmt::Debug {
     fn ca_cert_path(&self) -> &Path;
     /// The realm: `realm1`.
     fn realm(&self) -> &str;
+    /// The router's temporary directory (the CA, the valid tickets, the Unix socket).
+    fn dir(&self) -> &Path;
     /// The last `lines` lines of the router's log, for failure messages (our router logs
     /// through `tracing` in the test process: empty).
     fn log_tail(&self, lines: usize) -> String;
@@ -175,6 +177,9 @@ macro_rules! forward {
             }
             fn realm(&self) -> &str {
                 <$ty>::realm(self)
+            }
+            fn dir(&self) -> &Path {
+                <$ty>::dir(self)
             }
             fn kill(&self) {
                 <$ty>::kill(self)
