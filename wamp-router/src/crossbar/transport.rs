@@ -17,7 +17,7 @@ use crate::config::{AutoPing, Endpoint, ListenerConfig, TlsConfig, TransportKind
 /// Crossbar.io's largest `max_message_size` (64 MiB).
 const MAX_MESSAGE_SIZE: u64 = 64 * 1024 * 1024;
 
-/// The listeners of one transport (none when it is not supported, with a warning).
+/// The listener of one transport (none, with a warning, when it is not supported).
 pub(super) fn read_transport(
     r: &mut Reader,
     value: &Value,
