@@ -130,6 +130,10 @@ pub struct ListenerConfig {
     /// [`ListenerConfig::DEFAULT_HANDSHAKE_TIMEOUT`]. (HELLO has its own deadline,
     /// [`CoreConfig::hello_timeout`].)
     pub handshake_timeout: Duration,
+    /// How long a frame (or a fragmented WebSocket message) may take to arrive once begun,
+    /// counted from the last complete frame: a peer that starts a frame and stalls is closed.
+    /// Default [`ListenerConfig::DEFAULT_FRAME_TIMEOUT`].
+    pub frame_timeout: Duration,
     /// How many messages may wait for a connection's socket; a connection whose queue is full
     /// (a slow consumer) is closed. Default [`ListenerConfig::DEFAULT_OUTGOING_QUEUE`].
     pub outgoing_queue: usize,
@@ -142,6 +146,8 @@ impl ListenerConfig {
     pub const DEFAULT_MAX_MESSAGE_SIZE: usize = (1 << 24) - 1;
     /// The default [`ListenerConfig::handshake_timeout`]: 10 s.
     pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+    /// The default [`ListenerConfig::frame_timeout`]: 30 s.
+    pub const DEFAULT_FRAME_TIMEOUT: Duration = Duration::from_secs(30);
     /// The default [`ListenerConfig::outgoing_queue`]: 1024 messages.
     pub const DEFAULT_OUTGOING_QUEUE: usize = 1024;
 
@@ -157,6 +163,7 @@ impl ListenerConfig {
             max_message_size: Self::DEFAULT_MAX_MESSAGE_SIZE,
             auto_ping: None,
             handshake_timeout: Self::DEFAULT_HANDSHAKE_TIMEOUT,
+            frame_timeout: Self::DEFAULT_FRAME_TIMEOUT,
             outgoing_queue: Self::DEFAULT_OUTGOING_QUEUE,
             auth: Arc::new(AuthConfig::anonymous_only("anonymous")),
         }

@@ -694,3 +694,40 @@ async fn stop_closes_a_session_that_never_answers_goodbye_after_the_goodbye_time
         "{took:?}"
     );
 }
+
+#[tokio::test]
+async fn a_peer_that_begins_a_frame_and_stalls_is_closed_after_the_frame_timeout() {
+    let (mut l, _) = ListenerConfig::from_url("rs://127.0.0.1:0").unwrap();
+    l.frame_timeout = Duration::from_millis(300);
+    let router = Router::builder()
+        .realm("realm1")
+        .listener(l)
+        .start()
+        .await
+        .unwrap();
+    let mut c = RawClient::connect(router.local_addrs()[0], None).await;
+    c.send(&hello("realm1")).await;
+    assert!(matches!(c.recv().await, Message::Welcome { .. }));
+    // complete frames keep it open past the timeout
+    for _ in 0..4 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        c.send_frame(rawsocket::TYPE_PING, b"x").await;
+        assert_eq!(
+            c.recv_frame().await,
+            Some((rawsocket::TYPE_PONG, b"x".to_vec()))
+        );
+    }
+    // 100 bytes announced, 10 sent
+    c.s.write_all(&rawsocket::encode_header(0, 100))
+        .await
+        .unwrap();
+    c.s.write_all(&[b' '; 10]).await.unwrap();
+    let started = std::time::Instant::now();
+    assert_eq!(c.recv_frame().await, None);
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(250) && took < Duration::from_secs(2),
+        "{took:?}"
+    );
+    bounded(router.stop()).await;
+}

@@ -33,6 +33,8 @@ pub(crate) struct Params {
     /// The largest message the peer accepts.
     pub(crate) max_out: usize,
     pub(crate) auto_ping: Option<AutoPing>,
+    /// How long a begun frame may take, from the last complete one.
+    pub(crate) frame_timeout: std::time::Duration,
     pub(crate) queue: usize,
     /// Whether the stream needs flushing after writes (TLS).
     pub(crate) flush: bool,
@@ -77,6 +79,8 @@ where
         closing: false,
         awaiting_pong: false,
         pong_arrived: false,
+        decoded: 0,
+        last_frame: tokio::time::Instant::now(),
     };
     tracing::debug!(
         conn = id,
@@ -91,6 +95,11 @@ where
         None => far,
     });
     tokio::pin!(ping_timer);
+    // The deadline of a frame begun: armed when a read leaves a partial frame, pushed back
+    // lazily (on expiry) to one frame timeout after the last complete frame.
+    let frame_timer = tokio::time::sleep_until(far);
+    tokio::pin!(frame_timer);
+    let mut frame_armed = false;
     let mut need_flush = false;
     let mut eof = false;
 
@@ -159,9 +168,33 @@ where
                 Ok(n) => {
                     c.inbox.filled(n);
                     end = c.decode_all(&hub);
+                    let now = tokio::time::Instant::now();
+                    if c.decoded > 0 {
+                        c.decoded = 0;
+                        c.last_frame = now;
+                    }
+                    if c.in_frame() {
+                        if !frame_armed {
+                            frame_armed = true;
+                            c.last_frame = now;
+                            frame_timer.as_mut().reset(now + p.frame_timeout);
+                        }
+                    } else {
+                        frame_armed = false;
+                    }
                 }
                 Err(e) => end = Some(End::Abrupt(format!("read failed: {e}"))),
             },
+            _ = &mut frame_timer, if frame_armed => {
+                let due = c.last_frame + p.frame_timeout;
+                if due > tokio::time::Instant::now() {
+                    frame_timer.as_mut().reset(due);
+                } else {
+                    end = Some(End::Abrupt(format!(
+                        "a frame was begun and not finished within {:?}", p.frame_timeout
+                    )));
+                }
+            }
             _ = &mut ping_timer, if ping.is_some() => {
                 if let Some(a) = ping {
                     if c.awaiting_pong {
@@ -227,6 +260,10 @@ struct Conn {
     awaiting_pong: bool,
     /// Its pong came (the ping timer restarts).
     pong_arrived: bool,
+    /// Frames decoded since the last look (for the frame deadline).
+    decoded: usize,
+    /// When the last frame was complete.
+    last_frame: tokio::time::Instant,
 }
 
 impl Conn {
@@ -279,6 +316,11 @@ impl Conn {
         }
     }
 
+    /// Whether part of a frame (or of a fragmented message) is held.
+    fn in_frame(&self) -> bool {
+        self.inbox.holds_partial_frame() || matches!(&self.codec, Codec::Ws(ws) if ws.in_message())
+    }
+
     /// Decodes every complete frame read, feeds the messages to the core in one batch.
     fn decode_all(&mut self, hub: &Arc<Hub>) -> Option<End> {
         let mut end = None;
@@ -287,6 +329,9 @@ impl Conn {
                 Codec::Raw(raw) => raw.decode(&mut self.inbox),
                 Codec::Ws(ws) => ws.decode(&mut self.inbox),
             };
+            if matches!(decoded, Ok(Some(_))) {
+                self.decoded += 1;
+            }
             match decoded {
                 Ok(None) => break,
                 Ok(Some(Decoded::Message(bytes))) => match self.serializer.decode(&bytes) {

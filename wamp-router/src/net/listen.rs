@@ -272,6 +272,7 @@ async fn handshake_and_serve<S>(
         max_in: config.max_message_size,
         max_out: accepted.peer_max,
         auto_ping: config.auto_ping,
+        frame_timeout: config.frame_timeout,
         queue: config.outgoing_queue,
         flush: tls,
         info: ConnInfo {
