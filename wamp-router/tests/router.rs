@@ -68,7 +68,7 @@ fn client(url: &str, serializer: &str) -> TransportConfig {
         .unwrap()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_call_and_publish_over_websocket_and_rawsocket_with_every_serializer() {
     let router = Router::builder()
         .realm("realm1")
@@ -729,5 +729,26 @@ async fn a_peer_that_begins_a_frame_and_stalls_is_closed_after_the_frame_timeout
         took >= Duration::from_millis(250) && took < Duration::from_secs(2),
         "{took:?}"
     );
+    bounded(router.stop()).await;
+}
+
+#[tokio::test]
+async fn a_message_over_the_max_message_size_closes_the_connection() {
+    let (mut l, _) = ListenerConfig::from_url("rs://127.0.0.1:0").unwrap();
+    l.max_message_size = 1024;
+    let router = Router::builder()
+        .realm("realm1")
+        .listener(l)
+        .start()
+        .await
+        .unwrap();
+    let mut c = RawClient::connect(router.local_addrs()[0], None).await;
+    c.send(&hello("realm1")).await;
+    assert!(matches!(c.recv().await, Message::Welcome { .. }));
+    // refused from the header alone: the payload never comes
+    c.s.write_all(&rawsocket::encode_header(0, 2000))
+        .await
+        .unwrap();
+    assert_eq!(c.recv_frame().await, None);
     bounded(router.stop()).await;
 }
