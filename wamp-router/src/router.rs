@@ -427,7 +427,7 @@ impl Router {
             return;
         }
         self.stopped = true;
-        let _ = self.hub.stopping.send(true);
+        self.hub.stopping.send_replace(true);
         for t in self.tasks.drain(..) {
             let _ = t.await;
         }
@@ -455,7 +455,7 @@ impl Router {
 impl Drop for Router {
     fn drop(&mut self) {
         if !self.stopped {
-            let _ = self.hub.stopping.send(true);
+            self.hub.stopping.send_replace(true);
             self.hub.kill_all();
             for t in &self.tasks {
                 t.abort();

@@ -91,3 +91,13 @@ async fn a_stopped_router_sends_its_components_to_the_next_transport() {
     handle.stop().await.unwrap();
     second.stop().await;
 }
+
+#[tokio::test]
+async fn the_connector_of_a_stopped_router_refuses_to_connect() {
+    let router = Router::builder().realm("realm1").start().await.unwrap();
+    let connect = router.connector();
+    assert!(connect().await.is_ok());
+    router.stop().await;
+    let err = connect().await.unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
+}
