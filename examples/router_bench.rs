@@ -28,15 +28,21 @@
 //!   after the phase, divided by the calls;
 //! - **pipelined calls/s**: `--pipelined N` (50000) calls from `--window N` (1000) tasks of the
 //!   same session, and the router CPU per call;
-//! - **sequential round trips of minimal clients**: a blocking RawSocket caller and callee of
-//!   no runtime (`--raw-calls N`, 5000): what the router alone adds to a round trip;
+//! - **round trips of minimal clients**: a blocking RawSocket caller and callee of no runtime,
+//!   sequential (`--raw-calls N`, 5000: what the router alone adds to a round trip, to set
+//!   beside the relay's), then pipelined (`--window` calls written at once, then their results
+//!   read; the callee answers what one read brought in one write), with the router's CPU;
 //! - **publish→event, one subscriber**: our client's publisher publishes `--events N` (50000)
 //!   events fire-and-forget to one subscriber of our client in the same process; events
-//!   received per second (from the first publication to the last event) and the loss;
+//!   received per second (from the first publication to the last event), the loss, and
+//!   whether the router cut the subscriber off; first at full speed, then **windowed**: the
+//!   publisher kept at most `--ahead N` (1000) events ahead of what the subscriber received
+//!   (the most a router with bounded queues can be asked to hold for one subscriber);
 //! - **publish→event, minimal clients**: the same with a blocking publisher and a subscriber
 //!   that counts frames without decoding them, so that the router is the limit;
 //! - **fan-out**: one minimal publisher, `--subscribers N` (100) minimal subscribers,
-//!   `--fanout-events N` (2000) publications: events delivered per second and the loss;
+//!   `--fanout-events N` (2000) publications, full speed then windowed (`--fanout-ahead N`,
+//!   100 publications): events delivered per second, the loss, subscribers cut off;
 //! - **sessions held** (our router only): `--held N` (10000) minimal sessions joined and held
 //!   for two seconds, all checked still open and counted by `wamp.session.count`, the router's
 //!   RSS with them. The descriptor limit of this process and of the router child is raised to
@@ -89,7 +95,7 @@ const REALM: &str = "realm1";
 const USAGE: &str =
     "usage: router_bench [--router crossbar|ours|both] [--serializer json|msgpack|cbor] \
 [--router-threads N] [--calls N] [--pipelined N] [--window N] [--raw-calls N] [--events N] \
-[--subscribers N] [--fanout-events N] [--ahead N] [--sessions N] [--held N] [--relay-calls N] [--quick]";
+[--subscribers N] [--fanout-events N] [--ahead N] [--fanout-ahead N] [--sessions N] [--held N] [--relay-calls N] [--quick]";
 
 #[derive(Clone)]
 struct Args {
@@ -110,6 +116,7 @@ struct Args {
     held: usize,
     relay_calls: usize,
     ahead: usize,
+    fanout_ahead: usize,
 }
 
 fn parse_args() -> Args {
@@ -131,6 +138,7 @@ fn parse_args() -> Args {
         held: 10_000,
         relay_calls: 5000,
         ahead: 1000,
+        fanout_ahead: 100,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -174,6 +182,7 @@ fn parse_args() -> Args {
             "--held" => a.held = number(value()),
             "--relay-calls" => a.relay_calls = number(value()),
             "--ahead" => a.ahead = number(value()).max(1),
+            "--fanout-ahead" => a.fanout_ahead = number(value()).max(1),
             "--quick" => {
                 a.calls = 500;
                 a.pipelined = 5000;
@@ -209,6 +218,8 @@ struct Figures {
     pipelined_cpu_us: Option<f64>,
     raw_sequential: Option<f64>,
     raw_sequential_cpu_us: Option<f64>,
+    raw_pipelined: Option<f64>,
+    raw_pipelined_cpu_us: Option<f64>,
     /// Our client, one subscriber: full speed, then windowed.
     events: Vec<(&'static str, Flow)>,
     /// Minimal clients, one subscriber: full speed, then windowed.
@@ -654,7 +665,9 @@ fn raw_calls_phase(target: &Target, args: &Args, fig: &mut Figures) -> Result<()
                     args,
                     kwargs: Dict::new(),
                 };
-                if callee.send(&reply).is_err() {
+                // Answers what came in one read together, as a callee in a batch.
+                if callee.queue(&reply).is_err() || (!callee.buffered() && callee.flush().is_err())
+                {
                     break;
                 }
             }
@@ -687,6 +700,48 @@ fn raw_calls_phase(target: &Target, args: &Args, fig: &mut Figures) -> Result<()
         );
         fig.raw_sequential = Some(rate);
         fig.raw_sequential_cpu_us = Some(router_us);
+
+        // Pipelined: `window` calls written at once, then their results read.
+        let window = args.window.max(1);
+        let rounds = (args.pipelined / window).max(1);
+        let cpu = target.cpu_ns();
+        let t = Instant::now();
+        let mut done = 0u64;
+        for _ in 0..rounds {
+            if t.elapsed() > PHASE_LIMIT {
+                break;
+            }
+            let first = caller.next_request();
+            for i in 0..window as u64 {
+                caller
+                    .queue(&Message::Call {
+                        request: first + i,
+                        options: Dict::new(),
+                        procedure: "bench.raw".into(),
+                        args: echo_args(),
+                        kwargs: Dict::new(),
+                    })
+                    .map_err(|e| e.to_string())?;
+            }
+            for _ in 1..window {
+                caller.next_request();
+            }
+            caller.flush().map_err(|e| e.to_string())?;
+            for _ in 0..window {
+                match caller.recv().map_err(|e| e.to_string())? {
+                    Message::Result { .. } => done += 1,
+                    other => return Err(format!("pipelined call: {}", other.name())),
+                }
+            }
+        }
+        let wall = t.elapsed().as_secs_f64();
+        let router_us = target.cpu_ns().saturating_sub(cpu) as f64 / 1e3 / done.max(1) as f64;
+        let rate = done as f64 / wall;
+        println!(
+            "  pipelined calls (minimal caller, {window} written at once then their results read; minimal callee): {done} in {wall:.2} s = {rate:.0} calls/s; router CPU {router_us:.1} us/call"
+        );
+        fig.raw_pipelined = Some(rate);
+        fig.raw_pipelined_cpu_us = Some(router_us);
         Ok(())
     })();
     let _ = stop.shutdown(std::net::Shutdown::Both);
@@ -927,10 +982,12 @@ fn raw_events_phases(target: &Target, args: &Args, fig: &mut Figures) {
             Err(e) => println!("  publish->event (minimal clients{window}): not measured: {e}"),
         }
         settle();
-        match fanout(target, ser, args.subscribers, args.fanout_events, ahead) {
+        let fan_ahead = ahead.map(|_| args.fanout_ahead);
+        let fan_window = fan_ahead.map_or(String::new(), |a| format!(", at most {a} ahead"));
+        match fanout(target, ser, args.subscribers, args.fanout_events, fan_ahead) {
             Ok(flow) => {
                 println!(
-                    "  fan-out (one minimal publisher, {} subscribers{window}): {} published, {} events to deliver, {}",
+                    "  fan-out (one minimal publisher, {} subscribers{fan_window}): {} published, {} events to deliver, {}",
                     args.subscribers,
                     args.fanout_events,
                     args.subscribers * args.fanout_events,
@@ -938,7 +995,7 @@ fn raw_events_phases(target: &Target, args: &Args, fig: &mut Figures) {
                 );
                 fig.fanout.push((how, flow));
             }
-            Err(e) => println!("  fan-out{window}: not measured: {e}"),
+            Err(e) => println!("  fan-out{fan_window}: not measured: {e}"),
         }
         settle();
     }
@@ -1125,6 +1182,20 @@ fn summary(crossbar: Option<&Figures>, ours: Option<&Figures>, relay: Option<(f6
         o.raw_sequential_cpu_us,
         1,
         "",
+    );
+    row(
+        "pipelined calls/s (minimal, 1000 at once)",
+        c.raw_pipelined,
+        o.raw_pipelined,
+        0,
+        "",
+    );
+    row(
+        "router CPU us/call (minimal, pipelined)",
+        c.raw_pipelined_cpu_us,
+        o.raw_pipelined_cpu_us,
+        1,
+        "<= 15 us per routed call",
     );
     let flow =
         |list: &[(&str, Flow)], how: &str| list.iter().find(|(h, _)| *h == how).map(|(_, f)| *f);

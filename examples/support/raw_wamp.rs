@@ -181,6 +181,12 @@ impl Wire {
         Err(protocol("1000 frames that were no message"))
     }
 
+    /// Whether bytes already read wait in the buffer (a peer that answers in batches flushes
+    /// when none do).
+    pub fn buffered(&self) -> bool {
+        self.end > self.start
+    }
+
     /// Calls `procedure` with `args` and waits for its RESULT (an ERROR is an error).
     pub fn call(&mut self, procedure: &str, args: Vec<Value>) -> io::Result<Vec<Value>> {
         let request = self.next_request();
