@@ -21,7 +21,6 @@ mod args;
 mod call;
 mod command;
 mod connect;
-mod crossbar;
 mod error;
 mod json;
 mod output;

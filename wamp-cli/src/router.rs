@@ -1,11 +1,10 @@
 //! `wamp router`: runs the embedded router of `wamp-router` on the endpoints and realms given
-//! (or as a Crossbar.io node configuration says, see [`crossbar`]), prints `listening URL` per endpoint (with the real port when 0 was given), and stops
+//! (or as a Crossbar.io node configuration says, read by [`wamp_router::crossbar`]), prints `listening URL` per endpoint (with the real port when 0 was given), and stops
 //! gracefully on SIGINT or SIGTERM (GOODBYE `wamp.close.system_shutdown` to every session).
 
-use wamp_router::Router;
+use wamp_router::{crossbar, Router};
 
 use crate::args::RouterArgs;
-use crate::crossbar;
 use crate::error::CliError;
 use crate::output::{self, StopSignals};
 
@@ -13,18 +12,12 @@ use crate::output::{self, StopSignals};
 pub async fn run(args: &RouterArgs) -> Result<(), CliError> {
     let builder = match &args.config {
         Some(path) => {
-            let loaded = crossbar::load(path).map_err(CliError::Fatal)?;
-            if args.strict && !loaded.warnings.is_empty() {
-                return Err(CliError::fatal(format!(
-                    "{} has what this router does not support (--strict):\n  {}",
-                    path.display(),
-                    loaded.warnings.join("\n  ")
-                )));
-            }
-            for warning in &loaded.warnings {
+            let (config, warnings) = crossbar::from_file(path, args.strict)
+                .map_err(|e| CliError::fatal(format!("{}: {e}", path.display())))?;
+            for warning in &warnings {
                 eprintln!("warning: {warning}");
             }
-            Router::builder().config(loaded.config)
+            Router::builder().config(config)
         }
         None => {
             let mut builder = Router::builder();
