@@ -247,66 +247,20 @@ fn readme_config() -> serde_json::Value {
 }
 
 /// The same as [`the_auth_examples_join_the_readme_router_and_report_refusals`] with our
-/// router configured as the README's Crossbar.io config says: its realms and roles, and its
-/// WebSocket transport's `auth` object as is (on a free port instead of 8080).
+/// router started from the README's Crossbar.io config, read by `wamp_router::crossbar` (on
+/// a free port instead of 8080), which it runs without a warning but the permission's `cache`.
 #[test]
-fn the_auth_examples_join_our_router_configured_as_the_readme_says() {
-    use wamp_router::core::{
-        Allow, AuthConfig, Disclose, MatchPolicy, Permission, RealmConfig, RoleConfig,
-    };
-    use wamp_router::ListenerConfig;
-
-    let config = readme_config();
-    let worker = &config["workers"][0];
-    let flag = |v: &serde_json::Value, key: &str| v[key].as_bool().unwrap_or(false);
-    let mut builder = wamp_router::Router::builder();
-    for realm in worker["realms"].as_array().expect("realms") {
-        let roles = realm["roles"].as_array().expect("roles");
-        builder = builder.realm_config(RealmConfig {
-            name: realm["name"].as_str().expect("a realm name").into(),
-            roles: roles
-                .iter()
-                .map(|role| RoleConfig {
-                    name: role["name"].as_str().expect("a role name").into(),
-                    permissions: role["permissions"]
-                        .as_array()
-                        .expect("permissions")
-                        .iter()
-                        .map(|p| {
-                            let match_ = match p["match"].as_str() {
-                                Some("prefix") => MatchPolicy::Prefix,
-                                Some("wildcard") => MatchPolicy::Wildcard,
-                                _ => MatchPolicy::Exact,
-                            };
-                            let allow = Allow {
-                                call: flag(&p["allow"], "call"),
-                                register: flag(&p["allow"], "register"),
-                                publish: flag(&p["allow"], "publish"),
-                                subscribe: flag(&p["allow"], "subscribe"),
-                            };
-                            Permission {
-                                disclose: Disclose {
-                                    caller: flag(&p["disclose"], "caller"),
-                                    publisher: flag(&p["disclose"], "publisher"),
-                                },
-                                ..Permission::new(p["uri"].as_str().unwrap_or(""), match_, allow)
-                            }
-                        })
-                        .collect(),
-                })
-                .collect(),
-        });
-    }
-    let transport = &worker["transports"][0];
-    assert_eq!(
-        transport["type"], "web",
-        "the README's transport is a web transport"
+fn the_auth_examples_join_our_router_started_from_the_readme_config() {
+    let mut config = readme_config();
+    config["workers"][0]["transports"][0]["endpoint"]["port"] = 0.into();
+    let base = wamp_suite::repo_dir().join("examples/crossbar");
+    let (config, warnings) =
+        wamp_router::crossbar::read_crossbar_config(&config.to_string(), &base).unwrap();
+    assert!(
+        warnings.iter().all(|w| w.path.ends_with(".cache")),
+        "{warnings:?}"
     );
-    let (mut listener, _) = ListenerConfig::from_url("ws://127.0.0.1:0/ws").unwrap();
-    let auth: AuthConfig = serde_json::from_value(transport["paths"]["ws"]["auth"].clone())
-        .expect("our router reads the README's auth object");
-    listener.auth = std::sync::Arc::new(auth);
-    let node = wamp_suite::OursNode::start(builder.listener(listener));
+    let node = wamp_suite::OursNode::start(wamp_router::Router::builder().config(config));
     run_the_auth_examples(&node.urls()[0], &String::new);
 }
 

@@ -10,24 +10,18 @@ use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::{mpsc, Arc, Mutex, OnceLock};
+use std::sync::{mpsc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use wamp_core::auth::server::{dynamic_identity, AuthConfig, Identity, Refusal};
+use wamp_core::auth::server::{dynamic_identity, Identity, Refusal};
 use wamp_core::Value;
-use wamp_router::core::{
-    Allow, CoreConfig, Disclose, MatchPolicy, Permission, RealmConfig, RoleConfig,
-};
-use wamp_router::{
-    AuthRequest, Endpoint as ListenEndpoint, ListenerConfig, RouterBuilder, TlsConfig,
-    TransportKind,
-};
+use wamp_router::{crossbar, AuthRequest, RouterBuilder};
 
-use crate::auth::{self, AUTHENTICATED_ROLE, TICKET_ROTATING_AUTHID, TICKET_ROTATING_INITIAL};
+use crate::auth::{AUTHENTICATED_ROLE, TICKET_ROTATING_AUTHID, TICKET_ROTATING_INITIAL};
 use crate::certs;
-use crate::router::{unique_dir, write_valid_tickets, VALID_TICKETS_FILE};
-use crate::{AuthTransport, Endpoint, DEMO_REALM, REALM, RS_MAX_MESSAGE_SIZE, WS_MAX_MESSAGE_SIZE};
+use crate::router::{node_config, unique_dir, write_valid_tickets, Ports, VALID_TICKETS_FILE};
+use crate::{AuthTransport, Endpoint, REALM};
 
 /// Bound on starting (or stopping) our router: it binds its sockets in milliseconds.
 const OURS_TIMEOUT: Duration = Duration::from_secs(20);
@@ -36,16 +30,6 @@ const OURS_TIMEOUT: Duration = Duration::from_secs(20);
 const OURS_HINT: &str = "our router (wamp-router) runs inside the test process and needs no \
      setup: only free TCP ports on 127.0.0.1 and a writable temp dir; run with \
      RUST_LOG=wamp_router=debug to see what it does";
-
-/// The TCP ports of our router, known once it has bound them (port 0 at the first start).
-#[derive(Debug, Clone, Copy, Default)]
-struct Ports {
-    ws: u16,
-    wss: u16,
-    rs: u16,
-    rss: u16,
-    auth: [u16; AuthTransport::ALL.len()],
-}
 
 /// A running instance: the thread that owns its runtime, and how to end it.
 struct Running {
@@ -187,11 +171,11 @@ impl Drop for OursNode {
 }
 
 /// Our router (wamp-router) with the same shape as the Crossbar.io [`Router`](crate::Router):
-/// realms `realm1` and `crossbardemo` (roles `anonymous` and `authenticated`, all
-/// permissions, caller and publisher disclosed), five anonymous endpoints (ws, wss, rs, rss,
-/// Unix socket; json, msgpack, cbor) and one WebSocket endpoint per [`AuthTransport`] with the
-/// very `auth` objects the harness gives Crossbar.io (deserialized into
-/// [`AuthConfig`]). The dynamic ticket authenticator of
+/// the very node config the harness gives Crossbar.io, read by `wamp_router::crossbar`: realms
+/// `realm1` and `crossbardemo` (roles `anonymous` and `authenticated`, all permissions,
+/// caller and publisher disclosed), five anonymous endpoints (ws, wss, rs, rss, Unix socket;
+/// json, msgpack, cbor) and one WebSocket endpoint per [`AuthTransport`]. The dynamic ticket
+/// authenticator of
 /// [`AuthTransport::TicketRotating`] is Rust code with the Python authenticator's rules,
 /// reading [`valid_tickets_path`](Ours::valid_tickets_path) on every authentication.
 ///
@@ -204,7 +188,6 @@ pub struct Ours {
     ca_pem: String,
     ca_der: Vec<u8>,
     ca_path: PathBuf,
-    tls: TlsConfig,
     running: Mutex<Option<Running>>,
 }
 
@@ -240,6 +223,9 @@ impl Ours {
         let tls = certs::generate();
         let ca_path = dir.join("ca.pem");
         fs::write(&ca_path, &tls.ca_pem).map_err(|e| io("writing ca.pem", e))?;
+        // The node config names them relative to the node directory.
+        fs::write(dir.join("server.crt"), &tls.server_cert_pem)
+            .map_err(|e| io("writing server.crt", e))?;
         // Like the Crossbar.io node's directory: the key only readable by us.
         OpenOptions::new()
             .write(true)
@@ -252,7 +238,6 @@ impl Ours {
             .map_err(|e| io("writing the valid tickets", e))?;
         let ours = Ours {
             unix_path: dir.join("rs.sock"),
-            tls: TlsConfig::from_pem(tls.server_cert_pem, tls.server_key_pem),
             ca_pem: tls.ca_pem,
             ca_der: tls.ca_der,
             ca_path,
@@ -275,75 +260,34 @@ impl Ours {
         Ok(running)
     }
 
-    /// The router's configuration, on `ports` (0: any free port).
+    /// The router's configuration, on `ports` (0: any free port): the very node config the
+    /// harness gives Crossbar.io ([`node_config`]), read by `wamp_router::crossbar`, plus the
+    /// Rust twin of the Python ticket authenticator (Crossbar.io runs that one as a router
+    /// component, which our router does not: the reader warns about both, as expected).
     fn builder(&self, ports: Ports) -> Result<RouterBuilder, String> {
-        let role = |name: &str| RoleConfig {
-            name: name.into(),
-            permissions: vec![Permission {
-                disclose: Disclose {
-                    caller: true,
-                    publisher: true,
-                },
-                ..Permission::new("", MatchPolicy::Prefix, Allow::ALL)
-            }],
-        };
-        let realm = |name: &str| RealmConfig {
-            name: name.into(),
-            roles: vec![role("anonymous"), role(AUTHENTICATED_ROLE)],
-        };
-        let tcp = |kind: TransportKind, port: u16| {
-            let mut l = ListenerConfig::new(
-                kind,
-                ListenEndpoint::Tcp {
-                    host: "127.0.0.1".into(),
-                    port,
-                },
-            );
-            match kind {
-                TransportKind::WebSocket => {
-                    l.path = Some("/ws".into());
-                    l.max_message_size = WS_MAX_MESSAGE_SIZE as usize;
-                }
-                TransportKind::RawSocket => {
-                    l.max_message_size = (RS_MAX_MESSAGE_SIZE as usize)
-                        .min(ListenerConfig::DEFAULT_MAX_MESSAGE_SIZE);
-                }
-            }
-            l
-        };
-        let with_tls = |mut l: ListenerConfig| {
-            l.tls = Some(self.tls.clone());
-            l
-        };
-        let mut builder = wamp_router::Router::builder()
-            .core_config(CoreConfig {
-                realms: vec![realm(REALM), realm(DEMO_REALM)],
-                ..CoreConfig::default()
-            })
-            .listener(tcp(TransportKind::WebSocket, ports.ws))
-            .listener(with_tls(tcp(TransportKind::WebSocket, ports.wss)))
-            .listener(tcp(TransportKind::RawSocket, ports.rs))
-            .listener(with_tls(tcp(TransportKind::RawSocket, ports.rss)));
-        let mut unix = ListenerConfig::new(
-            TransportKind::RawSocket,
-            ListenEndpoint::Unix {
-                path: self.unix_path.clone(),
-            },
-        );
-        unix.max_message_size = tcp(TransportKind::RawSocket, 0).max_message_size;
-        builder = builder.listener(unix);
-        for transport in AuthTransport::ALL {
-            let config: AuthConfig = serde_json::from_value(auth::crossbar_auth(transport))
-                .map_err(|e| format!("the auth config of {transport} does not fit ours: {e}"))?;
-            let mut l = tcp(TransportKind::WebSocket, ports.auth[transport.index()]);
-            l.auth = Arc::new(config);
-            builder = builder.listener(l);
+        let config = node_config(ports, &self.unix_path, &self.dir);
+        let text = serde_json::to_string(&config).expect("the node config serializes");
+        // The TLS files are relative to the node directory, as for Crossbar.io's `.crossbar`.
+        let (config, warnings) = crossbar::read_crossbar_config(&text, &self.dir)
+            .map_err(|e| format!("our router cannot read the harness's Crossbar.io config: {e}"))?;
+        let unexpected: Vec<String> = warnings
+            .iter()
+            .filter(|w| !expected_warning(w))
+            .map(ToString::to_string)
+            .collect();
+        if !unexpected.is_empty() {
+            return Err(format!(
+                "our router does not support all of the harness's Crossbar.io config: {}",
+                unexpected.join("; ")
+            ));
         }
         let tickets_file = self.valid_tickets_path();
-        Ok(builder.authenticator(move |req: AuthRequest| {
-            let tickets_file = tickets_file.clone();
-            async move { rotating_ticket(&tickets_file, &req) }
-        }))
+        Ok(wamp_router::Router::builder()
+            .config(config)
+            .authenticator(move |req: AuthRequest| {
+                let tickets_file = tickets_file.clone();
+                async move { rotating_ticket(&tickets_file, &req) }
+            }))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<Running>> {
@@ -548,6 +492,18 @@ impl Drop for Ours {
         self.end(false);
         let _ = fs::remove_dir_all(&self.dir);
     }
+}
+
+/// Whether `w` is one of the warnings the harness's Crossbar.io config is expected to give:
+/// what is Crossbar.io's business only (the router worker's `pythonpath` and its component,
+/// the Python ticket authenticator; permissions' `cache`; WebSocket `max_frame_size`) and the
+/// dynamic ticket authenticator, which [`rotating_ticket`] stands in for.
+fn expected_warning(w: &crossbar::Warning) -> bool {
+    w.path.ends_with(".options.pythonpath")
+        || w.path.contains(".components[")
+        || w.path.ends_with(".cache")
+        || w.path.ends_with(".options.max_frame_size")
+        || (w.path.ends_with(".auth") && w.message.starts_with("ticket: type \"dynamic\""))
 }
 
 /// The bound ports, from the listeners' URLs in the order [`Ours::builder`] adds them.

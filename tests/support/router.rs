@@ -189,14 +189,14 @@ impl fmt::Display for AuthTransport {
 }
 
 /// The TCP ports of a node.
-#[derive(Debug, Clone, Copy)]
-struct Ports {
-    ws: u16,
-    wss: u16,
-    rs: u16,
-    rss: u16,
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Ports {
+    pub(crate) ws: u16,
+    pub(crate) wss: u16,
+    pub(crate) rs: u16,
+    pub(crate) rss: u16,
     /// One per [`AuthTransport`], in the order of [`AuthTransport::ALL`].
-    auth: [u16; AuthTransport::ALL.len()],
+    pub(crate) auth: [u16; AuthTransport::ALL.len()],
 }
 
 /// The file of the tickets [`AuthTransport::TicketRotating`] accepts (a JSON list), in the
@@ -810,7 +810,7 @@ pub(crate) fn write_valid_tickets(dir: &Path, tickets: &[&str]) -> std::io::Resu
 /// The node configuration: one router worker, realm1 and crossbardemo, five anonymous
 /// transports and one per [`AuthTransport`], and the dynamic ticket authenticator in a realm of
 /// its own. `dir` is the node directory (for the authenticator's files).
-fn node_config(ports: Ports, unix_path: &Path, dir: &Path) -> serde_json::Value {
+pub(crate) fn node_config(ports: Ports, unix_path: &Path, dir: &Path) -> serde_json::Value {
     let serializers = json!(["json", "msgpack", "cbor"]);
     let tls = json!({"key": "server.key", "certificate": "server.crt"});
     let tcp = |port: u16| json!({"type": "tcp", "interface": "127.0.0.1", "port": port});
