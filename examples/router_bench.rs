@@ -17,7 +17,8 @@
 //! For each router, in this order:
 //!
 //! - **idle RSS**: the resident memory of the router's process tree (Crossbar.io: controller
-//!   and router worker) a second after it accepts connections, before any session;
+//!   and router worker) a second after it accepts connections, before any session (and its
+//!   PSS, which counts shared pages in part);
 //! - **RSS per idle session**: `--sessions N` (1000) minimal RawSocket sessions joined (HELLO,
 //!   WELCOME, nothing else), the tree's resident memory read before and after, divided by N;
 //!   `wamp.session.count` confirms that they are joined;
@@ -54,6 +55,9 @@
 //! client. Two relays: on a multi-threaded tokio runtime like our router (one task per
 //! direction, reading a socket and writing the other), and on two blocking threads; the faster
 //! is the floor of a two-hop round trip on this machine.
+//!
+//! Router CPU per event is per event delivered: when a router cut subscribers off, the few
+//! delivered carry the whole cost and the figure means little.
 //!
 //! Last, a summary with the ratios and the targets of issue 12 beside them. Every phase is
 //! bounded in count and time; figures are printed, never asserted. The machine's load moves
@@ -1006,9 +1010,14 @@ fn measure(target: &Target, args: &Args, runtime: &tokio::runtime::Runtime) -> F
     let mut fig = Figures::default();
     std::thread::sleep(Duration::from_secs(1));
     let (idle, each) = procfs::tree_rss_kib(target.pid);
+    let pss: u64 = each
+        .iter()
+        .filter_map(|(pid, _)| procfs::pss_kib(*pid))
+        .sum();
     println!(
-        "  idle RSS: {:.2} MiB ({})",
+        "  idle RSS: {:.2} MiB, PSS {:.2} MiB ({})",
         mib(idle as f64),
+        mib(pss as f64),
         each.iter()
             .map(|(pid, k)| format!("pid {pid}: {:.2} MiB", mib(*k as f64)))
             .collect::<Vec<_>>()

@@ -94,6 +94,19 @@ pub fn rss_kib(pid: u32) -> Option<u64> {
         .ok()
 }
 
+/// The proportional set size of `pid` in KiB (`Pss` of `/proc/PID/smaps_rollup`: pages shared
+/// with other processes counted in part), the fairer sum over several processes.
+pub fn pss_kib(pid: u32) -> Option<u64> {
+    let rollup = fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+    rollup
+        .lines()
+        .find_map(|l| l.strip_prefix("Pss:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 /// The resident memory of the process tree under `root`, in KiB, and of each process.
 pub fn tree_rss_kib(root: u32) -> (u64, Vec<(u32, u64)>) {
     let each: Vec<(u32, u64)> = process_tree(root)
