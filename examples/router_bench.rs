@@ -17,8 +17,10 @@
 //! For each router, in this order:
 //!
 //! - **idle RSS**: the resident memory of the router's process tree (Crossbar.io: controller
-//!   and router worker) a second after it accepts connections, before any session (and its
-//!   PSS, which counts shared pages in part);
+//!   and router worker) a second after it accepts connections, before any session; RSS is
+//!   the figure compared. Its PSS is printed beside it (shared pages counted in part: fairer
+//!   for Crossbar.io's two Python processes, but our router child shares this program's code
+//!   pages with the benchmark process, so its PSS understates);
 //! - **RSS per idle session**: `--sessions N` (1000) minimal RawSocket sessions joined (HELLO,
 //!   WELCOME, nothing else), the tree's resident memory read before and after, divided by N;
 //!   `wamp.session.count` confirms that they are joined;
@@ -1015,13 +1017,13 @@ fn measure(target: &Target, args: &Args, runtime: &tokio::runtime::Runtime) -> F
         .filter_map(|(pid, _)| procfs::pss_kib(*pid))
         .sum();
     println!(
-        "  idle RSS: {:.2} MiB, PSS {:.2} MiB ({})",
+        "  idle RSS: {:.2} MiB ({}); PSS {:.2} MiB",
         mib(idle as f64),
-        mib(pss as f64),
         each.iter()
             .map(|(pid, k)| format!("pid {pid}: {:.2} MiB", mib(*k as f64)))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", "),
+        mib(pss as f64),
     );
     fig.idle_rss_kib = Some(idle as f64);
     idle_sessions_phase(target, args, &mut fig);
