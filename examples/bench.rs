@@ -15,7 +15,9 @@
 //! Options: `--url URL` (default: start a local router), `--router crossbar|ours` (the local
 //! router: Crossbar.io through the test harness, the default, or ours, wamp-router, in a child
 //! process of this program, `--role ours-router`, so that the CPU measured is the client's
-//! alone; `--router-threads N`: its tokio worker threads, default one per core),
+//! alone; `--router-threads N`: its tokio worker threads, default one per core; the
+//! reconnect phase kills and restarts a router of its own of the same kind, ours in this
+//! process through the test harness, `wamp_suite::Ours`),
 //! `--serializer json|msgpack|cbor` (default msgpack), `--calls N` (sequential calls, default
 //! 5000), `--pipelined N` (pipelined calls, default 100000), `--window N` (calls in flight,
 //! default 1000), `--events N` (default 100000), `--runtime multi|current` (the tokio runtime
