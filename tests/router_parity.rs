@@ -1,0 +1,803 @@
+//! Our router does what Crossbar.io does: each scenario runs against both, and what the
+//! clients saw (results, errors, INVOCATION and EVENT details, meta API answers and events)
+//! is written down with the ids and random authids replaced by names, so that the two
+//! transcripts must be equal. Crossbar.io 26.10.1 is the reference: a difference is a bug of
+//! ours unless a comment says otherwise. `WAMP_SUITE_SHOW_TRANSCRIPTS=1` prints them.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::{json, Value as Json};
+use tokio::sync::mpsc;
+use wamp_client::{
+    CallError, Event, Invocation, JoinOptions, MatchPolicy, Payload, PublishOptions, RegisterError,
+    RegisterOptions, Session, SubscribeOptions, TransportConfig, WampError,
+};
+use wamp_core::{Dict, Value};
+use wamp_suite::{within, RouterKind};
+
+const LIMIT: Duration = Duration::from_secs(20);
+
+/// What the clients of a scenario saw, with ids and authids replaced by names.
+#[derive(Default)]
+struct Transcript {
+    names: BTreeMap<u64, String>,
+    texts: BTreeMap<String, String>,
+    lines: Vec<(String, Json)>,
+}
+
+impl Transcript {
+    /// Names the session, and its authid.
+    fn session(&mut self, name: &str, session: &Session) {
+        self.names.insert(session.id(), name.to_owned());
+        if let Some(authid) = &session.details().authid {
+            self.texts
+                .insert(authid.clone(), format!("<authid of {name}>"));
+        }
+    }
+
+    /// Names an id (a registration, a subscription).
+    fn id(&mut self, name: &str, id: u64) {
+        self.names.insert(id, name.to_owned());
+    }
+
+    fn value(&self, v: &Value, key: Option<&str>) -> Json {
+        if matches!(key, Some("created" | "timestamp")) {
+            return json!("<time>");
+        }
+        match v {
+            Value::Int(i) => match u64::try_from(*i).ok().and_then(|u| self.names.get(&u)) {
+                Some(name) => json!(name),
+                None => json!(i),
+            },
+            Value::UInt(u) => match self.names.get(u) {
+                Some(name) => json!(name),
+                None => json!(u),
+            },
+            Value::String(s) => match self.texts.get(s.as_str()) {
+                Some(name) => json!(name),
+                None => json!(s.as_str()),
+            },
+            Value::List(l) => Json::Array(l.iter().map(|v| self.value(v, None)).collect()),
+            Value::Dict(d) => self.dict(d),
+            other => json!(format!("{other:?}")),
+        }
+    }
+
+    fn dict(&self, d: &Dict) -> Json {
+        Json::Object(
+            d.iter()
+                .map(|(k, v)| (k.to_string(), self.value(v, Some(k))))
+                .collect(),
+        )
+    }
+
+    /// Writes down `what` happened.
+    fn log(&mut self, what: &str, v: Json) {
+        self.lines.push((what.to_owned(), v));
+    }
+
+    /// Writes down a call's outcome: its args and kwargs, or its error.
+    fn log_call(&mut self, what: &str, r: &Result<wamp_client::CallResult, CallError>) {
+        let j = match r {
+            Ok(r) => json!({
+                "args": self.value(&Value::List(r.payload.args.clone()), None),
+                "kwargs": self.dict(&r.payload.kwargs),
+            }),
+            Err(e) => json!({"error": e.uri().map_or_else(|| e.to_string(), str::to_owned)}),
+        };
+        self.log(what, j);
+    }
+
+    fn render(&self) -> String {
+        self.lines
+            .iter()
+            .map(|(what, v)| format!("{what}: {v}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+async fn join(kind: RouterKind) -> Session {
+    let config = TransportConfig::new(&kind.router().rs_url())
+        .unwrap()
+        .serializer_names(&["msgpack"])
+        .unwrap();
+    within(
+        LIMIT,
+        "join",
+        Session::join(&config, JoinOptions::new("realm1")),
+    )
+    .await
+    .expect("join")
+}
+
+async fn call(
+    s: &Session,
+    procedure: &str,
+    args: Vec<Value>,
+) -> Result<wamp_client::CallResult, CallError> {
+    within(
+        LIMIT,
+        procedure,
+        s.call_with(
+            procedure,
+            Payload::from_parts(args, Dict::new()),
+            Default::default(),
+        ),
+    )
+    .await
+}
+
+/// Runs `scenario` on both routers and checks that our transcript is Crossbar.io's.
+async fn same_on_both<F, Fut>(scenario: F)
+where
+    F: Fn(RouterKind) -> Fut,
+    Fut: std::future::Future<Output = Transcript>,
+{
+    let crossbar = scenario(RouterKind::Crossbar).await.render();
+    let ours = scenario(RouterKind::Ours).await.render();
+    if std::env::var_os("WAMP_SUITE_SHOW_TRANSCRIPTS").is_some() {
+        eprintln!("--- crossbar:\n{crossbar}\n--- ours:\n{ours}");
+    }
+    if crossbar != ours {
+        let diff: Vec<String> = crossbar
+            .lines()
+            .zip(ours.lines())
+            .filter(|(a, b)| a != b)
+            .map(|(a, b)| format!("crossbar: {a}\n    ours: {b}"))
+            .collect();
+        panic!(
+            "our router differs from Crossbar.io:\n{}\n\n--- crossbar:\n{crossbar}\n--- ours:\n{ours}",
+            diff.join("\n")
+        );
+    }
+}
+
+/// An echo of the invocation's details, as a procedure.
+fn details_echo() -> impl Fn(Invocation) -> std::future::Ready<Result<Payload, WampError>> + Clone {
+    |inv: Invocation| {
+        std::future::ready(Ok(Payload::from_parts(
+            vec![Value::Dict(inv.details.clone())],
+            Dict::new(),
+        )))
+    }
+}
+
+async fn disclosure(kind: RouterKind) -> Transcript {
+    let p = "com.parity.disclose";
+    let mut t = Transcript::default();
+    let callee = join(kind).await;
+    let caller = join(kind).await;
+    t.session("callee", &callee);
+    t.session("caller", &caller);
+    let reg = callee
+        .register(&format!("{p}.who"), details_echo())
+        .await
+        .unwrap();
+    t.id("registration", reg.id());
+    let r = call(&caller, &format!("{p}.who"), vec![]).await;
+    t.log_call("invocation details (the realm discloses callers)", &r);
+
+    let (tx, mut rx) = mpsc::unbounded_channel::<Event>();
+    let sub = callee
+        .subscribe(&format!("{p}.topic"), move |e: Event| {
+            let _ = tx.send(e);
+            async {}
+        })
+        .await
+        .unwrap();
+    t.id("subscription", sub.id());
+    let publication = caller
+        .publish_with(
+            &format!("{p}.topic"),
+            Payload::new(),
+            PublishOptions::acknowledged(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    t.id("publication", publication);
+    let e = within(LIMIT, "event", rx.recv()).await.unwrap();
+    t.log("event topic", json!(e.topic));
+    t.log(
+        "event details (the realm discloses publishers)",
+        t.dict(&e.details),
+    );
+    caller.leave().await.unwrap();
+    callee.leave().await.unwrap();
+    t
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn callers_and_publishers_are_disclosed_as_on_crossbar() {
+    same_on_both(disclosure).await;
+}
+
+async fn patterns(kind: RouterKind) -> Transcript {
+    let p = "com.parity.patterns";
+    let mut t = Transcript::default();
+    let callee = join(kind).await;
+    let caller = join(kind).await;
+    t.session("callee", &callee);
+    t.session("caller", &caller);
+    let register = |uri: String, policy: MatchPolicy| {
+        let callee = callee.clone();
+        async move {
+            callee
+                .register_with(
+                    &uri,
+                    RegisterOptions::default().match_policy(policy),
+                    details_echo(),
+                )
+                .await
+                .unwrap()
+        }
+    };
+    let exact = register(format!("{p}.a.b"), MatchPolicy::Exact).await;
+    let prefix = register(format!("{p}.a"), MatchPolicy::Prefix).await;
+    let longer = register(format!("{p}.a.b.c"), MatchPolicy::Prefix).await;
+    let wildcard = register(format!("{p}..w"), MatchPolicy::Wildcard).await;
+    t.id("exact", exact.id());
+    t.id("prefix", prefix.id());
+    t.id("longer prefix", longer.id());
+    t.id("wildcard", wildcard.id());
+    for uri in ["a.b", "a.x", "a.b.c.d", "a.b.c", "x.w", "a.w", "nothing"] {
+        let r = call(&caller, &format!("{p}.{uri}"), vec![]).await;
+        t.log_call(&format!("call {uri}"), &r);
+    }
+    // The same pattern twice, and the same URI with another policy.
+    let again = callee
+        .register_with(
+            &format!("{p}.a"),
+            RegisterOptions::default().match_policy(MatchPolicy::Prefix),
+            details_echo(),
+        )
+        .await;
+    t.log("prefix registered twice", json!(register_outcome(&again)));
+    let other = callee
+        .register_with(
+            &format!("{p}.a.b"),
+            RegisterOptions::default().match_policy(MatchPolicy::Prefix),
+            details_echo(),
+        )
+        .await;
+    t.log(
+        "an exact URI registered again as a prefix",
+        json!(register_outcome(&other)),
+    );
+    // Subscriptions by pattern: the event names the topic published to.
+    let (tx, mut rx) = mpsc::unbounded_channel::<(String, Event)>();
+    for (name, topic, policy) in [
+        ("exact", format!("{p}.t.x"), MatchPolicy::Exact),
+        ("prefix", format!("{p}.t"), MatchPolicy::Prefix),
+        ("wildcard", format!("{p}..x"), MatchPolicy::Wildcard),
+    ] {
+        let tx = tx.clone();
+        let sub = callee
+            .subscribe_with(
+                &topic,
+                SubscribeOptions::default().match_policy(policy),
+                move |e: Event| {
+                    let _ = tx.send((name.to_owned(), e));
+                    async {}
+                },
+            )
+            .await
+            .unwrap();
+        t.id(&format!("{name} subscription"), sub.id());
+    }
+    caller
+        .publish_with(
+            &format!("{p}.t.x"),
+            Payload::new(),
+            PublishOptions::acknowledged(),
+        )
+        .await
+        .unwrap();
+    let mut events = Vec::new();
+    for _ in 0..3 {
+        let (name, e) = within(LIMIT, "event", rx.recv()).await.unwrap();
+        let mut details = e.details.clone();
+        details.remove("publication");
+        events.push(json!({"handler": name, "topic": e.topic, "details": t.dict(&details)}));
+    }
+    events.sort_by_key(|e| e["handler"].as_str().unwrap_or("").to_owned());
+    t.log("events of one publication to t.x", Json::Array(events));
+    caller.leave().await.unwrap();
+    callee.leave().await.unwrap();
+    t
+}
+
+/// The keys of a session's meta API description both routers give (Crossbar.io adds its own:
+/// `authextra.x_cb_*`, `resumable`, `serializer`, `transport.channel_*`, ...; ours
+/// `transport.type` and `protocol`), and whether the transport names the peer.
+fn session_core(t: &Transcript, args: &[Value]) -> Json {
+    let Some(Value::Dict(d)) = args.first() else {
+        return json!({"not a session": t.value(&Value::List(args.to_vec()), None)});
+    };
+    let mut core = serde_json::Map::new();
+    for key in [
+        "session",
+        "realm",
+        "authid",
+        "authrole",
+        "authmethod",
+        "authprovider",
+    ] {
+        core.insert(
+            key.into(),
+            d.get(key).map_or(Json::Null, |v| t.value(v, None)),
+        );
+    }
+    let peer = d
+        .get("transport")
+        .and_then(Value::as_dict)
+        .and_then(|tr| tr.get("peer"))
+        .and_then(Value::as_str)
+        .is_some_and(|p| p.starts_with("tcp4:127.0.0.1:"));
+    core.insert("transport.peer is tcp4:127.0.0.1:PORT".into(), json!(peer));
+    Json::Object(core)
+}
+
+fn register_outcome<T>(r: &Result<T, RegisterError>) -> String {
+    match r {
+        Ok(_) => "registered".into(),
+        Err(RegisterError::Application(e)) => e.uri.to_string(),
+        Err(e) => format!("{e}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pattern_registrations_and_subscriptions_match_as_on_crossbar() {
+    same_on_both(patterns).await;
+}
+
+async fn shared(kind: RouterKind) -> Transcript {
+    let p = "com.parity.shared";
+    let mut t = Transcript::default();
+    let caller = join(kind).await;
+    t.session("caller", &caller);
+    let mut callees = Vec::new();
+    for i in 0..3 {
+        let s = join(kind).await;
+        t.session(&format!("callee{i}"), &s);
+        callees.push(s);
+    }
+    for policy in ["roundrobin", "first", "last"] {
+        let uri = format!("{p}.{policy}");
+        for (i, s) in callees.iter().enumerate() {
+            let r = s
+                .register_with(
+                    &uri,
+                    RegisterOptions::default().invoke(policy),
+                    move |_inv: Invocation| async move { Ok::<_, WampError>(i as i64) },
+                )
+                .await;
+            t.log(
+                &format!("callee{i} registers {policy}"),
+                json!(register_outcome(&r)),
+            );
+        }
+        let mut answered = Vec::new();
+        for _ in 0..5 {
+            let n: i64 = within(LIMIT, "call", caller.call(&uri, ())).await.unwrap();
+            answered.push(n);
+        }
+        t.log(&format!("{policy}: who answered 5 calls"), json!(answered));
+        let mismatch = callees[0]
+            .register_with(
+                &uri,
+                RegisterOptions::default().invoke("single"),
+                |_inv: Invocation| async move { Ok::<_, WampError>(Payload::new()) },
+            )
+            .await;
+        t.log(
+            &format!("{policy} registered again with single"),
+            json!(register_outcome(&mismatch)),
+        );
+    }
+    let r = call(
+        &caller,
+        "wamp.registration.lookup",
+        vec![Value::from(format!("{p}.first"))],
+    )
+    .await;
+    if let Ok(r) = &r {
+        if let Some(id) = r.payload.args.first().and_then(|v| v.as_u64()) {
+            t.id("the first registration", id);
+        }
+    }
+    t.log_call("wamp.registration.lookup first", &r);
+    let lookup = Value::from(format!("{p}.first"));
+    let details = Dict::from([("invoke", Value::from("first"))]);
+    let r = call(
+        &caller,
+        "wamp.registration.lookup",
+        vec![lookup, Value::Dict(details)],
+    )
+    .await;
+    t.log_call("wamp.registration.lookup first, invoke first", &r);
+    for s in callees.iter().chain([&caller]) {
+        s.leave().await.unwrap();
+    }
+    t
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn shared_registrations_are_invoked_as_on_crossbar() {
+    same_on_both(shared).await;
+}
+
+async fn receivers(kind: RouterKind) -> Transcript {
+    let p = "com.parity.receivers";
+    let topic = format!("{p}.topic");
+    let mut t = Transcript::default();
+    let publisher = join(kind).await;
+    t.session("publisher", &publisher);
+    let (tx, mut rx) = mpsc::unbounded_channel::<(usize, Event)>();
+    let mut subscribers = Vec::new();
+    for i in 0..3 {
+        let s = join(kind).await;
+        t.session(&format!("subscriber{i}"), &s);
+        let tx = tx.clone();
+        s.subscribe(&topic, move |e: Event| {
+            let _ = tx.send((i, e));
+            async {}
+        })
+        .await
+        .unwrap();
+        subscribers.push(s);
+    }
+    let ids: Vec<u64> = subscribers.iter().map(Session::id).collect();
+    let cases = [
+        ("everyone", PublishOptions::acknowledged()),
+        (
+            "exclude subscriber1",
+            PublishOptions {
+                exclude: vec![ids[1]],
+                ..PublishOptions::acknowledged()
+            },
+        ),
+        (
+            "eligible subscriber0 and subscriber2",
+            PublishOptions {
+                eligible: vec![ids[0], ids[2]],
+                ..PublishOptions::acknowledged()
+            },
+        ),
+        (
+            "eligible subscriber0 and 1, exclude 1",
+            PublishOptions {
+                eligible: vec![ids[0], ids[1]],
+                exclude: vec![ids[1]],
+                ..PublishOptions::acknowledged()
+            },
+        ),
+        (
+            "exclude_me false, the publisher not subscribed",
+            PublishOptions::acknowledged().exclude_me(false),
+        ),
+    ];
+    for (case, options) in cases {
+        publisher
+            .publish_with(&topic, Payload::args(&(case,)).unwrap(), options)
+            .await
+            .unwrap();
+        // A marker only subscriber0 and subscriber2 get, after the case's events.
+        publisher
+            .publish_with(
+                &topic,
+                Payload::args(&("marker",)).unwrap(),
+                PublishOptions {
+                    eligible: vec![ids[0], ids[2]],
+                    ..PublishOptions::acknowledged()
+                },
+            )
+            .await
+            .unwrap();
+        let mut got = Vec::new();
+        let mut markers = 0;
+        while markers < 2 {
+            let (i, e) = within(LIMIT, "event", rx.recv()).await.unwrap();
+            match e.payload.args.first().and_then(Value::as_str) {
+                Some("marker") => markers += 1,
+                _ => got.push(i),
+            }
+        }
+        // subscriber1 gets no marker: wait a moment for a late event of the case.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        while let Ok((i, _)) = rx.try_recv() {
+            got.push(i);
+        }
+        got.sort_unstable();
+        t.log(&format!("{case}: receivers"), json!(got));
+    }
+    // Retained events.
+    let retained = format!("{p}.retained");
+    publisher
+        .publish_with(
+            &retained,
+            Payload::args(&("kept",)).unwrap(),
+            PublishOptions {
+                retain: Some(true),
+                ..PublishOptions::acknowledged()
+            },
+        )
+        .await
+        .unwrap();
+    let mut late = subscribers[0]
+        .subscribe_stream(&retained, SubscribeOptions::default().get_retained(true))
+        .await
+        .unwrap();
+    let e = within(LIMIT, "the retained event", late.next())
+        .await
+        .unwrap();
+    let mut details = e.details.clone();
+    details.remove("publication");
+    t.log(
+        "retained event to a late subscriber",
+        json!({"args": t.value(&Value::List(e.payload.args.clone()), None), "details": t.dict(&details)}),
+    );
+    let mut later = subscribers[1]
+        .subscribe_stream(&retained, SubscribeOptions::default())
+        .await
+        .unwrap();
+    publisher
+        .publish_with(
+            &retained,
+            Payload::args(&("fresh",)).unwrap(),
+            PublishOptions::acknowledged(),
+        )
+        .await
+        .unwrap();
+    let e = within(LIMIT, "the fresh event", later.next())
+        .await
+        .unwrap();
+    t.log(
+        "a late subscriber that does not ask for the retained event gets the next one first",
+        t.value(&Value::List(e.payload.args.clone()), None),
+    );
+    for s in subscribers.iter().chain([&publisher]) {
+        s.leave().await.unwrap();
+    }
+    t
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exclude_eligible_and_retained_events_reach_whom_they_reach_on_crossbar() {
+    same_on_both(receivers).await;
+}
+
+async fn meta(kind: RouterKind) -> Transcript {
+    let p = "com.parity.meta";
+    let mut t = Transcript::default();
+    let watcher = join(kind).await;
+    t.session("watcher", &watcher);
+    // One subscription to every meta event, so that they come in the order they were sent.
+    let (tx, mut rx) = mpsc::unbounded_channel::<Event>();
+    watcher
+        .subscribe_with(
+            "wamp.",
+            SubscribeOptions::default().match_policy(MatchPolicy::Prefix),
+            move |e: Event| {
+                let _ = tx.send(e);
+                async {}
+            },
+        )
+        .await
+        .unwrap();
+    let member = join(kind).await;
+    t.session("member", &member);
+    let reg = member
+        .register(&format!("{p}.proc"), details_echo())
+        .await
+        .unwrap();
+    t.id("registration", reg.id());
+    let sub = member
+        .subscribe(&format!("{p}.topic"), |_e: Event| async {})
+        .await
+        .unwrap();
+    t.id("subscription", sub.id());
+
+    let calls: Vec<(&str, Vec<Value>)> = vec![
+        ("wamp.session.get", vec![Value::from(member.id())]),
+        ("wamp.session.get", vec![Value::from(1u64)]),
+        (
+            "wamp.registration.lookup",
+            vec![Value::from(format!("{p}.proc"))],
+        ),
+        (
+            "wamp.registration.lookup",
+            vec![Value::from(format!("{p}.none"))],
+        ),
+        (
+            "wamp.registration.match",
+            vec![Value::from(format!("{p}.proc"))],
+        ),
+        ("wamp.registration.get", vec![Value::from(reg.id())]),
+        (
+            "wamp.registration.list_callees",
+            vec![Value::from(reg.id())],
+        ),
+        (
+            "wamp.registration.count_callees",
+            vec![Value::from(reg.id())],
+        ),
+        ("wamp.registration.get", vec![Value::from(1u64)]),
+        (
+            "wamp.subscription.lookup",
+            vec![Value::from(format!("{p}.topic"))],
+        ),
+        (
+            "wamp.subscription.match",
+            vec![Value::from(format!("{p}.topic"))],
+        ),
+        ("wamp.subscription.get", vec![Value::from(sub.id())]),
+        (
+            "wamp.subscription.list_subscribers",
+            vec![Value::from(sub.id())],
+        ),
+        (
+            "wamp.subscription.count_subscribers",
+            vec![Value::from(sub.id())],
+        ),
+        ("wamp.subscription.get", vec![Value::from(1u64)]),
+    ];
+    for (procedure, args) in calls {
+        let what = format!("{procedure} {}", t.value(&Value::List(args.clone()), None));
+        let r = call(&watcher, procedure, args).await;
+        match r {
+            Ok(r) if procedure == "wamp.session.get" => {
+                t.log(&what, session_core(&t, &r.payload.args))
+            }
+            r => t.log_call(&what, &r),
+        }
+    }
+    let r = call(&watcher, "wamp.session.list", vec![]).await;
+    let listed = r
+        .as_ref()
+        .map(|r| match r.payload.args.first() {
+            Some(Value::List(l)) => l.iter().any(|v| v.as_u64() == Some(member.id())),
+            _ => false,
+        })
+        .unwrap_or(false);
+    t.log("wamp.session.list holds the member", json!(listed));
+    let r = call(&watcher, "wamp.session.count", vec![]).await;
+    t.log(
+        "wamp.session.count is a number",
+        json!(r
+            .map(|r| r.payload.args.first().and_then(|v| v.as_u64()).is_some())
+            .unwrap_or(false)),
+    );
+
+    sub.unsubscribe().await.unwrap();
+    reg.unregister().await.unwrap();
+    member.leave().await.unwrap();
+    // The meta events about the member, in the order they came, until its leave and a moment
+    // after (Crossbar.io sends them from a service session, after the answers). Their details
+    // are left out: Crossbar.io discloses its service session as the publisher, ours nothing.
+    let mut left = false;
+    loop {
+        let wait = if left {
+            Duration::from_millis(500)
+        } else {
+            LIMIT
+        };
+        let Ok(Some(e)) = tokio::time::timeout(wait, rx.recv()).await else {
+            assert!(left, "no wamp.session.on_leave for the member");
+            break;
+        };
+        let args = t.value(&Value::List(e.payload.args.clone()), None);
+        // Other tests' sessions come and go on the shared router: only the member's events.
+        if !args.to_string().contains("\"member\"") {
+            continue;
+        }
+        if e.topic == "wamp.session.on_join" {
+            t.log(&e.topic, session_core(&t, &e.payload.args));
+        } else {
+            t.log(
+                &e.topic,
+                json!({"args": args, "kwargs": t.dict(&e.payload.kwargs)}),
+            );
+        }
+        left |= e.topic == "wamp.session.on_leave";
+    }
+    watcher.leave().await.unwrap();
+    t
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_meta_api_answers_as_on_crossbar() {
+    same_on_both(meta).await;
+}
+
+async fn errors(kind: RouterKind) -> Transcript {
+    let p = "com.parity.errors";
+    let mut t = Transcript::default();
+    let s = join(kind).await;
+    let other = join(kind).await;
+    t.session("session", &s);
+    t.session("other", &other);
+    let r = call(&s, &format!("{p}.none"), vec![]).await;
+    t.log_call("a call to nothing", &r);
+    let r = s
+        .register("wamp.parity.reserved", |_inv: Invocation| async move {
+            Ok::<_, WampError>(Payload::new())
+        })
+        .await;
+    t.log("registering a wamp. procedure", json!(register_outcome(&r)));
+    let r = s
+        .publish_with(
+            "wamp.parity.reserved",
+            Payload::new(),
+            PublishOptions::acknowledged(),
+        )
+        .await;
+    t.log(
+        "publishing to a wamp. topic",
+        json!(r
+            .map(|_| "published".to_owned())
+            .unwrap_or_else(|e| e.to_string())),
+    );
+    // A callee that leaves during a call.
+    let (started_tx, mut started) = mpsc::unbounded_channel::<()>();
+    other
+        .register(&format!("{p}.hang"), move |_inv: Invocation| {
+            let _ = started_tx.send(());
+            async move {
+                std::future::pending::<()>().await;
+                Ok::<_, WampError>(Payload::new())
+            }
+        })
+        .await
+        .unwrap();
+    let pending = tokio::spawn({
+        let s = s.clone();
+        let uri = format!("{p}.hang");
+        async move { s.call::<_, ()>(&uri, ()).await }
+    });
+    within(LIMIT, "the invocation", started.recv()).await;
+    // Killed by the other session through the meta API.
+    let r = call(&s, "wamp.session.kill", vec![Value::from(other.id())]).await;
+    t.log_call("wamp.session.kill other", &r);
+    let closed = within(LIMIT, "the killed session's end", other.closed()).await;
+    // The two routers differ here on purpose: the spec's default reason is
+    // `wamp.close.killed` (ours); Crossbar.io's `session.leave()` sends `wamp.close.normal`.
+    let killed = match kind {
+        RouterKind::Crossbar => "wamp.close.normal",
+        RouterKind::Ours => "wamp.close.killed",
+    };
+    t.log(
+        "the killed session's goodbye has the router's reason",
+        json!(closed.reason == killed),
+    );
+    let r = within(LIMIT, "the pending call", pending).await.unwrap();
+    t.log(
+        "a call pending at the killed callee",
+        json!(r
+            .map(|()| "result".to_owned())
+            .unwrap_or_else(|e| e.uri().map_or_else(|| e.to_string(), str::to_owned))),
+    );
+    // Killing oneself: the spec says `wamp.error.no_such_session` (ours); Crossbar.io kills
+    // the caller, whose call then ends with the session.
+    let r = call(&s, "wamp.session.kill", vec![Value::from(s.id())]).await;
+    let as_the_router_does = match kind {
+        RouterKind::Crossbar => matches!(r, Err(CallError::Session(_))) && !s.is_joined(),
+        RouterKind::Ours => {
+            r.as_ref().err().and_then(CallError::uri) == Some("wamp.error.no_such_session")
+                && s.is_joined()
+        }
+    };
+    t.log(
+        "wamp.session.kill of oneself does what the router does",
+        json!(as_the_router_does),
+    );
+    let _ = s.leave().await;
+    t
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn errors_and_killed_sessions_are_as_on_crossbar() {
+    same_on_both(errors).await;
+}
