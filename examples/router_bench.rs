@@ -56,7 +56,9 @@
 //! echo peer (decodes each message and sends it back) on the other, both the minimal blocking
 //! client. Two relays: on a multi-threaded tokio runtime like our router (one task per
 //! direction, reading a socket and writing the other), and on two blocking threads; the faster
-//! is the floor of a two-hop round trip on this machine.
+//! is the floor of a two-hop round trip on this machine. The relay frames as RawSocket does,
+//! the transport both routers are measured on (a WebSocket relay pays a little more per frame
+//! for masking and the longer header).
 //!
 //! Router CPU per event is per event delivered: when a router cut subscribers off, the few
 //! delivered carry the whole cost and the figure means little.
@@ -68,8 +70,9 @@
 //! Options: `--router crossbar|ours|both` (both), `--serializer json|msgpack|cbor` (msgpack),
 //! `--router-threads N` (our router's tokio workers; default one per core, as `wamp router`),
 //! `--calls N`, `--pipelined N`, `--window N`, `--raw-calls N`, `--events N`,
-//! `--subscribers N`, `--fanout-events N`, `--sessions N`, `--held N`, `--relay-calls N`,
-//! `--quick` (small counts for a smoke run).
+//! `--subscribers N`, `--fanout-events N`, `--ahead N`, `--fanout-ahead N`, `--sessions N`,
+//! `--held N`, `--relay-calls N`, `--quick` (small counts for a smoke run). `RUST_LOG=warn`
+//! makes our router child log (the slow consumers it cuts off, for instance).
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
