@@ -71,7 +71,9 @@
 //! `--router-threads N` (our router's tokio workers; default one per core, as `wamp router`),
 //! `--calls N`, `--pipelined N`, `--window N`, `--raw-calls N`, `--events N`,
 //! `--subscribers N`, `--fanout-events N`, `--ahead N`, `--fanout-ahead N`, `--sessions N`,
-//! `--held N`, `--relay-calls N`, `--quick` (small counts for a smoke run). `RUST_LOG=warn`
+//! `--held N`, `--relay-calls N`, `--quick` (small counts for a smoke run).
+//! `--role raw-load --url rs://HOST:PORT` runs only the minimal clients' calls against a
+//! router started elsewhere (to profile it: `--role ours-router` under a profiler). `RUST_LOG=warn`
 //! makes our router child log (the slow consumers it cuts off, for instance).
 
 use std::io::{BufRead, BufReader, Write};
@@ -250,7 +252,11 @@ impl Target {
     fn url(&self) -> String {
         format!("rs://{}", self.addr)
     }
+    /// The router's CPU time so far (0 for a router of unknown pid, 0).
     fn cpu_ns(&self) -> u64 {
+        if self.pid == 0 {
+            return 0;
+        }
         procfs::tree_cpu_ns(self.pid)
     }
     fn rss_kib(&self) -> u64 {
@@ -1053,6 +1059,30 @@ fn measure(target: &Target, args: &Args, runtime: &tokio::runtime::Runtime) -> F
     fig
 }
 
+/// `--role raw-load --url rs://HOST:PORT`: only the minimal clients' calls (sequential, then
+/// pipelined) against a router running elsewhere, for instance under a profiler:
+/// `valgrind --tool=callgrind router_bench --role ours-router` in one shell, this in another.
+fn raw_load_role(args: &Args) {
+    let Some(addr) = args.url.as_deref().and_then(|u| u.strip_prefix("rs://")) else {
+        eprintln!("--role raw-load needs --url rs://HOST:PORT\n{USAGE}");
+        std::process::exit(2);
+    };
+    let target = Target {
+        name: "external",
+        addr: addr.to_owned(),
+        pid: 0,
+    };
+    println!(
+        "{} router at {} (its CPU is not read: 0 below)",
+        target.name,
+        target.url()
+    );
+    let mut fig = Figures::default();
+    if let Err(e) = raw_calls_phase(&target, args, &mut fig) {
+        println!("  minimal clients' calls: {e}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The relay.
 
@@ -1298,6 +1328,7 @@ fn main() {
         // Before any runtime of the clients': the router process holds the router alone.
         "ours-router" => return ours_child::serve(args.router_threads),
         "relay" => return relay_role(&args.relay_kind, args.router_threads),
+        "raw-load" => return raw_load_role(&args),
         "callee" => return callee_role(args.url.as_deref().expect("--url"), &args.serializer),
         _ => {}
     }

@@ -16,6 +16,10 @@ fn stat_fields(pid: u32) -> Option<Vec<String>> {
 /// `root` and every process descended from it (children, grandchildren, ...), as they are
 /// now. Crossbar.io runs a controller and router worker processes: the tree is the router.
 pub fn process_tree(root: u32) -> Vec<u32> {
+    if root == 0 {
+        // The kernel's pseudo-process: not a router.
+        return Vec::new();
+    }
     let mut parents = Vec::new();
     if let Ok(dir) = fs::read_dir("/proc") {
         for entry in dir.flatten() {
