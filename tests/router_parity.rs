@@ -1160,3 +1160,174 @@ async fn features_testaments_and_filters(kind: RouterKind) -> Transcript {
 async fn features_testaments_and_authid_filters_are_as_on_crossbar() {
     same_on_both(features_testaments_and_filters).await;
 }
+
+async fn welcomes(kind: RouterKind) -> Transcript {
+    use wamp_client::{AuthMethod, Authentication, CryptosignKey, JoinError};
+    use wamp_suite::auth::*;
+    use wamp_suite::AuthTransport;
+
+    let mut t = Transcript::default();
+    let router = kind.router();
+    let cases: Vec<(&str, AuthTransport, Option<&str>, AuthMethod)> = vec![
+        (
+            "ticket",
+            AuthTransport::Ticket,
+            Some(TICKET_AUTHID),
+            AuthMethod::ticket(TICKET_SECRET),
+        ),
+        (
+            "ticket, wrong",
+            AuthTransport::Ticket,
+            Some(TICKET_AUTHID),
+            AuthMethod::ticket("x"),
+        ),
+        (
+            "ticket, nobody",
+            AuthTransport::Ticket,
+            Some("nobody"),
+            AuthMethod::ticket("x"),
+        ),
+        (
+            "dynamic ticket",
+            AuthTransport::TicketRotating,
+            Some(TICKET_ROTATING_AUTHID),
+            AuthMethod::ticket(TICKET_ROTATING_INITIAL),
+        ),
+        (
+            "dynamic ticket, wrong",
+            AuthTransport::TicketRotating,
+            Some(TICKET_ROTATING_AUTHID),
+            AuthMethod::ticket("x"),
+        ),
+        (
+            "wampcra",
+            AuthTransport::Wampcra,
+            Some(CRA_AUTHID),
+            AuthMethod::wampcra(CRA_SECRET),
+        ),
+        (
+            "wampcra salted",
+            AuthTransport::Wampcra,
+            Some(CRA_SALTED_AUTHID),
+            AuthMethod::wampcra(CRA_SALTED_SECRET),
+        ),
+        (
+            "wampcra, wrong",
+            AuthTransport::Wampcra,
+            Some(CRA_AUTHID),
+            AuthMethod::wampcra("x"),
+        ),
+        (
+            "wampcra, nobody",
+            AuthTransport::Wampcra,
+            Some("nobody"),
+            AuthMethod::wampcra("x"),
+        ),
+        (
+            "cryptosign",
+            AuthTransport::Cryptosign,
+            Some(CRYPTOSIGN_AUTHID),
+            AuthMethod::cryptosign(CryptosignKey::hex(CRYPTOSIGN_SEED_HEX)),
+        ),
+        (
+            "cryptosign without authid",
+            AuthTransport::Cryptosign,
+            None,
+            AuthMethod::cryptosign(CryptosignKey::hex(CRYPTOSIGN_SEED_HEX)),
+        ),
+        (
+            "cryptosign, another key",
+            AuthTransport::Cryptosign,
+            Some(CRYPTOSIGN_AUTHID),
+            AuthMethod::cryptosign(CryptosignKey::hex("44".repeat(32))),
+        ),
+        (
+            "scram",
+            AuthTransport::Scram,
+            Some(SCRAM_AUTHID),
+            AuthMethod::scram(SCRAM_PASSWORD),
+        ),
+        (
+            "scram, wrong",
+            AuthTransport::Scram,
+            Some(SCRAM_AUTHID),
+            AuthMethod::scram("x"),
+        ),
+        (
+            "scram pbkdf2",
+            AuthTransport::ScramPbkdf2,
+            Some(SCRAM_AUTHID),
+            AuthMethod::scram(SCRAM_PASSWORD),
+        ),
+        (
+            "anonymous",
+            AuthTransport::AnonymousOrTicket,
+            None,
+            AuthMethod::Anonymous,
+        ),
+        (
+            "anonymous transport, ticket",
+            AuthTransport::AnonymousOrTicket,
+            Some(TICKET_AUTHID),
+            AuthMethod::ticket(TICKET_SECRET),
+        ),
+        (
+            "no method the transport has",
+            AuthTransport::Ticket,
+            None,
+            AuthMethod::Anonymous,
+        ),
+    ];
+    for (case, transport, authid, method) in cases {
+        let mut auth = Authentication::new().method(method);
+        if let Some(authid) = authid {
+            auth = auth.authid(authid);
+        }
+        let config = TransportConfig::new(&router.auth_url(transport)).unwrap();
+        let joined = within(
+            LIMIT,
+            case,
+            Session::join(&config, JoinOptions::new("realm1").authentication(auth)),
+        )
+        .await;
+        let line = match joined {
+            Ok(s) => {
+                let d = s.details();
+                // Random authids (anonymous) are named; the rest is compared as is.
+                let authid = match (case, &d.authid) {
+                    ("anonymous", Some(_)) => "<random>".to_owned(),
+                    (_, a) => a.clone().unwrap_or_default(),
+                };
+                // Crossbar.io adds `x_cb_node`, `x_cb_peer`, `x_cb_pid`, `x_cb_worker` of its own.
+                let mut extra: Vec<String> = d
+                    .authextra
+                    .keys()
+                    .map(|k| k.to_string())
+                    .filter(|k| !k.starts_with("x_cb_"))
+                    .collect();
+                extra.sort();
+                let line = json!({
+                    "authid": authid,
+                    "authrole": d.authrole,
+                    "authmethod": d.authmethod,
+                    "authprovider": d.authprovider,
+                    "authextra keys": extra,
+                });
+                let _ = s.leave().await;
+                line
+            }
+            Err(JoinError::Authentication { method, reason, .. }) => {
+                json!({"refused": reason, "method": method})
+            }
+            Err(JoinError::Refused(d)) => json!({"aborted": d.reason}),
+            Err(e) => json!({"error": e.to_string()}),
+        };
+        t.log(case, line);
+    }
+    t
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_authentication_method_welcomes_and_refuses_as_on_crossbar() {
+    same_on_both(welcomes).await;
+}
