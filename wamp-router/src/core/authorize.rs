@@ -1,9 +1,10 @@
 //! Authorization: a realm's roles and their permissions, as Crossbar.io's static roles.
 //!
-//! For an action on a URI, the most specific matching permission of the session's role
-//! decides: an exact permission, else the longest matching prefix, else a matching wildcard
-//! (the one whose literal components come first, as in [`matching`](super::matching)). No
-//! matching permission, or an unknown role, denies. The role `trusted` may do anything (as in
+//! For an action on a URI, one matching permission of the session's role decides, in
+//! Crossbar.io's order (`RouterRoleStaticAuth.authorize`): an exact permission, else a matching
+//! wildcard (the one with the longest literal text before its first empty component, as
+//! Crossbar.io picks it; then the one whose literal components come first), else the longest
+//! matching prefix. No matching permission, or an unknown role, denies. The role `trusted` may do anything (as in
 //! Crossbar.io, where it is the role of the router's own sessions).
 
 use std::collections::HashMap;
@@ -83,17 +84,19 @@ impl Authorizer {
         if let Some(p) = t.exact.get(uri) {
             return Some(p);
         }
-        if let Some(p) = t.prefix.iter().find(|p| uri.starts_with(p.uri.as_str())) {
-            return Some(p);
-        }
-        t.wildcard
+        let wildcard = t
+            .wildcard
             .iter()
             .filter(|p| wamp_core::uri::matches(&p.uri, MatchPolicy::Wildcard, uri))
             .min_by(|a, b| {
-                let sa: Vec<bool> = a.uri.split('.').map(str::is_empty).collect();
-                let sb: Vec<bool> = b.uri.split('.').map(str::is_empty).collect();
-                sa.cmp(&sb)
-            })
+                let literal = |p: &Permission| p.uri.find("..").unwrap_or(p.uri.len());
+                let empty =
+                    |p: &Permission| -> Vec<bool> { p.uri.split('.').map(str::is_empty).collect() };
+                literal(b)
+                    .cmp(&literal(a))
+                    .then_with(|| empty(a).cmp(&empty(b)))
+            });
+        wildcard.or_else(|| t.prefix.iter().find(|p| uri.starts_with(p.uri.as_str())))
     }
 
     /// The decision on `action` on `uri` for a session of `role`.
@@ -196,13 +199,24 @@ mod tests {
     }
 
     #[test]
-    fn a_prefix_permission_overrides_a_wildcard_one() {
+    fn a_wildcard_permission_overrides_a_prefix_one_as_in_crossbar() {
         let a = authorizer(vec![
             perm("com..add", MatchPolicy::Wildcard, Allow::ALL),
             perm("com.example.", MatchPolicy::Prefix, Allow::NONE),
         ]);
-        assert!(!a.authorize("user", "com.example.add", Action::Call).allow);
+        assert!(a.authorize("user", "com.example.add", Action::Call).allow);
+        assert!(!a.authorize("user", "com.example.sub", Action::Call).allow);
         assert!(a.authorize("user", "com.other.add", Action::Call).allow);
+    }
+
+    #[test]
+    fn of_two_matching_wildcards_the_longer_literal_start_decides() {
+        let a = authorizer(vec![
+            perm("com...add", MatchPolicy::Wildcard, Allow::NONE),
+            perm("com.example..add", MatchPolicy::Wildcard, CALL_ONLY),
+        ]);
+        assert!(a.authorize("user", "com.example.x.add", Action::Call).allow);
+        assert!(!a.authorize("user", "com.other.x.add", Action::Call).allow);
     }
 
     #[test]
