@@ -4,7 +4,6 @@ mod harness;
 
 mod auth;
 mod authorization;
-mod cost;
 mod lifecycle;
 mod meta;
 mod pubsub;
