@@ -28,13 +28,17 @@
 //!   a child process (`--role callee`), one call at a time, `--calls N` (5000), as
 //!   `examples/bench.rs` does; **router CPU per call**: the user and system time of the
 //!   router's process tree (all threads, from `/proc/PID/task/TID/schedstat`) before and
-//!   after the phase, divided by the calls;
+//!   after the phase, divided by the calls. Then the same calls in 10 rounds taken in turns
+//!   with as many round trips through a tokio relay (below) started for the router: the ratio
+//!   of the two rates, overall and per round, moves less with the machine's load than rates
+//!   measured minutes apart;
 //! - **pipelined calls/s**: `--pipelined N` (50000) calls from `--window N` (1000) tasks of the
 //!   same session, and the router CPU per call;
 //! - **round trips of minimal clients**: a blocking RawSocket caller and callee of no runtime,
 //!   sequential (`--raw-calls N`, 5000: what the router alone adds to a round trip, to set
-//!   beside the relay's), then pipelined (`--window` calls written at once, then their results
-//!   read; the callee answers what one read brought in one write), with the router's CPU;
+//!   beside the relay's; also in rounds interleaved with the relay's), then pipelined
+//!   (`--window` calls written at once, then their results read; the callee answers what one
+//!   read brought in one write), with the router's CPU;
 //! - **publish→event, one subscriber**: our client's publisher publishes `--events N` (50000)
 //!   events fire-and-forget to one subscriber of our client in the same process; events
 //!   received per second (from the first publication to the last event), the loss, and
@@ -229,6 +233,10 @@ struct Figures {
     pipelined_cpu_us: Option<f64>,
     raw_sequential: Option<f64>,
     raw_sequential_cpu_us: Option<f64>,
+    /// Sequential calls of our client / relay round trips, interleaved.
+    relay_ratio: Option<f64>,
+    /// Sequential round trips of minimal clients / relay round trips, interleaved.
+    raw_relay_ratio: Option<f64>,
     raw_pipelined: Option<f64>,
     raw_pipelined_cpu_us: Option<f64>,
     /// Our client, one subscriber: full speed, then windowed.
@@ -470,7 +478,12 @@ async fn join(url: &str, ser: &str) -> Result<Session, wamp_client::JoinError> {
 
 /// Sequential then pipelined calls through `target` with our client, the callee in a child
 /// process.
-async fn calls_phase(target: &Target, args: &Args, fig: &mut Figures) {
+async fn calls_phase(
+    target: &Target,
+    args: &Args,
+    fig: &mut Figures,
+    relay: Option<&mut RelayLink>,
+) {
     let url = target.url();
     let ser = args.serializer.as_str();
     let mut callee = match spawn_self(&["--role", "callee", "--url", &url, "--serializer", ser]) {
@@ -531,6 +544,49 @@ async fn calls_phase(target: &Target, args: &Args, fig: &mut Figures) {
     );
     fig.sequential = Some(rate);
     fig.sequential_cpu_us = Some(router_us);
+
+    // The same, interleaved with round trips through the relay.
+    if let Some(link) = relay {
+        let per = (args.calls / INTERLEAVED_ROUNDS).max(1);
+        let (mut ours_s, mut relay_s, mut ratios) = (0.0, 0.0, Vec::new());
+        let t = Instant::now();
+        for _ in 0..INTERLEAVED_ROUNDS {
+            if t.elapsed() > PHASE_LIMIT {
+                break;
+            }
+            let round = Instant::now();
+            let mut ok = true;
+            for _ in 0..per {
+                ok &= session
+                    .call_with("bench.echo", payload.clone(), Default::default())
+                    .await
+                    .is_ok();
+            }
+            let o = round.elapsed().as_secs_f64();
+            let round = Instant::now();
+            // A blocking client on this worker thread; our session's task runs on the other.
+            let relayed = tokio::task::block_in_place(|| link.round_trips(per));
+            let r = round.elapsed().as_secs_f64();
+            if !ok || relayed.is_err() {
+                println!("  sequential, interleaved with the relay: a call or round trip failed");
+                break;
+            }
+            ours_s += o;
+            relay_s += r;
+            ratios.push(r / o.max(1e-9));
+        }
+        if !ratios.is_empty() {
+            let n = (ratios.len() * per) as f64;
+            let (overall, median, lo, hi) = interleaved_summary(ours_s, relay_s, &mut ratios);
+            println!(
+                "  sequential calls interleaved with the tokio relay's round trips ({} rounds of {per}): ours {:.0}/s, relay {:.0}/s; ours/relay {overall:.2}x overall, median round {median:.2}x (rounds {lo:.2}x to {hi:.2}x)",
+                ratios.len(),
+                n / ours_s,
+                n / relay_s
+            );
+            fig.relay_ratio = Some(overall);
+        }
+    }
 
     // Pipelined: `window` tasks calling one after the other.
     let window = args.window.max(1);
@@ -665,7 +721,12 @@ async fn events_phase(target: &Target, args: &Args, ahead: Option<u64>) -> Resul
 // Phases with minimal clients.
 
 /// Sequential round trips of the minimal caller through the router to the minimal callee.
-fn raw_calls_phase(target: &Target, args: &Args, fig: &mut Figures) -> Result<(), String> {
+fn raw_calls_phase(
+    target: &Target,
+    args: &Args,
+    fig: &mut Figures,
+    relay: Option<&mut RelayLink>,
+) -> Result<(), String> {
     let ser = args.serializer.as_str();
     let mut callee = Wire::join(&target.addr, ser, REALM).map_err(|e| e.to_string())?;
     callee.register("bench.raw").map_err(|e| e.to_string())?;
@@ -715,6 +776,42 @@ fn raw_calls_phase(target: &Target, args: &Args, fig: &mut Figures) -> Result<()
         );
         fig.raw_sequential = Some(rate);
         fig.raw_sequential_cpu_us = Some(router_us);
+
+        // The same, interleaved with round trips through the relay.
+        if let Some(link) = relay {
+            let per = (args.raw_calls / INTERLEAVED_ROUNDS).max(1);
+            let (mut ours_s, mut relay_s, mut ratios) = (0.0, 0.0, Vec::new());
+            let t = Instant::now();
+            for _ in 0..INTERLEAVED_ROUNDS {
+                if t.elapsed() > PHASE_LIMIT {
+                    break;
+                }
+                let round = Instant::now();
+                for _ in 0..per {
+                    caller
+                        .call("bench.raw", echo_args())
+                        .map_err(|e| e.to_string())?;
+                }
+                let o = round.elapsed().as_secs_f64();
+                let round = Instant::now();
+                link.round_trips(per)?;
+                let r = round.elapsed().as_secs_f64();
+                ours_s += o;
+                relay_s += r;
+                ratios.push(r / o.max(1e-9));
+            }
+            if !ratios.is_empty() {
+                let n = (ratios.len() * per) as f64;
+                let (overall, median, lo, hi) = interleaved_summary(ours_s, relay_s, &mut ratios);
+                println!(
+                    "  minimal round trips interleaved with the tokio relay's ({} rounds of {per}): ours {:.0}/s, relay {:.0}/s; ours/relay {overall:.2}x overall, median round {median:.2}x (rounds {lo:.2}x to {hi:.2}x)",
+                    ratios.len(),
+                    n / ours_s,
+                    n / relay_s
+                );
+                fig.raw_relay_ratio = Some(overall);
+            }
+        }
 
         // Pipelined: `window` calls written at once, then their results read.
         let window = args.window.max(1);
@@ -1036,9 +1133,19 @@ fn measure(target: &Target, args: &Args, runtime: &tokio::runtime::Runtime) -> F
     );
     fig.idle_rss_kib = Some(idle as f64);
     idle_sessions_phase(target, args, &mut fig);
-    runtime.block_on(calls_phase(target, args, &mut fig));
-    if let Err(e) = raw_calls_phase(target, args, &mut fig) {
+    let mut relay = match RelayLink::start("tokio", args) {
+        Ok(link) => Some(link),
+        Err(e) => {
+            println!("  relay for the interleaved ratios: not started: {e}");
+            None
+        }
+    };
+    runtime.block_on(calls_phase(target, args, &mut fig, relay.as_mut()));
+    if let Err(e) = raw_calls_phase(target, args, &mut fig, relay.as_mut()) {
         println!("  sequential round trips (minimal clients): not measured: {e}");
+    }
+    if let Some(link) = relay {
+        link.end();
     }
     for (ahead, how) in [(None, "full speed"), (Some(args.ahead as u64), "windowed")] {
         let window = ahead.map_or(String::new(), |a| format!(", at most {a} ahead"));
@@ -1078,7 +1185,7 @@ fn raw_load_role(args: &Args) {
         target.url()
     );
     let mut fig = Figures::default();
-    if let Err(e) = raw_calls_phase(&target, args, &mut fig) {
+    if let Err(e) = raw_calls_phase(&target, args, &mut fig, None) {
         println!("  minimal clients' calls: {e}");
     }
 }
@@ -1086,74 +1193,141 @@ fn raw_load_role(args: &Args) {
 // ---------------------------------------------------------------------------------------------
 // The relay.
 
+/// A relay process of a kind, its echo peer (a thread of this process) and a minimal client
+/// connected through it.
+struct RelayLink {
+    child: Child,
+    client: Wire,
+    stop: std::net::TcpStream,
+    serve: std::thread::JoinHandle<()>,
+}
+
+impl RelayLink {
+    /// Starts a relay of `kind` (`tokio` or `threads`), connects the echo peer then the client,
+    /// and warms up with 100 round trips.
+    fn start(kind: &str, args: &Args) -> Result<RelayLink, String> {
+        let mut extra = vec!["--role", "relay", "--relay-kind", kind];
+        let threads = args.router_threads.map(|n| n.to_string());
+        if let Some(n) = &threads {
+            extra.extend(["--router-threads", n.as_str()]);
+        }
+        let mut child = spawn_self(&extra).map_err(|e| format!("cannot spawn the relay: {e}"))?;
+        let connect = |child: &mut Child| -> Result<(Wire, std::net::TcpStream, _), String> {
+            let addr = read_prefixed(child, "RELAY").ok_or("the relay did not start")?;
+            let ser =
+                wamp_core::serializer::by_name(&args.serializer).ok_or("no such serializer")?;
+            let io = |e: std::io::Error| e.to_string();
+            let mut echo = Wire::raw(
+                std::net::TcpStream::connect(&addr).map_err(io)?,
+                ser.clone(),
+            )
+            .map_err(io)?;
+            let stop = echo.try_clone_stream().map_err(io)?;
+            let serve = std::thread::spawn(move || {
+                // Decodes each message and sends it back, as a callee would answer; ends when
+                // the socket is shut down or fails.
+                while let Ok(msg) = echo.recv() {
+                    if echo.send(&msg).is_err() {
+                        break;
+                    }
+                }
+            });
+            match Wire::raw(std::net::TcpStream::connect(&addr).map_err(io)?, ser) {
+                Ok(client) => Ok((client, stop, serve)),
+                Err(e) => {
+                    let _ = stop.shutdown(std::net::Shutdown::Both);
+                    let _ = serve.join();
+                    Err(e.to_string())
+                }
+            }
+        };
+        match connect(&mut child) {
+            Ok((client, stop, serve)) => {
+                let mut link = RelayLink {
+                    child,
+                    client,
+                    stop,
+                    serve,
+                };
+                if let Err(e) = link.round_trips(100) {
+                    link.end();
+                    return Err(e);
+                }
+                Ok(link)
+            }
+            Err(e) => {
+                end_child(child);
+                Err(e)
+            }
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// `n` sequential round trips.
+    fn round_trips(&mut self, n: usize) -> Result<(), String> {
+        for _ in 0..n {
+            let request = self.client.next_request();
+            self.client
+                .send(&Message::Call {
+                    request,
+                    options: Dict::new(),
+                    procedure: "bench.raw".into(),
+                    args: echo_args(),
+                    kwargs: Dict::new(),
+                })
+                .map_err(|e| e.to_string())?;
+            self.client.recv().map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    fn end(self) {
+        let _ = self.stop.shutdown(std::net::Shutdown::Both);
+        let _ = self.serve.join();
+        end_child(self.child);
+    }
+}
+
 /// Sequential round trips through a relay of `kind`: (round trips/s, relay CPU per round trip).
 fn relay_phase(kind: &str, args: &Args) -> Result<(f64, f64), String> {
-    let mut extra = vec!["--role", "relay", "--relay-kind", kind];
-    let threads = args.router_threads.map(|n| n.to_string());
-    if let Some(n) = &threads {
-        extra.extend(["--router-threads", n.as_str()]);
+    let mut link = RelayLink::start(kind, args)?;
+    let pid = link.pid();
+    let cpu = procfs::tree_cpu_ns(pid);
+    let t = Instant::now();
+    let mut done = 0u64;
+    let mut result = Ok(());
+    for _ in 0..args.relay_calls {
+        if t.elapsed() > PHASE_LIMIT {
+            break;
+        }
+        result = link.round_trips(1);
+        if result.is_err() {
+            break;
+        }
+        done += 1;
     }
-    let mut relay = spawn_self(&extra).map_err(|e| format!("cannot spawn the relay: {e}"))?;
-    let pid = relay.id();
-    let result = (|| {
-        let addr = read_prefixed(&mut relay, "RELAY").ok_or("the relay did not start")?;
-        let ser = wamp_core::serializer::by_name(&args.serializer).ok_or("no such serializer")?;
-        let io = |e: std::io::Error| e.to_string();
-        let mut echo = Wire::raw(
-            std::net::TcpStream::connect(&addr).map_err(io)?,
-            ser.clone(),
-        )
-        .map_err(io)?;
-        let stop = echo.try_clone_stream().map_err(io)?;
-        let serve = std::thread::spawn(move || {
-            // Decodes each message and sends it back, as a callee would answer.
-            while let Ok(msg) = echo.recv() {
-                if echo.send(&msg).is_err() {
-                    break;
-                }
-            }
-        });
-        let run = (|| {
-            let mut client =
-                Wire::raw(std::net::TcpStream::connect(&addr).map_err(io)?, ser).map_err(io)?;
-            let round_trip = |client: &mut Wire| -> Result<(), String> {
-                let request = client.next_request();
-                client
-                    .send(&Message::Call {
-                        request,
-                        options: Dict::new(),
-                        procedure: "bench.raw".into(),
-                        args: echo_args(),
-                        kwargs: Dict::new(),
-                    })
-                    .map_err(io)?;
-                client.recv().map_err(io)?;
-                Ok(())
-            };
-            for _ in 0..100 {
-                round_trip(&mut client)?;
-            }
-            let cpu = procfs::tree_cpu_ns(pid);
-            let t = Instant::now();
-            let mut done = 0u64;
-            for _ in 0..args.relay_calls {
-                if t.elapsed() > PHASE_LIMIT {
-                    break;
-                }
-                round_trip(&mut client)?;
-                done += 1;
-            }
-            let wall = t.elapsed().as_secs_f64();
-            let cpu_us =
-                procfs::tree_cpu_ns(pid).saturating_sub(cpu) as f64 / 1e3 / done.max(1) as f64;
-            Ok((done as f64 / wall, cpu_us))
-        })();
-        let _ = stop.shutdown(std::net::Shutdown::Both);
-        let _ = serve.join();
-        run
-    })();
-    end_child(relay);
-    result
+    let wall = t.elapsed().as_secs_f64();
+    let cpu_us = procfs::tree_cpu_ns(pid).saturating_sub(cpu) as f64 / 1e3 / done.max(1) as f64;
+    link.end();
+    result.map(|()| (done as f64 / wall, cpu_us))
+}
+
+/// Rounds of sequential calls through the router and of round trips through the relay, in
+/// turns, so that the machine's drift moves both alike.
+const INTERLEAVED_ROUNDS: usize = 10;
+
+/// The ratio of rates over interleaved rounds: (overall, median round, lowest, highest).
+fn interleaved_summary(ours_s: f64, relay_s: f64, ratios: &mut [f64]) -> (f64, f64, f64, f64) {
+    ratios.sort_by(f64::total_cmp);
+    (
+        relay_s / ours_s.max(1e-9),
+        ratios.get(ratios.len() / 2).copied().unwrap_or(0.0),
+        ratios.first().copied().unwrap_or(0.0),
+        ratios.last().copied().unwrap_or(0.0),
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1314,12 +1488,19 @@ fn summary(crossbar: Option<&Figures>, ours: Option<&Figures>, relay: Option<(f6
     }
     if let Some((relay, kind)) = relay {
         println!(
-            "relay floor ({kind}): {relay:.0} round trips/s; ours/relay: {} with our client (target >= 0.7x), {} with minimal clients; Crossbar.io/relay: {}",
+            "relay floor ({kind}, measured apart): {relay:.0} round trips/s; ours/relay: {} with our client (target >= 0.7x), {} with minimal clients; Crossbar.io/relay: {}",
             ratio(o.sequential, Some(relay)),
             ratio(o.raw_sequential, Some(relay)),
             ratio(c.sequential, Some(relay)),
         );
     }
+    println!(
+        "sequential / tokio relay, interleaved rounds (steadier): ours {} with our client (target >= 0.7x), {} with minimal clients; Crossbar.io {} with our client, {} with minimal clients",
+        fmt_opt(o.relay_ratio, 2),
+        fmt_opt(o.raw_relay_ratio, 2),
+        fmt_opt(c.relay_ratio, 2),
+        fmt_opt(c.raw_relay_ratio, 2),
+    );
 }
 
 fn main() {
