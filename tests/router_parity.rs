@@ -1460,3 +1460,233 @@ async fn edges(kind: RouterKind) -> Transcript {
 async fn uris_meta_arguments_and_left_callers_are_handled_as_on_crossbar() {
     same_on_both(edges).await;
 }
+
+/// A raw RawSocket (JSON) connection: sends `messages` (JSON texts, or raw bytes for
+/// garbage), then reads what the router answers until it closes or is silent for a moment.
+/// Returns each answer as `TYPE reason-or-error` (ids and texts left out) and how it ended.
+fn raw_exchange(addr: std::net::SocketAddr, messages: &[&[u8]]) -> Vec<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connecting");
+    stream
+        .set_read_timeout(Some(Duration::from_millis(1500)))
+        .unwrap();
+    stream.write_all(&[0x7f, 0xf1, 0, 0]).unwrap();
+    let mut reply = [0u8; 4];
+    stream.read_exact(&mut reply).expect("the handshake reply");
+    let mut out = Vec::new();
+    for m in messages {
+        let mut frame = vec![0u8; 4];
+        frame[1..].copy_from_slice(&(m.len() as u32).to_be_bytes()[1..]);
+        frame.extend_from_slice(m);
+        if stream.write_all(&frame).is_err() {
+            out.push("closed before all was sent".to_owned());
+            return out;
+        }
+        // Let the router answer each message before the next.
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    loop {
+        let mut header = [0u8; 4];
+        match stream.read_exact(&mut header) {
+            Ok(()) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                out.push("open".to_owned());
+                return out;
+            }
+            Err(_) => {
+                out.push("closed".to_owned());
+                return out;
+            }
+        }
+        let len = u32::from_be_bytes([0, header[1], header[2], header[3]]) as usize;
+        let mut payload = vec![0u8; len];
+        if stream.read_exact(&mut payload).is_err() {
+            out.push("closed in a frame".to_owned());
+            return out;
+        }
+        if header[0] & 0x07 != 0 {
+            out.push(format!("frame type {}", header[0] & 0x07));
+            continue;
+        }
+        let m: Json = serde_json::from_slice(&payload).unwrap_or(Json::Null);
+        let line = match m[0].as_u64() {
+            Some(2) => "WELCOME".to_owned(),
+            Some(3) => format!("ABORT {}", m[2].as_str().unwrap_or("?")),
+            Some(6) => format!("GOODBYE {}", m[2].as_str().unwrap_or("?")),
+            Some(8) => format!("ERROR {} {}", m[1], m[4].as_str().unwrap_or("?")),
+            Some(50) => "RESULT".to_owned(),
+            Some(33) => "SUBSCRIBED".to_owned(),
+            Some(65) => "REGISTERED".to_owned(),
+            other => format!("message type {other:?}"),
+        };
+        out.push(line);
+    }
+}
+
+/// Raw messages over RawSocket (JSON) and what each router answers: `(case, messages,
+/// Crossbar.io's answers, ours)`. Where they differ, ours does what the spec says and
+/// Crossbar.io is lenient; the spec allows both where it says "may":
+///
+/// - After GOODBYE (or ABORT) ours closes the transport; Crossbar.io keeps it open for a new
+///   HELLO (the spec: the transport "may be closed or reused"). Crossbar.io replies GOODBYE
+///   `wamp.close.normal`, ours `wamp.close.goodbye_and_out` (the spec's reply).
+/// - A message before HELLO, a second HELLO, and a request id of 0 are protocol violations
+///   (spec: ABORT `wamp.error.protocol_violation`); Crossbar.io ignores the first two and
+///   answers the third.
+/// - Where Crossbar.io drops the connection without a word (bad HELLO, unknown or malformed
+///   message), ours sends ABORT first, as the spec asks.
+/// - A CALL to an invalid URI: ERROR `wamp.error.invalid_uri` (ours, the spec's answer);
+///   Crossbar.io drops the connection.
+fn violation_cases() -> Vec<(
+    &'static str,
+    Vec<&'static [u8]>,
+    Vec<&'static str>,
+    Vec<&'static str>,
+)> {
+    let hello: &[u8] =
+        br#"[1, "realm1", {"roles": {"caller": {}, "callee": {}, "subscriber": {}}}]"#;
+    let violation = "ABORT wamp.error.protocol_violation";
+    vec![
+        (
+            "hello, goodbye",
+            vec![hello, br#"[6, {}, "wamp.close.normal"]"#],
+            vec!["WELCOME", "GOODBYE wamp.close.normal", "open"],
+            vec!["WELCOME", "GOODBYE wamp.close.goodbye_and_out", "closed"],
+        ),
+        (
+            "hello for no realm",
+            vec![br#"[1, "no.such.realm", {"roles": {"caller": {}}}]"#],
+            vec!["ABORT wamp.error.no_such_realm", "open"],
+            vec!["ABORT wamp.error.no_such_realm", "closed"],
+        ),
+        (
+            "hello for an invalid realm",
+            vec![br#"[1, "a..b", {"roles": {"caller": {}}}]"#],
+            vec!["closed"],
+            vec!["ABORT wamp.error.no_such_realm", "closed"],
+        ),
+        (
+            "hello without roles",
+            vec![br#"[1, "realm1", {}]"#],
+            vec!["closed"],
+            vec![violation, "closed"],
+        ),
+        (
+            "hello with a realm of the wrong type",
+            vec![br#"[1, 7, {"roles": {"caller": {}}}]"#],
+            vec!["closed"],
+            vec![violation, "closed"],
+        ),
+        (
+            "a call before hello",
+            vec![br#"[48, 1, {}, "com.x"]"#],
+            vec!["open"],
+            vec![violation, "closed"],
+        ),
+        (
+            "garbage before hello",
+            vec![b"\xff\x00not json"],
+            vec!["closed"],
+            vec![violation, "closed"],
+        ),
+        (
+            "hello twice",
+            vec![hello, hello],
+            vec!["WELCOME", "open"],
+            vec!["WELCOME", violation, "closed"],
+        ),
+        (
+            "hello, then welcome from the client",
+            vec![hello, br#"[2, 1, {}]"#],
+            vec!["WELCOME", "closed"],
+            vec!["WELCOME", violation, "closed"],
+        ),
+        (
+            "hello, then an unknown message type",
+            vec![hello, br#"[999, 1]"#],
+            vec!["WELCOME", "closed"],
+            vec!["WELCOME", violation, "closed"],
+        ),
+        (
+            "hello, then a call too short",
+            vec![hello, br#"[48, 1]"#],
+            vec!["WELCOME", "closed"],
+            vec!["WELCOME", violation, "closed"],
+        ),
+        (
+            "hello, then a call to an invalid uri",
+            vec![hello, br#"[48, 1, {}, "a..b"]"#],
+            vec!["WELCOME", "closed"],
+            vec!["WELCOME", "ERROR 48 wamp.error.invalid_uri", "open"],
+        ),
+        (
+            "hello, then a call with request id 0",
+            vec![hello, br#"[48, 0, {}, "com.x"]"#],
+            vec!["WELCOME", "ERROR 48 wamp.error.no_such_procedure", "open"],
+            vec!["WELCOME", violation, "closed"],
+        ),
+        (
+            "hello, then a subscribe with a string id",
+            vec![hello, br#"[32, "x", {}, "com.x"]"#],
+            vec!["WELCOME", "closed"],
+            vec!["WELCOME", violation, "closed"],
+        ),
+        (
+            "hello, then garbage",
+            vec![hello, b"\xff\x00not json"],
+            vec!["WELCOME", "closed"],
+            vec!["WELCOME", violation, "closed"],
+        ),
+        (
+            "hello, then a yield for no invocation",
+            vec![hello, br#"[70, 12345, {}]"#],
+            vec!["WELCOME", "open"],
+            vec!["WELCOME", "open"],
+        ),
+        (
+            "hello, then an abort",
+            vec![hello, br#"[3, {}, "wamp.close.normal"]"#],
+            vec!["WELCOME", "closed"],
+            vec!["WELCOME", "closed"],
+        ),
+        (
+            "hello, then a goodbye that is a reply",
+            vec![hello, br#"[6, {}, "wamp.close.goodbye_and_out"]"#],
+            vec!["WELCOME", "GOODBYE wamp.close.normal", "open"],
+            vec!["WELCOME", "GOODBYE wamp.close.goodbye_and_out", "closed"],
+        ),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn protocol_violations_end_sessions_as_each_router_says() {
+    // Every case on its own connection, all at once: a case that leaves the connection open
+    // waits out a read timeout.
+    let mut runs = Vec::new();
+    for kind in RouterKind::ALL {
+        let addr = kind.router().addr(wamp_suite::Endpoint::Rs).unwrap();
+        for (case, messages, crossbar, ours) in violation_cases() {
+            let expected = match kind {
+                RouterKind::Crossbar => crossbar,
+                RouterKind::Ours => ours,
+            };
+            let run = tokio::task::spawn_blocking(move || raw_exchange(addr, &messages));
+            runs.push((kind, case, expected, run));
+        }
+    }
+    let mut wrong = Vec::new();
+    for (kind, case, expected, run) in runs {
+        let answers = within(LIMIT, case, run).await.unwrap();
+        if answers != expected {
+            wrong.push(format!(
+                "{kind}, {case}: expected {expected:?}, got {answers:?}"
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
