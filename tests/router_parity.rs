@@ -1528,6 +1528,14 @@ fn raw_exchange(addr: std::net::SocketAddr, messages: &[&[u8]]) -> Vec<String> {
     }
 }
 
+/// A case of [`violation_cases`]: its name, the messages sent, Crossbar.io's answers, ours.
+type ViolationCase = (
+    &'static str,
+    Vec<&'static [u8]>,
+    Vec<&'static str>,
+    Vec<&'static str>,
+);
+
 /// Raw messages over RawSocket (JSON) and what each router answers: `(case, messages,
 /// Crossbar.io's answers, ours)`. Where they differ, ours does what the spec says and
 /// Crossbar.io is lenient; the spec allows both where it says "may":
@@ -1542,12 +1550,7 @@ fn raw_exchange(addr: std::net::SocketAddr, messages: &[&[u8]]) -> Vec<String> {
 ///   message), ours sends ABORT first, as the spec asks.
 /// - A CALL to an invalid URI: ERROR `wamp.error.invalid_uri` (ours, the spec's answer);
 ///   Crossbar.io drops the connection.
-fn violation_cases() -> Vec<(
-    &'static str,
-    Vec<&'static [u8]>,
-    Vec<&'static str>,
-    Vec<&'static str>,
-)> {
+fn violation_cases() -> Vec<ViolationCase> {
     let hello: &[u8] =
         br#"[1, "realm1", {"roles": {"caller": {}, "callee": {}, "subscriber": {}}}]"#;
     let violation = "ABORT wamp.error.protocol_violation";
