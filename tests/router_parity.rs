@@ -1693,3 +1693,138 @@ async fn protocol_violations_end_sessions_as_each_router_says() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// Sends `request` (raw bytes) to `addr` and returns the router's first reply line (the HTTP
+/// status line), or how the connection ended.
+fn http_status(addr: std::net::SocketAddr, request: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connecting");
+    stream
+        .set_read_timeout(Some(Duration::from_millis(2000)))
+        .unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut reply = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !reply.windows(2).any(|w| w == b"\r\n") {
+        match stream.read(&mut buf) {
+            Ok(0) => return "closed".to_owned(),
+            Ok(n) => reply.extend_from_slice(&buf[..n]),
+            Err(_) => return "silent".to_owned(),
+        }
+    }
+    let line = String::from_utf8_lossy(&reply);
+    let status = line.lines().next().unwrap_or("").to_owned();
+    // The status code only: the reason phrases differ.
+    status.split(' ').nth(1).unwrap_or(&status).to_owned()
+}
+
+/// Sends a RawSocket handshake `hs` and returns the router's reply octets, or how the
+/// connection ended.
+fn rawsocket_reply(addr: std::net::SocketAddr, hs: [u8; 4]) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connecting");
+    stream
+        .set_read_timeout(Some(Duration::from_millis(2000)))
+        .unwrap();
+    stream.write_all(&hs).unwrap();
+    let mut reply = [0u8; 4];
+    match stream.read_exact(&mut reply) {
+        Ok(()) => format!("{reply:02x?}"),
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => "closed".to_owned(),
+        Err(_) => "silent".to_owned(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn websocket_and_rawsocket_handshakes_are_answered_as_on_crossbar_but_by_the_specs() {
+    let upgrade = |path: &str, protocol: Option<&str>, version: u8| {
+        format!(
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n\
+             Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+             Sec-WebSocket-Version: {version}\r\n{}\r\n",
+            protocol.map_or_else(String::new, |p| format!("Sec-WebSocket-Protocol: {p}\r\n"))
+        )
+    };
+    let http_cases: Vec<(&str, String)> = vec![
+        (
+            "wamp.2.json on /ws",
+            upgrade("/ws", Some("wamp.2.json"), 13),
+        ),
+        (
+            "wamp.2.cbor, wamp.2.json on /ws",
+            upgrade("/ws", Some("wamp.2.cbor, wamp.2.json"), 13),
+        ),
+        (
+            "an unknown subprotocol",
+            upgrade("/ws", Some("wamp.2.xml"), 13),
+        ),
+        (
+            "websocket version 8",
+            upgrade("/ws", Some("wamp.2.json"), 8),
+        ),
+    ];
+    let rs_cases: Vec<(&str, [u8; 4])> = vec![
+        ("json, 16 MiB", [0x7f, 0xf1, 0, 0]),
+        ("msgpack, 512 octets", [0x7f, 0x02, 0, 0]),
+        ("cbor", [0x7f, 0xf3, 0, 0]),
+        ("an unknown serializer", [0x7f, 0xf9, 0, 0]),
+        ("reserved octets set", [0x7f, 0xf1, 1, 0]),
+    ];
+    let mut transcripts = Vec::new();
+    for kind in RouterKind::ALL {
+        let router = kind.router();
+        let ws = router.addr(wamp_suite::Endpoint::Ws).unwrap();
+        let rs = router.addr(wamp_suite::Endpoint::Rs).unwrap();
+        let http_cases = http_cases.clone();
+        let rs_cases = rs_cases.clone();
+        let lines = tokio::task::spawn_blocking(move || {
+            let mut lines = Vec::new();
+            for (case, request) in &http_cases {
+                lines.push(format!("websocket, {case}: {}", http_status(ws, request)));
+            }
+            for (case, hs) in &rs_cases {
+                lines.push(format!("rawsocket, {case}: {}", rawsocket_reply(rs, *hs)));
+            }
+            lines
+        })
+        .await
+        .unwrap();
+        transcripts.push(lines.join("\n"));
+    }
+    if std::env::var_os("WAMP_SUITE_SHOW_TRANSCRIPTS").is_some() {
+        eprintln!(
+            "--- crossbar:\n{}\n--- ours:\n{}",
+            transcripts[0], transcripts[1]
+        );
+    }
+    // Where they differ, ours does what RFC 6455 and the RawSocket spec say: version 13 only
+    // (426 for the old drafts Autobahn still serves), error 1 for an unknown serializer and
+    // error 3 for reserved octets that are not zero (Crossbar.io stays silent, or ignores them).
+    let differences = [
+        ("websocket, websocket version 8", "101", "426"),
+        (
+            "rawsocket, an unknown serializer",
+            "silent",
+            "[7f, 10, 00, 00]",
+        ),
+        (
+            "rawsocket, reserved octets set",
+            "[7f, f1, 00, 00]",
+            "[7f, 30, 00, 00]",
+        ),
+    ];
+    let mut expected_ours = transcripts[0].clone();
+    for (case, crossbar, ours) in differences {
+        let (from, to) = (format!("{case}: {crossbar}"), format!("{case}: {ours}"));
+        assert!(
+            expected_ours.contains(&from),
+            "crossbar: {}",
+            transcripts[0]
+        );
+        expected_ours = expected_ours.replace(&from, &to);
+    }
+    assert_eq!(
+        transcripts[1], expected_ours,
+        "ours (left), expected (right)"
+    );
+}
