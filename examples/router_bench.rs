@@ -693,7 +693,7 @@ async fn events_phase(target: &Target, args: &Args, ahead: Option<u64>) -> Resul
         }
     }
     let got = received.load(Ordering::Relaxed);
-    let cpu_us = target.cpu_ns().saturating_sub(cpu) as f64 / 1e3 / got.max(1) as f64;
+    let cpu_us = (got > 0).then(|| target.cpu_ns().saturating_sub(cpu) as f64 / 1e3 / got as f64);
     let end = last
         .lock()
         .ok()
@@ -868,8 +868,8 @@ struct Flow {
     rate: f64,
     /// Events published and never delivered.
     lost: u64,
-    /// Router CPU per delivered event, microseconds.
-    cpu_us: f64,
+    /// Router CPU per delivered event, microseconds (`None` when none was delivered).
+    cpu_us: Option<f64>,
     /// Subscribers the router disconnected.
     cut: usize,
 }
@@ -877,8 +877,11 @@ struct Flow {
 impl Flow {
     fn describe(&self) -> String {
         format!(
-            "{:.0} events/s, lost {}, subscribers cut off {}; router CPU {:.2} us/event",
-            self.rate, self.lost, self.cut, self.cpu_us
+            "{:.0} events/s, lost {}, subscribers cut off {}; router CPU {} us/event",
+            self.rate,
+            self.lost,
+            self.cut,
+            fmt_opt(self.cpu_us, 2)
         )
     }
 }
@@ -972,7 +975,7 @@ fn fanout(
     Ok(Flow {
         rate: got as f64 / wall,
         lost: expected - got.min(expected),
-        cpu_us: cpu_ns as f64 / 1e3 / got.max(1) as f64,
+        cpu_us: (got > 0).then(|| cpu_ns as f64 / 1e3 / got as f64),
         cut: counted.closed,
     })
 }
@@ -1458,8 +1461,8 @@ fn summary(crossbar: Option<&Figures>, ours: Option<&Figures>, relay: Option<(f6
             );
             row(
                 "    router CPU us/event",
-                cf.map(|f| f.cpu_us),
-                of.map(|f| f.cpu_us),
+                cf.and_then(|f| f.cpu_us),
+                of.and_then(|f| f.cpu_us),
                 2,
                 "",
             );
