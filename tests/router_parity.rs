@@ -1828,3 +1828,130 @@ async fn websocket_and_rawsocket_handshakes_are_answered_as_on_crossbar_but_by_t
         "ours (left), expected (right)"
     );
 }
+
+async fn call_options(kind: RouterKind) -> Transcript {
+    use wamp_client::CallOptions;
+    let p = "com.parity.options";
+    let mut t = Transcript::default();
+    let callee = join(kind).await;
+    let caller = join(kind).await;
+    t.session("callee", &callee);
+    t.session("caller", &caller);
+
+    // disclose_me and disclose_caller where the realm already discloses.
+    callee
+        .register_with(
+            &format!("{p}.who"),
+            RegisterOptions::default().disclose_caller(true),
+            details_echo(),
+        )
+        .await
+        .unwrap();
+    let r = within(
+        LIMIT,
+        "disclose_me",
+        caller.call_with(
+            &format!("{p}.who"),
+            Payload::new(),
+            CallOptions::default().disclose_me(true),
+        ),
+    )
+    .await;
+    t.log_call("disclose_me and disclose_caller", &r);
+
+    // A procedure that answers with progress to a caller that did not ask for it.
+    callee
+        .register_with(
+            &format!("{p}.progress"),
+            RegisterOptions::default(),
+            wamp_client::handler::procedure(
+                |progress: wamp_client::handler::Progress| async move {
+                    progress.send(1);
+                    progress.send(2);
+                    Ok::<_, WampError>(3)
+                },
+            ),
+        )
+        .await
+        .unwrap();
+    let r = call(&caller, &format!("{p}.progress"), vec![]).await;
+    t.log_call("progress to a caller that did not ask for it", &r);
+    let _ = caller.leave().await;
+    let _ = callee.leave().await;
+    t
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn disclosure_and_progress_options_are_as_on_crossbar() {
+    same_on_both(call_options).await;
+}
+
+/// Two calls at once to a registration with `concurrency` 1: Crossbar.io runs one and answers
+/// the other ERROR `crossbar.error.max_concurrency_reached`.
+async fn concurrency(kind: RouterKind) -> Transcript {
+    let p = "com.parity.concurrency";
+    let mut t = Transcript::default();
+    let callee = join(kind).await;
+    let caller = join(kind).await;
+    // A registration limited to one invocation at a time (Crossbar.io's `concurrency`).
+    let (tx, mut rx) = mpsc::unbounded_channel::<()>();
+    callee
+        .register_with(
+            &format!("{p}.one_at_a_time"),
+            RegisterOptions::default().concurrency(1),
+            move |_inv: Invocation| {
+                let tx = tx.clone();
+                async move {
+                    let _ = tx.send(());
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    Ok::<_, WampError>(Payload::new())
+                }
+            },
+        )
+        .await
+        .unwrap();
+    let calls: Vec<_> = (0..2)
+        .map(|_| {
+            let caller = caller.clone();
+            let uri = format!("{p}.one_at_a_time");
+            tokio::spawn(async move { caller.call::<_, ()>(&uri, ()).await })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for c in calls {
+        let r = within(LIMIT, "a limited call", c).await.unwrap();
+        outcomes.push(
+            r.map(|()| "result".to_owned())
+                .unwrap_or_else(|e| e.uri().map_or_else(|| e.to_string(), str::to_owned)),
+        );
+    }
+    outcomes.sort();
+    let mut started = 0;
+    while rx.try_recv().is_ok() {
+        started += 1;
+    }
+    t.log(
+        "two calls at once to a concurrency 1 registration",
+        json!({"outcomes": outcomes, "invocations": started}),
+    );
+
+    let _ = caller.leave().await;
+    let _ = callee.leave().await;
+    t
+}
+
+// Crossbar.io only.
+// ours: the REGISTER option `concurrency` is ignored: both calls are invoked at once and both
+// answered (Crossbar.io: one invocation, the other call ERROR
+// `crossbar.error.max_concurrency_reached`; wamp-client's `RegisterOptions::concurrency`
+// documents that calls beyond the limit queue at the router or are refused). Run it on both
+// (`same_on_both(concurrency)`) once the dealer enforces it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_registration_with_concurrency_1_runs_one_call_at_a_time_on_crossbar() {
+    let t = concurrency(RouterKind::Crossbar).await;
+    assert_eq!(
+        t.render(),
+        "two calls at once to a concurrency 1 registration: \
+         {\"invocations\":1,\"outcomes\":[\"crossbar.error.max_concurrency_reached\",\"result\"]}"
+    );
+}
