@@ -134,9 +134,17 @@ pub struct ListenerConfig {
     /// counted from the last complete frame: a peer that starts a frame and stalls is closed.
     /// Default [`ListenerConfig::DEFAULT_FRAME_TIMEOUT`].
     pub frame_timeout: Duration,
-    /// How many messages may wait for a connection's socket; a connection whose queue is full
-    /// (a slow consumer) is closed. Default [`ListenerConfig::DEFAULT_OUTGOING_QUEUE`].
+    /// How many messages may wait for a connection's socket. A connection whose sender fills
+    /// more than half of it is not read until the queue is down to a quarter (backpressure: a
+    /// subscriber that keeps up loses nothing, however fast its publisher); a queue that stays
+    /// above that for [`slow_consumer_timeout`](Self::slow_consumer_timeout), or fills up, is
+    /// a slow consumer: closed, logged and counted. Default
+    /// [`ListenerConfig::DEFAULT_OUTGOING_QUEUE`].
     pub outgoing_queue: usize,
+    /// How long the connections that send to a congested connection of this listener wait
+    /// for its queue before it is closed as a slow consumer. Default
+    /// [`ListenerConfig::DEFAULT_SLOW_CONSUMER_TIMEOUT`].
+    pub slow_consumer_timeout: Duration,
     /// How sessions on this endpoint authenticate. Default: anonymous, role `anonymous`.
     pub auth: Arc<AuthConfig>,
 }
@@ -148,8 +156,10 @@ impl ListenerConfig {
     pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
     /// The default [`ListenerConfig::frame_timeout`]: 30 s.
     pub const DEFAULT_FRAME_TIMEOUT: Duration = Duration::from_secs(30);
-    /// The default [`ListenerConfig::outgoing_queue`]: 1024 messages.
-    pub const DEFAULT_OUTGOING_QUEUE: usize = 1024;
+    /// The default [`ListenerConfig::outgoing_queue`]: 4096 messages.
+    pub const DEFAULT_OUTGOING_QUEUE: usize = 4096;
+    /// The default [`ListenerConfig::slow_consumer_timeout`]: 2 s.
+    pub const DEFAULT_SLOW_CONSUMER_TIMEOUT: Duration = Duration::from_secs(2);
 
     /// A listener of `kind` on `endpoint` with the defaults: every serializer (JSON,
     /// MessagePack, CBOR), no TLS, any path, no pings, anonymous authentication.
@@ -165,6 +175,7 @@ impl ListenerConfig {
             handshake_timeout: Self::DEFAULT_HANDSHAKE_TIMEOUT,
             frame_timeout: Self::DEFAULT_FRAME_TIMEOUT,
             outgoing_queue: Self::DEFAULT_OUTGOING_QUEUE,
+            slow_consumer_timeout: Self::DEFAULT_SLOW_CONSUMER_TIMEOUT,
             auth: Arc::new(AuthConfig::anonymous_only("anonymous")),
         }
     }

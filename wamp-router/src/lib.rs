@@ -33,9 +33,12 @@
 //!   and hands each outgoing message to the receiver's bounded queue without waiting. No core
 //!   task: a routed call costs no extra task hop. Serialization happens in the connection
 //!   tasks, outside the lock.
-//! - A connection whose queue is full ([`ListenerConfig::outgoing_queue`]) is a slow
-//!   consumer: closed at once, logged and counted ([`Stats::slow_consumers`]); nobody waits
-//!   for it.
+//! - Every connection has a bounded outgoing queue ([`ListenerConfig::outgoing_queue`]). A
+//!   connection whose input fills another's queue past half is not read until that queue is
+//!   down to a quarter: a subscriber that keeps up loses nothing, however fast its publisher.
+//!   One that does not drain within [`ListenerConfig::slow_consumer_timeout`] (or whose queue
+//!   fills up) is a slow consumer: closed, logged and counted ([`Stats::slow_consumers`]), and
+//!   its publishers go on.
 //! - One timer task runs the core's deadlines (HELLO, GOODBYE replies, call timeouts).
 //! - [`Router::stop`] sends GOODBYE `wamp.close.system_shutdown` to every session, waits for the
 //!   replies up to the shutdown timeout, then closes what is left.

@@ -479,11 +479,66 @@ async fn a_client_that_never_finishes_the_transport_handshake_is_closed_after_th
     bounded(router.stop()).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_that_keeps_up_gets_every_event_of_a_publisher_at_full_speed() {
+    const EVENTS: usize = 50_000;
+    let router = Router::builder()
+        .realm("realm1")
+        .listen("rs://127.0.0.1:0")
+        .unwrap()
+        .start()
+        .await
+        .unwrap();
+    let config = client(&router.urls()[0], "msgpack");
+    let subscriber = bounded(Session::join(&config, JoinOptions::new("realm1")))
+        .await
+        .unwrap();
+    let received = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = received.clone();
+    let subscription = bounded(subscriber.subscribe_with(
+        "com.example.burst",
+        wamp_client::SubscribeOptions::default().queue_capacity(EVENTS),
+        move |_: Event| {
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            async {}
+        },
+    ))
+    .await
+    .unwrap();
+    let publisher = bounded(Session::join(&config, JoinOptions::new("realm1")))
+        .await
+        .unwrap();
+    // Fire-and-forget, as fast as the client queues them: hundreds of PUBLISHes per read.
+    for i in 0..EVENTS {
+        publisher.publish("com.example.burst", (i,)).await.unwrap();
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while received.load(std::sync::atomic::Ordering::Relaxed) < EVENTS {
+        let got = received.load(std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(
+            router.stats().slow_consumers,
+            0,
+            "the subscriber was cut off after {got} of {EVENTS} events"
+        );
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{got} of {EVENTS} events arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(subscription.dropped(), 0);
+    bounded(publisher.leave()).await.unwrap();
+    bounded(subscriber.leave()).await.unwrap();
+    bounded(router.stop()).await;
+}
+
 #[tokio::test]
 async fn a_slow_subscriber_is_cut_off_while_another_subscriber_gets_every_event() {
     const EVENTS: usize = 400;
     let (mut l, _) = ListenerConfig::from_url("rs://127.0.0.1:0").unwrap();
     l.outgoing_queue = 8;
+    // The publisher waits this long for the slow one's queue before it is cut off.
+    l.slow_consumer_timeout = Duration::from_millis(200);
     let router = Router::builder()
         .realm("realm1")
         .listener(l)

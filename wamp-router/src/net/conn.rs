@@ -12,7 +12,7 @@ use wamp_core::framing::{Decoded, FrameError, Inbox};
 use wamp_core::serializer::Serializer;
 use wamp_core::{Dict, Message, Value};
 
-use super::{Hub, Out, Registered};
+use super::{has_space, Congested, Hub, Out, Registered};
 use crate::config::{AutoPing, TransportKind};
 use crate::core::ConnInfo;
 
@@ -23,6 +23,9 @@ const WRITE_HIGH: usize = 256 * 1024;
 const WRITE_KEEP: usize = 64 * 1024;
 /// How long closing (writing what is queued, the close frame) may take.
 const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+/// The most messages fed to the core at once: between two feeds, the queues they filled are
+/// looked at (a read may hold hundreds of small messages).
+const FEED: usize = 64;
 
 /// What a connection needs after its handshake.
 pub(crate) struct Params {
@@ -36,6 +39,7 @@ pub(crate) struct Params {
     /// How long a begun frame may take, from the last complete one.
     pub(crate) frame_timeout: std::time::Duration,
     pub(crate) queue: usize,
+    pub(crate) slow_consumer_timeout: std::time::Duration,
     /// Whether the stream needs flushing after writes (TLS).
     pub(crate) flush: bool,
     pub(crate) info: ConnInfo,
@@ -59,7 +63,12 @@ pub(crate) async fn serve<S>(hub: Arc<Hub>, stream: S, leftover: BytesMut, p: Pa
 where
     S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
-    let Registered { id, mut rx, kill } = hub.open(p.queue, p.info.clone());
+    let Registered {
+        id,
+        mut rx,
+        kill,
+        space,
+    } = hub.open(p.queue, p.slow_consumer_timeout, p.info.clone());
     let mut c = Conn {
         id,
         codec: match p.kind {
@@ -76,6 +85,7 @@ where
         wbuf: BytesMut::new(),
         scratch: Vec::new(),
         batch: Vec::new(),
+        congested: Vec::new(),
         closing: false,
         awaiting_pong: false,
         pong_arrived: false,
@@ -102,10 +112,18 @@ where
     let mut frame_armed = false;
     let mut need_flush = false;
     let mut eof = false;
+    // While set, this connection's input filled other connections' queues: it is not read
+    // until they drained.
+    let mut throttle: Option<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>> =
+        None;
 
     // Frames that came with the handshake.
     let mut end = c.decode_all(&hub);
     while end.is_none() {
+        if throttle.is_none() && !c.congested.is_empty() {
+            let congested = std::mem::take(&mut c.congested);
+            throttle = Some(Box::pin(hub.clone().wait_for_space(congested)));
+        }
         if c.closing && c.wbuf.is_empty() && !need_flush {
             end = Some(End::Graceful);
             break;
@@ -146,6 +164,9 @@ where
                                 Err(TryRecvError::Disconnected) => break,
                             }
                         }
+                        if has_space(rx.len(), rx.max_capacity()) {
+                            space.notify_waiters();
+                        }
                     }
                     // The core forgot this connection without a close (slow consumer).
                     None => end = Some(End::Abrupt("dropped by the router".into())),
@@ -156,7 +177,7 @@ where
                 let mut target = buf.limit(max);
                 let n = rd.read_buf(&mut target).await?;
                 Ok::<usize, std::io::Error>(n)
-            }, if !eof && !c.closing => match r {
+            }, if !eof && !c.closing && throttle.is_none() => match r {
                 Ok(0) => {
                     eof = true;
                     end = Some(if c.inbox.holds_partial_frame() {
@@ -185,6 +206,14 @@ where
                 }
                 Err(e) => end = Some(End::Abrupt(format!("read failed: {e}"))),
             },
+            () = async {
+                if let Some(t) = throttle.as_mut() {
+                    t.await
+                }
+            }, if throttle.is_some() => {
+                throttle = None;
+                end = c.decode_all(&hub);
+            }
             _ = &mut frame_timer, if frame_armed => {
                 let due = c.last_frame + p.frame_timeout;
                 if due > tokio::time::Instant::now() {
@@ -254,6 +283,8 @@ struct Conn {
     /// A message is serialized here, then framed into the write buffer.
     scratch: Vec<u8>,
     batch: Vec<Message>,
+    /// The connections whose queues the last feed filled past half.
+    congested: Vec<Congested>,
     /// Closing: nothing more is read or taken from the queue; what is queued is written.
     closing: bool,
     /// A ping of ours is unanswered.
@@ -321,10 +352,15 @@ impl Conn {
         self.inbox.holds_partial_frame() || matches!(&self.codec, Codec::Ws(ws) if ws.in_message())
     }
 
-    /// Decodes every complete frame read, feeds the messages to the core in one batch.
+    /// Decodes and feeds to the core what the inbox holds, [`FEED`] messages at a time, until
+    /// a feed congests a queue (the rest waits in the inbox).
     fn decode_all(&mut self, hub: &Arc<Hub>) -> Option<End> {
         let mut end = None;
-        while !self.closing {
+        while !self.closing && self.congested.is_empty() {
+            if self.batch.len() >= FEED {
+                self.congested = hub.receive(self.id, &mut self.batch);
+                continue;
+            }
             let decoded = match &mut self.codec {
                 Codec::Raw(raw) => raw.decode(&mut self.inbox),
                 Codec::Ws(ws) => ws.decode(&mut self.inbox),
@@ -381,7 +417,7 @@ impl Conn {
             }
         }
         if !self.batch.is_empty() {
-            hub.receive(self.id, &mut self.batch);
+            self.congested = hub.receive(self.id, &mut self.batch);
         }
         end
     }

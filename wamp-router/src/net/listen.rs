@@ -274,6 +274,7 @@ async fn handshake_and_serve<S>(
         auto_ping: config.auto_ping,
         frame_timeout: config.frame_timeout,
         queue: config.outgoing_queue,
+        slow_consumer_timeout: config.slow_consumer_timeout,
         flush: tls,
         info: ConnInfo {
             auth: config.auth.clone(),

@@ -49,6 +49,31 @@ struct State {
 struct Slot {
     tx: mpsc::Sender<Out>,
     kill: Arc<Notify>,
+    /// Signalled by the connection task when its queue is down to a quarter.
+    space: Arc<Notify>,
+    slow_consumer_timeout: Duration,
+}
+
+impl Slot {
+    /// Tells the connection task of `conn` to close, as a slow consumer (logged, counted).
+    fn close_slow(&self, conn: ConnId, counters: &Counters, why: &str) {
+        tracing::warn!(
+            conn,
+            queue = self.tx.max_capacity(),
+            "closing a slow consumer: {why}"
+        );
+        counters.slow_consumers.fetch_add(1, Ordering::Relaxed);
+        self.kill.notify_one();
+    }
+}
+
+/// A connection whose queue a batch filled past half: the sender of the batch waits for it
+/// (see [`Hub::wait_for_space`]).
+pub(crate) struct Congested {
+    id: ConnId,
+    tx: mpsc::Sender<Out>,
+    space: Arc<Notify>,
+    timeout: Duration,
 }
 
 /// Counters for [`Router::stats`](crate::Router::stats).
@@ -96,6 +121,18 @@ pub(crate) struct Registered {
     pub(crate) id: ConnId,
     pub(crate) rx: mpsc::Receiver<Out>,
     pub(crate) kill: Arc<Notify>,
+    /// To signal when the queue is down to a quarter ([`has_space`]).
+    pub(crate) space: Arc<Notify>,
+}
+
+/// Whether a queue of `len` messages out of `max` is low enough for its senders to go on.
+pub(crate) fn has_space(len: usize, max: usize) -> bool {
+    len <= max / 4
+}
+
+/// Whether a queue with `free` places out of `max` is congested (more than half full).
+fn is_congested(free: usize, max: usize) -> bool {
+    max - free > max / 2
 }
 
 impl Hub {
@@ -169,28 +206,82 @@ impl Hub {
 
     /// Registers a connection whose transport handshake is done; the core starts its HELLO
     /// deadline.
-    pub(crate) fn open(self: &Arc<Self>, queue: usize, info: ConnInfo) -> Registered {
+    pub(crate) fn open(
+        self: &Arc<Self>,
+        queue: usize,
+        slow_consumer_timeout: Duration,
+        info: ConnInfo,
+    ) -> Registered {
         let id = self.next_conn.fetch_add(1, Ordering::Relaxed);
-        let (tx, rx) = mpsc::channel(queue.max(1));
+        let (tx, rx) = mpsc::channel(queue.max(4));
         let kill = Arc::new(Notify::new());
+        let space = Arc::new(Notify::new());
         let slot = Slot {
             tx,
             kill: kill.clone(),
+            space: space.clone(),
+            slow_consumer_timeout,
         };
         self.run(|st, now| {
             st.conns.insert(id, slot);
             st.core.open(now, id, info);
         });
-        Registered { id, rx, kill }
+        Registered {
+            id,
+            rx,
+            kill,
+            space,
+        }
     }
 
-    /// Feeds the messages of one read to the core (emptying `batch`).
-    pub(crate) fn receive(self: &Arc<Self>, conn: ConnId, batch: &mut Vec<Message>) {
-        self.run(|st, now| {
-            for msg in batch.drain(..) {
-                st.core.receive(now, conn, msg);
+    /// Feeds messages of one read to the core (emptying `batch`); returns the connections
+    /// whose queues they filled past half.
+    pub(crate) fn receive(
+        self: &Arc<Self>,
+        conn: ConnId,
+        batch: &mut Vec<Message>,
+    ) -> Vec<Congested> {
+        let mut congested = Vec::new();
+        self.run_noting(
+            |st, now| {
+                for msg in batch.drain(..) {
+                    st.core.receive(now, conn, msg);
+                }
+            },
+            Some(&mut congested),
+        );
+        congested.retain(|c| c.id != conn);
+        congested
+    }
+
+    /// Waits until each of `congested` is down to a quarter of its queue; one that is not
+    /// within its slow-consumer timeout is closed as a slow consumer.
+    pub(crate) async fn wait_for_space(self: Arc<Self>, congested: Vec<Congested>) {
+        for c in congested {
+            let deadline = tokio::time::Instant::now() + c.timeout;
+            loop {
+                let notified = c.space.notified();
+                tokio::pin!(notified);
+                notified.as_mut().enable();
+                let max = c.tx.max_capacity();
+                if c.tx.is_closed() || has_space(max - c.tx.capacity(), max) {
+                    break;
+                }
+                if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                    self.run(|st, now| {
+                        if st.conns.contains_key(&c.id) {
+                            st.cut_slow_consumer(
+                                now,
+                                c.id,
+                                &self.counters,
+                                "its queue did not drain in time",
+                            );
+                        }
+                    });
+                    break;
+                }
             }
-        });
+        }
     }
 
     /// The connection's task has ended: its session leaves (unless the core already forgot
@@ -210,12 +301,21 @@ impl Hub {
 
     /// Runs `f` on the state, then delivers everything the core output.
     fn run(self: &Arc<Self>, f: impl FnOnce(&mut State, Instant)) {
+        self.run_noting(f, None)
+    }
+
+    /// [`run`](Self::run), noting the queues filled past half in `congested`.
+    fn run_noting(
+        self: &Arc<Self>,
+        f: impl FnOnce(&mut State, Instant),
+        congested: Option<&mut Vec<Congested>>,
+    ) {
         let now = now();
         let mut auth = Vec::new();
         let wake_timer = {
             let mut st = self.lock();
             f(&mut st, now);
-            st.drain(now, &self.counters, &mut auth);
+            st.drain(now, &self.counters, &mut auth, congested);
             match (st.core.poll_timeout(), st.armed) {
                 (Some(next), Some(armed)) => next < armed,
                 (Some(_), None) => true,
@@ -292,9 +392,23 @@ impl Hub {
 }
 
 impl State {
+    /// Closes `conn` as a slow consumer: logged, counted, its session gone from the core.
+    fn cut_slow_consumer(&mut self, now: Instant, conn: ConnId, counters: &Counters, why: &str) {
+        if let Some(slot) = self.conns.remove(&conn) {
+            slot.close_slow(conn, counters, why);
+            self.core.closed(now, conn);
+        }
+    }
+
     /// Delivers every output of the core: messages to the bounded queues (a full queue closes
     /// that connection: slow consumer), closes, and authentication requests (returned).
-    fn drain(&mut self, now: Instant, counters: &Counters, auth: &mut Vec<(ConnId, AuthRequest)>) {
+    fn drain(
+        &mut self,
+        now: Instant,
+        counters: &Counters,
+        auth: &mut Vec<(ConnId, AuthRequest)>,
+        mut congested: Option<&mut Vec<Congested>>,
+    ) {
         let mut cut = Vec::new();
         loop {
             while let Some(out) = self.core.poll_output() {
@@ -304,15 +418,23 @@ impl State {
                             continue;
                         };
                         match slot.tx.try_send(Out::Msg(Box::new(msg))) {
-                            Ok(()) => {}
+                            Ok(()) => {
+                                if let Some(congested) = congested.as_deref_mut() {
+                                    let max = slot.tx.max_capacity();
+                                    if is_congested(slot.tx.capacity(), max)
+                                        && !congested.iter().any(|c| c.id == conn)
+                                    {
+                                        congested.push(Congested {
+                                            id: conn,
+                                            tx: slot.tx.clone(),
+                                            space: slot.space.clone(),
+                                            timeout: slot.slow_consumer_timeout,
+                                        });
+                                    }
+                                }
+                            }
                             Err(mpsc::error::TrySendError::Full(_)) => {
-                                tracing::warn!(
-                                    conn,
-                                    queue = slot.tx.max_capacity(),
-                                    "closing a slow consumer: its outgoing queue is full"
-                                );
-                                counters.slow_consumers.fetch_add(1, Ordering::Relaxed);
-                                slot.kill.notify_one();
+                                slot.close_slow(conn, counters, "its outgoing queue is full");
                                 self.conns.remove(&conn);
                                 cut.push(conn);
                             }
