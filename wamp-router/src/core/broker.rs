@@ -15,7 +15,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
-use wamp_core::id::Id;
+use wamp_core::id::{Id, IdMap};
 use wamp_core::message::RequestType;
 use wamp_core::uri::{error_uri, MatchPolicy};
 use wamp_core::{Dict, Message, Str, Value};
@@ -139,10 +139,10 @@ struct Retained {
 /// The broker of one realm.
 #[derive(Debug, Default)]
 pub(crate) struct Broker {
-    subscriptions: HashMap<Id, Subscription>,
+    subscriptions: IdMap<Subscription>,
     table: MatchTable,
     /// Each session's subscriptions.
-    by_session: HashMap<Id, Vec<Id>>,
+    by_session: IdMap<Vec<Id>>,
     /// Retained publications by topic, oldest first.
     retained: HashMap<Str, VecDeque<Retained>>,
 }

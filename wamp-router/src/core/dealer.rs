@@ -27,9 +27,11 @@
 //!   `call_canceling`.
 //! - A late YIELD or ERROR for an invocation that is over (canceled, timed out) is dropped.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
-use wamp_core::id::Id;
+use std::hash::BuildHasherDefault;
+
+use wamp_core::id::{Id, IdHasher, IdMap, IdSet, PeerIdMap};
 use wamp_core::message::RequestType;
 use wamp_core::uri::{error_uri, MatchPolicy};
 use wamp_core::{Dict, Message, Str, Value};
@@ -133,19 +135,19 @@ struct SessionState {
     registrations: Vec<Id>,
     next_invocation: SequentialIds,
     /// Requests in flight as a caller, to the invocation `(callee, id)`.
-    calls: HashMap<Id, (Id, Id)>,
+    calls: PeerIdMap<(Id, Id)>,
     /// Invocations in flight as a callee.
-    invocations: HashSet<Id>,
+    invocations: IdSet,
 }
 
 /// The dealer of one realm.
 #[derive(Debug, Default)]
 pub(crate) struct Dealer {
-    registrations: HashMap<Id, Registration>,
+    registrations: IdMap<Registration>,
     table: MatchTable,
-    sessions: HashMap<Id, SessionState>,
+    sessions: IdMap<SessionState>,
     /// By `(callee, invocation id)`.
-    invocations: HashMap<(Id, Id), Invocation>,
+    invocations: HashMap<(Id, Id), Invocation, BuildHasherDefault<IdHasher>>,
 }
 
 const CANCELED_MESSAGE: &str = "callee disconnected from in-flight request";

@@ -91,7 +91,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use wamp_core::id::Id;
+use wamp_core::id::{Id, IdMap};
 use wamp_core::{Dict, Message};
 
 mod auth;
@@ -279,9 +279,9 @@ pub struct Core {
     max_sessions: usize,
     realms: Vec<Realm>,
     realm_index: HashMap<String, usize>,
-    conns: HashMap<ConnId, Conn>,
+    conns: IdMap<Conn>,
     /// Every session id in use (joined or authenticating), to its connection.
-    sessions: HashMap<Id, ConnId>,
+    sessions: IdMap<ConnId>,
     ids: IdSource,
     out: VecDeque<Output>,
     timers: Timers,
@@ -311,8 +311,8 @@ impl Core {
             max_sessions: config.max_sessions,
             realms,
             realm_index,
-            conns: HashMap::new(),
-            sessions: HashMap::new(),
+            conns: IdMap::default(),
+            sessions: IdMap::default(),
             ids: IdSource::new(seed),
             out: VecDeque::new(),
             timers: Timers::default(),

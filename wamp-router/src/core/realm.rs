@@ -6,9 +6,7 @@
 //! procedures (`wamp.session.*`, `wamp.registration.*`, `wamp.subscription.*`) itself and
 //! publishes the meta events the broker and dealer report.
 
-use std::collections::HashMap;
-
-use wamp_core::id::Id;
+use wamp_core::id::{Id, IdMap};
 use wamp_core::message::RequestType;
 use wamp_core::uri::{error_uri, validate, MatchPolicy};
 use wamp_core::{Dict, Message, Str, Value};
@@ -94,7 +92,7 @@ impl Peer {
 }
 
 /// The joined sessions of a realm.
-pub(crate) type Peers = HashMap<Id, Peer>;
+pub(crate) type Peers = IdMap<Peer>;
 
 /// A realm.
 #[derive(Debug)]
@@ -113,7 +111,7 @@ impl Realm {
         Realm {
             name: config.name.clone(),
             authorizer: Authorizer::new(&config.roles),
-            peers: HashMap::new(),
+            peers: IdMap::default(),
             broker: Broker::default(),
             dealer: Dealer::default(),
             meta: Vec::new(),

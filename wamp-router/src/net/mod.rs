@@ -10,7 +10,6 @@
 //! connection whose queue is full is a slow consumer: it is closed at once, with a logged
 //! reason, and counted; nobody waits for it.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -40,7 +39,7 @@ pub(crate) enum Out {
 /// The routing core and the outgoing queues of the connections it knows.
 struct State {
     core: Core,
-    conns: HashMap<ConnId, Slot>,
+    conns: wamp_core::id::IdMap<Slot>,
     /// The deadline the timer task sleeps until.
     armed: Option<Instant>,
 }
@@ -146,7 +145,7 @@ impl Hub {
         Arc::new(Hub {
             state: Mutex::new(State {
                 core,
-                conns: HashMap::new(),
+                conns: Default::default(),
                 armed: None,
             }),
             timer_wake: Notify::new(),
