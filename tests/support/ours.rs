@@ -20,7 +20,9 @@ use wamp_router::{crossbar, AuthRequest, RouterBuilder};
 
 use crate::auth::{AUTHENTICATED_ROLE, TICKET_ROTATING_AUTHID, TICKET_ROTATING_INITIAL};
 use crate::certs;
-use crate::router::{node_config, unique_dir, write_valid_tickets, Ports, VALID_TICKETS_FILE};
+use crate::router::{
+    node_config, unique_dir, unique_dir_base, write_valid_tickets, Ports, VALID_TICKETS_FILE,
+};
 use crate::{AuthTransport, Endpoint, REALM};
 
 /// Bound on starting (or stopping) our router: it binds its sockets in milliseconds.
@@ -218,7 +220,9 @@ impl Ours {
     }
 
     fn try_start() -> Result<Ours, String> {
+        sweep_dead_dirs();
         let dir = unique_dir()?;
+        let _ = fs::write(dir.join(MARKER), "");
         let io = |what: &str, e: std::io::Error| format!("{what} in {}: {e}", dir.display());
         let tls = certs::generate();
         let ca_path = dir.join("ca.pem");
@@ -491,6 +495,38 @@ impl Drop for Ours {
     fn drop(&mut self) {
         self.end(false);
         let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The file that marks a directory as one of our router's (for [`sweep_dead_dirs`]).
+const MARKER: &str = "wamp-suite-ours";
+
+/// Removes the directories of our routers whose process is gone: the shared one is a static,
+/// never dropped, so its directory outlives the test binary (Crossbar.io's supervisor cleans
+/// up its own). A directory is ours if it has the [`MARKER`] (or, from before the marker,
+/// valid tickets but no `.crossbar`, which a Crossbar.io node directory has from its start),
+/// and its process, the `<pid>` of its name `wamp-suite-<pid>-...`, is gone.
+fn sweep_dead_dirs() {
+    let base = unique_dir_base();
+    let Ok(entries) = fs::read_dir(&base) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("wamp-suite-"))
+            .and_then(|n| n.split('-').next())
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let dir = entry.path();
+        let ours = dir.join(MARKER).exists()
+            || (dir.join(VALID_TICKETS_FILE).exists() && !dir.join(".crossbar").exists());
+        if ours && pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = fs::remove_dir_all(&dir);
+        }
     }
 }
 

@@ -940,14 +940,22 @@ fn free_ports() -> std::io::Result<Ports> {
     })
 }
 
+/// Where [`unique_dir`] makes its directories: the temp dir, or /tmp when `$TMPDIR` is too long
+/// for a Unix socket path.
+pub(crate) fn unique_dir_base() -> PathBuf {
+    let base = std::env::temp_dir();
+    if base.as_os_str().len() > 60 {
+        PathBuf::from("/tmp")
+    } else {
+        base
+    }
+}
+
 /// A new directory `wamp-suite-<pid>-<n>-<nanos>` in the temp dir (or /tmp when `$TMPDIR` is
 /// too long for a Unix socket path, which is limited to 107 bytes).
 pub(crate) fn unique_dir() -> Result<PathBuf, String> {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let mut base = std::env::temp_dir();
-    if base.as_os_str().len() > 60 {
-        base = PathBuf::from("/tmp");
-    }
+    let base = unique_dir_base();
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
