@@ -1,6 +1,5 @@
-//! No call waits forever, through Crossbar.io 26.10.1 and through our router (the cancel
-//! tests run against both: `crossbar::NAME`, `ours::NAME`; the four timeout tests on
-//! Crossbar.io only, see the comment above them): call timeouts enforced by the client
+//! No call waits forever, through Crossbar.io 26.10.1 and through our router (every test runs
+//! against both: `crossbar::NAME`, `ours::NAME`): call timeouts enforced by the client
 //! (Crossbar reads the `timeout` option as seconds and, for a 3 ms timeout, interrupts the
 //! callee without answering the caller), calls canceled when their future is dropped or
 //! explicitly with a mode, and our callee interrupted by an Autobahn|Python caller that
@@ -181,120 +180,109 @@ wamp_suite::on_both_routers! {
         assert_eq!(r.unwrap_err().uri(), Some("wamp.error.no_such_procedure"));
         assert!(caller.is_joined() && callee.is_joined());
     }
-}
 
-// Crossbar.io only: the client's own call timeout against a router that honours the same
-// `timeout` option. Crossbar.io reads it as seconds, so the client's timer always fires first
-// and the call ends with `CallError::Timeout`. Our router reads it as milliseconds, as the
-// spec says, and answers ERROR `wamp.error.canceled` ("timeout reached", Crossbar.io's URI and
-// message) at the same moment: whichever comes first wins, and the call ends with
-// `CallError::Application(wamp.error.canceled)` in about one run out of three.
-// ours: client race, not a router bug: wamp-client's `CallOptions::timeout` promises
-// `CallError::Timeout` "whatever the router does"; it should map the router's timeout answer
-// to it (or ask the router for a slightly later timeout). Re-enable on both once it does.
-#[tokio::test(flavor = "multi_thread")]
-async fn a_3_ms_timeout_fails_the_call_with_timeout_although_crossbar_never_answers() {
-    let router: &dyn TestRouter = wamp_suite::router();
-    let (_callee, mut events) = slow_callee(router, "com.deadline.three_ms").await;
-    let caller = caller(router).await;
-    let start = Instant::now();
-    let result = within(
-        LIMIT,
-        "the timed-out call",
-        caller.call_with(
-            "com.deadline.three_ms",
-            Payload::new(),
-            CallOptions::default().timeout(Duration::from_millis(3)),
-        ),
-    )
-    .await;
-    let took = start.elapsed();
-    assert!(
-        matches!(result, Err(CallError::Timeout(d)) if d == Duration::from_millis(3)),
-        "{result:?}"
-    );
-    // 3 ms plus scheduling noise on a loaded machine.
-    assert!(took < Duration::from_secs(2), "took {took:?}");
-    // The callee was interrupted (by Crossbar's own timeout or by our CANCEL).
-    next(&mut events, "started").await;
-    next(&mut events, "dropped").await;
-    // The session is fine afterwards.
-    let r: Result<i64, _> = caller.call("com.deadline.none", ()).await;
-    assert_eq!(r.unwrap_err().uri(), Some("wamp.error.no_such_procedure"));
-}
-
-// ours: the client timeout race above; Crossbar.io only until wamp-client maps it.
-#[tokio::test(flavor = "multi_thread")]
-async fn a_2000_ms_timeout_fires_after_two_seconds_although_crossbar_reads_it_as_seconds() {
-    let router: &dyn TestRouter = wamp_suite::router();
-    let (_callee, mut events) = slow_callee(router, "com.deadline.two_s").await;
-    let caller = caller(router).await;
-    let start = Instant::now();
-    let result = caller
-        .call_with(
-            "com.deadline.two_s",
-            Payload::new(),
-            CallOptions::default().timeout(Duration::from_millis(2000)),
+    // The client's own call timeout, whatever the router does with the `timeout` option it is
+    // sent: Crossbar.io reads it as seconds (and for 3 ms interrupts the callee without answering
+    // the caller); our router reads it as milliseconds, as the spec says, and answers ERROR
+    // `wamp.error.canceled` ("timeout reached") when the client's own timer is due: the call fails
+    // with `CallError::Timeout` either way.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_3_ms_timeout_fails_the_call_with_timeout_whatever_the_router_answers(router) {
+        let (_callee, mut events) = slow_callee(router, "com.deadline.three_ms").await;
+        let caller = caller(router).await;
+        let start = Instant::now();
+        let result = within(
+            LIMIT,
+            "the timed-out call",
+            caller.call_with(
+                "com.deadline.three_ms",
+                Payload::new(),
+                CallOptions::default().timeout(Duration::from_millis(3)),
+            ),
         )
         .await;
-    let took = start.elapsed();
-    assert!(matches!(result, Err(CallError::Timeout(_))), "{result:?}");
-    assert!(
-        took >= Duration::from_millis(2000) && took < Duration::from_secs(4),
-        "took {took:?}"
-    );
-    next(&mut events, "started").await;
-    // Our CANCEL (killnowait) interrupts the callee, Crossbar's 2000 s would not.
-    next(&mut events, "dropped").await;
-}
+        let took = start.elapsed();
+        assert!(
+            matches!(result, Err(CallError::Timeout(d)) if d == Duration::from_millis(3)),
+            "{result:?}"
+        );
+        // 3 ms plus scheduling noise on a loaded machine.
+        assert!(took < Duration::from_secs(2), "took {took:?}");
+        // The callee was interrupted (by Crossbar's own timeout or by our CANCEL).
+        next(&mut events, "started").await;
+        next(&mut events, "dropped").await;
+        // The session is fine afterwards.
+        let r: Result<i64, _> = caller.call("com.deadline.none", ()).await;
+        assert_eq!(r.unwrap_err().uri(), Some("wamp.error.no_such_procedure"));
+    }
 
-// ours: the client timeout race above; Crossbar.io only until wamp-client maps it.
-#[tokio::test(flavor = "multi_thread")]
-async fn a_session_default_call_timeout_applies_to_calls_without_their_own() {
-    let router: &dyn TestRouter = wamp_suite::router();
-    let (_callee, mut events) = slow_callee(router, "com.deadline.default").await;
-    let transport = TransportConfig::new(&router.rs_url()).unwrap();
-    let caller = Session::join(
-        &transport,
-        JoinOptions::new("realm1").call_timeout(Duration::from_millis(300)),
-    )
-    .await
-    .unwrap();
-    let result = within(
-        LIMIT,
-        "the call",
-        caller.call::<_, ()>("com.deadline.default", ()),
-    )
-    .await;
-    assert!(
-        matches!(result, Err(CallError::Timeout(d)) if d == Duration::from_millis(300)),
-        "{result:?}"
-    );
-    next(&mut events, "started").await;
-    next(&mut events, "dropped").await;
-}
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_2000_ms_timeout_fires_after_two_seconds_whether_the_router_reads_ms_or_seconds(router) {
+        let (_callee, mut events) = slow_callee(router, "com.deadline.two_s").await;
+        let caller = caller(router).await;
+        let start = Instant::now();
+        let result = caller
+            .call_with(
+                "com.deadline.two_s",
+                Payload::new(),
+                CallOptions::default().timeout(Duration::from_millis(2000)),
+            )
+            .await;
+        let took = start.elapsed();
+        assert!(matches!(result, Err(CallError::Timeout(_))), "{result:?}");
+        assert!(
+            took >= Duration::from_millis(2000) && took < Duration::from_secs(4),
+            "took {took:?}"
+        );
+        next(&mut events, "started").await;
+        // Our CANCEL (killnowait) interrupts the callee, Crossbar's 2000 s would not.
+        next(&mut events, "dropped").await;
+    }
 
-// ours: the client timeout race above; Crossbar.io only until wamp-client maps it.
-#[tokio::test(flavor = "multi_thread")]
-async fn a_component_call_timeout_bounds_the_calls_of_its_handle() {
-    let router: &dyn TestRouter = wamp_suite::router();
-    let (_callee, mut events) = slow_callee(router, "com.deadline.component").await;
-    let comp = Component::builder()
-        .transport(router.url(Endpoint::Rs))
-        .realm("realm1")
-        .call_timeout(Duration::from_millis(300))
-        .build()
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_session_default_call_timeout_applies_to_calls_without_their_own(router) {
+        let (_callee, mut events) = slow_callee(router, "com.deadline.default").await;
+        let transport = TransportConfig::new(&router.rs_url()).unwrap();
+        let caller = Session::join(
+            &transport,
+            JoinOptions::new("realm1").call_timeout(Duration::from_millis(300)),
+        )
+        .await
         .unwrap();
-    let handle = comp.start();
-    within(LIMIT, "ready", handle.ready()).await.unwrap();
-    let result = within(
-        LIMIT,
-        "the call",
-        handle.call::<_, ()>("com.deadline.component", ()),
-    )
-    .await;
-    assert!(matches!(result, Err(CallError::Timeout(_))), "{result:?}");
-    next(&mut events, "started").await;
-    next(&mut events, "dropped").await;
-    within(LIMIT, "stop", handle.stop()).await.unwrap();
+        let result = within(
+            LIMIT,
+            "the call",
+            caller.call::<_, ()>("com.deadline.default", ()),
+        )
+        .await;
+        assert!(
+            matches!(result, Err(CallError::Timeout(d)) if d == Duration::from_millis(300)),
+            "{result:?}"
+        );
+        next(&mut events, "started").await;
+        next(&mut events, "dropped").await;
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_component_call_timeout_bounds_the_calls_of_its_handle(router) {
+        let (_callee, mut events) = slow_callee(router, "com.deadline.component").await;
+        let comp = Component::builder()
+            .transport(router.url(Endpoint::Rs))
+            .realm("realm1")
+            .call_timeout(Duration::from_millis(300))
+            .build()
+            .unwrap();
+        let handle = comp.start();
+        within(LIMIT, "ready", handle.ready()).await.unwrap();
+        let result = within(
+            LIMIT,
+            "the call",
+            handle.call::<_, ()>("com.deadline.component", ()),
+        )
+        .await;
+        assert!(matches!(result, Err(CallError::Timeout(_))), "{result:?}");
+        next(&mut events, "started").await;
+        next(&mut events, "dropped").await;
+        within(LIMIT, "stop", handle.stop()).await.unwrap();
+    }
 }

@@ -1236,11 +1236,27 @@ impl<C, A> ClientSession<C, A> {
                     kwargs,
                 };
                 match slot {
-                    Slot::Call { waiter, .. } => self.events.push_back(SessionEvent::CallFailed {
-                        request,
-                        waiter,
-                        failure: CallFailure::Error(error),
-                    }),
+                    Slot::Call { waiter, deadline } => {
+                        // The router's own timeout answer, read when ours is due (it enforces
+                        // the same timeout): the call timed out, whichever came first.
+                        let failure = match deadline {
+                            Some(d)
+                                if now >= d.at
+                                    && matches!(
+                                        error.uri.as_str(),
+                                        error_uri::CANCELED | error_uri::TIMEOUT
+                                    ) =>
+                            {
+                                CallFailure::Timeout(d.timeout)
+                            }
+                            _ => CallFailure::Error(error),
+                        };
+                        self.events.push_back(SessionEvent::CallFailed {
+                            request,
+                            waiter,
+                            failure,
+                        })
+                    }
                     Slot::Ack { waiter, .. } => self.events.push_back(SessionEvent::Failed {
                         request,
                         waiter,

@@ -203,6 +203,64 @@ fn a_call_past_its_timeout_fails_with_timeout_and_is_canceled_killnowait() {
 }
 
 #[test]
+fn the_routers_own_timeout_answer_that_comes_with_the_deadline_is_a_timeout() {
+    // The router enforces the same timeout (in milliseconds): its ERROR may be read just
+    // before the driver runs the due timer. The call fails with Timeout either way.
+    let t = Instant::now();
+    let mut s = joined_at(t, SessionConfig::default());
+    let r = s
+        .call(t, "a.b", with_timeout(ms(3)), vec![], Dict::new(), 7)
+        .unwrap();
+    drain(&mut s);
+    s.handle_message(
+        t + ms(3),
+        Message::Error {
+            request_type: RequestType::Call,
+            request: r,
+            details: Dict::new(),
+            error: error_uri::CANCELED.into(),
+            args: vec![Value::from("timeout reached")],
+            kwargs: Dict::new(),
+        },
+    )
+    .unwrap();
+    let (out, ev) = drain(&mut s);
+    assert!(out.is_empty(), "no CANCEL for an answered call: {out:?}");
+    assert!(matches!(
+        &ev[..],
+        [SessionEvent::CallFailed {
+            failure: CallFailure::Timeout(d),
+            ..
+        }] if *d == ms(3)
+    ));
+    // Before the deadline, the router's cancel is the router's error.
+    let r = s
+        .call(t, "a.b", with_timeout(ms(3)), vec![], Dict::new(), 8)
+        .unwrap();
+    drain(&mut s);
+    s.handle_message(
+        t + ms(2),
+        Message::Error {
+            request_type: RequestType::Call,
+            request: r,
+            details: Dict::new(),
+            error: error_uri::CANCELED.into(),
+            args: vec![],
+            kwargs: Dict::new(),
+        },
+    )
+    .unwrap();
+    let (_, ev) = drain(&mut s);
+    assert!(matches!(
+        &ev[..],
+        [SessionEvent::CallFailed {
+            failure: CallFailure::Error(e),
+            ..
+        }] if e.uri == error_uri::CANCELED
+    ));
+}
+
+#[test]
 fn a_timed_out_call_is_not_canceled_when_the_router_cannot_cancel() {
     let t = Instant::now();
     let mut s = joined_with(t, SessionConfig::default(), &[]);
