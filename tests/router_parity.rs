@@ -1924,20 +1924,15 @@ async fn concurrency(kind: RouterKind) -> Transcript {
     t
 }
 
-// Crossbar.io only.
-// ours: the REGISTER option `concurrency` is ignored: both calls are invoked at once and both
-// answered (Crossbar.io: one invocation, the other call ERROR
-// `crossbar.error.max_concurrency_reached`; wamp-client's `RegisterOptions::concurrency`
-// documents that calls beyond the limit queue at the router or are refused). Run it on both
-// (`same_on_both(concurrency)`) once the dealer enforces it.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_registration_with_concurrency_1_runs_one_call_at_a_time_on_crossbar() {
+async fn a_registration_with_concurrency_1_runs_one_call_at_a_time_as_on_crossbar() {
     let t = concurrency(RouterKind::Crossbar).await;
     assert_eq!(
         t.render(),
         "two calls at once to a concurrency 1 registration: \
          {\"invocations\":1,\"outcomes\":[\"crossbar.error.max_concurrency_reached\",\"result\"]}"
     );
+    same_on_both(concurrency).await;
 }
 
 async fn retention(kind: RouterKind) -> Transcript {

@@ -81,7 +81,23 @@ impl Invoke {
 struct Callee {
     session: Id,
     disclose_caller: bool,
+    /// REGISTER's `concurrency` (a Crossbar.io option): the most invocations of this
+    /// registration the callee runs at once; more calls get
+    /// `crossbar.error.max_concurrency_reached`.
+    concurrency: Option<u64>,
+    /// Invocations of this registration running on this callee.
+    running: u64,
 }
+
+impl Callee {
+    fn is_free(&self) -> bool {
+        self.concurrency.map_or(true, |max| self.running < max)
+    }
+}
+
+/// The error of a call that finds its callee (every callee, for `roundrobin`) at its
+/// `concurrency` (Crossbar.io's URI).
+pub(crate) const MAX_CONCURRENCY_REACHED: &str = "crossbar.error.max_concurrency_reached";
 
 /// One registration.
 #[derive(Debug)]
@@ -123,6 +139,8 @@ impl Registration {
 struct Invocation {
     caller: Id,
     request: Id,
+    /// The registration it runs under, for its callee's `concurrency` count.
+    registration: Id,
     receive_progress: bool,
     timer: Option<TimerKey>,
     /// CANCEL `kill` sent: the callee's answer becomes ERROR `wamp.error.canceled`.
@@ -195,6 +213,10 @@ impl Dealer {
                 .ok_or_else(|| format!("invalid invocation policy {name:?}"))?,
         };
         let disclose_caller = options::flag(options, "disclose_caller")?.unwrap_or(false);
+        let concurrency = match options::uint(options, "concurrency")? {
+            Some(0) => return Err("concurrency must be at least 1".to_string()),
+            other => other,
+        };
         let Some(peer) = peers.get(&session) else {
             return Ok(());
         };
@@ -275,6 +297,8 @@ impl Dealer {
             reg.callees.push(Callee {
                 session,
                 disclose_caller,
+                concurrency,
+                running: 0,
             });
             state.registrations.push(id);
         }
@@ -446,18 +470,50 @@ impl Dealer {
         };
         let n = reg.callees.len();
         let index = match reg.invoke {
-            Invoke::Single | Invoke::First => 0,
-            Invoke::Last => n.saturating_sub(1),
+            Invoke::Single | Invoke::First => Some(0),
+            Invoke::Last => Some(n.saturating_sub(1)),
+            // The next callee in turn that is below its concurrency, as Crossbar.io does.
             Invoke::RoundRobin => {
-                let i = reg.next % n.max(1);
-                reg.next = (i + 1) % n.max(1);
-                i
+                let start = reg.next % n.max(1);
+                let found = (0..n)
+                    .map(|k| (start + k) % n)
+                    .find(|&i| reg.callees[i].is_free());
+                if let Some(i) = found {
+                    reg.next = (i + 1) % n;
+                }
+                found
             }
-            Invoke::Random => ctx.ids.index(n),
+            Invoke::Random => Some(ctx.ids.index(n)),
         };
-        let Some(&callee) = reg.callees.get(index) else {
+        let Some(&callee) = index.and_then(|i| reg.callees.get(i)) else {
+            if n > 0 {
+                ctx.send(
+                    conn,
+                    error(
+                        RequestType::Call,
+                        request,
+                        MAX_CONCURRENCY_REACHED,
+                        "maximum concurrency of every callee reached".to_string(),
+                    ),
+                );
+            }
             return Ok(());
         };
+        if !callee.is_free() {
+            ctx.send(
+                conn,
+                error(
+                    RequestType::Call,
+                    request,
+                    MAX_CONCURRENCY_REACHED,
+                    format!(
+                        "maximum concurrency {} of the callee reached",
+                        callee.concurrency.unwrap_or(0)
+                    ),
+                ),
+            );
+            return Ok(());
+        }
         let Some(callee_peer) = peers.get(&callee.session) else {
             return Ok(());
         };
@@ -479,6 +535,9 @@ impl Dealer {
         }
         let invocation = callee_state.next_invocation.next_id();
         callee_state.invocations.insert(invocation);
+        if let Some(c) = reg.callees.get_mut(index.unwrap_or(0)) {
+            c.running += 1;
+        }
         let mut details = Dict::new();
         if receive_progress {
             details.insert("receive_progress".into(), Value::Bool(true));
@@ -523,6 +582,7 @@ impl Dealer {
             Invocation {
                 caller,
                 request,
+                registration,
                 receive_progress,
                 timer,
                 killing: false,
@@ -544,12 +604,24 @@ impl Dealer {
         Ok(())
     }
 
+    /// One invocation of `registration` less runs on `callee`.
+    fn not_running(&mut self, registration: Id, callee: Id) {
+        if let Some(c) = self
+            .registrations
+            .get_mut(&registration)
+            .and_then(|r| r.callees.iter_mut().find(|c| c.session == callee))
+        {
+            c.running = c.running.saturating_sub(1);
+        }
+    }
+
     /// Forgets an invocation; returns it.
     fn finish(&mut self, ctx: &mut Ctx<'_>, callee: Id, invocation: Id) -> Option<Invocation> {
         let inv = self.invocations.remove(&(callee, invocation))?;
         if let Some(t) = inv.timer {
             ctx.timers.cancel(t);
         }
+        self.not_running(inv.registration, callee);
         if let Some(s) = self.sessions.get_mut(&callee) {
             s.invocations.remove(&invocation);
         }
@@ -735,6 +807,7 @@ impl Dealer {
                 if let Some(t) = inv.timer {
                     ctx.timers.cancel(t);
                 }
+                self.not_running(inv.registration, callee);
                 if let Some(s) = self.sessions.get_mut(&callee) {
                     s.invocations.remove(&invocation);
                 }

@@ -333,6 +333,68 @@ fn shared_registrations_invoke_by_their_policy() {
 }
 
 #[test]
+fn a_callee_at_its_concurrency_refuses_more_calls_until_one_ends() {
+    let mut b = Bench::open_realm();
+    let callee = b.join();
+    let caller = b.join();
+    b.registered(
+        callee,
+        1,
+        "com.example.one",
+        opts([("concurrency", Value::from(1u64))]),
+    );
+    b.call(caller, 10, "com.example.one", Dict::new(), vec![]);
+    let (first, ..) = b.invocation(callee);
+    b.call(caller, 11, "com.example.one", Dict::new(), vec![]);
+    assert_eq!(
+        error_uri_of(&b.one(caller.conn), RequestType::Call),
+        "crossbar.error.max_concurrency_reached"
+    );
+    assert!(b.received(callee.conn).is_empty());
+    b.yield_(callee, first, Dict::new(), vec![]);
+    assert!(matches!(
+        b.one(caller.conn),
+        Message::Result { request: 10, .. }
+    ));
+    b.call(caller, 12, "com.example.one", Dict::new(), vec![]);
+    b.invocation(callee);
+}
+
+#[test]
+fn roundrobin_skips_callees_at_their_concurrency_and_refuses_when_all_are() {
+    let mut b = Bench::open_realm();
+    let callees = [b.join(), b.join()];
+    let caller = b.join();
+    for c in callees {
+        b.registered(
+            c,
+            1,
+            "com.example.shared",
+            opts([
+                ("invoke", s("roundrobin")),
+                ("concurrency", Value::from(1u64)),
+            ]),
+        );
+    }
+    b.call(caller, 10, "com.example.shared", Dict::new(), vec![]);
+    let (first, ..) = b.invocation(callees[0]);
+    b.call(caller, 11, "com.example.shared", Dict::new(), vec![]);
+    b.invocation(callees[1]);
+    b.call(caller, 12, "com.example.shared", Dict::new(), vec![]);
+    assert_eq!(
+        error_uri_of(&b.one(caller.conn), RequestType::Call),
+        "crossbar.error.max_concurrency_reached"
+    );
+    b.yield_(callees[0], first, Dict::new(), vec![]);
+    assert!(matches!(
+        b.one(caller.conn),
+        Message::Result { request: 10, .. }
+    ));
+    b.call(caller, 13, "com.example.shared", Dict::new(), vec![]);
+    b.invocation(callees[0]);
+}
+
+#[test]
 fn random_invocation_reaches_every_callee_eventually() {
     let mut b = Bench::open_realm();
     let callees = [b.join(), b.join(), b.join()];
