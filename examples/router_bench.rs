@@ -73,6 +73,8 @@
 //!
 //! Options: `--router crossbar|ours|both` (both), `--serializer json|msgpack|cbor` (msgpack),
 //! `--router-threads N` (our router's tokio workers; default one per core, as `wamp router`),
+//! `--client-runtime multi|current` (the tokio runtime of our client's caller and callee
+//! processes; default multi, what `#[tokio::main]` gives),
 //! `--calls N`, `--pipelined N`, `--window N`, `--raw-calls N`, `--events N`,
 //! `--subscribers N`, `--fanout-events N`, `--ahead N`, `--fanout-ahead N`, `--sessions N`,
 //! `--held N`, `--relay-calls N`, `--quick` (small counts for a smoke run).
@@ -119,6 +121,8 @@ struct Args {
     routers: Vec<String>,
     serializer: String,
     router_threads: Option<usize>,
+    /// The tokio runtime of our client's processes (the caller here, the callee child).
+    client_runtime: String,
     relay_kind: String,
     calls: usize,
     pipelined: usize,
@@ -141,6 +145,7 @@ fn parse_args() -> Args {
         routers: vec!["crossbar".into(), "ours".into()],
         serializer: "msgpack".into(),
         router_threads: None,
+        client_runtime: "multi".into(),
         relay_kind: "tokio".into(),
         calls: 5000,
         pipelined: 50_000,
@@ -186,6 +191,7 @@ fn parse_args() -> Args {
             }
             "--serializer" => a.serializer = value(),
             "--router-threads" => a.router_threads = Some(number(value())),
+            "--client-runtime" => a.client_runtime = value(),
             "--calls" => a.calls = number(value()),
             "--pipelined" => a.pipelined = number(value()),
             "--window" => a.window = number(value()).max(1),
@@ -333,12 +339,20 @@ fn echo_args() -> Vec<Value> {
 // ---------------------------------------------------------------------------------------------
 // Helper processes.
 
+/// A tokio runtime of the flavour `--client-runtime` names: `multi` or `current`.
+fn client_runtime(flavour: &str) -> tokio::runtime::Runtime {
+    match flavour {
+        "current" => tokio::runtime::Builder::new_current_thread(),
+        _ => tokio::runtime::Builder::new_multi_thread(),
+    }
+    .enable_all()
+    .build()
+    .expect("tokio runtime")
+}
+
 /// `--role callee`: our client registers `bench.echo` and serves until stdin closes.
-fn callee_role(url: &str, ser: &str) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+fn callee_role(url: &str, ser: &str, flavour: &str) {
+    let runtime = client_runtime(flavour);
     runtime.block_on(async {
         let session = join(url, ser).await.expect("join the router");
         session
@@ -486,7 +500,16 @@ async fn calls_phase(
 ) {
     let url = target.url();
     let ser = args.serializer.as_str();
-    let mut callee = match spawn_self(&["--role", "callee", "--url", &url, "--serializer", ser]) {
+    let mut callee = match spawn_self(&[
+        "--role",
+        "callee",
+        "--url",
+        &url,
+        "--serializer",
+        ser,
+        "--client-runtime",
+        &args.client_runtime,
+    ]) {
         Ok(c) => c,
         Err(e) => {
             println!("  calls: not measured, cannot spawn the callee: {e}");
@@ -564,8 +587,14 @@ async fn calls_phase(
             }
             let o = round.elapsed().as_secs_f64();
             let round = Instant::now();
-            // A blocking client on this worker thread; our session's task runs on the other.
-            let relayed = tokio::task::block_in_place(|| link.round_trips(per));
+            // A blocking client on this thread: on the multi-thread runtime our session's task
+            // runs on the other worker; on the current-thread one it is idle meanwhile.
+            let relayed = match tokio::runtime::Handle::current().runtime_flavor() {
+                tokio::runtime::RuntimeFlavor::MultiThread => {
+                    tokio::task::block_in_place(|| link.round_trips(per))
+                }
+                _ => link.round_trips(per),
+            };
             let r = round.elapsed().as_secs_f64();
             if !ok || relayed.is_err() {
                 println!("  sequential, interleaved with the relay: a call or round trip failed");
@@ -1513,7 +1542,13 @@ fn main() {
         "ours-router" => return ours_child::serve(args.router_threads),
         "relay" => return relay_role(&args.relay_kind, args.router_threads),
         "raw-load" => return raw_load_role(&args),
-        "callee" => return callee_role(args.url.as_deref().expect("--url"), &args.serializer),
+        "callee" => {
+            return callee_role(
+                args.url.as_deref().expect("--url"),
+                &args.serializer,
+                &args.client_runtime,
+            )
+        }
         _ => {}
     }
     // The held sessions need a descriptor each: raise the soft limit to the hard one by
@@ -1529,10 +1564,7 @@ fn main() {
             println!("could not raise the descriptor limit ({err}); going on with {soft}");
         }
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let runtime = client_runtime(&args.client_runtime);
     println!(
         "router_bench: serializer {}, RawSocket over TCP loopback, {} cores, descriptor limit {:?}",
         args.serializer,
