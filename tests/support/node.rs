@@ -4,6 +4,8 @@
 use std::fs::{self, OpenOptions};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use crate::router::{read_pid, shutdown, spawn_node, unique_dir, Running};
@@ -86,10 +88,45 @@ impl Drop for CrossbarNode {
     }
 }
 
-/// A TCP port on 127.0.0.1 that was free a moment ago.
+/// A TCP port on 127.0.0.1 that was free a moment ago (see [`bind_free`]).
 pub fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+    bind_free()
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free port on 127.0.0.1")
+}
+
+/// The lowest port the harness hands out.
+const LOWEST_PORT: u16 = 10_000;
+
+/// Binds a TCP listener on 127.0.0.1 on a free port below the range the kernel takes the local
+/// ports of outgoing connections from (`/proc/sys/net/ipv4/ip_local_port_range`). A router
+/// killed and restarted on its ports must find them free, and a port in that range can be
+/// taken meanwhile by any connection a test running beside it opens. Each call of the process
+/// tries the next port of its own sequence (from a start of its own), so that ports handed out
+/// and released are not handed out again at once. Where that range is unknown, port 0.
+pub(crate) fn bind_free() -> std::io::Result<TcpListener> {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    static START: OnceLock<u32> = OnceLock::new();
+    let ephemeral = fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| r.split_whitespace().next()?.parse::<u16>().ok())
+        .filter(|&low| low > LOWEST_PORT + 1000);
+    if let Some(ephemeral) = ephemeral {
+        let span = u32::from(ephemeral - LOWEST_PORT);
+        let start = *START.get_or_init(|| {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.subsec_nanos());
+            std::process::id().wrapping_mul(2_654_435_761) ^ nanos
+        });
+        for _ in 0..1000 {
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            let port = LOWEST_PORT + (start.wrapping_add(n) % span) as u16;
+            if let Ok(listener) = TcpListener::bind((Ipv4Addr::LOCALHOST, port)) {
+                return Ok(listener);
+            }
+        }
+    }
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
 }

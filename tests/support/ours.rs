@@ -21,7 +21,8 @@ use wamp_router::{crossbar, AuthRequest, RouterBuilder};
 use crate::auth::{AUTHENTICATED_ROLE, TICKET_ROTATING_AUTHID, TICKET_ROTATING_INITIAL};
 use crate::certs;
 use crate::router::{
-    node_config, unique_dir, unique_dir_base, write_valid_tickets, Ports, VALID_TICKETS_FILE,
+    free_ports, node_config, unique_dir, unique_dir_base, write_valid_tickets, Ports,
+    VALID_TICKETS_FILE,
 };
 use crate::{AuthTransport, Endpoint, REALM};
 
@@ -240,13 +241,16 @@ impl Ours {
             .map_err(|e| io("writing server.key", e))?;
         write_valid_tickets(&dir, &[TICKET_ROTATING_INITIAL])
             .map_err(|e| io("writing the valid tickets", e))?;
+        // Ports of the harness's own range, not 0: a restart binds them again, and one in the
+        // kernel's range for outgoing connections could be taken meanwhile.
+        let ports = free_ports().map_err(|e| io("finding free ports", e))?;
         let ours = Ours {
             unix_path: dir.join("rs.sock"),
             ca_pem: tls.ca_pem,
             ca_der: tls.ca_der,
             ca_path,
             dir,
-            ports: Mutex::new(Ports::default()),
+            ports: Mutex::new(ports),
             running: Mutex::new(None),
         };
         let running = ours.launch()?;

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::fs::{self, OpenOptions};
 use std::io::Write;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
@@ -921,10 +921,11 @@ pub(crate) fn node_config(ports: Ports, unix_path: &Path, dir: &Path) -> serde_j
     })
 }
 
-/// Distinct free TCP ports on 127.0.0.1 (bound at once, then released).
-fn free_ports() -> std::io::Result<Ports> {
+/// Distinct free TCP ports on 127.0.0.1 (bound at once, then released; see
+/// [`bind_free`](crate::node::bind_free)).
+pub(crate) fn free_ports() -> std::io::Result<Ports> {
     let listeners = (0..4 + AuthTransport::ALL.len())
-        .map(|_| TcpListener::bind((Ipv4Addr::LOCALHOST, 0)))
+        .map(|_| crate::node::bind_free())
         .collect::<std::io::Result<Vec<_>>>()?;
     let port = |i: usize| listeners[i].local_addr().map(|a| a.port());
     let mut auth = [0; AuthTransport::ALL.len()];
