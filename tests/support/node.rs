@@ -88,7 +88,8 @@ impl Drop for CrossbarNode {
     }
 }
 
-/// A TCP port on 127.0.0.1 that was free a moment ago (see [`bind_free`]).
+/// A TCP port on 127.0.0.1 that was free a moment ago, below the range the kernel takes the
+/// local ports of outgoing connections from (so that a router restarted on it finds it free).
 pub fn free_port() -> u16 {
     bind_free()
         .and_then(|l| l.local_addr())

@@ -921,8 +921,7 @@ pub(crate) fn node_config(ports: Ports, unix_path: &Path, dir: &Path) -> serde_j
     })
 }
 
-/// Distinct free TCP ports on 127.0.0.1 (bound at once, then released; see
-/// [`bind_free`](crate::node::bind_free)).
+/// Distinct free TCP ports on 127.0.0.1 (bound at once, then released; see `node::bind_free`).
 pub(crate) fn free_ports() -> std::io::Result<Ports> {
     let listeners = (0..4 + AuthTransport::ALL.len())
         .map(|_| crate::node::bind_free())
