@@ -12,7 +12,7 @@ use wamp_core::uri::{error_uri, validate, MatchPolicy};
 use wamp_core::{Dict, Message, Str, Value};
 
 use super::auth::Identity;
-use super::authorize::{Action, Authorizer, TRUSTED};
+use super::authorize::{Action, Authorizer, Grant, TRUSTED};
 use super::broker::{Broker, Publication};
 use super::config::RealmConfig;
 use super::dealer::Dealer;
@@ -116,6 +116,38 @@ impl Realm {
             dealer: Dealer::default(),
             meta: Vec::new(),
         }
+    }
+
+    /// The decision on `action` on `uri` for `peer`; a refusal is answered with ERROR
+    /// `wamp.error.not_authorized` (Crossbar.io's message) and gives `None`.
+    fn authorize(
+        &self,
+        ctx: &mut Ctx<'_>,
+        session: Id,
+        peer: &Peer,
+        request: Id,
+        action: Action,
+        uri: &str,
+    ) -> Option<Grant> {
+        let grant = self.authorizer.authorize(&peer.authrole, uri, action);
+        if grant.allow {
+            return Some(grant);
+        }
+        let (request_type, what) = match action {
+            Action::Call => (RequestType::Call, "call procedure"),
+            Action::Register => (RequestType::Register, "register procedure"),
+            Action::Publish => (RequestType::Publish, "publish to topic"),
+            Action::Subscribe => (RequestType::Subscribe, "subscribe to topic"),
+        };
+        let message = format!(
+            "session (session_id={session}, authid=\"{}\", authrole=\"{}\") is not authorized to {what} \"{uri}\" on realm \"{}\"",
+            peer.authid, peer.authrole, self.name
+        );
+        ctx.send(
+            peer.conn,
+            error(request_type, request, error_uri::NOT_AUTHORIZED, message),
+        );
+        None
     }
 
     /// A session joins: `wamp.session.on_join`.
@@ -377,23 +409,10 @@ impl Realm {
             );
             return Ok(());
         }
-        let grant = self
-            .authorizer
-            .authorize(&peer.authrole, &topic, Action::Subscribe);
-        if !grant.allow {
-            let msg = format!(
-                "session (session_id={session}, authid=\"{}\", authrole=\"{}\") is not authorized to subscribe to topic \"{topic}\" on realm \"{}\"",
-                peer.authid, peer.authrole, self.name
-            );
-            ctx.send(
-                conn,
-                error(
-                    RequestType::Subscribe,
-                    request,
-                    error_uri::NOT_AUTHORIZED,
-                    msg,
-                ),
-            );
+        if self
+            .authorize(ctx, session, peer, request, Action::Subscribe, &topic)
+            .is_none()
+        {
             return Ok(());
         }
         self.broker.subscribe(
@@ -436,20 +455,10 @@ impl Realm {
             );
             return Ok(());
         }
-        let grant = self
-            .authorizer
-            .authorize(&peer.authrole, &procedure, Action::Call);
-        if !grant.allow {
-            let msg = format!(
-                "session (session_id={session}, authid=\"{}\", authrole=\"{}\") is not authorized to call procedure \"{procedure}\" on realm \"{}\"",
-                peer.authid, peer.authrole, self.name
-            );
-            ctx.send(
-                conn,
-                error(RequestType::Call, request, error_uri::NOT_AUTHORIZED, msg),
-            );
+        let Some(grant) = self.authorize(ctx, session, peer, request, Action::Call, &procedure)
+        else {
             return Ok(());
-        }
+        };
         if meta::is_meta_procedure(&procedure) {
             meta::call(self, ctx, session, request, &procedure, args, kwargs);
             return Ok(());
@@ -504,23 +513,10 @@ impl Realm {
             );
             return Ok(());
         }
-        let grant = self
-            .authorizer
-            .authorize(&peer.authrole, &procedure, Action::Register);
-        if !grant.allow {
-            let msg = format!(
-                "session (session_id={session}, authid=\"{}\", authrole=\"{}\") is not authorized to register procedure \"{procedure}\" on realm \"{}\"",
-                peer.authid, peer.authrole, self.name
-            );
-            ctx.send(
-                conn,
-                error(
-                    RequestType::Register,
-                    request,
-                    error_uri::NOT_AUTHORIZED,
-                    msg,
-                ),
-            );
+        if self
+            .authorize(ctx, session, peer, request, Action::Register, &procedure)
+            .is_none()
+        {
             return Ok(());
         }
         self.dealer.register(
