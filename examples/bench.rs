@@ -247,6 +247,27 @@ impl std::io::Read for FloorSocket {
     }
 }
 
+/// Appends `msg` to `out` as a RawSocket message frame (`encoded` is scratch space).
+fn frame(
+    serializer: &dyn serializer::Serializer,
+    msg: &wamp_core::message::Message,
+    encoded: &mut Vec<u8>,
+    out: &mut Vec<u8>,
+) -> Option<()> {
+    use wamp_core::framing::rawsocket::{encode_header, TYPE_MESSAGE};
+    encoded.clear();
+    serializer.encode(msg, encoded).ok()?;
+    out.extend_from_slice(&encode_header(TYPE_MESSAGE, encoded.len()));
+    out.extend_from_slice(encoded);
+    Some(())
+}
+
+/// The payload length of a RawSocket frame header.
+fn frame_len(header: [u8; 4]) -> Option<usize> {
+    use wamp_core::framing::rawsocket::{parse_header, MAX_LEN};
+    parse_header(header, MAX_LEN).ok().map(|h| h.len)
+}
+
 /// The CALL of `bench.echo` that every client of the benchmark makes, with request id `request`.
 fn echo_call(request: u64) -> wamp_core::message::Message {
     use wamp_core::{Dict, Value};
@@ -310,13 +331,7 @@ impl FloorClient {
     }
 
     fn queue(&mut self, msg: &wamp_core::message::Message) -> Option<()> {
-        self.encoded.clear();
-        self.serializer.encode(msg, &mut self.encoded).ok()?;
-        let n = self.encoded.len() as u32;
-        self.out
-            .extend_from_slice(&[0, (n >> 16) as u8, (n >> 8) as u8, n as u8]);
-        self.out.extend_from_slice(&self.encoded);
-        Some(())
+        frame(&*self.serializer, msg, &mut self.encoded, &mut self.out)
     }
 
     fn queue_call(&mut self) -> Option<()> {
@@ -345,8 +360,7 @@ impl FloorClient {
         use std::io::Read;
         let mut h = [0u8; 4];
         self.reader.read_exact(&mut h).ok()?;
-        let n = u32::from_be_bytes([0, h[1], h[2], h[3]]) as usize;
-        self.body.resize(n, 0);
+        self.body.resize(frame_len(h)?, 0);
         self.reader.read_exact(&mut self.body).ok()?;
         self.serializer.decode(&self.body).ok()
     }
@@ -452,12 +466,9 @@ async fn async_floor(
                     while let Some(reply) = next {
                         request += 1;
                         pending.insert(request, reply);
-                        encoded.clear();
-                        if serializer.encode(&echo_call(request), &mut encoded).is_err() {
+                        if frame(&*serializer, &echo_call(request), &mut encoded, &mut out).is_none() {
                             return;
                         }
-                        out.extend_from_slice(&(encoded.len() as u32).to_be_bytes());
-                        out.extend_from_slice(&encoded);
                         next = calls_rx.try_recv().ok();
                     }
                     if stream.write_all(&out).await.is_err() {
@@ -472,8 +483,10 @@ async fn async_floor(
                     }
                     let mut at = 0;
                     while filled - at >= 4 {
-                        let len = u32::from_be_bytes([0, input[at + 1], input[at + 2], input[at + 3]])
-                            as usize;
+                        let header = [input[at], input[at + 1], input[at + 2], input[at + 3]];
+                        let Some(len) = frame_len(header) else {
+                            return;
+                        };
                         if filled - at - 4 < len {
                             break;
                         }
