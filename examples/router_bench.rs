@@ -368,6 +368,20 @@ fn callee_role(url: &str, ser: &str, flavour: &str) {
     });
 }
 
+/// How many leading bytes of `buf` are whole RawSocket frames (headers read as lengths only:
+/// the relay knows no more of the protocol).
+fn whole_frames(buf: &[u8]) -> usize {
+    let mut whole = 0;
+    while let Some(h) = buf.get(whole..whole + 4) {
+        let len = usize::from(h[1]) << 16 | usize::from(h[2]) << 8 | usize::from(h[3]);
+        if buf.len() - whole - 4 < len {
+            break;
+        }
+        whole += 4 + len;
+    }
+    whole
+}
+
 /// Forwards whole RawSocket frames read from `from` to `to` (a relay direction).
 async fn forward_frames(
     mut from: tokio::net::tcp::OwnedReadHalf,
@@ -384,15 +398,7 @@ async fn forward_frames(
             Ok(0) | Err(_) => return,
             Ok(n) => filled += n,
         }
-        let mut whole = 0;
-        while filled - whole >= 4 {
-            let h = &buf[whole..whole + 4];
-            let len = u32::from_be_bytes([0, h[1], h[2], h[3]]) as usize;
-            if filled - whole - 4 < len {
-                break;
-            }
-            whole += 4 + len;
-        }
+        let whole = whole_frames(&buf[..filled]);
         if whole > 0 {
             if to.write_all(&buf[..whole]).await.is_err() {
                 return;
@@ -416,15 +422,7 @@ fn forward_frames_blocking(mut from: std::net::TcpStream, mut to: std::net::TcpS
             Ok(0) | Err(_) => return,
             Ok(n) => filled += n,
         }
-        let mut whole = 0;
-        while filled - whole >= 4 {
-            let h = &buf[whole..whole + 4];
-            let len = u32::from_be_bytes([0, h[1], h[2], h[3]]) as usize;
-            if filled - whole - 4 < len {
-                break;
-            }
-            whole += 4 + len;
-        }
+        let whole = whole_frames(&buf[..filled]);
         if whole > 0 {
             if to.write_all(&buf[..whole]).is_err() {
                 return;

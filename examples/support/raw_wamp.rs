@@ -9,6 +9,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use wamp_core::framing::rawsocket::{
+    encode_header, parse_header, Header, MAX_LEN, TYPE_MESSAGE, TYPE_PING, TYPE_PONG,
+};
 use wamp_core::message::Message;
 use wamp_core::serializer::{self, Serializer};
 use wamp_core::{Dict, Value};
@@ -101,9 +104,8 @@ impl Wire {
         self.serializer
             .encode(msg, &mut self.encoded)
             .map_err(|e| protocol(format!("encode: {e}")))?;
-        let n = self.encoded.len() as u32;
         self.out
-            .extend_from_slice(&[0, (n >> 16) as u8, (n >> 8) as u8, n as u8]);
+            .extend_from_slice(&encode_header(TYPE_MESSAGE, self.encoded.len()));
         self.out.extend_from_slice(&self.encoded);
         Ok(())
     }
@@ -149,15 +151,13 @@ impl Wire {
         for _ in 0..1000 {
             self.fill(4)?;
             let h = &self.buf[self.start..self.start + 4];
-            let (kind, len) = (
-                h[0] & 0x07,
-                u32::from_be_bytes([0, h[1], h[2], h[3]]) as usize,
-            );
+            let Header { kind, len } = parse_header([h[0], h[1], h[2], h[3]], MAX_LEN)
+                .map_err(|e| protocol(format!("frame: {e}")))?;
             self.fill(4 + len)?;
             let body = self.start + 4..self.start + 4 + len;
             self.start += 4 + len;
             match kind {
-                0 => {
+                TYPE_MESSAGE => {
                     let msg = self
                         .serializer
                         .decode(&self.buf[body])
@@ -167,11 +167,10 @@ impl Wire {
                     }
                     return msg;
                 }
-                1 => {
+                TYPE_PING => {
                     let payload = self.buf[body].to_vec();
-                    let n = payload.len() as u32;
                     self.out
-                        .extend_from_slice(&[2, (n >> 16) as u8, (n >> 8) as u8, n as u8]);
+                        .extend_from_slice(&encode_header(TYPE_PONG, payload.len()));
                     self.out.extend_from_slice(&payload);
                     self.flush()?;
                 }
