@@ -18,18 +18,28 @@ class PubSubUnsubscribeFrontend(Frontend):
         for run in range(1, RUNS + 1):
             enough = asyncio.Event()
             received = 0
+            # An EVENT right behind SUBSCRIBED reaches on_event before the awaited subscribe
+            # resumes: its line waits until "Subscribed ..." is printed.
+            early = []
 
             def on_event(i):
                 nonlocal received
                 if enough.is_set():
                     return  # unsubscribing already
-                say(f"Got event: {show(i)}")
+                line = f"Got event: {show(i)}"
+                if early is None:
+                    say(line)
+                else:
+                    early.append(line)
                 received += 1
                 if received >= EVENTS:
                     enough.set()
 
             subscription = await self.subscribe(on_event, "com.myapp.topic1")
             say(f"Subscribed with subscription ID {subscription.id}")
+            for line in early:
+                say(line)
+            early = None
             await within(EVENTS + 10, enough.wait(), f"{EVENTS} events on com.myapp.topic1")
             if run < RUNS:
                 await subscription.unsubscribe()
