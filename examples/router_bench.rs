@@ -71,7 +71,20 @@
 //! bounded in count and time; figures are printed, never asserted. The machine's load moves
 //! them: take figures on a quiet machine.
 //!
-//! Options: `--router crossbar|ours|both` (both), `--serializer json|msgpack|cbor` (msgpack),
+//! **Pinned runs.** On this 2-vCPU VM a sequential round trip has two speeds, and the kernel
+//! picks one: when the router's thread and the clients' threads share a CPU, each wake-up is
+//! local (`perf sched timehist`: a router hop runs 13 µs, the woken client waits 4 µs); when
+//! the scheduler spreads them over both CPUs, every hop wakes a halted vCPU (the router's
+//! `writev` takes 14 µs instead of 6, the woken thread waits 20 µs), and a round trip takes
+//! 2.5 times as long. A run flips between the two at random, relay and routers alike, which
+//! made sequential ratios measured minutes apart (or even interleaved) move by 2×.
+//! `--pin-cpu N` runs the whole benchmark (routers, relays, clients; Crossbar.io's processes
+//! too) on CPU `N` only, through `taskset`: sequential figures are then steady to 1–2% and
+//! compare the work each router does per call. Pipelined and publish figures of a pinned run
+//! deny our router its second core (Crossbar.io uses one anyway): take those from an unpinned
+//! run.
+//!
+//! Options: `--router crossbar|ours|both` (both), `--pin-cpu N`, `--serializer json|msgpack|cbor` (msgpack),
 //! `--router-threads N` (our router's tokio workers; default one per core, as `wamp router`),
 //! `--client-runtime multi|current` (the tokio runtime of our client's caller and callee
 //! processes; default multi, what `#[tokio::main]` gives),
@@ -112,7 +125,7 @@ const REALM: &str = "realm1";
 const USAGE: &str =
     "usage: router_bench [--router crossbar|ours|both] [--serializer json|msgpack|cbor] \
 [--router-threads N] [--calls N] [--pipelined N] [--window N] [--raw-calls N] [--events N] \
-[--subscribers N] [--fanout-events N] [--ahead N] [--fanout-ahead N] [--sessions N] [--held N] [--relay-calls N] [--quick]";
+[--subscribers N] [--fanout-events N] [--ahead N] [--fanout-ahead N] [--sessions N] [--held N] [--relay-calls N] [--pin-cpu N] [--quick]";
 
 #[derive(Clone)]
 struct Args {
@@ -124,6 +137,8 @@ struct Args {
     /// The tokio runtime of our client's processes (the caller here, the callee child).
     client_runtime: String,
     relay_kind: String,
+    /// Run every process of the benchmark on this CPU only.
+    pin_cpu: Option<usize>,
     calls: usize,
     pipelined: usize,
     window: usize,
@@ -147,6 +162,7 @@ fn parse_args() -> Args {
         router_threads: None,
         client_runtime: "multi".into(),
         relay_kind: "tokio".into(),
+        pin_cpu: None,
         calls: 5000,
         pipelined: 50_000,
         window: 1000,
@@ -178,6 +194,7 @@ fn parse_args() -> Args {
             "--role" => a.role = value(),
             "--url" => a.url = Some(value()),
             "--relay-kind" => a.relay_kind = value(),
+            "--pin-cpu" => a.pin_cpu = Some(number(value())),
             "--router" => {
                 a.routers = match value().as_str() {
                     "both" => vec!["crossbar".into(), "ours".into()],
@@ -784,6 +801,7 @@ fn raw_calls_phase(
                 .map_err(|e| e.to_string())?;
         }
         let cpu = target.cpu_ns();
+        let switches = procfs::tree_switches(target.pid);
         let t = Instant::now();
         let mut done = 0u64;
         for _ in 0..args.raw_calls {
@@ -797,9 +815,11 @@ fn raw_calls_phase(
         }
         let wall = t.elapsed().as_secs_f64();
         let router_us = target.cpu_ns().saturating_sub(cpu) as f64 / 1e3 / done.max(1) as f64;
+        let switched = procfs::tree_switches(target.pid).saturating_sub(switches) as f64;
         let rate = done as f64 / wall;
         println!(
-            "  sequential round trips (minimal blocking caller and callee): {done} in {wall:.2} s = {rate:.0}/s; router CPU {router_us:.1} us/call"
+            "  sequential round trips (minimal blocking caller and callee): {done} in {wall:.2} s = {rate:.0}/s; router CPU {router_us:.1} us/call, {:.2} context switches/call",
+            switched / done.max(1) as f64
         );
         fig.raw_sequential = Some(rate);
         fig.raw_sequential_cpu_us = Some(router_us);
@@ -1321,11 +1341,13 @@ impl RelayLink {
     }
 }
 
-/// Sequential round trips through a relay of `kind`: (round trips/s, relay CPU per round trip).
-fn relay_phase(kind: &str, args: &Args) -> Result<(f64, f64), String> {
+/// Sequential round trips through a relay of `kind`: (round trips/s, relay CPU per round trip,
+/// the relay's context switches per round trip).
+fn relay_phase(kind: &str, args: &Args) -> Result<(f64, f64, f64), String> {
     let mut link = RelayLink::start(kind, args)?;
     let pid = link.pid();
     let cpu = procfs::tree_cpu_ns(pid);
+    let switches = procfs::tree_switches(pid);
     let t = Instant::now();
     let mut done = 0u64;
     let mut result = Ok(());
@@ -1341,8 +1363,9 @@ fn relay_phase(kind: &str, args: &Args) -> Result<(f64, f64), String> {
     }
     let wall = t.elapsed().as_secs_f64();
     let cpu_us = procfs::tree_cpu_ns(pid).saturating_sub(cpu) as f64 / 1e3 / done.max(1) as f64;
+    let switches = procfs::tree_switches(pid).saturating_sub(switches) as f64 / done.max(1) as f64;
     link.end();
-    result.map(|()| (done as f64 / wall, cpu_us))
+    result.map(|()| (done as f64 / wall, cpu_us, switches))
 }
 
 /// Rounds of sequential calls through the router and of round trips through the relay, in
@@ -1549,6 +1572,23 @@ fn main() {
         }
         _ => {}
     }
+    // Pinned: run again under `taskset` (once); the routers and clients started from here
+    // inherit the affinity.
+    if let Some(cpu) = args.pin_cpu {
+        if std::env::var_os("ROUTER_BENCH_PINNED").is_none() {
+            use std::os::unix::process::CommandExt;
+            let exe = std::env::current_exe().expect("own path");
+            let err = Command::new("taskset")
+                .arg("-c")
+                .arg(cpu.to_string())
+                .arg(&exe)
+                .args(std::env::args_os().skip(1))
+                .env("ROUTER_BENCH_PINNED", "1")
+                .exec();
+            eprintln!("--pin-cpu needs `taskset` (util-linux): {err}");
+            std::process::exit(2);
+        }
+    }
     // The held sessions need a descriptor each: raise the soft limit to the hard one by
     // running again through a shell's `ulimit -n` (once).
     if let Some((soft, hard)) = procfs::nofile_limits() {
@@ -1564,9 +1604,12 @@ fn main() {
     }
     let runtime = client_runtime(&args.client_runtime);
     println!(
-        "router_bench: serializer {}, RawSocket over TCP loopback, {} cores, descriptor limit {:?}",
+        "router_bench: serializer {}, RawSocket over TCP loopback, {} cores{}, descriptor limit {:?}",
         args.serializer,
         std::thread::available_parallelism().map_or(0, |n| n.get()),
+        args.pin_cpu
+            .map(|c| format!(" (every process pinned to CPU {c})"))
+            .unwrap_or_default(),
         procfs::nofile_limits()
     );
     let mut crossbar_figures = None;
@@ -1623,9 +1666,9 @@ fn main() {
     let mut best: Option<(f64, &str)> = None;
     for kind in ["tokio", "threads"] {
         match relay_phase(kind, &args) {
-            Ok((rate, cpu)) => {
+            Ok((rate, cpu, switches)) => {
                 println!(
-                    "  {kind} relay: {rate:.0} sequential round trips/s, relay CPU {cpu:.1} us per round trip"
+                    "  {kind} relay: {rate:.0} sequential round trips/s, relay CPU {cpu:.1} us per round trip, {switches:.2} context switches per round trip"
                 );
                 if best.map_or(true, |(b, _)| rate > b) {
                     best = Some((rate, kind));

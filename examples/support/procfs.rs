@@ -86,6 +86,28 @@ pub fn tree_cpu_ns(root: u32) -> u64 {
     cpu_ns(&process_tree(root))
 }
 
+/// The context switches (voluntary and not) of every thread of `root`'s process tree so far:
+/// how often its threads went to sleep or were put off a CPU.
+pub fn tree_switches(root: u32) -> u64 {
+    let mut total = 0;
+    for pid in process_tree(root) {
+        let Ok(dir) = fs::read_dir(format!("/proc/{pid}/task")) else {
+            continue;
+        };
+        for entry in dir.flatten() {
+            let Ok(status) = fs::read_to_string(entry.path().join("status")) else {
+                continue;
+            };
+            total += status
+                .lines()
+                .filter(|l| l.contains("ctxt_switches:"))
+                .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+                .sum::<u64>();
+        }
+    }
+    total
+}
+
 /// `VmRSS` of `pid` in KiB.
 pub fn rss_kib(pid: u32) -> Option<u64> {
     let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
