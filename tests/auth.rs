@@ -14,9 +14,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use wamp_client::{
-    AuthMethod, Authentication, Component, ComponentError, CryptosignKey, Failure, JoinError,
-    LifecycleEvent, RetryPolicy, SessionDetails, TransportConfig, TransportSpec,
+    AuthFuture, AuthMethod, Authentication, Authenticator, Component, ComponentError,
+    CryptosignKey, Failure, JoinError, JoinOptions, LifecycleEvent, RetryPolicy, Session,
+    SessionDetails, TransportConfig, TransportSpec, WampError,
 };
+use wamp_core::Dict;
 use wamp_suite::auth::*;
 use wamp_suite::{example_binary, within, AuthTransport, FaultProxy, Peer};
 
@@ -844,5 +846,112 @@ wamp_suite::on_both_routers! {
         assert_eq!(reason, "wamp.error.no_such_role", "{e}");
         assert!(fatal && attempts == 1, "{e}");
         assert_eq!(proxy.accepted(), 1);
+    }
+
+    /// A custom method whose authenticator awaits its answer (a signer elsewhere): the
+    /// component and a session joined with `Session::join` both wait for it.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn an_authenticator_that_awaits_a_remote_signer_joins(router) {
+        let signer = RemoteSigner::start();
+        let method = || AuthMethod::custom("wampcra", Arc::new(signer.clone()));
+        let url = router.auth_url(AuthTransport::Wampcra);
+        let comp = component(&url, Authentication::new().authid(CRA_AUTHID).method(method()));
+        let details = join_details(&comp).await;
+        assert_joined(&details, CRA_AUTHID, AUTHENTICATED_ROLE, "wampcra");
+
+        let session = within(
+            LIMIT,
+            "join",
+            Session::join(
+                &TransportConfig::new(&url).unwrap(),
+                JoinOptions::new("realm1")
+                    .authentication(Authentication::new().authid(CRA_AUTHID).method(method())),
+            ),
+        )
+        .await
+        .expect("the session should join");
+        assert_joined(session.details(), CRA_AUTHID, AUTHENTICATED_ROLE, "wampcra");
+        assert_eq!(signer.signed.load(Ordering::SeqCst), 2);
+        let _ = session.leave().await;
+    }
+
+    /// An authenticator that never answers: the join ends at its timeout, not later.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn an_authenticator_that_never_answers_ends_the_join_at_its_timeout(router) {
+        let url = router.auth_url(AuthTransport::Ticket);
+        let started = std::time::Instant::now();
+        let joined = within(
+            LIMIT,
+            "join",
+            Session::join(
+                &TransportConfig::new(&url).unwrap(),
+                JoinOptions::new("realm1")
+                    .timeout(Duration::from_millis(500))
+                    .authentication(
+                        Authentication::new()
+                            .authid(TICKET_AUTHID)
+                            .method(AuthMethod::custom("ticket", Arc::new(Silent))),
+                    ),
+            ),
+        )
+        .await;
+        assert!(
+            matches!(joined, Err(JoinError::Timeout(_))),
+            "{:?}",
+            joined.map(|s| s.id())
+        );
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+}
+
+/// Signs WAMP-CRA challenges in a task of its own, as a remote signer would: the
+/// authenticator sends the challenge and awaits the signature.
+#[derive(Clone)]
+struct RemoteSigner {
+    requests: tokio::sync::mpsc::Sender<(Dict, tokio::sync::oneshot::Sender<String>)>,
+    signed: Arc<AtomicUsize>,
+}
+
+impl RemoteSigner {
+    fn start() -> RemoteSigner {
+        let (requests, mut rx) =
+            tokio::sync::mpsc::channel::<(Dict, tokio::sync::oneshot::Sender<String>)>(4);
+        tokio::spawn(async move {
+            while let Some((extra, reply)) = rx.recv().await {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                let signature = wamp_core::auth::wampcra::answer(CRA_SECRET, &extra)
+                    .expect("a valid wampcra challenge");
+                let _ = reply.send(signature);
+            }
+        });
+        RemoteSigner {
+            requests,
+            signed: Arc::default(),
+        }
+    }
+}
+
+impl Authenticator for RemoteSigner {
+    fn authenticate_async(&self, _method: &str, extra: &Dict) -> AuthFuture {
+        let requests = self.requests.clone();
+        let signed = self.signed.clone();
+        let extra = extra.clone();
+        Box::pin(async move {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            let gone = || WampError::with_message("wamp.error.cannot_authenticate", "signer gone");
+            requests.send((extra, tx)).await.map_err(|_| gone())?;
+            let signature = rx.await.map_err(|_| gone())?;
+            signed.fetch_add(1, Ordering::SeqCst);
+            Ok((signature, Dict::new()))
+        })
+    }
+}
+
+/// Never answers.
+struct Silent;
+
+impl Authenticator for Silent {
+    fn authenticate_async(&self, _method: &str, _extra: &Dict) -> AuthFuture {
+        Box::pin(std::future::pending())
     }
 }

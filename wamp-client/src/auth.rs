@@ -8,7 +8,9 @@
 //! zeroizing buffers and never printed: `Debug` shows the method names only.
 
 use std::fmt;
+use std::future::Future;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 use wamp_core::auth::cryptosign::SigningKey;
@@ -21,13 +23,59 @@ use wamp_core::value::{Dict, Str, Value};
 use wamp_core::WampError;
 use zeroize::Zeroizing;
 
+/// What an authenticator answers a CHALLENGE with, later: the signature and extra for
+/// AUTHENTICATE, or an error to abort the join.
+pub type AuthFuture = Pin<Box<dyn Future<Output = Result<(String, Dict), WampError>> + Send>>;
+
 /// Answers CHALLENGE messages during the join (ticket, WAMP-CRA, cryptosign, ...).
 ///
 /// [`Authentication`] makes one for its methods; implement it for a method of your own and
-/// give it with [`JoinOptions::authenticate`](crate::JoinOptions::authenticate).
+/// give it with [`JoinOptions::authenticate`](crate::JoinOptions::authenticate), or offer it
+/// among other methods (and from a component) with [`AuthMethod::custom`].
+///
+/// Implement [`authenticate`](Self::authenticate) when the answer is at hand, or
+/// [`authenticate_async`](Self::authenticate_async) when it must be waited for (a remote
+/// signer, an HSM, a token service). The join's timeout bounds the wait: a late answer is
+/// dropped with the join.
+///
+/// ```
+/// use std::sync::Arc;
+/// use wamp_client::{AuthFuture, Authenticator, WampError};
+/// use wamp_core::Dict;
+///
+/// /// Asks a signing service for each signature.
+/// struct RemoteSigner {
+///     service: Arc<dyn Fn(String) -> String + Send + Sync>,
+/// }
+///
+/// impl Authenticator for RemoteSigner {
+///     fn authenticate_async(&self, _method: &str, extra: &Dict) -> AuthFuture {
+///         let service = self.service.clone();
+///         let challenge = extra.get("challenge").and_then(|v| v.as_str()).unwrap_or("").to_owned();
+///         Box::pin(async move {
+///             // e.g. an HTTP request to the signer
+///             tokio::task::yield_now().await;
+///             Ok::<_, WampError>((service(challenge), Dict::new()))
+///         })
+///     }
+/// }
+/// ```
 pub trait Authenticator: Send + Sync + 'static {
-    /// The signature and extra for AUTHENTICATE, or an error to abort the join.
-    fn authenticate(&self, method: &str, extra: &Dict) -> Result<(String, Dict), WampError>;
+    /// The signature and extra for AUTHENTICATE, or an error to abort the join. The default
+    /// refuses: implement this or [`authenticate_async`](Self::authenticate_async).
+    fn authenticate(&self, method: &str, extra: &Dict) -> Result<(String, Dict), WampError> {
+        let _ = extra;
+        Err(refuse(
+            method,
+            "this authenticator does not answer challenges",
+        ))
+    }
+
+    /// The answer to a CHALLENGE, awaited by the session while the join's deadline runs. The
+    /// default answers at once with [`authenticate`](Self::authenticate).
+    fn authenticate_async(&self, method: &str, extra: &Dict) -> AuthFuture {
+        Box::pin(std::future::ready(self.authenticate(method, extra)))
+    }
 
     /// Checks the router's side of the authentication in WELCOME (SCRAM's server signature,
     /// a router's cryptosign proof); an error ends the session at once. Accepts by default.
@@ -155,6 +203,16 @@ pub enum AuthMethod {
     /// `scram` (WAMP-SCRAM, as Crossbar.io implements it): the password never leaves the
     /// client, and the router proves that it knows it.
     Scram(Secret),
+    /// A method answered by an [`Authenticator`] of your own (which may await: a remote
+    /// signer, an HSM), offered under its name.
+    Custom(CustomMethod),
+}
+
+/// A method of [`AuthMethod::custom`]: its name and its authenticator.
+#[derive(Clone)]
+pub struct CustomMethod {
+    name: &'static str,
+    authenticator: Arc<dyn Authenticator>,
 }
 
 impl AuthMethod {
@@ -178,6 +236,33 @@ impl AuthMethod {
         AuthMethod::Scram(password.into().into())
     }
 
+    /// The method `name` (`ticket`, `cryptosign`, one of your own), answered by
+    /// `authenticator`: for answers that must be awaited, or computed elsewhere.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use wamp_client::{AuthFuture, AuthMethod, Authentication, Authenticator};
+    /// use wamp_core::Dict;
+    ///
+    /// struct TicketService;
+    /// impl Authenticator for TicketService {
+    ///     fn authenticate_async(&self, _method: &str, _extra: &Dict) -> AuthFuture {
+    ///         Box::pin(async { Ok(("a fresh ticket".to_owned(), Dict::new())) })
+    ///     }
+    /// }
+    ///
+    /// let auth = Authentication::new()
+    ///     .authid("joe")
+    ///     .method(AuthMethod::custom("ticket", Arc::new(TicketService)));
+    /// assert_eq!(auth.methods()[0].name(), "ticket");
+    /// ```
+    pub fn custom(name: &'static str, authenticator: Arc<dyn Authenticator>) -> Self {
+        AuthMethod::Custom(CustomMethod {
+            name,
+            authenticator,
+        })
+    }
+
     /// The method's name in HELLO's `authmethods`.
     pub fn name(&self) -> &'static str {
         match self {
@@ -186,7 +271,14 @@ impl AuthMethod {
             AuthMethod::WampCra(_) => "wampcra",
             AuthMethod::Cryptosign(_) => "cryptosign",
             AuthMethod::Scram(_) => "scram",
+            AuthMethod::Custom(c) => c.name,
         }
+    }
+}
+
+impl fmt::Debug for CustomMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name)
     }
 }
 
@@ -282,6 +374,7 @@ impl Authentication {
         for m in &self.methods {
             match m {
                 AuthMethod::Anonymous => {}
+                AuthMethod::Custom(c) => answers.custom.push((c.name, c.authenticator.clone())),
                 AuthMethod::Ticket(t) => answers.ticket = Some(t.clone()),
                 AuthMethod::WampCra(s) => answers.wampcra = Some(s.clone()),
                 AuthMethod::Cryptosign(key) => {
@@ -302,15 +395,15 @@ impl Authentication {
                 }
             }
         }
-        let methods: Vec<&'static str> = self.methods.iter().map(AuthMethod::name).collect();
+        let methods: Vec<String> = self.methods.iter().map(|m| m.name().to_owned()).collect();
         let authenticator = (!methods.is_empty()).then(|| {
             Arc::new(MethodsAuthenticator {
-                methods: methods.clone(),
+                methods: methods.join(", "),
                 answers,
             }) as Arc<dyn Authenticator>
         });
         Ok(Offer {
-            authmethods: methods.iter().map(|m| (*m).to_owned()).collect(),
+            authmethods: methods,
             authid: self.authid.clone(),
             authrole: self.authrole.clone(),
             authextra,
@@ -325,12 +418,15 @@ struct Answers {
     wampcra: Option<Secret>,
     cryptosign: Option<Arc<SigningKey>>,
     scram: Option<Mutex<ScramClient>>,
+    /// The custom methods by name.
+    custom: Vec<(&'static str, Arc<dyn Authenticator>)>,
 }
 
 /// Answers the router's CHALLENGE for whichever offered method it chose, and checks the
 /// router's SCRAM signature in WELCOME.
 struct MethodsAuthenticator {
-    methods: Vec<&'static str>,
+    /// The methods offered, for messages.
+    methods: String,
     answers: Answers,
 }
 
@@ -350,7 +446,7 @@ impl Authenticator for MethodsAuthenticator {
                 method,
                 format!(
                     "the router challenged for a method we did not offer (offered: {})",
-                    self.methods.join(", ")
+                    self.methods
                 ),
             )
         };
@@ -380,7 +476,22 @@ impl Authenticator for MethodsAuthenticator {
         Ok((signature, Dict::new()))
     }
 
+    fn authenticate_async(&self, method: &str, extra: &Dict) -> AuthFuture {
+        match self.answers.custom.iter().find(|(name, _)| *name == method) {
+            Some((_, custom)) => custom.authenticate_async(method, extra),
+            None => Box::pin(std::future::ready(self.authenticate(method, extra))),
+        }
+    }
+
     fn verify_welcome(&self, details: &SessionDetails) -> Result<(), WampError> {
+        if let Some((_, custom)) = self
+            .answers
+            .custom
+            .iter()
+            .find(|(name, _)| Some(*name) == details.authmethod.as_deref())
+        {
+            return custom.verify_welcome(details);
+        }
         if details.authmethod.as_deref() != Some("scram") {
             return Ok(());
         }

@@ -70,7 +70,9 @@ mod session;
 pub mod testing;
 pub mod transport;
 
-pub use auth::{AuthMethod, Authentication, Authenticator, CryptosignKey, Secret};
+pub use auth::{
+    AuthFuture, AuthMethod, Authentication, Authenticator, CryptosignKey, CustomMethod, Secret,
+};
 pub use component::{
     Component, ComponentBuilder, ComponentError, ComponentHandle, Failure, LifecycleEvent,
     LifecycleEvents, ReadyDetails, TransportSpec,

@@ -2,13 +2,14 @@
 //! the one list of the refusals that no retry can fix.
 
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use wamp_core::session::{CloseDetails, CloseInitiator, SessionDetails};
 use wamp_core::uri::error_uri;
 use wamp_core::value::{Dict, Value};
 use wamp_core::WampError;
 
-use crate::auth::Authenticator;
+use crate::auth::{AuthFuture, Authenticator};
 
 /// ABORT reasons during the join that refuse our credentials: the join fails with an
 /// authentication error naming the method.
@@ -62,6 +63,8 @@ pub(crate) struct JoinAuth {
     offered: String,
     /// The method of the router's CHALLENGE, if it sent one.
     challenged: Option<String>,
+    /// The authenticator's answer to the last CHALLENGE, until it comes.
+    pending: Option<AuthFuture>,
 }
 
 impl JoinAuth {
@@ -70,6 +73,7 @@ impl JoinAuth {
             authenticator,
             offered: offered.join(", "),
             challenged: None,
+            pending: None,
         }
     }
 
@@ -97,24 +101,41 @@ impl JoinAuth {
         self.refusal(e.uri.clone(), message)
     }
 
-    /// Answers a CHALLENGE: the signature and extra for AUTHENTICATE, or why we refuse.
-    pub(crate) fn answer(
-        &mut self,
-        method: &str,
-        extra: &Dict,
-    ) -> Result<(String, Dict), JoinOutcome> {
+    /// Takes a CHALLENGE: the authenticator's answer is then awaited with
+    /// [`poll_answer`](Self::poll_answer) (a CHALLENGE that comes before the last one is
+    /// answered replaces it).
+    pub(crate) fn challenge(&mut self, method: &str, extra: &Dict) {
         self.challenged = Some(method.to_owned());
-        let answer = match &self.authenticator {
-            Some(a) => a.authenticate(method, extra),
-            None => Err(WampError::with_message(
+        self.pending = Some(match &self.authenticator {
+            Some(a) => a.authenticate_async(method, extra),
+            None => Box::pin(std::future::ready(Err(WampError::with_message(
                 error_uri::CANNOT_AUTHENTICATE,
                 format!("no authenticator for {method}"),
-            )),
+            )))),
+        });
+    }
+
+    /// The answer to the CHALLENGE taken, once the authenticator has given it: the signature
+    /// and extra for AUTHENTICATE, or why we refuse. Pending while there is none to give.
+    pub(crate) fn poll_answer(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(String, Dict), JoinOutcome>> {
+        let Some(pending) = self.pending.as_mut() else {
+            return Poll::Pending;
         };
-        answer.map_err(|e| {
+        let answer = std::task::ready!(pending.as_mut().poll(cx));
+        self.pending = None;
+        let method = self.method();
+        Poll::Ready(answer.map_err(|e| {
             tracing::error!(method, error = %e, "cannot answer the challenge");
             self.ours(&e)
-        })
+        }))
+    }
+
+    /// Forgets an answer still awaited (the join is over).
+    pub(crate) fn forget(&mut self) {
+        self.pending = None;
     }
 
     /// Checks the router's side of the authentication in WELCOME (SCRAM's signature).

@@ -122,6 +122,7 @@ pub(crate) async fn join(
     let span = tracing::info_span!("wamp_session", realm = %options.realm);
     let outcome = tracing::Instrument::instrument(driver.join_phase(), span.clone()).await;
     driver.joining = false;
+    driver.auth.forget();
     match outcome {
         Ok(details) => {
             let shared = Arc::new(SessionShared {
@@ -254,6 +255,12 @@ impl Driver {
                     progress = true;
                 }
                 _ => break,
+            }
+        }
+        if self.joining {
+            if let Poll::Ready(answer) = self.auth.poll_answer(cx) {
+                self.on_answer(answer);
+                progress = true;
             }
         }
         if self.poll_commands(cx, take_commands) {
@@ -656,7 +663,15 @@ impl Driver {
     }
 
     fn on_challenge(&mut self, method: &str, extra: &wamp_core::Dict) {
-        match self.auth.answer(method, extra) {
+        self.auth.challenge(method, extra);
+    }
+
+    /// The authenticator answered the CHALLENGE (at once, or after waiting for a signer).
+    fn on_answer(&mut self, answer: Result<(String, wamp_core::Dict), JoinOutcome>) {
+        if self.joined.is_some() {
+            return;
+        }
+        match answer {
             Ok((signature, extra)) => {
                 let _ = self.core.authenticate(signature, extra);
             }
