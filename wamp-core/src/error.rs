@@ -1,6 +1,9 @@
 //! Errors of the protocol layer.
 
-use crate::value::{Dict, Value};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::value::{from_value, to_value, Dict, Value, ValueError};
 
 /// The peer broke the WAMP specification: a message that cannot be decoded, has the wrong shape,
 /// or arrives when the protocol does not allow it.
@@ -157,6 +160,90 @@ impl WampError {
     pub fn with_message(uri: impl Into<String>, message: impl Into<String>) -> Self {
         WampError::new(uri).with_args(vec![Value::from(message.into())])
     }
+
+    /// Sets the keyword arguments from a serde type: a struct's fields (or a map's entries)
+    /// are the keyword arguments. Fails when `kwargs` does not serialize to a map.
+    ///
+    /// ```
+    /// use serde::{Deserialize, Serialize};
+    /// use wamp_core::WampError;
+    ///
+    /// #[derive(Serialize, Deserialize, Debug, PartialEq)]
+    /// struct Limits {
+    ///     min: u32,
+    ///     max: u32,
+    /// }
+    /// let e = WampError::with_message("com.example.error.invalid_length", "too long")
+    ///     .with_kwargs_of(&Limits { min: 3, max: 10 })?;
+    /// // The caller reads them back.
+    /// assert_eq!(e.kwargs_as::<Limits>()?, Limits { min: 3, max: 10 });
+    /// assert_eq!(e.message(), Some("too long"));
+    /// # Ok::<(), wamp_core::value::ValueError>(())
+    /// ```
+    pub fn with_kwargs_of<T: Serialize + ?Sized>(mut self, kwargs: &T) -> Result<Self, ValueError> {
+        self.kwargs = match to_value(kwargs)? {
+            Value::Dict(d) => d,
+            Value::Null => Dict::new(),
+            _ => {
+                return Err(ValueError(
+                    "keyword arguments must serialize to a map".into(),
+                ))
+            }
+        };
+        Ok(self)
+    }
+
+    /// Sets the positional arguments from a serde type: a tuple (or a `Vec`) is several
+    /// arguments, `()` none, any other value one argument.
+    ///
+    /// ```
+    /// use wamp_core::WampError;
+    /// let e = WampError::new("com.example.error.out_of_stock").with_args_of(&("sku-1", 3))?;
+    /// let (sku, left): (String, u32) = e.args_as()?;
+    /// assert_eq!((sku.as_str(), left), ("sku-1", 3));
+    /// # Ok::<(), wamp_core::value::ValueError>(())
+    /// ```
+    pub fn with_args_of<T: Serialize + ?Sized>(mut self, args: &T) -> Result<Self, ValueError> {
+        self.args = match to_value(args)? {
+            Value::List(l) => l,
+            Value::Null => Vec::new(),
+            other => vec![other],
+        };
+        Ok(self)
+    }
+
+    /// The keyword arguments as a serde type (a struct, or a map).
+    pub fn kwargs_as<T: DeserializeOwned>(&self) -> Result<T, ValueError> {
+        from_value(Value::Dict(self.kwargs.clone()))
+    }
+
+    /// The positional arguments as a serde type (a tuple, a `Vec`, ...). No arguments also
+    /// read as `()`.
+    pub fn args_as<T: DeserializeOwned>(&self) -> Result<T, ValueError> {
+        let list = from_value(Value::List(self.args.clone()));
+        if self.args.is_empty() && list.is_err() {
+            if let Ok(unit) = from_value(Value::Null) {
+                return Ok(unit);
+            }
+        }
+        list
+    }
+
+    /// Positional argument `i` as a serde type.
+    pub fn arg<T: DeserializeOwned>(&self, i: usize) -> Result<T, ValueError> {
+        let v = self
+            .args
+            .get(i)
+            .cloned()
+            .ok_or_else(|| ValueError(format!("no positional argument {i}")))?;
+        from_value(v)
+    }
+
+    /// The human readable message, by convention the first positional argument when it is
+    /// a string (Autobahn's `ApplicationError` puts it there).
+    pub fn message(&self) -> Option<&str> {
+        self.args.first().and_then(Value::as_str)
+    }
 }
 
 /// A payload that could not be made: `wamp.error.invalid_payload` with the reason, so that a
@@ -176,5 +263,47 @@ impl WampError {
 impl From<crate::value::ValueError> for WampError {
     fn from(e: crate::value::ValueError) -> Self {
         WampError::with_message(crate::uri::error_uri::INVALID_PAYLOAD, e.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kwargs_must_be_a_map_and_args_follow_the_tuple_rule() {
+        let e = WampError::new("com.example.error");
+        assert!(e.clone().with_kwargs_of(&(1, 2)).is_err());
+        assert!(e.clone().with_kwargs_of(&()).unwrap().kwargs.is_empty());
+        assert_eq!(
+            e.clone().with_args_of(&()).unwrap().args,
+            Vec::<Value>::new()
+        );
+        assert_eq!(
+            e.clone().with_args_of(&7).unwrap().args,
+            vec![Value::Int(7)]
+        );
+        assert_eq!(e.clone().with_args_of(&(1, "x")).unwrap().args.len(), 2);
+        let () = e.args_as().unwrap();
+        assert!(e.arg::<i64>(0).is_err());
+        assert_eq!(e.message(), None);
+    }
+
+    #[test]
+    fn kwargs_read_back_into_a_struct_or_fail_with_the_reason() {
+        #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+        struct Stock {
+            sku: String,
+            left: u64,
+        }
+        let stock = Stock {
+            sku: "a-1".into(),
+            left: 2,
+        };
+        let e = WampError::new("com.example.error.out_of_stock")
+            .with_kwargs_of(&stock)
+            .unwrap();
+        assert_eq!(e.kwargs_as::<Stock>().unwrap(), stock);
+        assert!(e.kwargs_as::<(u8,)>().is_err());
     }
 }
