@@ -26,6 +26,16 @@
 //!   the callee of each of its calls gets INTERRUPT `killnowait` if it announced
 //!   `call_canceling`.
 //! - A late YIELD or ERROR for an invocation that is over (canceled, timed out) is dropped.
+//! - Revocation: a REGISTER with `force_reregister: true` (a Crossbar.io option) for a
+//!   procedure already registered with the same match policy takes it over, as Crossbar.io
+//!   does whatever the other callees' roles: every callee of the existing registration
+//!   (the registering session too) is removed from it and gets
+//!   `[UNREGISTERED, 0, {registration, reason: "wamp.error.unregistered"}]`, the registration
+//!   is deleted, and a new one is made for the registering session alone.
+//!   `wamp.registration.remove_callee` revokes one callee ([`Dealer::revoke`]). Unlike
+//!   Crossbar.io, UNREGISTERED goes only to callees that announced `registration_revocation`
+//!   (as the spec says; others would take it for a protocol error), and the meta events
+//!   `on_unregister` / `on_delete` are published for revoked callees.
 
 use std::collections::HashMap;
 
@@ -168,6 +178,9 @@ pub(crate) struct Dealer {
     invocations: HashMap<(Id, Id), Invocation, BuildHasherDefault<IdHasher>>,
 }
 
+/// The reason of a registration revoked by `force_reregister` (Crossbar.io's).
+pub(crate) const UNREGISTERED_REASON: &str = "wamp.error.unregistered";
+
 const CANCELED_MESSAGE: &str = "callee disconnected from in-flight request";
 
 fn canceled(request: Id, message: &str) -> Message {
@@ -213,6 +226,7 @@ impl Dealer {
                 .ok_or_else(|| format!("invalid invocation policy {name:?}"))?,
         };
         let disclose_caller = options::flag(options, "disclose_caller")?.unwrap_or(false);
+        let force_reregister = options::flag(options, "force_reregister")?.unwrap_or(false);
         let concurrency = match options::uint(options, "concurrency")? {
             Some(0) => return Err("concurrency must be at least 1".to_string()),
             other => other,
@@ -221,7 +235,25 @@ impl Dealer {
             return Ok(());
         };
         let conn = peer.conn;
-        let existing = self.table.get(&procedure, policy);
+        let mut existing = self.table.get(&procedure, policy);
+        if let (true, Some(id)) = (force_reregister, existing) {
+            let callees = self
+                .registrations
+                .get(&id)
+                .map(Registration::callees)
+                .unwrap_or_default();
+            for callee in callees {
+                self.revoke(
+                    ctx,
+                    peers,
+                    meta_events,
+                    id,
+                    callee,
+                    Some(UNREGISTERED_REASON),
+                );
+            }
+            existing = self.table.get(&procedure, policy);
+        }
         if let Some(reg) = existing.and_then(|id| self.registrations.get(&id)) {
             if reg.invoke == Invoke::Single {
                 ctx.send(
@@ -366,6 +398,48 @@ impl Dealer {
                 details: None,
             },
         );
+    }
+
+    /// Revokes `callee`'s registration `registration` (force_reregister,
+    /// `wamp.registration.remove_callee`): the callee is removed from it and, if it announced
+    /// `registration_revocation`, gets UNREGISTERED with request 0 and the registration and
+    /// `reason` in the details. False when `callee` was not registered there.
+    pub(crate) fn revoke(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        peers: &Peers,
+        meta_events: &mut Vec<MetaEvent>,
+        registration: Id,
+        callee: Id,
+        reason: Option<&str>,
+    ) -> bool {
+        let registered = self
+            .registrations
+            .get(&registration)
+            .is_some_and(|r| r.callees.iter().any(|c| c.session == callee));
+        if !registered {
+            return false;
+        }
+        if let Some(state) = self.sessions.get_mut(&callee) {
+            state.registrations.retain(|&id| id != registration);
+        }
+        self.remove_callee(callee, registration, meta_events);
+        if let Some(peer) = peers.get(&callee) {
+            if peer.features.callee_revocation {
+                let mut details = Dict::from([("registration", Value::from(registration))]);
+                if let Some(reason) = reason {
+                    details.insert("reason".into(), Value::from(reason));
+                }
+                ctx.send(
+                    peer.conn,
+                    Message::Unregistered {
+                        request: 0,
+                        details: Some(details),
+                    },
+                );
+            }
+        }
+        true
     }
 
     fn remove_callee(&mut self, session: Id, registration: Id, meta_events: &mut Vec<MetaEvent>) {

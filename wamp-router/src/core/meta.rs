@@ -18,6 +18,7 @@
 //! | `wamp.registration.get` / `wamp.subscription.get` | `id` | `{id, created, uri, match[, invoke]}` |
 //! | `wamp.registration.list_callees` / `wamp.subscription.list_subscribers` | `id` | session ids |
 //! | `wamp.registration.count_callees` / `wamp.subscription.count_subscribers` | `id` | a number |
+//! | `wamp.registration.remove_callee` / `wamp.subscription.remove_subscriber` | `id`, `session`, kwarg `reason` | null (the session is removed from it and, if it announced `registration_revocation` / `subscription_revocation`, gets UNREGISTERED / UNSUBSCRIBED with request 0 and `{registration / subscription, reason}`); `no_such_session`, `no_such_registration` / `no_such_subscription` (also when the session is not on it), `not_authorized` for `wamp.` URIs |
 //!
 //! Events: `wamp.session.on_join(details)`, `wamp.session.on_leave(session)` (Crossbar.io's
 //! one argument; the spec adds authid and authrole); `wamp.registration.on_create(session, details)`, `on_register(session, id)`,
@@ -31,7 +32,7 @@ use wamp_core::uri::{close_uri, error_uri, validate, MatchPolicy};
 use wamp_core::{Dict, Message, Str, Value};
 
 use super::options::error;
-use super::realm::{Realm, Testament};
+use super::realm::{is_restricted, Realm, Testament};
 use super::{Ctx, Effect};
 
 /// `wamp.session.on_join`
@@ -89,12 +90,14 @@ const PROCEDURES: &[&str] = &[
     "wamp.registration.get",
     "wamp.registration.list_callees",
     "wamp.registration.count_callees",
+    "wamp.registration.remove_callee",
     "wamp.subscription.list",
     "wamp.subscription.lookup",
     "wamp.subscription.match",
     "wamp.subscription.get",
     "wamp.subscription.list_subscribers",
     "wamp.subscription.count_subscribers",
+    "wamp.subscription.remove_subscriber",
 ];
 
 /// Whether the router answers `procedure` itself.
@@ -218,6 +221,13 @@ fn no_such_subscription(id: Id) -> Failure {
     (
         error_uri::NO_SUCH_SUBSCRIPTION,
         format!("no subscription with ID {id} exists on this broker"),
+    )
+}
+
+fn protected(what: &str, uri: &str) -> Failure {
+    (
+        error_uri::NOT_AUTHORIZED,
+        format!("not authorized to {what} for protected URI \"{uri}\""),
     )
 }
 
@@ -534,6 +544,76 @@ fn answer(
             } else {
                 ids(sub.subscribers.iter().copied().collect())
             })
+        }
+        "wamp.registration.remove_callee" => {
+            let id = a.id(0, "registration_id")?;
+            let callee = a.id(1, "callee_id")?;
+            let reason = a.opt_string("reason")?;
+            if !realm.peers.contains_key(&callee) {
+                return Err(no_such_session(callee));
+            }
+            let reg = realm
+                .dealer
+                .get(id)
+                .ok_or_else(|| no_such_registration(id))?;
+            if is_restricted(&reg.uri) {
+                return Err(protected("remove callee", &reg.uri));
+            }
+            if !reg.callees().contains(&callee) {
+                return Err((
+                    error_uri::NO_SUCH_REGISTRATION,
+                    format!(
+                        "session {callee} is not registered on registration {id} on this dealer"
+                    ),
+                ));
+            }
+            realm
+                .dealer
+                .revoke(ctx, &realm.peers, &mut realm.meta, id, callee, reason);
+            Ok(Value::Null)
+        }
+        "wamp.subscription.remove_subscriber" => {
+            let id = a.id(0, "subscription_id")?;
+            let subscriber = a.id(1, "subscriber_id")?;
+            let reason = a.opt_string("reason")?;
+            let Some(peer) = realm.peers.get(&subscriber) else {
+                return Err(no_such_session(subscriber));
+            };
+            let (conn, revocation) = (peer.conn, peer.features.subscriber_revocation);
+            let sub = realm
+                .broker
+                .get(id)
+                .ok_or_else(|| no_such_subscription(id))?;
+            if is_restricted(&sub.uri) {
+                return Err(protected("remove subscriber", &sub.uri));
+            }
+            if !sub.subscribers.contains(&subscriber) {
+                return Err((
+                    error_uri::NO_SUCH_SUBSCRIPTION,
+                    format!("session {subscriber} is not subscribed on subscription {id} on this broker"),
+                ));
+            }
+            // The broker's UNSUBSCRIBE path, answered with the revocation instead of the
+            // answer to a request.
+            let queued = ctx.out.len();
+            realm
+                .broker
+                .unsubscribe(ctx, &realm.peers, &mut realm.meta, subscriber, 0, id);
+            ctx.out.truncate(queued);
+            if revocation {
+                let mut details = Dict::from([("subscription", Value::from(id))]);
+                if let Some(reason) = reason {
+                    details.insert("reason".into(), Value::from(reason));
+                }
+                ctx.send(
+                    conn,
+                    Message::Unsubscribed {
+                        request: 0,
+                        details: Some(details),
+                    },
+                );
+            }
+            Ok(Value::Null)
         }
         _ => Err((
             error_uri::NO_SUCH_PROCEDURE,

@@ -7,5 +7,6 @@ mod authorization;
 mod lifecycle;
 mod meta;
 mod pubsub;
+mod revocation;
 mod robustness;
 mod rpc;
