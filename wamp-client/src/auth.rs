@@ -99,7 +99,7 @@ pub(crate) struct Offer {
 pub struct Secret(Zeroizing<String>);
 
 impl Secret {
-    fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }

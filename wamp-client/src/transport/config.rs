@@ -12,6 +12,7 @@ use wamp_core::serializer::{self, Cbor, Json, MsgPack, Serializer};
 
 use super::error::ConfigError;
 use super::frame::Io;
+use super::proxy::ProxyConfig;
 use super::tls::TlsConfig;
 use super::url::Endpoint;
 
@@ -90,7 +91,16 @@ pub struct TransportConfig {
     write_timeout: Duration,
     read_timeout: Duration,
     connector: Option<Arc<ConnectFn>>,
+    proxy: Option<ProxyConfig>,
+    headers_provider: Option<Arc<HeadersFn>>,
 }
+
+/// Headers being fetched by a [`TransportConfig::headers_provider`].
+pub(crate) type FetchingHeaders =
+    Pin<Box<dyn Future<Output = Result<Vec<(String, String)>, String>> + Send>>;
+
+/// A [`TransportConfig::headers_provider`], type-erased.
+pub(crate) type HeadersFn = dyn Fn() -> FetchingHeaders + Send + Sync;
 
 /// A boxed stream being opened by a [`TransportConfig::connector`].
 pub(crate) type Connecting = Pin<Box<dyn Future<Output = io::Result<Box<dyn Io>>> + Send>>;
@@ -133,7 +143,11 @@ impl fmt::Debug for TransportConfig {
             .field("header_names", &header_names)
             .field("keepalive", &self.keepalive)
             .field("write_timeout", &self.write_timeout)
-            .field("read_timeout", &self.read_timeout);
+            .field("read_timeout", &self.read_timeout)
+            .field("proxy", &self.proxy);
+        if self.headers_provider.is_some() {
+            d.field("headers_provider", &Custom);
+        }
         match self.connector {
             Some(_) => d.field("connector", &Custom),
             None => d.field("connector", &None::<()>),
@@ -174,6 +188,8 @@ impl TransportConfig {
             write_timeout: DEFAULT_WRITE_TIMEOUT,
             read_timeout: DEFAULT_READ_TIMEOUT,
             connector: None,
+            proxy: None,
+            headers_provider: None,
         })
     }
 
@@ -411,6 +427,62 @@ impl TransportConfig {
         self
     }
 
+    /// Reaches the router through an HTTP proxy (`CONNECT host:port`, Autobahn's `proxy=`):
+    /// TLS (`wss`, `rss`) and the WebSocket or RawSocket handshake then run inside the tunnel.
+    /// Not for Unix sockets or a [`connector`](Self::connector) (which opens its own stream).
+    ///
+    /// ```
+    /// use wamp_client::transport::{ProxyConfig, TransportConfig};
+    ///
+    /// # fn main() -> Result<(), wamp_client::transport::ConfigError> {
+    /// let config = TransportConfig::new("wss://router.example.com/ws")?
+    ///     .proxy(ProxyConfig::new("http://proxy.internal:3128")?);
+    /// assert_eq!(config.proxy_setting().unwrap().port(), 3128);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn proxy(mut self, proxy: ProxyConfig) -> Self {
+        self.proxy = Some(proxy);
+        self
+    }
+
+    /// The proxy set with [`proxy`](Self::proxy), if any.
+    pub fn proxy_setting(&self) -> Option<&ProxyConfig> {
+        self.proxy.as_ref()
+    }
+
+    /// Asks `provide` for HTTP headers before every connection attempt (a WebSocket
+    /// transport's opening request carries them after those of [`header`](Self::header)):
+    /// for credentials that rotate, such as bearer tokens. A provider's error fails that
+    /// attempt (retryable: the next attempt asks again); the connect timeout covers the wait.
+    /// Header values are never logged, and `Debug` shows only that a provider is set.
+    ///
+    /// ```
+    /// use wamp_client::transport::TransportConfig;
+    ///
+    /// # fn main() -> Result<(), wamp_client::transport::ConfigError> {
+    /// let config = TransportConfig::new("ws://127.0.0.1:8080/ws")?.headers_provider(|| async {
+    ///     let token = "fresh-token"; // e.g. from an identity service
+    ///     Ok(vec![("Authorization".to_owned(), format!("Bearer {token}"))])
+    /// });
+    /// assert!(format!("{config:?}").contains("headers_provider"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn headers_provider<F, Fut>(mut self, provide: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Vec<(String, String)>, String>> + Send + 'static,
+    {
+        self.headers_provider = Some(Arc::new(move || -> FetchingHeaders { Box::pin(provide()) }));
+        self
+    }
+
+    /// The headers provider set with [`headers_provider`](Self::headers_provider), if any.
+    pub(crate) fn headers_provider_fn(&self) -> Option<&Arc<HeadersFn>> {
+        self.headers_provider.as_ref()
+    }
+
     /// The connector set with [`connector`](Self::connector), if any.
     pub(crate) fn connector_fn(&self) -> Option<&Arc<ConnectFn>> {
         self.connector.as_ref()
@@ -484,6 +556,20 @@ impl TransportConfig {
         }
         if self.read_timeout.is_zero() {
             return Err(invalid("read_timeout", "must be above zero"));
+        }
+        if self.proxy.is_some() {
+            if matches!(self.endpoint, Endpoint::Unix { .. }) {
+                return Err(invalid(
+                    "proxy",
+                    "a unix socket is not reached through a proxy",
+                ));
+            }
+            if self.connector.is_some() {
+                return Err(invalid(
+                    "proxy",
+                    "a connector opens its own stream: set a proxy or a connector, not both",
+                ));
+            }
         }
         Ok(())
     }

@@ -167,6 +167,17 @@ pub enum ConnectError {
     /// The configuration cannot be used (e.g. an empty serializer list, an invalid header).
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// The HTTP proxy did not open a tunnel to the router.
+    #[error("http proxy: {reason}")]
+    Proxy {
+        /// The proxy's HTTP status, when it answered with one.
+        status: Option<u16>,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The headers provider failed (its message); a later attempt asks it again.
+    #[error("the headers provider failed: {0}")]
+    Headers(String),
 }
 
 impl ConnectError {
@@ -190,6 +201,11 @@ impl ConnectError {
                 matches!(status, Some(s) if *s >= 500 || *s == 408 || *s == 429)
             }
             ConnectError::RawSocketRefused { code, .. } => *code == 4,
+            ConnectError::Proxy { status, .. } => match status {
+                None => true,
+                Some(s) => *s >= 500 || *s == 408 || *s == 429,
+            },
+            ConnectError::Headers(_) => true,
             ConnectError::Tls(_)
             | ConnectError::NoSerializer
             | ConnectError::NotRawSocket

@@ -26,6 +26,7 @@ mod config;
 mod connection;
 mod error;
 mod frame;
+mod proxy;
 mod rawsocket;
 mod tls;
 mod url;
@@ -44,6 +45,7 @@ pub(crate) use connection::{Connection, Transfer};
 pub use error::{ConfigError, ConnectError, TransportError, UrlProblem};
 pub(crate) use frame::Frame;
 pub use frame::Io;
+pub use proxy::ProxyConfig;
 pub use tls::TlsConfig;
 
 use url::Endpoint;
@@ -58,13 +60,27 @@ pub(crate) async fn connect(config: &TransportConfig) -> Result<Connection, Conn
     tracing::debug!(url = config.url(), "connecting");
     // Boxed: a TLS handshake is large, and only lives while connecting.
     Box::pin(within_timeout(config, async {
-        if config.kind() == TransportKind::WebSocket {
-            websocket::check_headers(config.headers())?;
-        }
+        let headers = headers(config).await?;
         let io = open(config).await?;
-        handshake(config, io).await
+        handshake(config, io, &headers).await
     }))
     .await
+}
+
+/// The HTTP headers of this attempt: the configured ones, then the provider's (asked now),
+/// checked. RawSocket sends none.
+async fn headers(config: &TransportConfig) -> Result<Vec<(String, String)>, ConnectError> {
+    if config.kind() != TransportKind::WebSocket {
+        return Ok(Vec::new());
+    }
+    let mut headers = config.headers().to_vec();
+    if let Some(provide) = config.headers_provider_fn() {
+        let provided = provide().await.map_err(ConnectError::Headers)?;
+        tracing::debug!(count = provided.len(), "headers provider answered");
+        headers.extend(provided);
+    }
+    websocket::check_headers(&headers)?;
+    Ok(headers)
 }
 
 async fn within_timeout<F>(config: &TransportConfig, f: F) -> Result<Connection, ConnectError>
@@ -100,10 +116,11 @@ pub(crate) async fn connect_over(
     io: Box<dyn Io>,
 ) -> Result<Connection, ConnectError> {
     config.validate()?;
-    if config.kind() == TransportKind::WebSocket {
-        websocket::check_headers(config.headers())?;
-    }
-    within_timeout(config, handshake(config, io)).await
+    within_timeout(config, async {
+        let headers = headers(config).await?;
+        handshake(config, io, &headers).await
+    })
+    .await
 }
 
 /// Opens the byte stream: the connector's, or TCP or a Unix socket; then TLS if the URL asks
@@ -127,7 +144,10 @@ async fn open(config: &TransportConfig) -> Result<Box<dyn Io>, ConnectError> {
             tls, host, port, ..
         }
         | Endpoint::RawSocket { tls, host, port } => {
-            let tcp = tcp_connect(host, *port).await?;
+            let tcp = match config.proxy_setting() {
+                Some(proxy) => proxy.tunnel(host, *port).await?,
+                None => tcp_connect(host, *port).await?,
+            };
             if *tls {
                 Ok(Box::new(tls_handshake(config, host, tcp).await?))
             } else {
@@ -139,7 +159,11 @@ async fn open(config: &TransportConfig) -> Result<Box<dyn Io>, ConnectError> {
 }
 
 /// The WebSocket or RawSocket handshake over an open stream.
-async fn handshake(config: &TransportConfig, io: Box<dyn Io>) -> Result<Connection, ConnectError> {
+async fn handshake(
+    config: &TransportConfig,
+    io: Box<dyn Io>,
+    headers: &[(String, String)],
+) -> Result<Connection, ConnectError> {
     match config.endpoint() {
         Endpoint::WebSocket {
             authority, path, ..
@@ -147,7 +171,7 @@ async fn handshake(config: &TransportConfig, io: Box<dyn Io>) -> Result<Connecti
             let params = websocket::WsParams {
                 authority,
                 path,
-                headers: config.headers(),
+                headers,
                 serializers: config.serializer_list(),
             };
             let mut io = io;
