@@ -83,7 +83,9 @@ pub use error::{
 };
 pub use handler::Invocation;
 pub use link::BoxFuture;
-pub use options::{CallOptions, JoinOptions, PublishOptions, RegisterOptions, SubscribeOptions};
+pub use options::{
+    CallOptions, InvocationPolicy, JoinOptions, PublishOptions, RegisterOptions, SubscribeOptions,
+};
 pub use payload::{CallResult, Event, Payload};
 pub use retry::RetryPolicy;
 pub use run::{run, run_until_signal, RunError};

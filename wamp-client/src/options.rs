@@ -246,50 +246,280 @@ impl CallOptions {
     }
 }
 
+/// How a router picks the callee of a call when several sessions registered the same
+/// procedure (a shared registration, `REGISTER.Options.invoke`).
+///
+/// The first registration fixes the policy: with [`Single`](Self::Single) every further
+/// REGISTER is refused with `wamp.error.procedure_already_exists`, with any other policy a
+/// REGISTER asking for a different one is refused (Crossbar.io and our router answer
+/// `wamp.error.procedure_exists_with_different_invocation_policy`).
+///
+/// Strings convert too (`"roundrobin".into()`), so `RegisterOptions::invoke` takes either:
+///
+/// ```
+/// use wamp_client::{InvocationPolicy, RegisterOptions};
+///
+/// let typed = RegisterOptions::default().invoke(InvocationPolicy::RoundRobin);
+/// let named = RegisterOptions::default().invoke("roundrobin");
+/// assert_eq!(typed.invoke, named.invoke);
+/// assert_eq!(typed.to_dict().get("invoke"), Some(&"roundrobin".into()));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum InvocationPolicy {
+    /// One callee only (the default): a second registration is refused.
+    Single,
+    /// The callee that registered first; the next one when it leaves.
+    First,
+    /// The callee that registered last; the one before when it leaves.
+    Last,
+    /// Each callee in turn, in the order they registered.
+    RoundRobin,
+    /// A callee picked at random for each call.
+    Random,
+    /// A policy this crate does not name, sent as is (a router that does not know it refuses
+    /// the registration).
+    Other(String),
+}
+
+impl InvocationPolicy {
+    /// The policy named `name` on the wire (`single`, `first`, `last`, `roundrobin`,
+    /// `random`); `None` for any other name.
+    ///
+    /// ```
+    /// use wamp_client::InvocationPolicy;
+    /// assert_eq!(InvocationPolicy::from_name("last"), Some(InvocationPolicy::Last));
+    /// assert_eq!(InvocationPolicy::from_name("busiest"), None);
+    /// ```
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "single" => InvocationPolicy::Single,
+            "first" => InvocationPolicy::First,
+            "last" => InvocationPolicy::Last,
+            "roundrobin" => InvocationPolicy::RoundRobin,
+            "random" => InvocationPolicy::Random,
+            _ => return None,
+        })
+    }
+
+    /// The name sent in `REGISTER.Options.invoke`.
+    pub fn as_str(&self) -> &str {
+        match self {
+            InvocationPolicy::Single => "single",
+            InvocationPolicy::First => "first",
+            InvocationPolicy::Last => "last",
+            InvocationPolicy::RoundRobin => "roundrobin",
+            InvocationPolicy::Random => "random",
+            InvocationPolicy::Other(name) => name,
+        }
+    }
+}
+
+impl std::fmt::Display for InvocationPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<&str> for InvocationPolicy {
+    /// The named policy, or [`Other`](InvocationPolicy::Other) for a name this crate does not
+    /// know.
+    fn from(name: &str) -> Self {
+        Self::from_name(name).unwrap_or_else(|| InvocationPolicy::Other(name.to_owned()))
+    }
+}
+
+impl From<String> for InvocationPolicy {
+    fn from(name: String) -> Self {
+        Self::from_name(&name).unwrap_or(InvocationPolicy::Other(name))
+    }
+}
+
 /// Options of a registration.
-#[derive(Debug, Clone, Default)]
+///
+/// ```
+/// use wamp_client::{InvocationPolicy, RegisterOptions};
+///
+/// let o = RegisterOptions::default()
+///     .invoke(InvocationPolicy::RoundRobin)
+///     .concurrency(2)
+///     .disclose_caller(true);
+/// let d = o.to_dict();
+/// assert_eq!(d.get("invoke"), Some(&"roundrobin".into()));
+/// assert_eq!(d.get("concurrency"), Some(&2.into()));
+/// ```
+#[derive(Debug, Clone)]
 pub struct RegisterOptions {
     /// How the procedure URI matches calls (`exact` by default).
     pub match_policy: MatchPolicy,
-    /// Shared registration policy: `single`, `roundrobin`, `random`, `first`, `last`.
-    pub invoke: Option<String>,
+    /// Shared registration policy (`invoke`); none sends nothing, which routers read as
+    /// [`InvocationPolicy::Single`].
+    pub invoke: Option<InvocationPolicy>,
     /// Asks the router to disclose callers.
     pub disclose_caller: Option<bool>,
-    /// How many invocations the router may have running on this registration at once
-    /// (Crossbar.io's `concurrency`); beyond that calls queue at the router or are refused.
+    /// The most invocations of this registration that run at once (Crossbar.io's
+    /// `concurrency`, sent to the router, and kept by this client too). See
+    /// [`concurrency`](Self::concurrency).
     pub concurrency: Option<u32>,
+    /// The most invocations of this registration that run at once in this client, not sent to
+    /// the router. See [`local_concurrency`](Self::local_concurrency).
+    pub local_concurrency: Option<u32>,
+    /// How many invocations may wait for a free run when a concurrency limit is reached.
+    /// Default [`DEFAULT_QUEUE_CAPACITY`](Self::DEFAULT_QUEUE_CAPACITY).
+    pub queue_capacity: usize,
+    /// Asks the router to take the procedure over from the sessions that registered it
+    /// (`force_reregister`, a Crossbar.io option): they are unregistered, and this
+    /// registration replaces theirs.
+    pub force_reregister: Option<bool>,
     /// Any other option, sent as is.
     pub extra: Dict,
 }
 
+impl Default for RegisterOptions {
+    fn default() -> Self {
+        RegisterOptions {
+            match_policy: MatchPolicy::Exact,
+            invoke: None,
+            disclose_caller: None,
+            concurrency: None,
+            local_concurrency: None,
+            queue_capacity: Self::DEFAULT_QUEUE_CAPACITY,
+            force_reregister: None,
+            extra: Dict::new(),
+        }
+    }
+}
+
 impl RegisterOptions {
+    /// How many invocations may wait for a free run by default, when a concurrency limit is
+    /// reached.
+    pub const DEFAULT_QUEUE_CAPACITY: usize = 1024;
+
+    /// The error an invocation is answered with when its registration's queue is full: the
+    /// URI Crossbar.io (and our router) answer a call with when every callee runs as many
+    /// invocations as its `concurrency` allows, so that a caller sees the same error wherever
+    /// the limit was reached.
+    pub const QUEUE_FULL_ERROR: &'static str = "crossbar.error.max_concurrency_reached";
+
     /// Sets the match policy.
+    ///
+    /// ```
+    /// use wamp_client::{MatchPolicy, RegisterOptions};
+    /// let o = RegisterOptions::default().match_policy(MatchPolicy::Prefix);
+    /// assert_eq!(o.to_dict().get("match"), Some(&"prefix".into()));
+    /// ```
     pub fn match_policy(mut self, policy: MatchPolicy) -> Self {
         self.match_policy = policy;
         self
     }
 
-    /// Sets the invocation policy.
-    pub fn invoke(mut self, policy: impl Into<String>) -> Self {
+    /// Sets the invocation policy of a shared registration: an [`InvocationPolicy`] or its
+    /// name.
+    ///
+    /// ```
+    /// use wamp_client::{InvocationPolicy, RegisterOptions};
+    /// let o = RegisterOptions::default().invoke("first");
+    /// assert_eq!(o.invoke, Some(InvocationPolicy::First));
+    /// ```
+    pub fn invoke(mut self, policy: impl Into<InvocationPolicy>) -> Self {
         self.invoke = Some(policy.into());
         self
     }
 
-    /// Asks the router to disclose callers to this procedure.
+    /// Asks the router to disclose callers to this procedure (`caller`, `caller_authid`,
+    /// `caller_authrole` in the invocation's details).
+    ///
+    /// ```
+    /// let o = wamp_client::RegisterOptions::default().disclose_caller(true);
+    /// assert_eq!(o.to_dict().get("disclose_caller"), Some(&true.into()));
+    /// ```
     pub fn disclose_caller(mut self, disclose: bool) -> Self {
         self.disclose_caller = Some(disclose);
         self
     }
 
-    /// Limits the invocations running at once.
+    /// At most `limit` invocations of this registration run at once (at least 1).
+    ///
+    /// The option is sent to the router as `concurrency`, Crossbar.io's option: Crossbar.io
+    /// 26.10.1 and our router then refuse a call that finds the callee (every callee, for
+    /// `roundrobin`) running `limit` invocations, with `crossbar.error.max_concurrency_reached`
+    /// (Crossbar.io does not apply it to `random` registrations). The client keeps the limit
+    /// too, whatever the router does: an invocation beyond it waits, in arrival order, in a
+    /// queue of [`queue_capacity`](Self::queue_capacity).
+    ///
+    /// For calls that wait at the callee instead of being refused by the router, use
+    /// [`local_concurrency`](Self::local_concurrency).
     ///
     /// ```
     /// let o = wamp_client::RegisterOptions::default().invoke("roundrobin").concurrency(4);
     /// assert_eq!(o.to_dict().get("concurrency"), Some(&4.into()));
     /// ```
     pub fn concurrency(mut self, limit: u32) -> Self {
-        self.concurrency = Some(limit);
+        self.concurrency = Some(limit.max(1));
         self
+    }
+
+    /// At most `limit` invocations of this registration run at once in this client (at least
+    /// 1); the others wait, in arrival order, in a queue of
+    /// [`queue_capacity`](Self::queue_capacity) invocations, and one beyond that is answered
+    /// with [`QUEUE_FULL_ERROR`](Self::QUEUE_FULL_ERROR). Nothing is sent to the router,
+    /// which goes on invoking this callee: a burst of calls waits here instead of being
+    /// refused. An invocation waiting here can be canceled and times out like a running one.
+    ///
+    /// With [`concurrency`](Self::concurrency) as well, the smaller limit applies here.
+    ///
+    /// ```
+    /// let o = wamp_client::RegisterOptions::default().local_concurrency(2);
+    /// assert_eq!(o.local_concurrency, Some(2));
+    /// assert_eq!(o.to_dict().get("concurrency"), None);
+    /// ```
+    pub fn local_concurrency(mut self, limit: u32) -> Self {
+        self.local_concurrency = Some(limit.max(1));
+        self
+    }
+
+    /// How many invocations may wait when a concurrency limit is reached (at least 1; default
+    /// [`DEFAULT_QUEUE_CAPACITY`](Self::DEFAULT_QUEUE_CAPACITY)).
+    ///
+    /// ```
+    /// let o = wamp_client::RegisterOptions::default().local_concurrency(1).queue_capacity(8);
+    /// assert_eq!(o.queue_capacity, 8);
+    /// ```
+    pub fn queue_capacity(mut self, capacity: usize) -> Self {
+        self.queue_capacity = capacity.max(1);
+        self
+    }
+
+    /// Asks the router to hand the procedure to this registration even when other sessions
+    /// registered it (`force_reregister`, a Crossbar.io option): the router unregisters them
+    /// (each is told with a revocation, `UNREGISTERED` with request 0) and registers this one.
+    /// Useful when a restarted service finds its previous session still registered.
+    ///
+    /// ```
+    /// let o = wamp_client::RegisterOptions::default().force_reregister(true);
+    /// assert_eq!(o.to_dict().get("force_reregister"), Some(&true.into()));
+    /// ```
+    pub fn force_reregister(mut self, force: bool) -> Self {
+        self.force_reregister = Some(force);
+        self
+    }
+
+    /// The most invocations of this registration the client runs at once, if limited: the
+    /// smaller of [`concurrency`](Self::concurrency) and
+    /// [`local_concurrency`](Self::local_concurrency).
+    ///
+    /// ```
+    /// use wamp_client::RegisterOptions;
+    /// assert_eq!(RegisterOptions::default().running_limit(), None);
+    /// let o = RegisterOptions::default().concurrency(4).local_concurrency(2);
+    /// assert_eq!(o.running_limit(), Some(2));
+    /// ```
+    pub fn running_limit(&self) -> Option<u32> {
+        match (self.concurrency, self.local_concurrency) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+        .map(|n| n.max(1))
     }
 
     /// The options dictionary sent in REGISTER.
@@ -298,13 +528,22 @@ impl RegisterOptions {
         if self.match_policy != MatchPolicy::Exact {
             d.insert("match".into(), self.match_policy.as_str().into());
         }
-        put(&mut d, "invoke", self.invoke.as_deref().map(Value::from));
+        put(
+            &mut d,
+            "invoke",
+            self.invoke.as_ref().map(|p| Value::from(p.as_str())),
+        );
         put(
             &mut d,
             "disclose_caller",
             self.disclose_caller.map(Value::Bool),
         );
         put(&mut d, "concurrency", self.concurrency.map(Value::from));
+        put(
+            &mut d,
+            "force_reregister",
+            self.force_reregister.map(Value::Bool),
+        );
         d
     }
 }
@@ -344,7 +583,15 @@ impl SubscribeOptions {
         self
     }
 
-    /// Asks for the last retained event on subscribing.
+    /// Asks for the topic's retained event on subscribing: when the broker keeps one (see
+    /// [`PublishOptions::retain`]) that this session may receive, it comes first, with
+    /// `retained: true` in its details. For a pattern subscription, the retained event of
+    /// every matching topic.
+    ///
+    /// ```
+    /// let o = wamp_client::SubscribeOptions::default().get_retained(true);
+    /// assert_eq!(o.to_dict().get("get_retained"), Some(&true.into()));
+    /// ```
     pub fn get_retained(mut self, get: bool) -> Self {
         self.get_retained = Some(get);
         self
@@ -369,10 +616,26 @@ impl SubscribeOptions {
 
 /// Options of a publication.
 ///
+/// Every field has a builder method, starting from [`PublishOptions::default`] or
+/// [`PublishOptions::acknowledged`]:
+///
 /// ```
-/// let o = wamp_client::PublishOptions::acknowledged().exclude_me(false);
+/// use wamp_client::PublishOptions;
+///
+/// let o = PublishOptions::acknowledged()
+///     .retain(true)
+///     .eligible_authrole(["backend"])
+///     .exclude_authid(["joe"]);
+/// let d = o.to_dict();
 /// assert!(o.acknowledge);
+/// assert_eq!(d.get("retain"), Some(&true.into()));
+/// assert_eq!(d.get("eligible_authrole"), Some(&vec!["backend"].into()));
+/// assert_eq!(d.get("exclude_authid"), Some(&vec!["joe"].into()));
 /// ```
+///
+/// A subscriber receives the event only if it is in every `eligible*` list that is set and in
+/// no `exclude*` list (and it is not the publisher, unless [`exclude_me`](Self::exclude_me)
+/// is `false`). An empty list is not sent: it sets nothing.
 #[derive(Debug, Clone, Default)]
 pub struct PublishOptions {
     /// Wait for the broker's PUBLISHED (or ERROR).
@@ -388,12 +651,33 @@ pub struct PublishOptions {
     pub exclude: Vec<u64>,
     /// Only these session ids may receive the event.
     pub eligible: Vec<u64>,
+    /// Sessions authenticated with these authids must not receive the event.
+    pub exclude_authid: Vec<String>,
+    /// Sessions with these authroles must not receive the event.
+    pub exclude_authrole: Vec<String>,
+    /// Only sessions authenticated with these authids may receive the event.
+    pub eligible_authid: Vec<String>,
+    /// Only sessions with these authroles may receive the event.
+    pub eligible_authrole: Vec<String>,
     /// Any other option, sent as is.
     pub extra: Dict,
 }
 
+fn strings<I>(items: I) -> Vec<String>
+where
+    I: IntoIterator,
+    I::Item: Into<String>,
+{
+    items.into_iter().map(Into::into).collect()
+}
+
 impl PublishOptions {
-    /// Acknowledged publication.
+    /// Acknowledged publication: the publish waits for the broker's PUBLISHED and returns the
+    /// publication id, or the broker's error (not authorized, invalid URI, ...).
+    ///
+    /// ```
+    /// assert!(wamp_client::PublishOptions::acknowledged().acknowledge);
+    /// ```
     pub fn acknowledged() -> Self {
         PublishOptions {
             acknowledge: true,
@@ -401,9 +685,134 @@ impl PublishOptions {
         }
     }
 
-    /// Sets `exclude_me`.
+    /// Sets whether the publish waits for the broker's acknowledgement.
+    ///
+    /// ```
+    /// let o = wamp_client::PublishOptions::default().acknowledge(true);
+    /// assert!(o.acknowledge);
+    /// ```
+    pub fn acknowledge(mut self, acknowledge: bool) -> Self {
+        self.acknowledge = acknowledge;
+        self
+    }
+
+    /// Sets `exclude_me`: `false` lets the publisher receive its own event when it is
+    /// subscribed.
+    ///
+    /// ```
+    /// let o = wamp_client::PublishOptions::default().exclude_me(false);
+    /// assert_eq!(o.to_dict().get("exclude_me"), Some(&false.into()));
+    /// ```
     pub fn exclude_me(mut self, exclude_me: bool) -> Self {
         self.exclude_me = Some(exclude_me);
+        self
+    }
+
+    /// Asks the broker to disclose the publisher to subscribers: `publisher` (the session
+    /// id, see [`Event::publisher`](crate::Event::publisher)) and, from Crossbar.io and our
+    /// router, `publisher_authid` and `publisher_authrole` in the event's details.
+    ///
+    /// ```
+    /// let o = wamp_client::PublishOptions::default().disclose_me(true);
+    /// assert_eq!(o.to_dict().get("disclose_me"), Some(&true.into()));
+    /// ```
+    pub fn disclose_me(mut self, disclose: bool) -> Self {
+        self.disclose_me = Some(disclose);
+        self
+    }
+
+    /// Asks the broker to retain the event: it keeps the latest retained event of each topic
+    /// and gives it to a later subscriber that asks for it
+    /// ([`SubscribeOptions::get_retained`]), marked `retained` in its details.
+    ///
+    /// ```
+    /// let o = wamp_client::PublishOptions::default().retain(true);
+    /// assert_eq!(o.to_dict().get("retain"), Some(&true.into()));
+    /// ```
+    pub fn retain(mut self, retain: bool) -> Self {
+        self.retain = Some(retain);
+        self
+    }
+
+    /// Sets the session ids that must not receive the event.
+    ///
+    /// ```
+    /// let o = wamp_client::PublishOptions::default().exclude([7, 8]);
+    /// assert_eq!(o.to_dict().get("exclude"), Some(&vec![7u64, 8].into()));
+    /// ```
+    pub fn exclude(mut self, sessions: impl IntoIterator<Item = u64>) -> Self {
+        self.exclude = sessions.into_iter().collect();
+        self
+    }
+
+    /// Sets the session ids that alone may receive the event.
+    ///
+    /// ```
+    /// let o = wamp_client::PublishOptions::default().eligible([7]);
+    /// assert_eq!(o.to_dict().get("eligible"), Some(&vec![7u64].into()));
+    /// ```
+    pub fn eligible(mut self, sessions: impl IntoIterator<Item = u64>) -> Self {
+        self.eligible = sessions.into_iter().collect();
+        self
+    }
+
+    /// Sets the authids whose sessions must not receive the event.
+    ///
+    /// ```
+    /// let o = wamp_client::PublishOptions::default().exclude_authid(["joe", "ann"]);
+    /// assert_eq!(o.to_dict().get("exclude_authid"), Some(&vec!["joe", "ann"].into()));
+    /// ```
+    pub fn exclude_authid<I>(mut self, authids: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.exclude_authid = strings(authids);
+        self
+    }
+
+    /// Sets the authroles whose sessions must not receive the event.
+    ///
+    /// ```
+    /// let o = wamp_client::PublishOptions::default().exclude_authrole(["guest"]);
+    /// assert_eq!(o.to_dict().get("exclude_authrole"), Some(&vec!["guest"].into()));
+    /// ```
+    pub fn exclude_authrole<I>(mut self, authroles: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.exclude_authrole = strings(authroles);
+        self
+    }
+
+    /// Sets the authids whose sessions alone may receive the event.
+    ///
+    /// ```
+    /// let o = wamp_client::PublishOptions::default().eligible_authid(["joe"]);
+    /// assert_eq!(o.to_dict().get("eligible_authid"), Some(&vec!["joe"].into()));
+    /// ```
+    pub fn eligible_authid<I>(mut self, authids: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.eligible_authid = strings(authids);
+        self
+    }
+
+    /// Sets the authroles whose sessions alone may receive the event.
+    ///
+    /// ```
+    /// let o = wamp_client::PublishOptions::default().eligible_authrole(["backend"]);
+    /// assert_eq!(o.to_dict().get("eligible_authrole"), Some(&vec!["backend"].into()));
+    /// ```
+    pub fn eligible_authrole<I>(mut self, authroles: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.eligible_authrole = strings(authroles);
         self
     }
 
@@ -414,12 +823,98 @@ impl PublishOptions {
         put(&mut d, "disclose_me", self.disclose_me.map(Value::Bool));
         put(&mut d, "retain", self.retain.map(Value::Bool));
         let ids = |v: &[u64]| Value::List(v.iter().map(|i| Value::from(*i)).collect());
-        if !self.exclude.is_empty() {
-            d.insert("exclude".into(), ids(&self.exclude));
+        let names = |v: &[String]| Value::List(v.iter().map(|s| Value::from(s.as_str())).collect());
+        for (key, list) in [("exclude", &self.exclude), ("eligible", &self.eligible)] {
+            if !list.is_empty() {
+                d.insert(Str::from_static(key), ids(list));
+            }
         }
-        if !self.eligible.is_empty() {
-            d.insert("eligible".into(), ids(&self.eligible));
+        for (key, list) in [
+            ("exclude_authid", &self.exclude_authid),
+            ("exclude_authrole", &self.exclude_authrole),
+            ("eligible_authid", &self.eligible_authid),
+            ("eligible_authrole", &self.eligible_authrole),
+        ] {
+            if !list.is_empty() {
+                d.insert(Str::from_static(key), names(list));
+            }
         }
         d
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_publish_option_goes_into_the_dictionary_under_its_wamp_name() {
+        let d = PublishOptions::acknowledged()
+            .exclude_me(false)
+            .disclose_me(true)
+            .retain(true)
+            .exclude([1])
+            .eligible([2, 3])
+            .exclude_authid(["a"])
+            .exclude_authrole(["b"])
+            .eligible_authid(["c".to_owned()])
+            .eligible_authrole(vec!["d"])
+            .to_dict();
+        let want = Dict::from([
+            ("exclude_me", Value::Bool(false)),
+            ("disclose_me", Value::Bool(true)),
+            ("retain", Value::Bool(true)),
+            ("exclude", Value::List(vec![1u64.into()])),
+            ("eligible", Value::List(vec![2u64.into(), 3u64.into()])),
+            ("exclude_authid", Value::List(vec!["a".into()])),
+            ("exclude_authrole", Value::List(vec!["b".into()])),
+            ("eligible_authid", Value::List(vec!["c".into()])),
+            ("eligible_authrole", Value::List(vec!["d".into()])),
+        ]);
+        assert_eq!(d, want);
+    }
+
+    #[test]
+    fn unset_publish_options_and_empty_lists_are_not_sent() {
+        let d = PublishOptions::acknowledged()
+            .eligible(Vec::<u64>::new())
+            .eligible_authrole(Vec::<String>::new())
+            .to_dict();
+        assert!(d.is_empty(), "{d:?}");
+    }
+
+    #[test]
+    fn an_invocation_policy_reads_from_its_wire_name_and_back() {
+        for name in ["single", "first", "last", "roundrobin", "random"] {
+            let p = InvocationPolicy::from(name);
+            assert_eq!(p.as_str(), name);
+            assert!(!matches!(p, InvocationPolicy::Other(_)));
+        }
+        assert_eq!(
+            InvocationPolicy::from("busiest".to_owned()),
+            InvocationPolicy::Other("busiest".into())
+        );
+    }
+
+    #[test]
+    fn register_options_send_force_reregister_and_concurrency_but_not_the_local_limit() {
+        let o = RegisterOptions::default()
+            .invoke(InvocationPolicy::Last)
+            .force_reregister(true)
+            .concurrency(3)
+            .local_concurrency(5)
+            .queue_capacity(0);
+        let d = o.to_dict();
+        assert_eq!(d.get("invoke"), Some(&"last".into()));
+        assert_eq!(d.get("force_reregister"), Some(&true.into()));
+        assert_eq!(d.get("concurrency"), Some(&3u32.into()));
+        assert_eq!(d.len(), 3, "{d:?}");
+        assert_eq!(o.running_limit(), Some(3));
+        assert_eq!(o.queue_capacity, 1);
+        assert_eq!(
+            RegisterOptions::default().queue_capacity,
+            RegisterOptions::DEFAULT_QUEUE_CAPACITY
+        );
+        assert_eq!(RegisterOptions::DEFAULT_QUEUE_CAPACITY, 1024);
     }
 }

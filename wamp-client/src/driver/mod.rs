@@ -43,6 +43,7 @@ mod requests;
 mod routes;
 
 use auth::{JoinAuth, JoinOutcome};
+pub(crate) use invocations::limit_concurrency;
 use invocations::Invocations;
 use routes::Routes;
 

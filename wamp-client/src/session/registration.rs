@@ -78,7 +78,7 @@ impl Session {
             .acknowledged::<RegisterError>(|reply| Command::Register {
                 procedure: Str::new(procedure),
                 options: options.to_dict(),
-                handler: handler.runner(),
+                handler: crate::driver::limit_concurrency(handler.runner(), &options),
                 reply,
             })
             .await?;
