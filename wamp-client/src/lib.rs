@@ -91,6 +91,11 @@ pub use retry::RetryPolicy;
 pub use run::{run, run_until_signal, RunError};
 pub use session::call::{Call, CallCanceler};
 pub use session::registration::{EventStream, Registration, Subscription};
+pub use session::meta::{
+    Attachment, Created, IdsByPolicy, Meta, MetaStream, RegistrationInfo, SessionInfo, SessionLeft,
+    SubscriptionInfo,
+};
+pub use session::testament::{Testament, TestamentScope};
 pub use session::Session;
 pub use transport::{TlsConfig, TransportConfig};
 pub use wamp_core::session::{CancelMode, CloseDetails, CloseInitiator, SessionDetails};

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use wamp_core::session::{CloseDetails, SessionDetails};
-use wamp_core::uri;
+use wamp_core::uri::{self, MatchPolicy};
 
 use super::config::{
     Component, Config, CredentialProvider, IsFatal, ProcedureDecl, SubscriptionDecl,
@@ -21,6 +21,7 @@ use crate::auth::Authentication;
 use crate::error::ConfigError;
 use crate::handler::{IntoEventHandler, IntoProcedure};
 use crate::options::{JoinOptions, RegisterOptions, SubscribeOptions};
+use crate::session::testament::Testament;
 use crate::session::Session;
 
 impl Component {
@@ -51,6 +52,7 @@ pub struct ComponentBuilder {
     procedures: Vec<ProcedureDecl>,
     subscriptions: Vec<SubscriptionDecl>,
     listeners: Vec<Listener>,
+    testaments: Vec<Testament>,
     is_fatal: Option<IsFatal>,
     stop_timeout: Option<Duration>,
     setup_timeout: Option<Duration>,
@@ -259,6 +261,26 @@ impl ComponentBuilder {
         self
     }
 
+    /// Sets `testament` on every new session, right after the join and before the `on_join`
+    /// listeners run: the router publishes it when that session goes away, however it goes.
+    /// A testament the router refuses fails the session like a refused procedure
+    /// ([`Failure::Testament`]).
+    ///
+    /// ```
+    /// use wamp_client::{Component, Payload, Testament};
+    /// let comp = Component::builder()
+    ///     .transport("ws://127.0.0.1:8080/ws")
+    ///     .realm("realm1")
+    ///     .testament(Testament::new("com.example.worker.gone", Payload::args(&("worker-1",)).unwrap()))
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(comp);
+    /// ```
+    pub fn testament(mut self, testament: Testament) -> Self {
+        self.testaments.push(testament);
+        self
+    }
+
     /// Runs `f` with the transport's URL each time a transport is connected, before the join.
     pub fn on_connect<F, Fut>(self, f: F) -> Self
     where
@@ -459,6 +481,10 @@ impl ComponentBuilder {
                 ));
             }
         }
+        for (i, t) in self.testaments.iter().enumerate() {
+            uri::validate(&t.topic, MatchPolicy::Exact, false)
+                .map_err(|e| invalid("testaments", format!("testament {i}: {e}")))?;
+        }
         for (i, s) in self.subscriptions.iter().enumerate() {
             uri::validate(&s.topic, s.options.match_policy, false)
                 .map_err(|e| invalid("subscriptions", format!("subscription {i}: {e}")))?;
@@ -487,6 +513,7 @@ impl ComponentBuilder {
                 procedures: self.procedures,
                 subscriptions: self.subscriptions,
                 listeners: self.listeners,
+                testaments: self.testaments,
                 is_fatal: self.is_fatal,
                 stop_timeout: self.stop_timeout.unwrap_or(DEFAULT_STOP_TIMEOUT),
                 setup_timeout: self.setup_timeout.unwrap_or(DEFAULT_SETUP_TIMEOUT),

@@ -12,6 +12,7 @@ use crate::auth::Authentication;
 use crate::handler::{EventHandler, Procedure};
 use crate::link::BoxFuture;
 use crate::options::{JoinOptions, RegisterOptions, SubscribeOptions};
+use crate::session::testament::Testament;
 
 /// How long a `wamp.error.procedure_already_exists` is retried on a new session before it is
 /// reported: 10 s, with delays from 100 ms doubling to 2 s.
@@ -54,6 +55,8 @@ pub(crate) struct Config {
     pub(crate) procedures: Vec<ProcedureDecl>,
     pub(crate) subscriptions: Vec<SubscriptionDecl>,
     pub(crate) listeners: Vec<Listener>,
+    /// Set on every new session right after the join.
+    pub(crate) testaments: Vec<Testament>,
     pub(crate) is_fatal: Option<IsFatal>,
     pub(crate) stop_timeout: Duration,
     pub(crate) setup_timeout: Duration,

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use wamp_core::session::CloseDetails;
 
-use crate::error::{JoinError, RegisterError, SubscribeError};
+use crate::error::{CallError, JoinError, RegisterError, SubscribeError};
 
 /// Why an attempt on a transport, or a session on it, failed.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +36,15 @@ pub enum Failure {
         /// The router's answer.
         error: SubscribeError,
     },
+    /// The router refused a testament of the component
+    /// ([`ComponentBuilder::testament`](super::ComponentBuilder::testament)).
+    #[error("cannot set the testament on {topic}: {error}")]
+    Testament {
+        /// The testament's topic.
+        topic: String,
+        /// The router's answer.
+        error: CallError,
+    },
     /// The router did not confirm every registration and subscription within the set-up
     /// timeout ([`ComponentBuilder::setup_timeout`](super::ComponentBuilder::setup_timeout)):
     /// the session is left and the transport retried.
@@ -53,6 +62,9 @@ impl Failure {
             Failure::Lost(_) | Failure::Credentials(_) | Failure::SetupTimeout(_) => false,
             Failure::Register { error, .. } => !matches!(error, RegisterError::Session(_)),
             Failure::Subscribe { error, .. } => !matches!(error, SubscribeError::Session(_)),
+            Failure::Testament { error, .. } => {
+                !matches!(error, CallError::Session(_) | CallError::Timeout(_))
+            }
         }
     }
 

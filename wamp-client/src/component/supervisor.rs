@@ -240,6 +240,19 @@ async fn attempt(
     };
     retry.reset();
     tracing::info!(session = session.id(), url, "joined");
+    // The testaments come first: a session that goes away while its listeners run still
+    // leaves them behind.
+    if let Some(failure) = set_testaments(config, &session).await {
+        let details = if session.is_joined() {
+            leave(config, &session, false).await
+        } else {
+            session.closed().await
+        };
+        session.finished().await;
+        let was_clean = details.is_clean();
+        emit(shared, LifecycleEvent::Disconnect { url, was_clean }).await;
+        return Outcome::Failed(Arc::new(failure));
+    }
     shared.state.send_modify(|s| {
         s.session = Some(session.clone());
         s.ready = false;
@@ -345,6 +358,24 @@ async fn leave(config: &Config, session: &Session, drain: bool) -> CloseDetails 
         Ok(details) => details,
         Err(_) => session.closed().await,
     }
+}
+
+/// Sets every testament of the component on a new session, in order.
+async fn set_testaments(config: &Config, session: &Session) -> Option<Failure> {
+    for t in &config.testaments {
+        let set = tokio::time::timeout(config.setup_timeout, session.set_testament(t)).await;
+        match set {
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => {
+                return Some(Failure::Testament {
+                    topic: t.topic.clone(),
+                    error,
+                })
+            }
+            Err(_) => return Some(Failure::SetupTimeout(config.setup_timeout)),
+        }
+    }
+    None
 }
 
 /// Registers every procedure and subscribes every subscription, all at once.

@@ -20,7 +20,9 @@ use crate::payload::{into_args, Payload};
 use crate::transport::TransportConfig;
 
 pub(crate) mod call;
+pub(crate) mod meta;
 pub(crate) mod registration;
+pub(crate) mod testament;
 
 /// A joined WAMP session. Cheap to clone; every clone talks to the same session, from any
 /// task.
