@@ -182,6 +182,8 @@ wamp_suite::on_both_routers! {
                 python_call(router, "com.macros.calc.add2", json!([2, 3]), json!({})),
                 python_call(router, "com.macros.calc.calls", json!([]), json!({})),
                 python_call(router, "com.macros.split", json!([1]), json!({})),
+                python_call(router, "com.macros.calc.add2", json!([2]), json!({"b": 5})),
+                python_call(router, "com.macros.calc.add2", json!([2, 3]), json!({"c": 1})),
             ]
         })
         .await
@@ -211,9 +213,19 @@ wamp_suite::on_both_routers! {
         assert_eq!(result(&calls[7])["args"], json!([1]));
         // Arguments that do not fit: invalid_argument, naming the parameter.
         assert!(
-            calls[8].contains("wamp.error.invalid_argument") && calls[8].contains("parameter 1"),
+            calls[8].contains("wamp.error.invalid_argument")
+                && calls[8].contains("parameter `name`"),
             "{}",
             calls[8]
+        );
+        // Keyword arguments fill the parameters of their names, as in Python.
+        assert_eq!(result(&calls[9])["args"], json!([7]));
+        // A keyword argument no parameter takes is refused, by name.
+        assert!(
+            calls[10].contains("wamp.error.invalid_argument")
+                && calls[10].contains("unexpected keyword argument `c`"),
+            "{}",
+            calls[10]
         );
         handle.stop().await.unwrap();
     }

@@ -206,6 +206,27 @@ impl Attr {
         attr
     }
 
+    /// Puts `prefix` (of `#[service(prefix = "...")]`) before the URI, and checks the
+    /// result; problems go to `errors`, at the URI.
+    pub fn add_prefix(&mut self, prefix: &str, errors: &mut Errors) {
+        let Some(lit) = &self.uri else {
+            return;
+        };
+        let full = format!("{prefix}{}", lit.value());
+        if let Err(e) = uri::validate(&full, self.match_policy, false) {
+            errors.at(
+                lit.span(),
+                format!("with the service's prefix, `{full}`: {e}"),
+            );
+        }
+        self.uri = Some(LitStr::new(&full, lit.span()));
+    }
+
+    /// The match policy given (`exact` when none was).
+    pub fn match_policy(&self) -> MatchPolicy {
+        self.match_policy
+    }
+
     fn check_option(&mut self, name: &str, value: &Lit) -> Result<(), syn::Error> {
         let wrong = |what: &str| syn::Error::new(value.span(), format!("`{name}` takes {what}"));
         match name {

@@ -2,6 +2,8 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
+use syn::ext::IdentExt;
+use syn::parse::Parser;
 use syn::spanned::Spanned;
 use syn::{Ident, ImplItem, ItemFn, ItemImpl, Meta};
 
@@ -36,9 +38,11 @@ fn crate_path(krate: Option<&syn::Path>) -> TokenStream {
 /// The expression of one declaration of the function `target` with parameter types `params`.
 fn declaration(
     attr: &Attr,
+    krate: &TokenStream,
     private: &TokenStream,
     target: &Target,
     params: &[&syn::Type],
+    names: &[String],
 ) -> TokenStream {
     let span = match target {
         Target::Free(name) | Target::Method(name, _) => name.span(),
@@ -75,9 +79,9 @@ fn declaration(
             .as_ref()
             .expect("checked: register and subscribe have a URI");
         let options = attr.options_expr(private);
-        let constructor = match attr.kind {
-            Kind::Register => quote!(procedure),
-            _ => quote!(subscription),
+        let (constructor, erase) = match attr.kind {
+            Kind::Register => (quote!(procedure), quote!(procedure)),
+            _ => (quote!(subscription), quote!(event_handler)),
         };
         let f = match target {
             // The function itself: its parameter types are named where it is declared.
@@ -88,6 +92,8 @@ fn declaration(
                 quote_spanned!(span=> move |#(#ids: #params),*| #call)
             }
         };
+        // The names let keyword arguments fill the parameters of their names.
+        let f = quote!(#krate::handler::#erase(#f).with_names(&[#(#names),*]));
         quote!(#private::Declaration::#constructor(#uri, #options, #f))
     };
     match target {
@@ -138,7 +144,7 @@ fn type_checks(
 pub fn function(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
     let attr = Attr::parse(kind, args, &mut errors);
-    let func: ItemFn = match syn::parse2(item.clone()) {
+    let mut func: ItemFn = match syn::parse2(item.clone()) {
         Ok(f) => f,
         Err(_) => {
             let hint = if syn::parse2::<syn::ImplItemFn>(item.clone()).is_ok() {
@@ -153,11 +159,14 @@ pub fn function(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream
             return quote!(#item #e);
         }
     };
-    let (_, params) = signature::check(kind, &func.sig, false, &mut errors);
-    let private = {
-        let krate = crate_path(attr.krate.as_ref());
-        quote!(#krate::__private)
+    let names = if kind.is_lifecycle() {
+        Vec::new()
+    } else {
+        signature::take_names(&mut func.sig, &mut errors)
     };
+    let (_, params) = signature::check(kind, &func.sig, false, &mut errors);
+    let krate = crate_path(attr.krate.as_ref());
+    let private = quote!(#krate::__private);
     if let Err(e) = errors.finish() {
         let e = e.to_compile_error();
         if func.sig.receiver().is_some() {
@@ -170,7 +179,14 @@ pub fn function(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream
         let declaring = declaring_type(&attr, &func, &private, quote!(::core::unimplemented!()));
         return quote!(#func #e #declaring);
     }
-    let decl = declaration(&attr, &private, &Target::Free(&func.sig.ident), &params);
+    let decl = declaration(
+        &attr,
+        &krate,
+        &private,
+        &Target::Free(&func.sig.ident),
+        &params,
+        &names,
+    );
     let checks = type_checks(kind, &func.sig, &params, &private);
     let declaring = declaring_type(&attr, &func, &private, decl);
     quote! {
@@ -221,14 +237,23 @@ fn declaring_type(
     }
 }
 
+/// The arguments of `#[service]`.
+#[derive(Default)]
+struct ServiceArgs {
+    krate: Option<syn::Path>,
+    prefix: Option<syn::LitStr>,
+    /// `proxy` (the proxy type is `<Name>Proxy`) or `proxy = "Name"`.
+    proxy: Option<Option<syn::LitStr>>,
+}
+
 /// `#[service]` on an inherent impl block.
 pub fn service(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
-    let krate = match parse_service_args(args) {
-        Ok(k) => k,
+    let args = match parse_service_args(args) {
+        Ok(a) => a,
         Err(e) => {
             errors.push(e);
-            None
+            ServiceArgs::default()
         }
     };
     let mut block: ItemImpl = match syn::parse2(item.clone()) {
@@ -245,12 +270,12 @@ pub fn service(args: TokenStream, item: TokenStream) -> TokenStream {
             "#[service] goes on an inherent impl block (`impl MyService { ... }`), not on a trait impl",
         );
     }
-    let private = {
-        let krate = crate_path(krate.as_ref());
-        quote!(#krate::__private)
-    };
+    let krate = crate_path(args.krate.as_ref());
+    let private = quote!(#krate::__private);
+    let prefix = args.prefix.as_ref().map(|p| p.value());
     let mut decls = Vec::new();
     let mut checks = TokenStream::new();
+    let mut procedures = Vec::new();
     for impl_item in &mut block.items {
         let ImplItem::Fn(method) = impl_item else {
             continue;
@@ -270,6 +295,12 @@ pub fn service(args: TokenStream, item: TokenStream) -> TokenStream {
                 None => true,
             }
         });
+        let names = match ours.first() {
+            Some((kind, _)) if !kind.is_lifecycle() => {
+                signature::take_names(&mut method.sig, &mut errors)
+            }
+            _ => Vec::new(),
+        };
         for (i, (kind, a)) in ours.iter().enumerate() {
             if i > 0 {
                 errors.at(
@@ -286,18 +317,43 @@ pub fn service(args: TokenStream, item: TokenStream) -> TokenStream {
                     continue;
                 }
             };
-            let attr = Attr::parse(*kind, args, &mut errors);
+            let mut attr = Attr::parse(*kind, args, &mut errors);
             if let Some(p) = &attr.krate {
                 errors.at(p.span(), "give `crate` to #[service], for all its methods");
+            }
+            if let Some(prefix) = &prefix {
+                attr.add_prefix(prefix, &mut errors);
             }
             let (receiver, params) = signature::check(*kind, &method.sig, true, &mut errors);
             let name = &method.sig.ident;
             let target = Target::Method(name, receiver);
             checks.extend(type_checks(*kind, &method.sig, &params, &private));
-            decls.push(declaration(&attr, &private, &target, &params));
+            decls.push(declaration(
+                &attr, &krate, &private, &target, &params, &names,
+            ));
+            if *kind == Kind::Register {
+                if let Some(uri) = &attr.uri {
+                    procedures.push(crate::proxy::Procedure {
+                        uri: uri.clone(),
+                        exact: attr.match_policy() == wamp_uri::MatchPolicy::Exact,
+                        sig: method.sig.clone(),
+                        names: names.clone(),
+                        doc: method
+                            .attrs
+                            .iter()
+                            .filter(|a| a.path().is_ident("doc"))
+                            .cloned()
+                            .collect(),
+                    });
+                }
+            }
         }
     }
-    let (errors, declarations) = match errors.finish() {
+    let proxy = match &args.proxy {
+        Some(name) => crate::proxy::expand(&block, name.as_ref(), &procedures, &krate, &mut errors),
+        None => TokenStream::new(),
+    };
+    let (errors, declarations, proxy) = match errors.finish() {
         Ok(()) => (
             TokenStream::new(),
             quote! {
@@ -306,10 +362,15 @@ pub fn service(args: TokenStream, item: TokenStream) -> TokenStream {
                 #(declarations.push(#decls);)*
                 declarations
             },
+            proxy,
         ),
         // The fallback: the impls exist, with no declarations, so that `.attach(MyService::..)`
         // compiles and the attributes' errors are the only ones reported.
-        Err(e) => (e.to_compile_error(), quote!(#private::Vec::new())),
+        Err(e) => (
+            e.to_compile_error(),
+            quote!(#private::Vec::new()),
+            TokenStream::new(),
+        ),
     };
     let (impl_generics, _, where_clause) = block.generics.split_for_impl();
     let self_ty = &block.self_ty;
@@ -329,30 +390,69 @@ pub fn service(args: TokenStream, item: TokenStream) -> TokenStream {
                 #private::Service::declarations(#private::Arc::new(self))
             }
         }
+
+        #proxy
     }
 }
 
-/// `#[service]` or `#[service(crate = "path")]`.
-fn parse_service_args(args: TokenStream) -> syn::Result<Option<syn::Path>> {
+/// `#[service(crate = "path", prefix = "com.example.", proxy)]`, each optional.
+fn parse_service_args(args: TokenStream) -> syn::Result<ServiceArgs> {
+    let mut out = ServiceArgs::default();
     if args.is_empty() {
-        return Ok(None);
+        return Ok(out);
     }
-    let meta: syn::MetaNameValue = syn::parse2(args.clone())
-        .map_err(|_| syn::Error::new(args.span(), "#[service] takes only `crate = \"path\"`"))?;
-    if !meta.path.is_ident("crate") {
-        return Err(syn::Error::new(
-            meta.path.span(),
-            "unknown option of #[service]; valid options: `crate`",
-        ));
+    let list = syn::punctuated::Punctuated::<Meta, syn::Token![,]>::parse_terminated
+        .parse2(args.clone())
+        .map_err(|_| {
+            syn::Error::new(
+                args.span(),
+                "#[service] takes `crate = \"path\"`, `prefix = \"com.example.\"` and `proxy` (or `proxy = \"Name\"`)",
+            )
+        })?;
+    let mut errors = Errors::default();
+    for meta in list {
+        let key = meta.path().get_ident().map(|i| i.unraw().to_string());
+        let string = |meta: &Meta| match meta {
+            Meta::NameValue(syn::MetaNameValue {
+                value:
+                    syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(s),
+                        ..
+                    }),
+                ..
+            }) => Some(s.clone()),
+            _ => None,
+        };
+        match key.as_deref() {
+            Some("crate") => match string(&meta) {
+                Some(s) => out.krate = Some(s.parse()?),
+                None => errors.on(
+                    &meta,
+                    "`crate` takes a path in a string, e.g. crate = \"::wamp\"",
+                ),
+            },
+            Some("prefix") => match string(&meta) {
+                Some(s) => out.prefix = Some(s),
+                None => errors.on(
+                    &meta,
+                    "`prefix` takes a string put before every URI, e.g. prefix = \"com.inventory.\"",
+                ),
+            },
+            Some("proxy") => match &meta {
+                Meta::Path(_) => out.proxy = Some(None),
+                _ => match string(&meta) {
+                    Some(s) if s.parse::<Ident>().is_ok() => out.proxy = Some(Some(s)),
+                    _ => errors.on(
+                        &meta,
+                        "`proxy` takes the name of the proxy type, e.g. proxy = \"InventoryClient\" (or nothing: `<Name>Proxy`)",
+                    ),
+                },
+            },
+            _ => errors.on(
+                meta.path(),
+                "unknown option of #[service]; valid options: `crate`, `prefix`, `proxy`",
+            ),
+        }
     }
-    match &meta.value {
-        syn::Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Str(s),
-            ..
-        }) => s.parse().map(Some),
-        other => Err(syn::Error::new(
-            other.span(),
-            "`crate` takes a path in a string, e.g. crate = \"::wamp\"",
-        )),
-    }
+    errors.finish().map(|()| out)
 }

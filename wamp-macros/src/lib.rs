@@ -31,6 +31,7 @@
 
 mod attr;
 mod expand;
+mod proxy;
 mod signature;
 
 use proc_macro::TokenStream;

@@ -201,3 +201,47 @@ fn check_handler(kind: Kind, params: &[&Type], errors: &mut Errors) {
         }
     }
 }
+
+/// Takes the `#[wamp(name = "...")]` attributes off `sig`'s parameters and returns each
+/// parameter's name, the key of the keyword argument it takes: the attribute's name, else
+/// the parameter's identifier (`r#type` is `type`), else `""` (a pattern such as `(a, b)`
+/// has no name: it is filled positionally only).
+pub fn take_names(sig: &mut Signature, errors: &mut Errors) -> Vec<String> {
+    let mut names = Vec::new();
+    for input in &mut sig.inputs {
+        let FnArg::Typed(t) = input else {
+            continue;
+        };
+        let mut renamed = None;
+        t.attrs.retain(|a| {
+            if !a.path().is_ident("wamp") {
+                return true;
+            }
+            match a.parse_args::<syn::MetaNameValue>() {
+                Ok(nv) if nv.path.is_ident("name") => match &nv.value {
+                    syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(s),
+                        ..
+                    }) if !s.value().is_empty() => {
+                        if renamed.is_some() {
+                            errors.on(a, "the parameter is renamed twice");
+                        }
+                        renamed = Some(s.value());
+                    }
+                    other => errors.on(other, "`name` takes a non-empty string, e.g. #[wamp(name = \"type\")]"),
+                },
+                _ => errors.on(
+                    a,
+                    "a handler parameter takes #[wamp(name = \"...\")]: the keyword argument it takes",
+                ),
+            }
+            false
+        });
+        let name = renamed.unwrap_or_else(|| match &*t.pat {
+            syn::Pat::Ident(p) => syn::ext::IdentExt::unraw(&p.ident).to_string(),
+            _ => String::new(),
+        });
+        names.push(name);
+    }
+    names
+}

@@ -30,7 +30,18 @@ pub struct StateNeed {
 pub struct Parts {
     args: std::vec::IntoIter<Value>,
     position: usize,
-    kwargs: Option<Dict>,
+    /// The keyword arguments not taken yet.
+    kwargs: Dict,
+    /// Whether a catch-all parameter (`Kwargs`, `Invocation`, `Event`) took the keyword
+    /// arguments: the others are then not unexpected.
+    kwargs_caught: bool,
+    /// The handler's parameter names, in order (`""` for a parameter without one); empty
+    /// when the handler was declared without them (a plain fn, not through the macros).
+    names: &'static [&'static str],
+    /// Bit `i`: parameter `i` takes an argument (positionally, else by name).
+    takes_argument: u16,
+    /// The parameter being taken.
+    param: usize,
     details: Dict,
     source: Source,
     state: Option<SharedState>,
@@ -59,7 +70,11 @@ impl Parts {
             state,
             args: inv.payload.args.into_iter(),
             position: 0,
-            kwargs: Some(inv.payload.kwargs),
+            kwargs: inv.payload.kwargs,
+            kwargs_caught: false,
+            names: &[],
+            takes_argument: 0,
+            param: 0,
             details: inv.details,
             source: Source::Call {
                 request: inv.request,
@@ -80,7 +95,11 @@ impl Parts {
             state,
             args: event.payload.args.into_iter(),
             position: 0,
-            kwargs: Some(event.payload.kwargs),
+            kwargs: event.payload.kwargs,
+            kwargs_caught: false,
+            names: &[],
+            takes_argument: 0,
+            param: 0,
             details: event.details,
             source: Source::Event {
                 subscription: event.subscription,
@@ -91,23 +110,89 @@ impl Parts {
         }
     }
 
-    /// More positional arguments than the positional parameters that took them.
-    pub(crate) fn too_many(&self) -> Option<String> {
+    /// Gives the handler's parameter names (see [`Procedure::with_names`]).
+    ///
+    /// [`Procedure::with_names`]: super::Procedure::with_names
+    pub(crate) fn set_names(&mut self, names: &'static [&'static str]) {
+        self.names = names;
+    }
+
+    /// Says which parameters take an argument (bit `i` for parameter `i`).
+    pub(crate) fn set_takes_argument(&mut self, mask: u16) {
+        self.takes_argument = mask;
+    }
+
+    /// Says which parameter is taken next.
+    pub(crate) fn set_param(&mut self, index: usize) {
+        self.param = index;
+    }
+
+    /// The name of parameter `index`, if the handler was given one.
+    fn name_of(&self, index: usize) -> Option<&'static str> {
+        self.names.get(index).copied().filter(|n| !n.is_empty())
+    }
+
+    /// The name of the parameter being taken, if the handler was given one.
+    fn current_name(&self) -> Option<&'static str> {
+        self.name_of(self.param)
+    }
+
+    /// The parameter being taken, as an error message names it: "parameter `b`", or
+    /// "parameter 2" (counted from 1) when it has no name.
+    pub(crate) fn describe_param(&self) -> String {
+        match self.current_name() {
+            Some(name) => format!("parameter `{name}`"),
+            None => format!("parameter {}", self.param + 1),
+        }
+    }
+
+    /// Whether `key` is the name of a parameter that takes an argument by that name.
+    fn is_parameter_name(&self, key: &str) -> bool {
+        (0..self.names.len().min(16))
+            .any(|i| self.takes_argument & (1 << i) != 0 && self.names[i] == key)
+    }
+
+    /// What is left once every parameter is taken, as an error: more positional arguments
+    /// than the parameters that took them, or keyword arguments that no parameter takes
+    /// (unless a catch-all such as `Kwargs<T>` took them).
+    pub(crate) fn leftovers(&self) -> Option<String> {
         let extra = self.args.len();
-        (extra > 0).then(|| {
-            format!(
+        if extra > 0 {
+            return Some(format!(
                 "{} positional arguments given, at most {} expected",
                 self.position + extra,
                 self.position
-            )
-        })
+            ));
+        }
+        if self.kwargs_caught || self.kwargs.is_empty() {
+            return None;
+        }
+        let unknown: Vec<String> = self.kwargs.keys().map(|k| format!("`{k}`")).collect();
+        let s = if unknown.len() == 1 { "" } else { "s" };
+        let known: Vec<String> = (0..self.names.len().min(16))
+            .filter(|&i| self.takes_argument & (1 << i) != 0)
+            .filter_map(|i| self.name_of(i))
+            .map(|n| format!("`{n}`"))
+            .collect();
+        let hint = if !known.is_empty() {
+            format!("; keyword arguments taken: {}", known.join(", "))
+        } else if self.names.is_empty() && self.takes_argument != 0 {
+            "; this handler was declared without parameter names (declare it with #[register] or #[subscribe], or give them with with_names), and takes no `Kwargs<T>`".to_owned()
+        } else {
+            "; this handler takes no keyword arguments".to_owned()
+        };
+        Some(format!(
+            "unexpected keyword argument{s} {}{hint}",
+            unknown.join(", ")
+        ))
     }
 
     /// Everything not taken yet, as a payload (the parts are then empty).
     fn take_payload(&mut self) -> Payload {
         let args: Vec<Value> = self.args.by_ref().collect();
         self.position += args.len();
-        Payload::from_parts(args, self.kwargs.take().unwrap_or_default())
+        self.kwargs_caught = true;
+        Payload::from_parts(args, std::mem::take(&mut self.kwargs))
     }
 }
 
@@ -128,17 +213,44 @@ pub trait FromParts: Sized {
     fn state_need() -> Option<StateNeed> {
         None
     }
+
+    /// Whether the parameter takes an argument: the next positional one, else the keyword
+    /// argument of its name. True for every serde type, false for the wrappers.
+    fn takes_argument() -> bool {
+        false
+    }
 }
 
+/// A serde type takes the next positional argument, else the keyword argument of the
+/// parameter's name (when the handler knows its parameters' names: see
+/// [`Procedure::with_names`](super::Procedure::with_names)), else reads `null` (so an
+/// `Option` is `None`).
 impl<T: DeserializeOwned> FromParts for T {
     fn from_parts(parts: &mut Parts) -> Result<Self, String> {
         let position = parts.position;
         parts.position += 1;
-        match parts.args.next() {
-            Some(v) => from_value(v).map_err(|e| format!("positional argument {position}: {e}")),
-            None => from_value(Value::Null)
-                .map_err(|_| format!("positional argument {position} is missing")),
+        let name = parts.current_name();
+        if let Some(v) = parts.args.next() {
+            if let Some(name) = name.filter(|n| parts.kwargs.contains_key(n)) {
+                return Err(format!(
+                    "given twice, as positional argument {position} and as keyword argument `{name}`"
+                ));
+            }
+            return from_value(v).map_err(|e| format!("positional argument {position}: {e}"));
         }
+        if let Some(v) = name.and_then(|n| parts.kwargs.remove(n)) {
+            return from_value(v).map_err(|e| format!("keyword argument: {e}"));
+        }
+        from_value(Value::Null).map_err(|_| match name {
+            Some(name) => format!(
+                "missing: give it as positional argument {position} or as keyword argument `{name}`"
+            ),
+            None => format!("positional argument {position} is missing"),
+        })
+    }
+
+    fn takes_argument() -> bool {
+        true
     }
 }
 
@@ -170,17 +282,33 @@ impl<T: DeserializeOwned> FromParts for Args<T> {
     }
 }
 
-/// The keyword arguments, as a struct (fields by name; use `#[serde(default)]` for optional
-/// ones) or a map.
+/// The keyword arguments (Python's `**kwargs`), as a struct (fields by name; use
+/// `#[serde(default)]` for optional ones) or a map: all of them but those named like a
+/// parameter that takes an argument, which that parameter takes. A handler with a `Kwargs`
+/// parameter accepts any keyword argument; one without refuses those that no parameter takes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Kwargs<T>(pub T);
 
 impl<T: DeserializeOwned> FromParts for Kwargs<T> {
     fn from_parts(parts: &mut Parts) -> Result<Self, String> {
-        let kwargs = parts
-            .kwargs
-            .take()
-            .ok_or("the keyword arguments are taken by an earlier parameter")?;
+        if parts.kwargs_caught {
+            return Err("the keyword arguments are taken by an earlier parameter".into());
+        }
+        parts.kwargs_caught = true;
+        let all = std::mem::take(&mut parts.kwargs);
+        let kwargs = if parts.names.is_empty() {
+            all
+        } else {
+            let mut kwargs = Dict::new();
+            for (key, value) in all {
+                if parts.is_parameter_name(&key) {
+                    parts.kwargs.insert(key, value);
+                } else {
+                    kwargs.insert(key, value);
+                }
+            }
+            kwargs
+        };
         from_value(Value::Dict(kwargs))
             .map(Kwargs)
             .map_err(|e| format!("keyword arguments: {e}"))

@@ -38,11 +38,16 @@
 //! # Ok(()) }
 //! ```
 //!
-//! A positional parameter takes the next positional argument; a missing trailing argument
-//! reads as JSON `null`, so an `Option` parameter becomes `None` (any other type is an
-//! error). More positional arguments than parameters is an error too. Any error answers the
-//! caller `wamp.error.invalid_argument` with a message naming the parameter, and the
-//! function does not run.
+//! Arguments bind as in Python: a parameter of a serde type takes the next positional
+//! argument, else the keyword argument of its name (the macros give the names; without them,
+//! [`Procedure::with_names`]), else reads as JSON `null`, so an `Option` parameter becomes
+//! `None` (any other type is an error). More positional arguments than parameters, an
+//! argument given both positionally and by keyword, and a keyword argument no parameter
+//! takes are errors too, unless a [`Kwargs`] parameter (Python's `**kwargs`) takes the
+//! keyword arguments left. Any error answers the caller `wamp.error.invalid_argument` with a
+//! message naming the parameter (`parameter `b`: ...`) or the unexpected keywords, and the
+//! function does not run. Every integer type (`u8` to `u128`, `i8` to `i128`, `usize`,
+//! `isize`) is an argument and a result; a value out of its range is an invalid argument.
 //!
 //! One result rule: a procedure returns `Result<T, E>` or a plain value; a tuple is several
 //! positional results, `()` none, a [`Payload`] goes out as it is (keyword
@@ -101,15 +106,18 @@ where
     }
 }
 
-/// A procedure's function with its shared state, as the driver starts it.
-struct WithState {
+/// A procedure's function with its shared state or its parameter names, as the driver
+/// starts it.
+struct Prepared {
     f: Arc<dyn CallParts>,
-    state: SharedState,
+    state: Option<SharedState>,
+    names: &'static [&'static str],
 }
 
-impl StartInvocation for WithState {
+impl StartInvocation for Prepared {
     fn start(&self, invocation: StartedInvocation) -> BoxFuture<Result<Payload, WampError>> {
-        let parts = Parts::from_invocation(invocation.into(), Some(self.state.clone()));
+        let mut parts = Parts::from_invocation(invocation.into(), self.state.clone());
+        parts.set_names(self.names);
         self.f.call(parts)
     }
 }
@@ -123,6 +131,8 @@ pub struct Procedure {
     start: Arc<dyn StartInvocation>,
     needs: Vec<StateNeed>,
     state: Option<(SharedState, (TypeId, &'static str))>,
+    arity: usize,
+    names: &'static [&'static str],
 }
 
 impl std::fmt::Debug for Procedure {
@@ -133,12 +143,25 @@ impl std::fmt::Debug for Procedure {
                 &self.needs.iter().map(|n| n.type_name).collect::<Vec<_>>(),
             )
             .field("state", &self.state.as_ref().map(|(_, (_, name))| *name))
+            .field("names", &self.names)
             .finish()
     }
 }
 
+/// Whether `names` fit a handler of `arity` parameters.
+fn check_names(names: &[&str], arity: usize) -> Result<(), String> {
+    if names.is_empty() || names.len() == arity {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} parameter names given for a handler of {arity} parameters",
+            names.len()
+        ))
+    }
+}
+
 impl Procedure {
-    fn from_fn<F>(f: F, needs: Vec<StateNeed>) -> Self
+    fn from_fn<F>(f: F, needs: Vec<StateNeed>, arity: usize) -> Self
     where
         F: Fn(Parts) -> BoxFuture<Result<Payload, WampError>> + Send + Sync + 'static,
     {
@@ -148,7 +171,30 @@ impl Procedure {
             start: f,
             needs,
             state: None,
+            arity,
+            names: &[],
         }
+    }
+
+    /// Gives the names of the handler's parameters, in order (`""` for one without a
+    /// name; `#[register]` gives them): a parameter that takes an argument then takes the
+    /// keyword argument of its name when no positional argument is left, keyword arguments
+    /// that no parameter takes are refused (unless a [`Kwargs`] parameter takes them), and
+    /// `wamp.error.invalid_argument` messages name the parameter.
+    ///
+    /// ```
+    /// use wamp_client::handler::procedure;
+    ///
+    /// async fn add2(a: i64, b: i64) -> i64 {
+    ///     a + b
+    /// }
+    /// // Callable as add2(1, 2), add2(1, b=2) or add2(a=1, b=2).
+    /// let p = procedure(add2).with_names(&["a", "b"]);
+    /// assert!(p.check().is_ok());
+    /// ```
+    pub fn with_names(mut self, names: &'static [&'static str]) -> Self {
+        self.names = names;
+        self
     }
 
     /// Gives the procedure shared state, taken by a [`State<T>`] parameter.
@@ -157,9 +203,10 @@ impl Procedure {
         self
     }
 
-    /// Whether every [`State`] parameter gets a state of its type; the error says which
-    /// does not.
+    /// Whether every [`State`] parameter gets a state of its type and the names given fit
+    /// the parameters; the error says what does not.
     pub fn check(&self) -> Result<(), String> {
+        check_names(self.names, self.arity)?;
         check_state(&self.needs, self.state.as_ref().map(|(_, t)| t))
     }
 
@@ -167,15 +214,21 @@ impl Procedure {
     #[cfg(test)]
     pub(crate) fn call(&self, invocation: Invocation) -> BoxFuture<Result<Payload, WampError>> {
         let state = self.state.as_ref().map(|(s, _)| s.clone());
-        self.f.call(Parts::from_invocation(invocation, state))
+        let mut parts = Parts::from_invocation(invocation, state);
+        parts.set_names(self.names);
+        self.f.call(parts)
     }
 
     /// What the driver keeps of a registered procedure (the state's type was checked by
     /// [`check`](Self::check)).
     pub(crate) fn runner(self) -> Arc<dyn StartInvocation> {
-        match self.state {
-            None => self.start,
-            Some((state, _)) => Arc::new(WithState { f: self.f, state }),
+        match (self.state, self.names.is_empty()) {
+            (None, true) => self.start,
+            (state, _) => Arc::new(Prepared {
+                f: self.f,
+                state: state.map(|(s, _)| s),
+                names: self.names,
+            }),
         }
     }
 }
@@ -189,6 +242,8 @@ pub struct EventHandler {
     needs: Vec<StateNeed>,
     state: Option<(SharedState, (TypeId, &'static str))>,
     rejected: Arc<AtomicU64>,
+    arity: usize,
+    names: &'static [&'static str],
 }
 
 impl std::fmt::Debug for EventHandler {
@@ -200,11 +255,21 @@ impl std::fmt::Debug for EventHandler {
             )
             .field("state", &self.state.as_ref().map(|(_, (_, name))| *name))
             .field("rejected", &self.rejected.load(Ordering::Relaxed))
+            .field("names", &self.names)
             .finish()
     }
 }
 
 impl EventHandler {
+    /// Gives the names of the handler's parameters, in order (`#[subscribe]` gives them):
+    /// as [`Procedure::with_names`], an event's keyword arguments then fill the parameters
+    /// of their names, and an event with a keyword argument that no parameter takes is
+    /// rejected (unless a [`Kwargs`] parameter takes it).
+    pub fn with_names(mut self, names: &'static [&'static str]) -> Self {
+        self.names = names;
+        self
+    }
+
     /// Gives the handler shared state, taken by a [`State<T>`] parameter.
     pub fn with_state<T: Send + Sync + 'static>(mut self, state: Arc<T>) -> Self {
         self.state = Some((state, (TypeId::of::<T>(), std::any::type_name::<T>())));
@@ -217,9 +282,10 @@ impl EventHandler {
         self.rejected.clone()
     }
 
-    /// Whether every [`State`] parameter gets a state of its type; the error says which
-    /// does not.
+    /// Whether every [`State`] parameter gets a state of its type and the names given fit
+    /// the parameters; the error says what does not.
     pub fn check(&self) -> Result<(), String> {
+        check_names(self.names, self.arity)?;
         check_state(&self.needs, self.state.as_ref().map(|(_, t)| t))
     }
 
@@ -227,7 +293,9 @@ impl EventHandler {
     pub(crate) fn handle(&self, event: Event, session: Option<Session>) -> BoxFuture<()> {
         let (topic, publication) = (event.topic.clone(), event.publication);
         let state = self.state.as_ref().map(|(s, _)| s.clone());
-        match (self.f)(Parts::from_event(event, session, state)) {
+        let mut parts = Parts::from_event(event, session, state);
+        parts.set_names(self.names);
+        match (self.f)(parts) {
             Ok(fut) => fut,
             Err(why) => {
                 let n = self.rejected.fetch_add(1, Ordering::Relaxed) + 1;
@@ -307,11 +375,14 @@ pub fn event_handler<P, F: IntoEventHandler<P>>(f: F) -> EventHandler {
     f.into_event_handler()
 }
 
-fn invalid_argument(param: usize, why: String) -> WampError {
-    WampError::with_message(
-        error_uri::INVALID_ARGUMENT,
-        format!("parameter {param}: {why}"),
-    )
+/// Which of the parameters `takes` (each parameter's [`FromParts::takes_argument`]) take an
+/// argument, as bits.
+fn argument_mask(takes: &[bool]) -> u16 {
+    takes
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| **t)
+        .fold(0, |mask, (i, _)| mask | (1 << i))
 }
 
 macro_rules! impl_fns {
@@ -324,20 +395,27 @@ macro_rules! impl_fns {
             $($p: FromParts + Send + 'static,)*
         {
             fn into_procedure(self) -> Procedure {
+                let takes: &[bool] = &[$($p::takes_argument()),*];
+                let (mask, arity) = (argument_mask(takes), takes.len());
                 #[allow(non_snake_case, unused_mut, unused_variables, unused_assignments)]
                 let f = move |mut parts: Parts| -> BoxFuture<Result<Payload, WampError>> {
+                    parts.set_takes_argument(mask);
                     let mut index = 0;
                     $(
+                        parts.set_param(index);
                         index += 1;
                         let $p = match $p::from_parts(&mut parts) {
                             Ok(v) => v,
                             Err(why) => {
-                                let e = invalid_argument(index, why);
+                                let e = WampError::with_message(
+                                    error_uri::INVALID_ARGUMENT,
+                                    format!("{}: {why}", parts.describe_param()),
+                                );
                                 return Box::pin(async move { Err(e) });
                             }
                         };
                     )*
-                    if let Some(why) = parts.too_many() {
+                    if let Some(why) = parts.leftovers() {
                         let e = WampError::with_message(error_uri::INVALID_ARGUMENT, why);
                         return Box::pin(async move { Err(e) });
                     }
@@ -347,7 +425,7 @@ macro_rules! impl_fns {
                 #[allow(unused_mut)]
                 let mut needs: Vec<StateNeed> = Vec::new();
                 $(needs.extend($p::state_need());)*
-                Procedure::from_fn(f, needs)
+                Procedure::from_fn(f, needs, arity)
             }
         }
 
@@ -358,14 +436,19 @@ macro_rules! impl_fns {
             $($p: FromParts + Send + 'static,)*
         {
             fn into_event_handler(self) -> EventHandler {
+                let takes: &[bool] = &[$($p::takes_argument()),*];
+                let (mask, arity) = (argument_mask(takes), takes.len());
                 #[allow(non_snake_case, unused_mut, unused_variables, unused_assignments)]
                 let f = move |mut parts: Parts| -> Result<BoxFuture<()>, String> {
+                    parts.set_takes_argument(mask);
                     let mut index = 0;
                     $(
+                        parts.set_param(index);
                         index += 1;
-                        let $p = $p::from_parts(&mut parts).map_err(|why| format!("parameter {index}: {why}"))?;
+                        let $p = $p::from_parts(&mut parts)
+                            .map_err(|why| format!("{}: {why}", parts.describe_param()))?;
                     )*
-                    if let Some(why) = parts.too_many() {
+                    if let Some(why) = parts.leftovers() {
                         return Err(why);
                     }
                     Ok(Box::pin(self($($p),*)))
@@ -378,6 +461,8 @@ macro_rules! impl_fns {
                     needs,
                     state: None,
                     rejected: Arc::default(),
+                    arity,
+                    names: &[],
                 }
             }
         }

@@ -295,3 +295,192 @@ async fn details_of_the_wrong_kind_are_refused() {
         "{e:?}"
     );
 }
+
+fn kwargs(pairs: &[(&str, Value)]) -> Dict {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
+}
+
+fn call_named<P>(
+    f: impl IntoProcedure<P>,
+    names: &'static [&'static str],
+    args: Vec<Value>,
+    kw: &[(&str, Value)],
+) -> BoxFuture<Result<Payload, WampError>> {
+    let p = procedure(f).with_names(names);
+    p.check().unwrap();
+    p.call(invocation(args, kwargs(kw)))
+}
+
+fn message(e: &WampError) -> String {
+    e.args
+        .first()
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn parameters_take_keyword_arguments_of_their_names_when_no_positional_one_is_left() {
+    let ab = &["a", "b"];
+    let r = call_named(add2, ab, vec![], &[("a", 1.into()), ("b", 2.into())]);
+    assert_eq!(r.await.unwrap().args, vec![Value::Int(3)]);
+    let r = call_named(add2, ab, vec![10.into()], &[("b", 2.into())]);
+    assert_eq!(r.await.unwrap().args, vec![Value::Int(12)]);
+    // Keyword arguments in any order.
+    let r = call_named(add2, ab, vec![], &[("b", 5.into()), ("a", 1.into())]);
+    assert_eq!(r.await.unwrap().args, vec![Value::Int(6)]);
+}
+
+#[tokio::test]
+async fn unknown_keyword_arguments_are_refused_by_name() {
+    let e = call_named(
+        add2,
+        &["a", "b"],
+        vec![1.into(), 2.into()],
+        &[("c", 3.into())],
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.uri, error_uri::INVALID_ARGUMENT);
+    assert_eq!(
+        message(&e),
+        "unexpected keyword argument `c`; keyword arguments taken: `a`, `b`"
+    );
+    // Without names (a plain fn), every keyword argument is unknown.
+    let e = procedure(add2)
+        .call(invocation(
+            vec![1.into(), 2.into()],
+            kwargs(&[("a", 1.into())]),
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        message(&e).starts_with("unexpected keyword argument `a`"),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn errors_name_the_parameter_not_its_position() {
+    let ab = &["a", "b"];
+    let e = call_named(add2, ab, vec![1.into(), "two".into()], &[])
+        .await
+        .unwrap_err();
+    assert!(
+        message(&e).starts_with("parameter `b`: positional argument 1: "),
+        "{e:?}"
+    );
+    let e = call_named(add2, ab, vec![1.into()], &[("b", "two".into())])
+        .await
+        .unwrap_err();
+    assert!(
+        message(&e).starts_with("parameter `b`: keyword argument: "),
+        "{e:?}"
+    );
+    let e = call_named(add2, ab, vec![1.into()], &[]).await.unwrap_err();
+    assert_eq!(
+        message(&e),
+        "parameter `b`: missing: give it as positional argument 1 or as keyword argument `b`"
+    );
+    let e = call_named(add2, ab, vec![1.into(), 2.into()], &[("a", 1.into())])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        message(&e),
+        "parameter `a`: given twice, as positional argument 0 and as keyword argument `a`"
+    );
+}
+
+#[tokio::test]
+async fn kwargs_takes_the_keyword_arguments_no_parameter_takes() {
+    async fn f(a: i64, rest: Kwargs<Dict>, b: Option<i64>) -> (i64, Vec<String>, Option<i64>) {
+        (a, rest.0.keys().map(str::to_owned).collect(), b)
+    }
+    let r = call_named(
+        f,
+        &["a", "rest", "b"],
+        vec![],
+        &[("a", 1.into()), ("x", 2.into()), ("b", 3.into())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        r.args,
+        vec![Value::Int(1), Value::List(vec!["x".into()]), Value::Int(3)]
+    );
+}
+
+#[tokio::test]
+async fn every_integer_type_is_an_argument_and_a_result() {
+    async fn sizes(a: usize, b: isize, c: u128, d: i128, e: u8, f: i16) -> usize {
+        a + b as usize + c as usize + d as usize + e as usize + f as usize
+    }
+    let r = call(
+        sizes,
+        vec![1.into(), 2.into(), 3.into(), 4.into(), 5.into(), 6.into()],
+    );
+    assert_eq!(r.await.unwrap().args, vec![Value::Int(21)]);
+    for result in [
+        procedure(|| async { 1usize }),
+        procedure(|| async { -1isize }),
+        procedure(|| async { 1u128 }),
+        procedure(|| async { -1i128 }),
+    ] {
+        let r = result.call(invocation(vec![], Dict::new())).await.unwrap();
+        assert_eq!(r.args.len(), 1);
+    }
+    async fn byte(n: u8) -> u8 {
+        n
+    }
+    let e = call_named(byte, &["n"], vec![300.into()], &[])
+        .await
+        .unwrap_err();
+    assert!(
+        message(&e).starts_with("parameter `n`: positional argument 0: invalid value"),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn names_that_do_not_fit_the_parameters_are_a_configuration_error() {
+    let p = procedure(add2).with_names(&["a"]);
+    assert_eq!(
+        p.check().unwrap_err(),
+        "1 parameter names given for a handler of 2 parameters"
+    );
+}
+
+#[tokio::test]
+async fn events_fill_parameters_from_keyword_arguments_and_unknown_ones_are_rejected() {
+    let seen = Arc::new(AtomicU64::new(0));
+    let s = seen.clone();
+    let handler = event_handler(move |n: u64, step: Option<u64>| {
+        let s = s.clone();
+        async move {
+            s.fetch_add(n * step.unwrap_or(1), Ordering::SeqCst);
+        }
+    })
+    .with_names(&["n", "step"]);
+    let rejected = handler.rejected();
+    let event = |args: Vec<Value>, kw: &[(&str, Value)]| Event {
+        subscription: 1,
+        publication: 2,
+        topic: "com.example.t".into(),
+        payload: Payload::from_parts(args, kwargs(kw)),
+        details: Dict::new(),
+    };
+    handler
+        .handle(event(vec![], &[("n", 5.into())]), None)
+        .await;
+    handler
+        .handle(event(vec![2.into()], &[("step", 10.into())]), None)
+        .await;
+    handler
+        .handle(event(vec![1.into()], &[("other", 1.into())]), None)
+        .await;
+    assert_eq!(seen.load(Ordering::SeqCst), 25);
+    assert_eq!(rejected.load(Ordering::SeqCst), 1);
+}
