@@ -125,8 +125,32 @@ op_error!(
         Timeout(Duration) = "no result within {0:?}",
         /// The call was canceled here (the router could not cancel it).
         Canceled = "call canceled",
+        /// A conversion in the caller's own code failed: what `?` makes of a [`ValueError`]
+        /// (building a [`Payload`](crate::Payload), reading a result with
+        /// [`CallResult::kwargs_as`](crate::CallResult::kwargs_as), ...). The call's own
+        /// conversions fail with [`Serialize`](Self::Serialize) and
+        /// [`Deserialize`](Self::Deserialize).
+        Value(ValueError) = "invalid value: {0}",
     }
 );
+
+/// `?` on a [`ValueError`] in a function that returns [`CallError`]: [`CallError::Value`].
+///
+/// ```no_run
+/// # async fn demo(session: wamp_client::Session) -> Result<(), wamp_client::CallError> {
+/// #[derive(serde::Deserialize)]
+/// struct Totals {
+///     count: u64,
+/// }
+/// let result = session.call("com.example.stats", ()).raw().await?;
+/// let totals: Totals = result.kwargs_as()?;
+/// # Ok(()) }
+/// ```
+impl From<ValueError> for CallError {
+    fn from(e: ValueError) -> Self {
+        CallError::Value(e)
+    }
+}
 
 op_error!(
     /// Why a registration (or unregistration) failed.
@@ -151,6 +175,22 @@ op_error!(
         Serialize(ValueError) = "cannot serialize the arguments: {0}",
     }
 );
+
+/// `?` on a [`ValueError`] in a function that returns [`PublishError`] (building a
+/// [`Payload`](crate::Payload) to publish): [`PublishError::Serialize`].
+///
+/// ```no_run
+/// # async fn demo(session: wamp_client::Session) -> Result<(), wamp_client::PublishError> {
+/// use wamp_client::{Payload, PublishOptions};
+/// let payload = Payload::args(&("hello",))?;
+/// session.publish_with("com.example.topic", payload, PublishOptions::default()).await?;
+/// # Ok(()) }
+/// ```
+impl From<ValueError> for PublishError {
+    fn from(e: ValueError) -> Self {
+        PublishError::Serialize(e)
+    }
+}
 
 /// Why joining a realm failed.
 #[derive(Debug, thiserror::Error)]

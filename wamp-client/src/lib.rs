@@ -90,11 +90,13 @@ pub use payload::{CallResult, Event, Payload};
 pub use retry::RetryPolicy;
 pub use run::{run, run_until_signal, RunError};
 pub use session::call::{Call, CallCanceler};
+pub use session::call_builder::{CallBuilder, FinalResult, ProgressiveCall, RawCall};
 pub use session::registration::{EventStream, Registration, Subscription};
 pub use session::meta::{
-    Attachment, Created, IdsByPolicy, Meta, MetaStream, RegistrationInfo, SessionInfo, SessionLeft,
-    SubscriptionInfo,
+    Attachment, Created, IdsByPolicy, Meta, MetaStream, RegistrationInfo, Revocation,
+    RevocationKind, Revocations, SessionInfo, SessionLeft, SubscriptionInfo,
 };
+pub use session::publish_builder::{AcknowledgedPublish, PublishBuilder};
 pub use session::testament::{Testament, TestamentScope};
 pub use session::Session;
 pub use transport::{TlsConfig, TransportConfig};

@@ -54,16 +54,7 @@ impl Payload {
 
     /// Sets the keyword arguments from a struct or map.
     pub fn with_kwargs<T: Serialize + ?Sized>(mut self, kwargs: &T) -> Result<Self, ValueError> {
-        self.kwargs = match to_value(kwargs)? {
-            Value::Dict(d) => d,
-            Value::Null => Dict::new(),
-            other => {
-                return Err(ValueError(format!(
-                    "keyword arguments must serialize to a map, not {}",
-                    kind(&other)
-                )))
-            }
-        };
+        self.kwargs = kwargs_dict(kwargs)?;
         Ok(self)
     }
 
@@ -135,12 +126,49 @@ impl Payload {
 }
 
 /// The result of a call.
+///
+/// ```
+/// use wamp_client::{CallResult, Dict, Payload};
+///
+/// #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+/// struct Totals {
+///     count: u64,
+/// }
+/// let payload = Payload::args(&("apples",)).unwrap().with_kwargs(&Totals { count: 3 }).unwrap();
+/// let result = CallResult { payload, details: Dict::new() };
+/// assert_eq!(result.kwargs_as::<Totals>().unwrap(), Totals { count: 3 });
+/// assert_eq!(result.arg::<String>(0).unwrap(), "apples");
+/// let (name,): (String,) = result.args_as().unwrap();
+/// assert_eq!(name, "apples");
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallResult {
     /// The result payload.
     pub payload: Payload,
     /// RESULT.Details
     pub details: Dict,
+}
+
+impl CallResult {
+    /// The positional results as a serde type (see [`Payload::args_as`]).
+    pub fn args_as<T: DeserializeOwned>(&self) -> Result<T, ValueError> {
+        self.payload.args_as()
+    }
+
+    /// Positional result `i` as a serde type (see [`Payload::arg`]).
+    pub fn arg<T: DeserializeOwned>(&self, i: usize) -> Result<T, ValueError> {
+        self.payload.arg(i)
+    }
+
+    /// The keyword results as a serde type, a struct or map (see [`Payload::kwargs_as`]).
+    pub fn kwargs_as<T: DeserializeOwned>(&self) -> Result<T, ValueError> {
+        self.payload.kwargs_as()
+    }
+
+    /// Whether this is a progressive result (RESULT.Details `progress`).
+    pub fn is_progress(&self) -> bool {
+        self.details.get("progress") == Some(&Value::Bool(true))
+    }
 }
 
 /// An event received on a subscription.
@@ -162,6 +190,18 @@ impl Event {
     /// The publisher's session id, when the broker disclosed it.
     pub fn publisher(&self) -> Option<Id> {
         self.details.get("publisher").and_then(Value::as_u64)
+    }
+}
+
+/// Keyword arguments from a struct or map (`None`/`()` is none); anything else is refused.
+pub(crate) fn kwargs_dict<T: Serialize + ?Sized>(kwargs: &T) -> Result<Dict, ValueError> {
+    match to_value(kwargs)? {
+        Value::Dict(d) => Ok(d),
+        Value::Null => Ok(Dict::new()),
+        other => Err(ValueError(format!(
+            "keyword arguments must serialize to a map, not {}",
+            kind(&other)
+        ))),
     }
 }
 
@@ -206,6 +246,29 @@ mod tests {
         );
         let two = Payload::from_parts(vec![Value::Int(1), Value::Int(2)], Dict::new());
         assert_eq!(two.decode::<(i64, i64)>().unwrap(), (1, 2));
+    }
+
+    #[test]
+    fn a_call_result_reads_its_keyword_and_positional_results_like_a_payload() {
+        #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+        struct K {
+            a: i32,
+            b: String,
+        }
+        let k = K {
+            a: 1,
+            b: "x".into(),
+        };
+        let result = CallResult {
+            payload: Payload::args(&(7, "y")).unwrap().with_kwargs(&k).unwrap(),
+            details: Dict::new(),
+        };
+        assert_eq!(result.kwargs_as::<K>().unwrap(), k);
+        assert_eq!(result.args_as::<(i64, String)>().unwrap(), (7, "y".into()));
+        assert_eq!(result.arg::<i64>(0).unwrap(), 7);
+        assert!(result.arg::<i64>(2).is_err());
+        assert!(result.kwargs_as::<Vec<i64>>().is_err());
+        assert!(!result.is_progress());
     }
 
     #[test]

@@ -4,7 +4,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use serde::de::DeserializeOwned;
+use std::time::Duration;
+
 use serde::Serialize;
 use tokio::sync::broadcast;
 
@@ -12,7 +13,9 @@ use super::config::Component;
 use super::error::ComponentError;
 use super::lifecycle::LifecycleEvent;
 use super::supervisor::{self, Shared, State};
-use crate::error::{CallError, PublishError, SessionError};
+use crate::error::{CallError, SessionError};
+use crate::session::call_builder::{CallBuilder, FindSession};
+use crate::session::publish_builder::PublishBuilder;
 use crate::session::Session;
 
 impl Component {
@@ -133,27 +136,75 @@ impl ComponentHandle {
         self.wait().await
     }
 
-    /// Calls through the current session; fails at once with [`SessionError::NotJoined`]
-    /// while there is none. Nothing is retried behind the caller's back.
-    pub async fn call<A, R>(&self, procedure: &str, args: A) -> Result<R, CallError>
+    /// Calls through the component's session: the same [`CallBuilder`] as
+    /// [`Session::call`], with keyword arguments and options chained on before the
+    /// `.await`.
+    ///
+    /// The session is the current one when the call starts. When there is none (before the
+    /// first join, between reconnects), the call waits for the component to be ready within
+    /// its deadline (its [`timeout`](CallBuilder::timeout), else the component's
+    /// [`call_timeout`](crate::ComponentBuilder::call_timeout)), and what is left of the
+    /// deadline bounds the call itself; it fails with [`CallError::Timeout`] when no session
+    /// comes in time. Without a deadline it fails at once with [`SessionError::NotJoined`],
+    /// as it does when the component has ended. Nothing is retried behind the caller's back.
+    ///
+    /// ```no_run
+    /// # async fn demo(handle: wamp_client::ComponentHandle) -> Result<(), wamp_client::CallError> {
+    /// use std::time::Duration;
+    /// // Waits up to 5 s for the component to be ready, and for the answer.
+    /// let sum: i64 = handle
+    ///     .call("com.example.add2", (2, 3))
+    ///     .timeout(Duration::from_secs(5))
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn call<A, R>(&self, procedure: &str, args: A) -> CallBuilder<R>
     where
         A: Serialize,
-        R: DeserializeOwned,
     {
-        match self.session() {
-            Some(s) => s.call(procedure, args).await,
-            None => Err(SessionError::NotJoined.into()),
-        }
+        let shared = self.shared.clone();
+        let find: FindSession = Box::new(move |deadline| Box::pin(find_session(shared, deadline)));
+        CallBuilder::deferred(find, self.shared.config.join.call_timeout, procedure, args)
     }
 
-    /// Publishes through the current session; fails at once with
-    /// [`SessionError::NotJoined`] while there is none.
-    pub async fn publish<A: Serialize>(&self, topic: &str, args: A) -> Result<(), PublishError> {
-        match self.session() {
-            Some(s) => s.publish(topic, args).await,
-            None => Err(SessionError::NotJoined.into()),
-        }
+    /// Publishes through the current session: the same [`PublishBuilder`] as
+    /// [`Session::publish`]. While there is none it fails with [`SessionError::NotJoined`]
+    /// when awaited.
+    ///
+    /// ```no_run
+    /// # async fn demo(handle: wamp_client::ComponentHandle) -> Result<(), wamp_client::PublishError> {
+    /// handle.publish("com.example.topic", ("hello",)).kwarg("lang", "en").await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn publish<A: Serialize>(&self, topic: &str, args: A) -> PublishBuilder {
+        PublishBuilder::new(self.session().ok_or(SessionError::NotJoined), topic, args)
     }
+}
+
+/// The session a call through a handle goes over: the current one; else, within `deadline`,
+/// the next ready one.
+async fn find_session(
+    shared: Arc<Shared>,
+    deadline: Option<Duration>,
+) -> Result<Session, CallError> {
+    let mut rx = shared.state.subscribe();
+    if let Some(session) = rx.borrow_and_update().session.clone() {
+        return Ok(session);
+    }
+    let Some(deadline) = deadline else {
+        return Err(SessionError::NotJoined.into());
+    };
+    let ready = rx.wait_for(|s| (s.ready && s.session.is_some()) || s.done.is_some());
+    let found = match tokio::time::timeout(deadline, ready).await {
+        Err(_) => Err(CallError::Timeout(deadline)),
+        Ok(Ok(state)) => state
+            .session
+            .clone()
+            .filter(|_| state.ready)
+            .ok_or_else(|| SessionError::NotJoined.into()),
+        Ok(Err(_)) => Err(SessionError::NotJoined.into()),
+    };
+    found
 }
 
 /// The lifecycle events of a component, from [`ComponentHandle::events`].

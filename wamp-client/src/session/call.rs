@@ -6,45 +6,50 @@ use std::pin::Pin;
 use std::sync::Weak;
 use std::task::{Context, Poll};
 
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 use wamp_core::session::CancelMode;
 use wamp_core::uri::{self, MatchPolicy};
-use wamp_core::value::{to_value, Dict, Str, Value};
+use wamp_core::value::{Str, Value};
 
+use super::call_builder::CallBuilder;
 use super::Session;
 use crate::error::{CallError, SessionError};
 use crate::link::{BoxFuture, CallWaiter, Command, DropCounter, ProgressResults, SessionShared};
 use crate::options::CallOptions;
-use crate::payload::{into_args, CallResult, Payload};
+use crate::payload::{CallResult, Payload};
 use crate::queue::TrySendError;
 
 /// How many progressive results of one call may wait for the caller before the next ones are
 /// dropped (and counted).
-const PROGRESS_QUEUE: usize = 1024;
+pub(crate) const PROGRESS_QUEUE: usize = 1024;
 
 impl Session {
     /// Calls `procedure` with positional arguments (a tuple, a `Vec`, any serde value; `()`
-    /// for none) and deserializes the result the way Autobahn maps it: no result is `()` /
-    /// `None`, one positional result is that value, several are a tuple or `Vec`.
+    /// for none); await the returned [`CallBuilder`] for the result, deserialized the way
+    /// Autobahn maps it: no result is `()` / `None`, one positional result is that value,
+    /// several are a tuple or `Vec`, keyword results alone a struct or map.
+    ///
+    /// Keyword arguments and options chain on before the `.await`; [`CallBuilder::raw`] gives
+    /// the whole result and [`CallBuilder::progress`] a stream of progressive results.
     ///
     /// ```no_run
     /// # async fn demo(session: wamp_client::Session) -> Result<(), wamp_client::CallError> {
+    /// use std::time::Duration;
+    ///
     /// let sum: i64 = session.call("com.example.add2", (2, 3)).await?;
+    /// let page: Vec<String> = session
+    ///     .call("com.example.list", ("fruit",))
+    ///     .kwarg("limit", 10)
+    ///     .timeout(Duration::from_secs(5))
+    ///     .await?;
     /// # Ok(()) }
     /// ```
-    pub async fn call<A, R>(&self, procedure: &str, args: A) -> Result<R, CallError>
+    pub fn call<A, R>(&self, procedure: &str, args: A) -> CallBuilder<R>
     where
         A: Serialize,
-        R: DeserializeOwned,
     {
-        let args = to_value(&args).map_err(CallError::Serialize)?;
-        let payload = Payload::from_parts(into_args(args), Dict::new());
-        let result = self
-            .call_with(procedure, payload, CallOptions::default())
-            .await?;
-        result.payload.decode().map_err(CallError::Deserialize)
+        CallBuilder::on_session(self, procedure, args)
     }
 
     /// Calls `procedure` with a raw payload and options; the whole result comes back. The
@@ -71,7 +76,8 @@ impl Session {
         self.start_call(procedure, payload, options, None)
     }
 
-    fn start_call(
+    /// Starts a call: the one path of every form of call.
+    pub(crate) fn start_call(
         &self,
         procedure: &str,
         payload: Payload,
@@ -114,6 +120,10 @@ impl Session {
     /// sees each one, in order, before the final result is returned. Up to 1024 progressive
     /// results wait for `on_progress`; beyond that they are dropped and counted (and logged
     /// once per episode).
+    ///
+    /// Superseded by [`CallBuilder::progress`], which gives the progressive results as a
+    /// typed [`Stream`](futures_util::Stream) and the final result typed
+    /// (`session.call(procedure, args).progress::<P>()`); kept for existing code.
     ///
     /// ```no_run
     /// # async fn demo(session: wamp_client::Session) -> Result<(), wamp_client::CallError> {
@@ -219,7 +229,7 @@ impl std::fmt::Debug for Call {
 }
 
 impl Call {
-    fn failed(session: Session, key: u64, mode: CancelMode, e: CallError) -> Self {
+    pub(crate) fn failed(session: Session, key: u64, mode: CancelMode, e: CallError) -> Self {
         Call {
             state: State::Failed(Some(e)),
             session,

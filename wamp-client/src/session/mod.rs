@@ -9,18 +9,21 @@ use serde::Serialize;
 use tokio::sync::oneshot;
 use wamp_core::session::{CloseDetails, CloseInitiator, SessionDetails};
 use wamp_core::uri::{self, close_uri, MatchPolicy};
-use wamp_core::value::{to_value, Dict, Str};
+use wamp_core::value::Str;
 use wamp_core::Id;
 
 use crate::driver;
 use crate::error::{JoinError, PublishError, Refusal, SessionError};
 use crate::link::{Command, SessionShared};
 use crate::options::{JoinOptions, PublishOptions};
-use crate::payload::{into_args, Payload};
+use crate::payload::Payload;
 use crate::transport::TransportConfig;
+use publish_builder::PublishBuilder;
 
 pub(crate) mod call;
+pub(crate) mod call_builder;
 pub(crate) mod meta;
+pub(crate) mod publish_builder;
 pub(crate) mod registration;
 pub(crate) mod testament;
 
@@ -61,10 +64,40 @@ impl std::fmt::Debug for Session {
 }
 
 impl Session {
-    /// Connects to `url` and joins `realm` anonymously, with the default transport settings.
+    /// Connects to `url` and joins `realm` anonymously, with the default transport settings
+    /// (see [`TransportConfig::new`]).
+    ///
+    /// The serializers offered are Autobahn|Python's defaults, in its order: CBOR, then
+    /// MessagePack, then JSON. Over WebSocket all three are offered and the router picks
+    /// (Crossbar.io takes the first it supports); over RawSocket only the first, CBOR, is
+    /// asked for, as Autobahn's RawSocket client does. [`connect_with`](Self::connect_with)
+    /// chooses one.
     pub async fn connect(url: &str, realm: &str) -> Result<Session, JoinError> {
+        let transport = TransportConfig::new(url).map_err(config_error)?;
+        Session::join(&transport, JoinOptions::new(realm)).await
+    }
+
+    /// Connects to `url` with one serializer, by name (`json`, `msgpack` or `cbor`), and joins
+    /// `realm` anonymously. An unknown name fails with [`JoinError::Connect`] (a
+    /// [`ConfigError::UnknownSerializer`](crate::ConfigError::UnknownSerializer)); a router
+    /// that does not speak it refuses the connection. For everything else a transport can
+    /// set, see [`Session::join`].
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// use wamp_client::Session;
+    ///
+    /// let session = Session::connect_with("rs://127.0.0.1:8081", "realm1", "msgpack").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect_with(
+        url: &str,
+        realm: &str,
+        serializer: &str,
+    ) -> Result<Session, JoinError> {
         let transport = TransportConfig::new(url)
-            .map_err(|e| JoinError::Connect(crate::transport::ConnectError::Config(e)))?;
+            .and_then(|t| t.serializer_names(&[serializer]))
+            .map_err(config_error)?;
         Session::join(&transport, JoinOptions::new(realm)).await
     }
 
@@ -203,22 +236,27 @@ impl Session {
         }
     }
 
-    /// Publishes an event with positional arguments (a tuple, a `Vec`, any serde value),
-    /// without acknowledgement: it returns as soon as the event is queued for the session's
-    /// task (waiting only while the queue is full). A publication that then cannot be sent
+    /// Publishes an event with positional arguments (a tuple, a `Vec`, any serde value;
+    /// `()` for none); await the returned [`PublishBuilder`]. Keyword arguments and options
+    /// chain on before the `.await`.
+    ///
+    /// Without acknowledgement it returns as soon as the event is queued for the session's
+    /// task (waiting only while the queue is full); a publication that then cannot be sent
     /// (larger than the transport allows) is dropped, counted and logged.
+    /// [`PublishBuilder::acknowledged`] waits for the broker and returns the publication id.
     ///
     /// ```no_run
     /// # async fn demo(session: wamp_client::Session) -> Result<(), wamp_client::PublishError> {
     /// session.publish("com.example.topic", ("hello", 42)).await?;
+    /// let id = session
+    ///     .publish("com.example.topic", ("hello",))
+    ///     .kwarg("lang", "en")
+    ///     .acknowledged()
+    ///     .await?;
     /// # Ok(()) }
     /// ```
-    pub async fn publish<A: Serialize>(&self, topic: &str, args: A) -> Result<(), PublishError> {
-        let args = to_value(&args).map_err(PublishError::Serialize)?;
-        let payload = Payload::from_parts(into_args(args), Dict::new());
-        self.publish_with(topic, payload, PublishOptions::default())
-            .await
-            .map(|_| ())
+    pub fn publish<A: Serialize>(&self, topic: &str, args: A) -> PublishBuilder {
+        PublishBuilder::new(Ok(self.clone()), topic, args)
     }
 
     /// Publishes with a raw payload and options. With `options.acknowledge` it waits for the
@@ -287,6 +325,10 @@ impl Session {
         };
         self.request(command, rx).await
     }
+}
+
+fn config_error(e: crate::transport::ConfigError) -> JoinError {
+    JoinError::Connect(crate::transport::ConnectError::Config(e))
 }
 
 fn transport_lost() -> CloseDetails {
