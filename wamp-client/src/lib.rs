@@ -37,6 +37,10 @@
 //!
 //! A component can also be embedded in a tokio application ([`Component::start`] gives a
 //! [`ComponentHandle`]), and a [`Session`] can be used on its own ([`Session::join`]).
+//! A call or a publication is one expression, keyword arguments and options included
+//! ([`CallBuilder`], [`PublishBuilder`]), e.g.
+//! `session.call("p", (1, 2)).kwarg("limit", 10).timeout(d).await?`; progressive results
+//! come as a typed stream ([`CallBuilder::progress`]).
 //!
 //! Each session is served by one task that owns the transport and the protocol state (from
 //! `wamp-core`, which keeps every deadline); handlers run on tasks of their own. No call
