@@ -28,6 +28,8 @@ pub(crate) struct SessionShared {
     pub(crate) call_timeout: Option<Duration>,
     /// Keys of calls (to cancel them) and of local subscriptions.
     pub(crate) keys: AtomicU64,
+    /// The registrations and subscriptions the router revokes (see `Session::revocations`).
+    pub(crate) revocations: tokio::sync::broadcast::Sender<crate::session::meta::Revocation>,
 }
 
 impl std::fmt::Debug for SessionShared {

@@ -18,6 +18,15 @@ use crate::session::testament::Testament;
 /// reported: 10 s, with delays from 100 ms doubling to 2 s.
 pub const ALREADY_EXISTS_RETRY_FOR: Duration = Duration::from_secs(10);
 
+/// How soon a procedure or subscription the router revoked is tried again after the first
+/// attempt (made at once) failed: 200 ms, doubling after each failure up to
+/// [`REESTABLISH_MAX_DELAY`].
+pub const REESTABLISH_FIRST_DELAY: Duration = Duration::from_millis(200);
+
+/// The longest wait between two attempts to re-establish a revoked procedure or
+/// subscription: 5 s.
+pub const REESTABLISH_MAX_DELAY: Duration = Duration::from_secs(5);
+
 /// The default of [`ComponentBuilder::stop_timeout`](super::ComponentBuilder::stop_timeout):
 /// 10 s for running invocations to finish when the component stops.
 pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(10);

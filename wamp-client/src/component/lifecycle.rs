@@ -9,6 +9,7 @@ use wamp_core::session::CloseDetails;
 
 use super::error::Failure;
 use crate::link::BoxFuture;
+use crate::session::meta::Revocation;
 use crate::session::registration::{Registration, Subscription};
 use crate::session::Session;
 
@@ -61,6 +62,29 @@ pub enum LifecycleEvent {
         /// The wait.
         delay: Duration,
     },
+    /// The router revoked one of the component's procedures or subscriptions (another
+    /// session's `force_reregister`, `wamp.registration.remove_callee`,
+    /// `wamp.subscription.remove_subscriber`). The component is not ready until it has
+    /// re-established it ([`Reestablished`](Self::Reestablished)), which it tries with
+    /// backoff while the session lives. Not passed to listeners.
+    Revoked {
+        /// The session.
+        session: Session,
+        /// What was revoked, and why.
+        revocation: Revocation,
+    },
+    /// A revoked procedure or subscription is registered or subscribed again. Not passed to
+    /// listeners.
+    Reestablished {
+        /// The session.
+        session: Session,
+        /// What had been revoked.
+        revocation: Revocation,
+        /// The attempts it took (the first right after the revocation).
+        attempts: u32,
+        /// The new registration or subscription id.
+        id: wamp_core::Id,
+    },
     /// An attempt failed before a session was established.
     ConnectFailure {
         /// The transport's URL.
@@ -72,7 +96,7 @@ pub enum LifecycleEvent {
 
 impl LifecycleEvent {
     /// The event's name, as in logs: `connect`, `join`, `ready`, `leave`, `disconnect`,
-    /// `retry` or `connect_failure`.
+    /// `retry`, `revoked`, `reestablished` or `connect_failure`.
     pub fn kind(&self) -> &'static str {
         match self {
             LifecycleEvent::Connect { .. } => "connect",
@@ -81,6 +105,8 @@ impl LifecycleEvent {
             LifecycleEvent::Leave { .. } => "leave",
             LifecycleEvent::Disconnect { .. } => "disconnect",
             LifecycleEvent::Retry { .. } => "retry",
+            LifecycleEvent::Revoked { .. } => "revoked",
+            LifecycleEvent::Reestablished { .. } => "reestablished",
             LifecycleEvent::ConnectFailure { .. } => "connect_failure",
         }
     }

@@ -37,6 +37,9 @@
 //!   our previous session is gone); a router that does not confirm them within the set-up
 //!   timeout is left and retried;
 //! - `ready` fires only once every procedure and subscription is live;
+//! - a procedure or subscription the router revokes is re-established with backoff while the
+//!   session lives ([`LifecycleEvent::Revoked`], [`LifecycleEvent::Reestablished`]);
+//!   Autobahn only logs it;
 //! - the first retry waits `initial_retry_delay` (see [`RetryPolicy`](crate::RetryPolicy)).
 //!
 //! The files: `builder` (the builder and its checks), `config` (what a built component is),
@@ -56,6 +59,7 @@ mod transport;
 pub use builder::ComponentBuilder;
 pub use config::{
     Component, IsFatal, ALREADY_EXISTS_RETRY_FOR, DEFAULT_SETUP_TIMEOUT, DEFAULT_STOP_TIMEOUT,
+    REESTABLISH_FIRST_DELAY, REESTABLISH_MAX_DELAY,
 };
 pub use declare::{Attach, Declaration, Service};
 pub use error::{ComponentError, Failure, TransportOutcome};

@@ -11,13 +11,17 @@ use tokio::sync::{broadcast, watch};
 use tokio::time::Instant;
 use wamp_core::session::CloseDetails;
 use wamp_core::uri::error_uri;
+use wamp_core::Id;
 
-use super::config::{Config, ProcedureDecl, ALREADY_EXISTS_RETRY_FOR};
+use super::config::{
+    Config, ProcedureDecl, ALREADY_EXISTS_RETRY_FOR, REESTABLISH_FIRST_DELAY, REESTABLISH_MAX_DELAY,
+};
 use super::error::{ComponentError, Failure, TransportOutcome};
 use super::lifecycle::{LifecycleEvent, ReadyDetails};
 use super::transport::TransportSpec;
 use crate::error::{JoinError, RegisterError};
 use crate::retry::{random_seed, RetryState};
+use crate::session::meta::{Revocation, RevocationKind, Revocations};
 use crate::session::registration::Registration;
 use crate::session::Session;
 
@@ -265,6 +269,8 @@ async fn attempt(
     )
     .await;
 
+    // Subscribed before anything is set up: a revocation during the set-up is not missed.
+    let mut revocations = session.revocations();
     let mut stopped = false;
     let mut failure = None;
     // A router that confirms nothing must not leave the component not ready forever.
@@ -295,7 +301,7 @@ async fn attempt(
                 },
             )
             .await;
-            stopped = until_stopped(stop, session.closed()).await.is_none();
+            stopped = serve(shared, &session, stop, &mut revocations).await;
         }
     }
     let details = if stopped || (failure.is_some() && session.is_joined()) {
@@ -323,6 +329,185 @@ async fn attempt(
         None if stopped => Outcome::Stopped,
         None if was_clean => Outcome::Finished,
         None => Outcome::Failed(Arc::new(Failure::Lost(details))),
+    }
+}
+
+/// A procedure or subscription of the component, by its index in the config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Declared {
+    Procedure(usize),
+    Subscription(usize),
+}
+
+/// A revoked procedure or subscription waiting to be re-established.
+struct Pending {
+    what: Declared,
+    revocation: Revocation,
+    /// When the next attempt is due.
+    at: Instant,
+    /// The wait after the next failed attempt.
+    delay: Duration,
+    attempts: u32,
+}
+
+/// The component's declarations a revocation hits (for a subscription, every handler of its
+/// topic: they shared it).
+fn declared(config: &Config, r: &Revocation) -> Vec<Declared> {
+    match r.kind {
+        RevocationKind::Registration => config
+            .procedures
+            .iter()
+            .position(|p| p.uri == r.uri)
+            .map(Declared::Procedure)
+            .into_iter()
+            .collect(),
+        RevocationKind::Subscription => config
+            .subscriptions
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.topic == r.uri)
+            .map(|(i, _)| Declared::Subscription(i))
+            .collect(),
+    }
+}
+
+/// Registers or subscribes one declaration again; its new id.
+async fn reestablish(config: &Config, session: &Session, what: Declared) -> Result<Id, String> {
+    let attempt = async {
+        match what {
+            Declared::Procedure(i) => {
+                let p = &config.procedures[i];
+                session
+                    .register_procedure(&p.uri, p.options.clone(), p.handler.clone())
+                    .await
+                    .map(|r| r.id())
+                    .map_err(|e| e.to_string())
+            }
+            Declared::Subscription(i) => {
+                let s = &config.subscriptions[i];
+                session
+                    .subscribe_handler(&s.topic, s.options.clone(), s.handler.clone())
+                    .await
+                    .map(|s| s.id())
+                    .map_err(|e| e.to_string())
+            }
+        }
+    };
+    tokio::time::timeout(config.setup_timeout, attempt)
+        .await
+        .unwrap_or_else(|_| Err(format!("no answer within {:?}", config.setup_timeout)))
+}
+
+/// Serves a ready session until it ends (then `false`) or the component stops (`true`).
+/// What the router revokes is re-established, at once and then with backoff (from
+/// [`REESTABLISH_FIRST_DELAY`] doubling to [`REESTABLISH_MAX_DELAY`]) while the session
+/// lives; meanwhile the component is not ready.
+async fn serve(
+    shared: &Shared,
+    session: &Session,
+    stop: &mut watch::Receiver<bool>,
+    revocations: &mut Revocations,
+) -> bool {
+    let config = &shared.config;
+    let mut pending: Vec<Pending> = Vec::new();
+    loop {
+        let due = pending.iter().map(|p| p.at).min();
+        let next_due = async {
+            match due {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            () = async { let _ = stop.wait_for(|s| *s).await; } => return true,
+            _ = session.closed() => return false,
+            r = revocations.next() => {
+                let Some(revocation) = r else {
+                    // The session's task has ended.
+                    session.closed().await;
+                    return false;
+                };
+                let hit = declared(config, &revocation);
+                if hit.is_empty() {
+                    continue;
+                }
+                tracing::warn!(
+                    kind = revocation.kind.as_str(),
+                    uri = %revocation.uri,
+                    reason = revocation.reason.as_deref().unwrap_or(""),
+                    "revoked by the router; re-establishing it"
+                );
+                shared.state.send_modify(|s| s.ready = false);
+                emit(
+                    shared,
+                    LifecycleEvent::Revoked {
+                        session: session.clone(),
+                        revocation: revocation.clone(),
+                    },
+                )
+                .await;
+                for what in hit {
+                    if !pending.iter().any(|p| p.what == what) {
+                        pending.push(Pending {
+                            what,
+                            revocation: revocation.clone(),
+                            at: Instant::now(),
+                            delay: REESTABLISH_FIRST_DELAY,
+                            attempts: 0,
+                        });
+                    }
+                }
+            }
+            () = next_due => {
+                let mut i = 0;
+                while i < pending.len() {
+                    if pending[i].at > Instant::now() || !session.is_joined() {
+                        i += 1;
+                        continue;
+                    }
+                    pending[i].attempts += 1;
+                    match reestablish(config, session, pending[i].what).await {
+                        Ok(id) => {
+                            let p = pending.remove(i);
+                            tracing::info!(
+                                kind = p.revocation.kind.as_str(),
+                                uri = %p.revocation.uri,
+                                attempts = p.attempts,
+                                "re-established"
+                            );
+                            emit(
+                                shared,
+                                LifecycleEvent::Reestablished {
+                                    session: session.clone(),
+                                    revocation: p.revocation,
+                                    attempts: p.attempts,
+                                    id,
+                                },
+                            )
+                            .await;
+                        }
+                        Err(error) => {
+                            let p = &mut pending[i];
+                            tracing::warn!(
+                                kind = p.revocation.kind.as_str(),
+                                uri = %p.revocation.uri,
+                                attempt = p.attempts,
+                                delay_ms = p.delay.as_millis() as u64,
+                                %error,
+                                "cannot re-establish it yet; retrying"
+                            );
+                            p.at = Instant::now() + p.delay;
+                            p.delay = (p.delay * 2).min(REESTABLISH_MAX_DELAY);
+                            i += 1;
+                        }
+                    }
+                }
+                if pending.is_empty() && session.is_joined() {
+                    shared.state.send_modify(|s| s.ready = true);
+                    tracing::info!("ready again");
+                }
+            }
+        }
     }
 }
 

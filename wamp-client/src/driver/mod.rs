@@ -19,14 +19,14 @@ use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use tokio::sync::{oneshot, watch};
+use tokio::sync::{broadcast, oneshot, watch};
 use tokio::task::Unconstrained;
 use tokio::time::Sleep;
 use wamp_core::message::{Message, RequestType};
 use wamp_core::serializer::Serializer;
 use wamp_core::session::{
     ClientSession, CloseDetails, CloseInitiator, HelloConfig, Liveness, Phase, Probe,
-    SessionConfig, SessionDetails,
+    SessionConfig, SessionDetails, SessionEvent,
 };
 use wamp_core::uri::{close_uri, error_uri};
 use wamp_core::{ProtocolError, WampError};
@@ -35,6 +35,7 @@ use crate::error::{JoinError, SessionError};
 use crate::link::{AckSender, CallWaiter, Command, DropCounter, SessionShared};
 use crate::options::JoinOptions;
 use crate::queue;
+use crate::session::meta::{Revocation, RevocationKind};
 use crate::transport::{Connection, Frame, TransportError, TransportKind};
 
 pub(crate) mod auth;
@@ -58,6 +59,8 @@ const SCRATCH_START: usize = 4096;
 const SCRATCH_KEEP: usize = 1 << 20;
 /// How long closing the transport may take once the session is over.
 const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+/// How many revocations a slow reader of `Session::revocations` may fall behind by.
+const REVOCATION_BACKLOG: usize = 64;
 
 /// Joins over `connection` as `options` say (in the caller's task), then starts the driver
 /// task that serves the session.
@@ -119,6 +122,7 @@ pub(crate) async fn join(
         read_at: now.into_std(),
         unsent_publications: DropCounter::default(),
         session: Weak::new(),
+        revocations: broadcast::channel(REVOCATION_BACKLOG).0,
     };
     let span = tracing::info_span!("wamp_session", realm = %options.realm);
     let outcome = tracing::Instrument::instrument(driver.join_phase(), span.clone()).await;
@@ -132,6 +136,7 @@ pub(crate) async fn join(
                 closed: closed_rx,
                 call_timeout: options.call_timeout,
                 keys: AtomicU64::new(0),
+                revocations: driver.revocations.clone(),
             });
             driver.session = Arc::downgrade(&shared);
             tokio::spawn(tracing::Instrument::instrument(driver.run(), span));
@@ -201,6 +206,8 @@ pub(crate) struct Driver {
     unsent_publications: DropCounter,
     /// The session's handles, for the invocations it starts (set when it has joined).
     session: Weak<SessionShared>,
+    /// Where the registrations and subscriptions the router revokes are told.
+    revocations: broadcast::Sender<Revocation>,
 }
 
 fn now() -> Instant {
@@ -541,8 +548,52 @@ impl Driver {
 
     fn deliver_events(&mut self) {
         while let Some(ev) = self.core.poll_event() {
+            let revocation = self.revocation(&ev);
             self.on_event(ev);
+            if let Some(r) = revocation {
+                // Nobody listening is fine: the handles did not ask.
+                let _ = self.revocations.send(r);
+            }
         }
+    }
+
+    /// A revocation for the handles, named by its procedure or topic (looked up before the
+    /// routes forget it).
+    fn revocation(&self, ev: &SessionEvent<CallWaiter, AckSender>) -> Option<Revocation> {
+        let (kind, id, uri, details) = match ev {
+            SessionEvent::RegistrationRevoked {
+                registration,
+                details,
+            } => (
+                RevocationKind::Registration,
+                *registration,
+                self.routes.procedure(*registration).map(|(uri, _)| uri),
+                details,
+            ),
+            SessionEvent::SubscriptionRevoked {
+                subscription,
+                details,
+            } => (
+                RevocationKind::Subscription,
+                *subscription,
+                self.routes.subscription_topic(*subscription),
+                details,
+            ),
+            _ => return None,
+        };
+        let Some(uri) = uri else {
+            tracing::debug!(id, kind = kind.as_str(), "revocation of nothing we hold");
+            return None;
+        };
+        Some(Revocation {
+            kind,
+            id,
+            uri: uri.as_str().to_owned(),
+            reason: details
+                .get("reason")
+                .and_then(wamp_core::Value::as_str)
+                .map(str::to_owned),
+        })
     }
 
     /// Encodes `msg` and queues it on the transport. A message that cannot be encoded or is

@@ -121,6 +121,11 @@ impl Routes {
         last
     }
 
+    /// The topic of a subscription.
+    pub(super) fn subscription_topic(&self, subscription: Id) -> Option<&Str> {
+        self.subscriptions.get(&subscription).map(|s| &s.topic)
+    }
+
     /// A subscription revoked by the router: its streams end.
     pub(super) fn revoked(&mut self, subscription: Id) {
         self.subscriptions.remove(&subscription);

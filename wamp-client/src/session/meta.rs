@@ -499,8 +499,7 @@ impl Meta<'_> {
     pub async fn on_registration_create(
         &self,
     ) -> Result<MetaStream<Created<RegistrationInfo>>, SubscribeError> {
-        self.subscribe("wamp.registration.on_create", created)
-            .await
+        self.subscribe("wamp.registration.on_create", created).await
     }
 
     /// `wamp.registration.on_register`: each session added to a registration.
@@ -527,8 +526,7 @@ impl Meta<'_> {
     pub async fn on_subscription_create(
         &self,
     ) -> Result<MetaStream<Created<SubscriptionInfo>>, SubscribeError> {
-        self.subscribe("wamp.subscription.on_create", created)
-            .await
+        self.subscribe("wamp.subscription.on_create", created).await
     }
 
     /// `wamp.subscription.on_subscribe`: each session added to a subscription.
@@ -616,6 +614,90 @@ impl<T> futures_util::Stream for MetaStream<T> {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         self.poll_typed(cx)
+    }
+}
+
+/// What the router revoked: a registration or a subscription.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RevocationKind {
+    /// A registration (`[UNREGISTERED, 0, {registration, reason}]`).
+    Registration,
+    /// A subscription (`[UNSUBSCRIBED, 0, {subscription, reason}]`).
+    Subscription,
+}
+
+impl RevocationKind {
+    /// `registration` or `subscription`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RevocationKind::Registration => "registration",
+            RevocationKind::Subscription => "subscription",
+        }
+    }
+}
+
+/// A registration or subscription the router revoked (a `force_reregister` by another
+/// session, `wamp.registration.remove_callee`, `wamp.subscription.remove_subscriber`): its
+/// handler gets nothing more. See [`Session::revocations`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Revocation {
+    /// Registration or subscription.
+    pub kind: RevocationKind,
+    /// Its id.
+    pub id: Id,
+    /// The procedure or topic (URI or pattern).
+    pub uri: String,
+    /// The router's reason, if it gave one (`wamp.error.unregistered` for a
+    /// `force_reregister` on Crossbar.io and our router).
+    pub reason: Option<String>,
+}
+
+/// The revocations of a session, from [`Session::revocations`].
+#[derive(Debug)]
+pub struct Revocations {
+    rx: tokio::sync::broadcast::Receiver<Revocation>,
+    missed: u64,
+}
+
+impl Revocations {
+    /// The next revocation; `None` once the session has ended.
+    pub async fn next(&mut self) -> Option<Revocation> {
+        use tokio::sync::broadcast::error::RecvError;
+        loop {
+            match self.rx.recv().await {
+                Ok(r) => return Some(r),
+                Err(RecvError::Lagged(n)) => self.missed += n,
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    }
+
+    /// Revocations lost because this reader fell more than 64 behind.
+    pub fn missed(&self) -> u64 {
+        self.missed
+    }
+}
+
+impl Session {
+    /// The registrations and subscriptions the router revokes from now on (a component
+    /// re-establishes its own by itself: see
+    /// [`LifecycleEvent::Revoked`](crate::LifecycleEvent::Revoked)). Up to 64 wait for a slow
+    /// reader; beyond that the oldest are lost and counted.
+    ///
+    /// ```no_run
+    /// # async fn demo(session: wamp_client::Session) {
+    /// let mut revocations = session.revocations();
+    /// while let Some(r) = revocations.next().await {
+    ///     println!("the router revoked {} {} ({:?})", r.kind.as_str(), r.uri, r.reason);
+    /// }
+    /// # }
+    /// ```
+    pub fn revocations(&self) -> Revocations {
+        Revocations {
+            rx: self.inner.revocations.subscribe(),
+            missed: 0,
+        }
     }
 }
 

@@ -3,8 +3,8 @@
 //! `wamp.session.add_testament` and `wamp.session.flush_testaments`, which Crossbar.io and our
 //! router answer.
 
-use wamp_core::value::{Dict, Str, Value};
 use wamp_core::uri::{self, MatchPolicy};
+use wamp_core::value::{Dict, Str, Value};
 use wamp_core::Id;
 
 use super::Session;
