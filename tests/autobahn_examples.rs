@@ -452,4 +452,39 @@ wamp_suite::on_both_routers! {
             )
         });
     }
+
+    #[test]
+    fn pubsub_retained_gives_a_late_subscriber_each_topics_retained_event(kind: RouterKind) {
+        check_example(kind, "pubsub_retained", |lines| {
+            for topic in ["com.example.no_history_here", "com.example.history"] {
+                let line = format!(
+                    "Got event on {topic}: \"some data, topic was '{topic}'\" retained=true"
+                );
+                let n = count_exact(lines, &line);
+                if n != 1 {
+                    return Err(format!("{n} lines {line:?}; expected 1"));
+                }
+            }
+            expect_count(lines, "Got event on ", |n| n == 2, "2")
+        });
+    }
+
+    #[test]
+    fn rpc_shared_calls_two_roundrobin_callees_in_turn_and_refuses_a_single_registration(kind: RouterKind) {
+        check_example(kind, "rpc_shared", |lines| {
+            let names = with_prefix(lines, "call answered by: ");
+            if names.len() != 6 || names.iter().any(|n| *n != "\"a\"" && *n != "\"b\"") {
+                return Err(format!("expected 6 answers by \"a\" or \"b\", got {names:?}"));
+            }
+            if names.windows(2).any(|w| w[0] == w[1]) {
+                return Err(format!("the callees did not answer in turn: {names:?}"));
+            }
+            expect_count(
+                lines,
+                "register with invoke single failed: wamp.error.procedure_exists_with_different_invocation_policy args=",
+                |n| n == 1,
+                "1",
+            )
+        });
+    }
 }

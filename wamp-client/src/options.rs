@@ -629,8 +629,8 @@ impl SubscribeOptions {
 /// let d = o.to_dict();
 /// assert!(o.acknowledge);
 /// assert_eq!(d.get("retain"), Some(&true.into()));
-/// assert_eq!(d.get("eligible_authrole"), Some(&vec!["backend"].into()));
-/// assert_eq!(d.get("exclude_authid"), Some(&vec!["joe"].into()));
+/// assert_eq!(d.get("eligible_authrole"), Some(&wamp_client::Value::List(vec!["backend".into()])));
+/// assert_eq!(d.get("exclude_authid"), Some(&wamp_client::Value::List(vec!["joe".into()])));
 /// ```
 ///
 /// A subscriber receives the event only if it is in every `eligible*` list that is set and in
@@ -738,7 +738,7 @@ impl PublishOptions {
     ///
     /// ```
     /// let o = wamp_client::PublishOptions::default().exclude([7, 8]);
-    /// assert_eq!(o.to_dict().get("exclude"), Some(&vec![7u64, 8].into()));
+    /// assert_eq!(o.to_dict().get("exclude"), Some(&wamp_client::Value::List(vec![7u64.into(), 8u64.into()])));
     /// ```
     pub fn exclude(mut self, sessions: impl IntoIterator<Item = u64>) -> Self {
         self.exclude = sessions.into_iter().collect();
@@ -749,7 +749,7 @@ impl PublishOptions {
     ///
     /// ```
     /// let o = wamp_client::PublishOptions::default().eligible([7]);
-    /// assert_eq!(o.to_dict().get("eligible"), Some(&vec![7u64].into()));
+    /// assert_eq!(o.to_dict().get("eligible"), Some(&wamp_client::Value::List(vec![7u64.into()])));
     /// ```
     pub fn eligible(mut self, sessions: impl IntoIterator<Item = u64>) -> Self {
         self.eligible = sessions.into_iter().collect();
@@ -760,7 +760,7 @@ impl PublishOptions {
     ///
     /// ```
     /// let o = wamp_client::PublishOptions::default().exclude_authid(["joe", "ann"]);
-    /// assert_eq!(o.to_dict().get("exclude_authid"), Some(&vec!["joe", "ann"].into()));
+    /// assert_eq!(o.to_dict().get("exclude_authid"), Some(&wamp_client::Value::List(vec!["joe".into(), "ann".into()])));
     /// ```
     pub fn exclude_authid<I>(mut self, authids: I) -> Self
     where
@@ -775,7 +775,7 @@ impl PublishOptions {
     ///
     /// ```
     /// let o = wamp_client::PublishOptions::default().exclude_authrole(["guest"]);
-    /// assert_eq!(o.to_dict().get("exclude_authrole"), Some(&vec!["guest"].into()));
+    /// assert_eq!(o.to_dict().get("exclude_authrole"), Some(&wamp_client::Value::List(vec!["guest".into()])));
     /// ```
     pub fn exclude_authrole<I>(mut self, authroles: I) -> Self
     where
@@ -790,7 +790,7 @@ impl PublishOptions {
     ///
     /// ```
     /// let o = wamp_client::PublishOptions::default().eligible_authid(["joe"]);
-    /// assert_eq!(o.to_dict().get("eligible_authid"), Some(&vec!["joe"].into()));
+    /// assert_eq!(o.to_dict().get("eligible_authid"), Some(&wamp_client::Value::List(vec!["joe".into()])));
     /// ```
     pub fn eligible_authid<I>(mut self, authids: I) -> Self
     where
@@ -805,7 +805,7 @@ impl PublishOptions {
     ///
     /// ```
     /// let o = wamp_client::PublishOptions::default().eligible_authrole(["backend"]);
-    /// assert_eq!(o.to_dict().get("eligible_authrole"), Some(&vec!["backend"].into()));
+    /// assert_eq!(o.to_dict().get("eligible_authrole"), Some(&wamp_client::Value::List(vec!["backend".into()])));
     /// ```
     pub fn eligible_authrole<I>(mut self, authroles: I) -> Self
     where
