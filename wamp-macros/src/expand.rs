@@ -20,7 +20,7 @@ enum Target<'a> {
 
 /// The path of `wamp-client` in the user's crate: `crate = "..."` if given, else the name
 /// the user's Cargo.toml gives it (renamed or not).
-fn crate_path(krate: Option<&syn::Path>) -> TokenStream {
+pub fn crate_path(krate: Option<&syn::Path>) -> TokenStream {
     if let Some(path) = krate {
         return quote!(#path);
     }

@@ -30,6 +30,7 @@
 //! another path (a renamed dependency is found by itself).
 
 mod attr;
+mod error;
 mod expand;
 mod proxy;
 mod signature;
@@ -193,4 +194,36 @@ pub fn on_connect_failure(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn service(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::service(args.into(), item.into()).into()
+}
+
+/// Derives `ApplicationError` (re-exported as `wamp_client::handler::ApplicationError`) for an
+/// enum of typed WAMP application errors (Autobahn's `session.define(Exception, uri)`): each
+/// variant has `#[wamp(uri = "...")]`; its named fields are the error's keyword arguments
+/// (`#[wamp(name = "...")]` renames one), a tuple variant's fields its positional
+/// arguments. It also gives `From<MyError> for WampError`, so a procedure may return
+/// `Result<T, MyError>`, and `TryFrom<WampError>`, so a caller matches on the enum.
+/// `#[wamp(message)]` on the type puts its `Display` text first in the positional
+/// arguments of variants with named fields or none; `#[wamp(crate = "path")]` names
+/// `wamp-client`. A struct is one error, with `#[wamp(uri = "...")]` on the struct.
+///
+/// ```
+/// # extern crate wamp as wamp_client;
+/// use wamp_client::handler::ApplicationError;
+/// use wamp_client::WampError;
+///
+/// #[derive(Debug, PartialEq, ApplicationError)]
+/// enum InventoryError {
+///     #[wamp(uri = "com.inventory.error.not_found")]
+///     NotFound { sku: String },
+///     #[wamp(uri = "com.inventory.error.out_of_stock")]
+///     OutOfStock(String, u32),
+/// }
+///
+/// let e: WampError = InventoryError::OutOfStock("a-1".into(), 2).into();
+/// assert_eq!(e.uri, "com.inventory.error.out_of_stock");
+/// assert_eq!(InventoryError::try_from(e).unwrap(), InventoryError::OutOfStock("a-1".into(), 2));
+/// ```
+#[proc_macro_derive(ApplicationError, attributes(wamp))]
+pub fn derive_application_error(item: TokenStream) -> TokenStream {
+    error::derive(item.into()).into()
 }

@@ -67,10 +67,16 @@ use wamp_core::WampError;
 mod extract;
 mod invocation;
 mod result;
+mod typed_error;
 
 pub use extract::{Args, CallDetails, EventDetails, FromParts, Kwargs, Parts, State, StateNeed};
 pub use invocation::{Invocation, Progress};
 pub use result::{IntoCallResult, IntoPayload};
+#[doc(hidden)]
+pub use typed_error::{__field_from_value, __field_to_value};
+pub use typed_error::{ApplicationError, CallErrorExt, TypedCallError};
+/// Derives [`ApplicationError`](trait@ApplicationError): see the trait.
+pub use wamp_macros::ApplicationError;
 
 use crate::link::{BoxFuture, StartInvocation, StartedInvocation};
 use crate::payload::{Event, Payload};
