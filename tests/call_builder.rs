@@ -352,3 +352,44 @@ wamp_suite::on_both_routers! {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_component_call_fails_with_timeout_when_no_session_comes_within_its_deadline() {
+    // Nothing listens there: the component keeps retrying, never joined.
+    let url = format!("rs://127.0.0.1:{}", wamp_suite::free_port());
+    let comp = Component::builder()
+        .transport(url.as_str())
+        .realm("realm1")
+        .build()
+        .unwrap();
+    let handle = comp.start();
+    let started = std::time::Instant::now();
+    let result = within(
+        LIMIT,
+        "the call",
+        handle
+            .call::<_, ()>("com.builder.nowhere", ())
+            .timeout(Duration::from_millis(300)),
+    )
+    .await;
+    assert!(
+        matches!(result, Err(CallError::Timeout(d)) if d == Duration::from_millis(300)),
+        "{result:?}"
+    );
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    // Without a deadline it fails at once.
+    let result = within(
+        LIMIT,
+        "the call",
+        handle.call::<_, ()>("com.builder.nowhere", ()),
+    )
+    .await;
+    assert!(
+        matches!(
+            result,
+            Err(CallError::Session(wamp_client::SessionError::NotJoined))
+        ),
+        "{result:?}"
+    );
+    within(LIMIT, "stop", handle.stop()).await.ok();
+}

@@ -409,3 +409,56 @@ async fn the_publish_builder_sends_kwargs_and_options_and_returns_the_acknowledg
     let e = session.publish("not a uri!", ()).await.unwrap_err();
     assert!(matches!(e, PublishError::InvalidUri(_)), "{e:?}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn progressive_results_beyond_the_queue_are_dropped_and_counted_and_the_rest_arrive_in_order()
+{
+    let (session, mut peer) = joined().await;
+    let mut p = session
+        .call::<_, String>("com.example.flood", ())
+        .progress::<u32>();
+    // Polled once: the call is sent.
+    assert!(tokio::time::timeout(Duration::ZERO, p.next())
+        .await
+        .is_err());
+    let (request, ..) = expect_call(&mut peer, "com.example.flood").await;
+    let total = super::PROGRESS_QUEUE as u32 + 76;
+    for i in 0..total {
+        peer.send(&result(request, vec![Value::from(i)], true))
+            .await;
+    }
+    // Another call's answer behind them: once it is in, every progressive result was handled.
+    let s = session.clone();
+    let other = tokio::spawn(async move { s.call::<_, u8>("com.example.other", ()).await });
+    let (other_request, ..) = expect_call(&mut peer, "com.example.other").await;
+    peer.send(&result(other_request, vec![Value::Int(1)], false))
+        .await;
+    assert_eq!(other.await.unwrap().unwrap(), 1);
+    assert_eq!(p.dropped(), 76);
+    peer.send(&result(request, vec![Value::from("done")], false))
+        .await;
+    let mut seen = Vec::new();
+    while let Some(x) = p.next().await {
+        seen.push(x.unwrap());
+    }
+    assert_eq!(seen, (0..super::PROGRESS_QUEUE as u32).collect::<Vec<_>>());
+    assert_eq!(p.result().await.unwrap(), "done");
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_result_alone_discards_unread_progressive_results_without_counting_them_as_dropped() {
+    let (session, mut peer) = joined().await;
+    let s = session.clone();
+    let call = tokio::spawn(async move {
+        let p = s.call::<_, i64>("com.example.p", ()).progress::<u32>();
+        p.await
+    });
+    let (request, ..) = expect_call(&mut peer, "com.example.p").await;
+    for i in 0..3u32 {
+        peer.send(&result(request, vec![Value::from(i)], true))
+            .await;
+    }
+    peer.send(&result(request, vec![Value::Int(9)], false))
+        .await;
+    assert_eq!(call.await.unwrap().unwrap(), 9);
+}
