@@ -691,3 +691,28 @@ wamp_suite::on_both_routers! {
         assert_eq!(gauge.most.load(Ordering::SeqCst), 1);
     }
 }
+
+/// Crossbar.io 26.10.1 does not apply `concurrency` to `random` registrations (its dealer's
+/// "FIXME: implement max. concurrency"): every call reaches the callee, and the client's own
+/// limit makes the excess wait. Crossbar.io only: our router refuses the excess with
+/// `crossbar.error.max_concurrency_reached` there too.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_client_keeps_concurrency_where_crossbar_does_not_for_random_registrations() {
+    let router = wamp_suite::RouterKind::Crossbar.router();
+    let procedure = "com.advopts.concurrency.random";
+    let callee_session = join(router, Who::Anonymous).await;
+    let gauge = Arc::new(Gauge::default());
+    slow_callee(
+        &callee_session,
+        procedure,
+        RegisterOptions::default()
+            .invoke(InvocationPolicy::Random)
+            .concurrency(2),
+        gauge.clone(),
+    )
+    .await;
+    let caller = join(router, Who::Anonymous).await;
+    let outcomes = burst(&caller, procedure, 6).await;
+    assert_eq!(outcomes, (0..6).map(Ok).collect::<Vec<_>>());
+    assert_eq!(gauge.most.load(Ordering::SeqCst), 2);
+}
