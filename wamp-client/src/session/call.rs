@@ -73,20 +73,20 @@ impl Session {
     /// # Ok(()) }
     /// ```
     pub fn call_with(&self, procedure: &str, payload: Payload, options: CallOptions) -> Call {
-        self.start_call(procedure, payload, options, None)
+        self.start_call(Str::new(procedure), payload, options, None)
     }
 
     /// Starts a call: the one path of every form of call.
     pub(crate) fn start_call(
         &self,
-        procedure: &str,
+        procedure: Str,
         payload: Payload,
         options: CallOptions,
         progress: Option<ProgressResults>,
     ) -> Call {
         let key = self.next_key();
         let mode = options.cancel_mode.unwrap_or(CancelMode::KillNoWait);
-        if let Err(e) = uri::validate(procedure, MatchPolicy::Exact, false) {
+        if let Err(e) = uri::validate(&procedure, MatchPolicy::Exact, false) {
             return Call::failed(self.clone(), key, mode, e.into());
         }
         let mut dict = options.to_dict();
@@ -99,7 +99,7 @@ impl Session {
         }
         let (tx, rx) = oneshot::channel();
         let command = Command::Call {
-            procedure: Str::new(procedure),
+            procedure,
             options: dict,
             payload,
             waiter: CallWaiter {
@@ -148,7 +148,7 @@ impl Session {
             tx,
             dropped: DropCounter::default(),
         };
-        let mut call = self.start_call(procedure, payload, options, Some(results));
+        let mut call = self.start_call(Str::new(procedure), payload, options, Some(results));
         loop {
             tokio::select! {
                 biased;
@@ -229,7 +229,7 @@ impl std::fmt::Debug for Call {
 }
 
 impl Call {
-    pub(crate) fn failed(session: Session, key: u64, mode: CancelMode, e: CallError) -> Self {
+    fn failed(session: Session, key: u64, mode: CancelMode, e: CallError) -> Self {
         Call {
             state: State::Failed(Some(e)),
             session,

@@ -104,7 +104,7 @@ impl Pending {
         } = request;
         let payload = payload.map_err(CallError::Serialize)?;
         *self = Pending::Running {
-            call: session.start_call(&procedure, payload, options, progress),
+            call: session.start_call(procedure, payload, options, progress),
             timeout,
         };
         Ok(())
