@@ -58,6 +58,7 @@ fn routers(kind: RouterKind) -> &'static [Box<dyn TestRouter>; 3] {
 fn uri_group(stem: &str) -> &str {
     match stem {
         "quickstart" | "overview" => "com.myapp.add2",
+        "rpc_progress" | "rpc_cancel" => "com.myapp.longop",
         s if s.starts_with("pubsub_") => "com.myapp.topic",
         s => s,
     }
@@ -419,6 +420,16 @@ wamp_suite::on_both_routers! {
             exact_in_order(
                 lines,
                 &["Progress: 0", "Progress: 1", "Progress: 2", "Final: 3"],
+            )
+        });
+    }
+
+    #[test]
+    fn rpc_cancel_interrupts_the_callee_of_a_canceled_call(kind: RouterKind) {
+        check_example(kind, "rpc_cancel", |lines| {
+            exact_in_order(
+                lines,
+                &["Progress: 0", "Progress: 1", "Canceled", "Interrupted: 1"],
             )
         });
     }
