@@ -337,7 +337,6 @@ pub fn service(args: TokenStream, item: TokenStream) -> TokenStream {
                         uri: uri.clone(),
                         exact: attr.match_policy() == wamp_uri::MatchPolicy::Exact,
                         sig: method.sig.clone(),
-                        names: names.clone(),
                         doc: method
                             .attrs
                             .iter()

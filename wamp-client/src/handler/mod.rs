@@ -66,11 +66,15 @@ use wamp_core::WampError;
 
 mod extract;
 mod invocation;
+mod proxy;
 mod result;
 mod typed_error;
 
 pub use extract::{Args, CallDetails, EventDetails, FromParts, Kwargs, Parts, State, StateNeed};
 pub use invocation::{Invocation, Progress};
+pub use proxy::Caller;
+#[doc(hidden)]
+pub use proxy::{__proxy_arg, __proxy_args, __proxy_decode, __proxy_kwargs};
 pub use result::{IntoCallResult, IntoPayload};
 #[doc(hidden)]
 pub use typed_error::{__field_from_value, __field_to_value};

@@ -49,6 +49,11 @@ use crate::error::CallError;
 /// error), `#[wamp(name = "...")]` on a named field (the keyword), `#[wamp(message)]` on
 /// the type (the `Display` text becomes the first positional argument of the variants with
 /// named fields or none, as Autobahn puts a message there) and `#[wamp(crate = "path")]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a typed application error",
+    label = "not an `ApplicationError`",
+    note = "derive it: `#[derive(ApplicationError)]` with `#[wamp(uri = \"...\")]` on each variant (or use `WampError`)"
+)]
 pub trait ApplicationError: Sized {
     /// The error URIs, one per variant.
     fn uris() -> &'static [&'static str];
