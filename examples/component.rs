@@ -4,9 +4,11 @@
 //!
 //! - `backend` registers `com.example.add2` and `com.example.greet` (`#[register]`) and
 //!   subscribes to `com.example.ticks` (`#[subscribe]`); it runs until Ctrl-C or SIGTERM.
-//! - `frontend`, once ready, calls both procedures (retrying for up to 5 s while they are not
-//!   registered yet: the two components start at the same time), publishes three ticks and
-//!   leaves. A clean leave ends a component: it does not reconnect.
+//! - `frontend` is a `main`-style component (Autobahn's `Component(main=...)`): its main
+//!   function runs once the session is ready, calls both procedures (retrying for up to 5 s
+//!   while they are not registered yet: the two components start at the same time) and
+//!   publishes three ticks. Its return ends the component (the session leaves cleanly, no
+//!   reconnect); its error, if any, is what `run` returns.
 //!
 //! ```sh
 //! cargo run --example component                                   # embeds our own router
@@ -23,7 +25,6 @@
 use std::error::Error;
 use std::fmt::Display;
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -47,11 +48,6 @@ const NO_SUCH_PROCEDURE: &str = "wamp.error.no_such_procedure";
 const CALL_TRIES: u32 = 50;
 /// ... this long apart.
 const CALL_RETRY_DELAY: Duration = Duration::from_millis(100);
-
-/// Set when the frontend's work failed. A listener's failure does not end its component, and
-/// the frontend leaves cleanly either way (a clean leave ends a component without an error),
-/// so the outcome reaches `main` through this flag.
-static FRONTEND_FAILED: AtomicBool = AtomicBool::new(false);
 
 fn main() -> Result<(), Box<dyn Error>> {
     let mut args = std::env::args().skip(1);
@@ -81,10 +77,6 @@ fn main() -> Result<(), Box<dyn Error>> {
         Err(e) => {
             say(format_args!("stopped with errors:\n{e}"));
             Err(e.into())
-        }
-        Ok(()) if FRONTEND_FAILED.load(Ordering::SeqCst) => {
-            say("stopped; the frontend failed");
-            Err("the frontend failed".into())
         }
         Ok(()) => {
             say("stopped");
@@ -162,20 +154,6 @@ async fn frontend_joined(session: Session, details: SessionDetails) {
     ));
 }
 
-/// Uses the backend once, then leaves, which ends the component.
-#[on_ready]
-async fn frontend_ready(session: Session) {
-    if let Err(e) = talk(&session).await {
-        FRONTEND_FAILED.store(true, Ordering::SeqCst);
-        say(format_args!("frontend failed: {e}"));
-    }
-    // Leaving cleanly (even after a failure) ends the component for good; a lost session
-    // would be reconnected instead.
-    if let Err(e) = session.leave().await {
-        say(format_args!("frontend: leave failed: {e}"));
-    }
-}
-
 #[on_leave]
 async fn frontend_left(_session: Session, details: CloseDetails) {
     say(format_args!(
@@ -185,22 +163,21 @@ async fn frontend_left(_session: Session, details: CloseDetails) {
     ));
 }
 
-/// Calls the backend once it is ready, then leaves.
+/// Calls the backend once ready (its main function), then leaves, which ends it.
 fn frontend(url: &str, realm: &str) -> Result<Component, ConfigError> {
     Component::builder()
         .name("frontend")
         .transport(url)
         .realm(realm)
-        .attach([
-            frontend_joined::handler(),
-            frontend_ready::handler(),
-            frontend_left::handler(),
-        ])
+        .attach([frontend_joined::handler(), frontend_left::handler()])
+        .main(talk)
         .build()
 }
 
-/// The frontend's work: two calls and three acknowledged publications.
-async fn talk(session: &Session) -> Result<(), Box<dyn Error + Send + Sync>> {
+/// The frontend's main function: two calls and three acknowledged publications. Its return
+/// ends the component; an error (`?` on any step) becomes `run`'s error.
+async fn talk(session: Session) -> Result<(), Box<dyn Error + Send + Sync>> {
+    let session = &session;
     let sum: i64 = call_when_registered(session, ADD2, (2, 3)).await?;
     say(format_args!("add2(2, 3) = {sum}"));
     let greeting: String = call_when_registered(session, GREET, ("world",)).await?;

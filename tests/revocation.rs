@@ -24,11 +24,12 @@ async fn connect(router: &dyn TestRouter) -> Session {
 async fn next_revocation_event(events: &mut LifecycleEvents) -> LifecycleEvent {
     within(LIMIT, "a revocation event", async {
         loop {
-            match events.next().await.expect("the component runs") {
-                e @ (LifecycleEvent::Revoked { .. } | LifecycleEvent::Reestablished { .. }) => {
-                    return e
-                }
-                _ => {}
+            let e = events.next().await.expect("the component runs");
+            if matches!(
+                e,
+                LifecycleEvent::Revoked { .. } | LifecycleEvent::Reestablished { .. }
+            ) {
+                return e;
             }
         }
     })

@@ -10,12 +10,12 @@ use wamp_core::session::{CloseDetails, SessionDetails};
 use wamp_core::uri::{self, MatchPolicy};
 
 use super::config::{
-    Component, Config, CredentialProvider, IsFatal, ProcedureDecl, SubscriptionDecl,
+    Component, Config, CredentialProvider, IsFatal, MainFn, ProcedureDecl, SubscriptionDecl,
     DEFAULT_SETUP_TIMEOUT, DEFAULT_STOP_TIMEOUT,
 };
 use super::declare::{Attach, Declaration, Kind};
 use super::error::Failure;
-use super::lifecycle::{Listener, ListenerOutput, ReadyDetails};
+use super::lifecycle::{Listener, ListenerOutput, MainOutput, ReadyDetails};
 use super::transport::{IntoTransport, TransportSpec};
 use crate::auth::Authentication;
 use crate::error::ConfigError;
@@ -53,6 +53,8 @@ pub struct ComponentBuilder {
     subscriptions: Vec<SubscriptionDecl>,
     listeners: Vec<Listener>,
     testaments: Vec<Testament>,
+    main: Option<MainFn>,
+    fail_on_listener_error: bool,
     is_fatal: Option<IsFatal>,
     stop_timeout: Option<Duration>,
     setup_timeout: Option<Duration>,
@@ -342,6 +344,70 @@ impl ComponentBuilder {
         self.attach(Declaration::on_connect_failure(f))
     }
 
+    /// Gives the component a main function (Autobahn's `Component(main=...)`): it runs on
+    /// the session once that session is ready (every procedure and subscription live), and
+    /// its return ends the component: the session leaves (running invocations may finish
+    /// within the stop timeout) and [`run`](crate::run) or
+    /// [`ComponentHandle::wait`](crate::ComponentHandle::wait) returns `Ok(())`, or
+    /// [`ComponentError::Main`](super::ComponentError::Main) with main's error (a panic
+    /// too). If the session is lost while main runs, main is dropped and runs again on the
+    /// next session; a stop drops it.
+    ///
+    /// ```no_run
+    /// use wamp_client::{CallError, Component, Session};
+    ///
+    /// async fn main_fn(session: Session) -> Result<(), CallError> {
+    ///     let sum: i64 = session.call("com.example.add2", (2, 3)).await?;
+    ///     println!("2 + 3 = {sum}");
+    ///     Ok(())
+    /// }
+    ///
+    /// fn main() -> Result<(), Box<dyn std::error::Error>> {
+    ///     let comp = Component::builder()
+    ///         .transport("ws://127.0.0.1:8080/ws")
+    ///         .realm("realm1")
+    ///         .main(main_fn)
+    ///         .build()?;
+    ///     wamp_client::run(vec![comp])?; // main's error, if any, comes back here
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn main<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(Session) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: MainOutput,
+    {
+        let main: MainFn = Arc::new(move |session| {
+            let fut = f(session);
+            Box::pin(async move { fut.await.into_result() })
+        });
+        self.main = Some(main);
+        self
+    }
+
+    /// Whether a lifecycle listener that fails (returns an error or panics) fails its
+    /// component, Autobahn's `onUserError` turned fatal: the component stops (gracefully)
+    /// and ends with [`ComponentError::Listener`](super::ComponentError::Listener), which
+    /// [`run`](crate::run) returns. Default `false`: the failure is logged and the component
+    /// goes on.
+    ///
+    /// ```
+    /// use wamp_client::{Component, Session, SessionDetails};
+    /// let comp = Component::builder()
+    ///     .transport("ws://127.0.0.1:8080/ws")
+    ///     .realm("realm1")
+    ///     .on_join(|_s: Session, _d: SessionDetails| async { Err::<(), _>("no database") })
+    ///     .fail_on_listener_error(true)
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(comp);
+    /// ```
+    pub fn fail_on_listener_error(mut self, fail: bool) -> Self {
+        self.fail_on_listener_error = fail;
+        self
+    }
+
     /// Decides which failures end a transport for good, overriding the default
     /// ([`Failure::is_fatal_by_default`]) where it returns `Some`.
     ///
@@ -514,6 +580,8 @@ impl ComponentBuilder {
                 subscriptions: self.subscriptions,
                 listeners: self.listeners,
                 testaments: self.testaments,
+                main: self.main,
+                fail_on_listener_error: self.fail_on_listener_error,
                 is_fatal: self.is_fatal,
                 stop_timeout: self.stop_timeout.unwrap_or(DEFAULT_STOP_TIMEOUT),
                 setup_timeout: self.setup_timeout.unwrap_or(DEFAULT_SETUP_TIMEOUT),

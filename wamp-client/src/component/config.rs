@@ -39,6 +39,13 @@ pub const DEFAULT_SETUP_TIMEOUT: Duration = Duration::from_secs(30);
 /// retried, `None` the default ([`Failure::is_fatal_by_default`]).
 pub type IsFatal = Arc<dyn Fn(&Failure) -> Option<bool> + Send + Sync>;
 
+/// A component's main function, type-erased.
+pub(crate) type MainFn = Arc<
+    dyn Fn(crate::session::Session) -> BoxFuture<Result<(), super::lifecycle::BoxError>>
+        + Send
+        + Sync,
+>;
+
 pub(crate) struct ProcedureDecl {
     pub(crate) uri: String,
     pub(crate) options: RegisterOptions,
@@ -66,6 +73,10 @@ pub(crate) struct Config {
     pub(crate) listeners: Vec<Listener>,
     /// Set on every new session right after the join.
     pub(crate) testaments: Vec<Testament>,
+    /// Runs once a session is ready; its return ends the component.
+    pub(crate) main: Option<MainFn>,
+    /// Whether a failing listener fails the component (else it is logged).
+    pub(crate) fail_on_listener_error: bool,
     pub(crate) is_fatal: Option<IsFatal>,
     pub(crate) stop_timeout: Duration,
     pub(crate) setup_timeout: Duration,

@@ -99,12 +99,53 @@ pub enum ComponentError {
         /// Each transport's last failure, in the order they were given.
         transports: Vec<TransportOutcome>,
     },
+    /// The component's main function returned an error (or panicked); the component left
+    /// its session and ended. [`ComponentError::main_error`] gives the error, to downcast.
+    #[error("component {name}: main failed: {error}")]
+    Main {
+        /// The component's name.
+        name: String,
+        /// What main returned.
+        error: Arc<dyn std::error::Error + Send + Sync>,
+    },
+    /// A lifecycle listener failed (returned an error or panicked) in a component built with
+    /// [`fail_on_listener_error`](super::ComponentBuilder::fail_on_listener_error): the
+    /// component stopped.
+    #[error("component {name}: the {event} listener failed: {error}")]
+    Listener {
+        /// The component's name.
+        name: String,
+        /// The event the listener was run for (`join`, `ready`, `leave`, ...).
+        event: &'static str,
+        /// Its error, or the panic.
+        error: String,
+    },
     /// The component ended (stopped, or its session left cleanly) before it was ready.
     #[error("component {name} ended before it was ready")]
     Ended {
         /// The component's name.
         name: String,
     },
+}
+
+impl ComponentError {
+    /// The error a main function returned, to downcast to its own type.
+    ///
+    /// ```
+    /// use wamp_client::ComponentError;
+    /// #[derive(Debug, thiserror::Error)]
+    /// #[error("out of stock")]
+    /// struct OutOfStock;
+    /// fn why(e: &ComponentError) -> Option<&OutOfStock> {
+    ///     e.main_error()?.downcast_ref::<OutOfStock>()
+    /// }
+    /// ```
+    pub fn main_error(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
+        match self {
+            ComponentError::Main { error, .. } => Some(error.as_ref()),
+            _ => None,
+        }
+    }
 }
 
 fn describe(transports: &[TransportOutcome]) -> String {

@@ -156,5 +156,33 @@ impl<E: fmt::Display + Send + 'static> ListenerOutput for Result<(), E> {
     }
 }
 
+/// The error a component's main function ends with (see
+/// [`ComponentBuilder::main`](super::ComponentBuilder::main)).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What a component's main function may return: `()`, or a `Result<(), E>` whose error
+/// (anything that converts into a boxed error: an error type, a `String`, a `&str`) ends
+/// the component with [`ComponentError::Main`](super::ComponentError::Main).
+#[diagnostic::on_unimplemented(
+    message = "a component's main function cannot return `{Self}`",
+    note = "main returns `()` or `Result<(), E>` where `E` converts into `Box<dyn Error + Send + Sync>`"
+)]
+pub trait MainOutput: Send + 'static {
+    /// The outcome, with the error boxed.
+    fn into_result(self) -> Result<(), BoxError>;
+}
+
+impl MainOutput for () {
+    fn into_result(self) -> Result<(), BoxError> {
+        Ok(())
+    }
+}
+
+impl<E: Into<BoxError> + Send + 'static> MainOutput for Result<(), E> {
+    fn into_result(self) -> Result<(), BoxError> {
+        self.map_err(Into::into)
+    }
+}
+
 pub(crate) type Listener =
     Arc<dyn Fn(&LifecycleEvent) -> Option<BoxFuture<Option<String>>> + Send + Sync>;

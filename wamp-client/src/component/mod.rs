@@ -28,6 +28,13 @@
 //! # Ok(()) }
 //! ```
 //!
+//! A component may also have a main function ([`ComponentBuilder::main`], Autobahn's
+//! `Component(main=...)`): it runs once the session is ready and its return ends the
+//! component, its error becoming [`ComponentError::Main`] (and [`run`](crate::run)'s). A
+//! failing listener is logged, or with [`ComponentBuilder::fail_on_listener_error`] fails the
+//! component ([`ComponentError::Listener`]). Testaments set on every new session:
+//! [`ComponentBuilder::testament`].
+//!
 //! Differences from Autobahn, on purpose:
 //! - authentication and realm refusals (`authentication_failed`, `not_authorized`,
 //!   `no_such_realm`, `no_such_role`, ...) are fatal by default instead of retried forever;
@@ -64,5 +71,5 @@ pub use config::{
 pub use declare::{Attach, Declaration, Service};
 pub use error::{ComponentError, Failure, TransportOutcome};
 pub use handle::{ComponentHandle, LifecycleEvents};
-pub use lifecycle::{LifecycleEvent, ListenerOutput, ReadyDetails};
+pub use lifecycle::{BoxError, LifecycleEvent, ListenerOutput, MainOutput, ReadyDetails};
 pub use transport::{IntoTransport, TransportSpec};

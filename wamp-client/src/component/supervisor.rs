@@ -17,7 +17,7 @@ use super::config::{
     Config, ProcedureDecl, ALREADY_EXISTS_RETRY_FOR, REESTABLISH_FIRST_DELAY, REESTABLISH_MAX_DELAY,
 };
 use super::error::{ComponentError, Failure, TransportOutcome};
-use super::lifecycle::{LifecycleEvent, ReadyDetails};
+use super::lifecycle::{BoxError, LifecycleEvent, ReadyDetails};
 use super::transport::TransportSpec;
 use crate::error::{JoinError, RegisterError};
 use crate::retry::{random_seed, RetryState};
@@ -51,6 +51,8 @@ pub(crate) struct Shared {
     /// Subscribed before the component started: the first [`ComponentHandle::events`] call
     /// gets it, so that it misses nothing.
     first_events: std::sync::Mutex<Option<broadcast::Receiver<LifecycleEvent>>>,
+    /// A listener's failure that ends the component (with `fail_on_listener_error`).
+    listener_failure: std::sync::Mutex<Option<ComponentError>>,
 }
 
 impl Shared {
@@ -74,12 +76,21 @@ pub(crate) fn start(config: Arc<Config>) -> Arc<Shared> {
         events: std::sync::Mutex::new(Some(events)),
         stop,
         first_events: std::sync::Mutex::new(Some(first_events)),
+        listener_failure: std::sync::Mutex::new(None),
     });
     let s = shared.clone();
     let span = tracing::info_span!("wamp_component", name = %shared.config.name);
     tokio::spawn(tracing::Instrument::instrument(
         async move {
-            let outcome = supervise(&s).await;
+            let mut outcome = supervise(&s).await;
+            let failed = s
+                .listener_failure
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take();
+            if let Some(e) = failed {
+                outcome = Err(e);
+            }
             if let Err(e) = &outcome {
                 tracing::error!(error = %e, "component failed");
             } else {
@@ -105,6 +116,8 @@ enum Outcome {
     Finished,
     /// The attempt or its session failed.
     Failed(Arc<Failure>),
+    /// The main function returned: the component is done.
+    Main(Result<(), BoxError>),
 }
 
 pub(crate) async fn supervise(shared: &Shared) -> Result<(), ComponentError> {
@@ -174,7 +187,13 @@ pub(crate) async fn supervise(shared: &Shared) -> Result<(), ComponentError> {
             }
         }
         match attempt(shared, spec, &mut stop, &mut retry[i]).await {
-            Outcome::Stopped | Outcome::Finished => return Ok(()),
+            Outcome::Stopped | Outcome::Finished | Outcome::Main(Ok(())) => return Ok(()),
+            Outcome::Main(Err(error)) => {
+                return Err(ComponentError::Main {
+                    name: config.name.clone(),
+                    error: Arc::from(error),
+                })
+            }
             Outcome::Failed(failure) => {
                 if failure.is_authentication() {
                     // With a credential provider, the first authentication failure in a row
@@ -273,6 +292,7 @@ async fn attempt(
     let mut revocations = session.revocations();
     let mut stopped = false;
     let mut failure = None;
+    let mut main_done = None;
     // A router that confirms nothing must not leave the component not ready forever.
     let setup = async {
         match tokio::time::timeout(config.setup_timeout, set_up(config, &session)).await {
@@ -301,11 +321,33 @@ async fn attempt(
                 },
             )
             .await;
-            stopped = serve(shared, &session, stop, &mut revocations).await;
+            match &config.main {
+                None => stopped = serve(shared, &session, stop, &mut revocations).await,
+                Some(main) => {
+                    let mut task = tokio::spawn(main(session.clone()));
+                    tokio::select! {
+                        s = serve(shared, &session, stop, &mut revocations) => {
+                            stopped = s;
+                            let left = session.close_details().is_some_and(|d| d.is_clean());
+                            if !s && left {
+                                // Main (or a listener) left: main's own outcome decides.
+                                match tokio::time::timeout(config.stop_timeout, &mut task).await {
+                                    Ok(r) => main_done = Some(main_outcome(r)),
+                                    Err(_) => task.abort(),
+                                }
+                            } else {
+                                task.abort();
+                            }
+                        }
+                        r = &mut task => main_done = Some(main_outcome(r)),
+                    }
+                }
+            }
         }
     }
-    let details = if stopped || (failure.is_some() && session.is_joined()) {
-        leave(config, &session, stopped).await
+    let ending = stopped || main_done.is_some();
+    let details = if (ending || failure.is_some()) && session.is_joined() {
+        leave(config, &session, ending).await
     } else {
         session.closed().await
     };
@@ -324,11 +366,23 @@ async fn attempt(
     )
     .await;
     emit(shared, LifecycleEvent::Disconnect { url, was_clean }).await;
+    if let Some(outcome) = main_done {
+        return Outcome::Main(outcome);
+    }
     match failure {
         Some(f) => Outcome::Failed(Arc::new(f)),
         None if stopped => Outcome::Stopped,
         None if was_clean => Outcome::Finished,
         None => Outcome::Failed(Arc::new(Failure::Lost(details))),
+    }
+}
+
+/// What a main function's task came to.
+fn main_outcome(r: Result<Result<(), BoxError>, tokio::task::JoinError>) -> Result<(), BoxError> {
+    match r {
+        Ok(outcome) => outcome,
+        Err(e) if e.is_panic() => Err(format!("main panicked: {e}").into()),
+        Err(e) => Err(format!("main did not finish: {e}").into()),
     }
 }
 
@@ -663,15 +717,30 @@ async fn emit(shared: &Shared, event: LifecycleEvent) {
                 None
             }
         };
-        match outcome {
-            Some(Ok(None)) | None => {}
+        let error = match outcome {
+            Some(Ok(None)) | None => continue,
             Some(Ok(Some(error))) => {
-                tracing::error!(component = %config.name, event = event.kind(), %error, "lifecycle listener failed")
+                tracing::error!(component = %config.name, event = event.kind(), %error, "lifecycle listener failed");
+                error
             }
             Some(Err(e)) if e.is_panic() => {
-                tracing::error!(component = %config.name, event = event.kind(), error = %e, "lifecycle listener panicked")
+                tracing::error!(component = %config.name, event = event.kind(), error = %e, "lifecycle listener panicked");
+                format!("panicked: {e}")
             }
-            Some(Err(_)) => {}
+            Some(Err(_)) => continue,
+        };
+        if config.fail_on_listener_error {
+            shared
+                .listener_failure
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get_or_insert(ComponentError::Listener {
+                    name: config.name.clone(),
+                    event: event.kind(),
+                    error,
+                });
+            tracing::error!(component = %config.name, "a listener failed; the component stops");
+            shared.stop.send_replace(true);
         }
     }
 }
