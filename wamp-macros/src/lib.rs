@@ -26,7 +26,9 @@
 //!
 //! `#[service]` on an `impl` block turns the methods marked `#[register]`, `#[subscribe]` or
 //! with a lifecycle attribute into handlers receiving `&self`; the type is attached as a
-//! whole. Every macro takes `crate = "path"` when `wamp-client` is reachable only under
+//! whole, its URIs may share a prefix, and `#[service(proxy)]` also gives callers a typed
+//! proxy of its procedures. `#[derive(ApplicationError)]` makes an enum of typed
+//! application errors (Autobahn's `session.define(Exception, uri)`). Every macro takes `crate = "path"` when `wamp-client` is reachable only under
 //! another path (a renamed dependency is found by itself).
 
 mod attr;
@@ -42,6 +44,30 @@ use attr::Kind;
 /// Registers an async fn as a procedure: `#[register("com.example.add2")]`, with options
 /// `match = "exact" | "prefix" | "wildcard"`, `invoke = "single" | "roundrobin" | "random" |
 /// "first" | "last"`, `concurrency = N`, `disclose_caller = true`, `crate = "path"`.
+///
+/// Its parameters may be, in any order (at most 8):
+///
+/// | parameter | takes |
+/// |---|---|
+/// | any `serde::Deserialize` type: `i64`, `usize`, every integer type, `f64`, `bool`, `String`, `Option<T>`, `Vec<T>`, `Value`, your structs and enums | the next positional argument, else the keyword argument of the parameter's name, else `null` (an `Option` is `None`, anything else is missing) |
+/// | `handler::Args<T>` | the positional arguments left (Python's `*args`), as a `Vec` or a tuple |
+/// | `handler::Kwargs<T>` | the keyword arguments no other parameter takes (Python's `**kwargs`), as a struct or a map |
+/// | `handler::CallDetails` | the procedure called, the registration, the caller's id, authid and authrole when disclosed, whether progress was asked for, all of INVOCATION.Details |
+/// | `handler::Progress` | the sender of progressive results |
+/// | `Session` | the session the call came through |
+/// | `handler::State<T>` | the shared state given with `Declaration::with_state` |
+///
+/// Arguments bind as in Python: `add2(1, 2)`, `add2(1, b=2)` and `add2(a=1, b=2)` all call
+/// `async fn add2(a: i64, b: i64)`. `#[wamp(name = "type")]` on a parameter renames its
+/// keyword. An argument that does not fit, a missing one, one given twice, too many
+/// positional ones, or a keyword no parameter takes (without a `Kwargs` parameter) answers
+/// the caller `wamp.error.invalid_argument` naming the parameter or the keywords, and the
+/// function does not run.
+///
+/// It returns a plain value or `Result<T, E>`: a tuple is several positional results, `()`
+/// none, a `Payload` goes out as it is (keyword results), any other serde value is the single
+/// result; `E` is a `WampError`, a typed error enum (`#[derive(ApplicationError)]`), or
+/// anything else that converts `Into<WampError>`.
 ///
 /// ```
 /// # extern crate wamp as wamp_client;
@@ -77,6 +103,21 @@ pub fn register(args: TokenStream, item: TokenStream) -> TokenStream {
 /// Subscribes an async fn to a topic: `#[subscribe("com.example.topic")]`, with options
 /// `match = "exact" | "prefix" | "wildcard"`, `get_retained = true`, `queue_capacity = N`,
 /// `crate = "path"`.
+///
+/// Its parameters may be, in any order (at most 8):
+///
+/// | parameter | takes |
+/// |---|---|
+/// | any `serde::Deserialize` type | the event's next positional argument, else its keyword argument of the parameter's name (`#[wamp(name = "...")]` renames), else `null` (an `Option` is `None`) |
+/// | `handler::Args<T>` | the positional arguments left |
+/// | `handler::Kwargs<T>` | the keyword arguments no other parameter takes |
+/// | `handler::EventDetails` | the topic, the subscription, the publication id, the publisher's id, authid and authrole when disclosed, all of EVENT.Details |
+/// | `Session` | the session the event came through |
+/// | `handler::State<T>` | the shared state given with `Declaration::with_state` |
+///
+/// It returns nothing. An event that does not fit the parameters (an argument of the wrong
+/// type, a missing one, a keyword no parameter takes without a `Kwargs` parameter) is
+/// logged and counted (`Declaration::rejected_events`), never handled.
 ///
 /// ```
 /// # extern crate wamp as wamp_client;
@@ -153,7 +194,68 @@ pub fn on_connect_failure(args: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Makes a type's methods marked `#[register]`, `#[subscribe]` or with a lifecycle attribute
 /// its handlers, receiving `&self` (or no receiver): the type then implements `Service` and
-/// `Attach`, and `builder.attach(MyService::new())` adds them all. Takes `crate = "path"`.
+/// `Attach`, and `builder.attach(MyService::new())` adds them all. Its methods take the
+/// parameters of `#[register]` and `#[subscribe]`.
+///
+/// Options:
+/// - `prefix = "com.example."` is put before every procedure and topic of the type
+///   (Autobahn's `register(obj, prefix=...)`); the resulting URIs are checked at compile time.
+/// - `proxy` (or `proxy = "Name"`) also generates the callers' side, `<Type>Proxy`: one
+///   typed async method per `#[register]` method with an exact URI, with the same parameters
+///   less those the callee's side gives (`CallDetails`, `Session`, `State`, `Progress`), a
+///   `Kwargs<T>` parameter passed as the keyword arguments and `Args<T>` as the positional
+///   ones left, and the same result: `Result<T, CallError>`, or for a method returning
+///   `Result<T, E>`, `Result<T, TypedCallError<E>>` (E a typed error enum or `WampError`).
+///   `Proxy::new(caller)` calls through a `Session`, a `ComponentHandle` or any
+///   `handler::Caller`; `with_options(CallOptions)` sets the calls' options. Callers and
+///   callees then share one definition and cannot drift apart.
+/// - `crate = "path"`, the path of `wamp-client`.
+///
+/// ```
+/// # extern crate wamp as wamp_client;
+/// use std::sync::Mutex;
+/// use wamp_client::handler::{ApplicationError, TypedCallError};
+/// use wamp_client::{service, Session};
+///
+/// #[derive(Debug, ApplicationError)]
+/// enum InventoryError {
+///     #[wamp(uri = "com.inventory.error.out_of_stock")]
+///     OutOfStock { sku: String, left: u32 },
+/// }
+///
+/// #[derive(Default)]
+/// struct Inventory {
+///     stock: Mutex<u32>,
+/// }
+///
+/// #[service(prefix = "com.inventory.", proxy)]
+/// impl Inventory {
+///     /// Takes items out; registered as `com.inventory.take`.
+///     #[register("take")]
+///     async fn take(&self, sku: String, count: u32) -> Result<u32, InventoryError> {
+///         let mut left = self.stock.lock().unwrap();
+///         if *left < count {
+///             return Err(InventoryError::OutOfStock { sku, left: *left });
+///         }
+///         *left -= count;
+///         Ok(*left)
+///     }
+/// }
+///
+/// // The callers' side.
+/// async fn order(session: Session) -> Result<(), Box<dyn std::error::Error>> {
+///     let inventory = InventoryProxy::new(session);
+///     match inventory.take("apple".into(), 3).await {
+///         Ok(left) => println!("{left} left"),
+///         Err(TypedCallError::Application(InventoryError::OutOfStock { left, .. })) => {
+///             println!("only {left} left")
+///         }
+///         Err(e) => return Err(e.into()),
+///     }
+///     Ok(())
+/// }
+/// # drop(order);
+/// ```
 ///
 /// ```
 /// # extern crate wamp as wamp_client;

@@ -54,6 +54,11 @@
 //! results), any other serde value is the single positional result (a `Vec` is one list);
 //! `E` converts into a [`WampError`] (URI, args, kwargs).
 //!
+//! Typed application errors: an enum with `#[derive(ApplicationError)]` (see
+//! [`ApplicationError`](trait@ApplicationError)) is an `E` a procedure returns, and what a
+//! caller gets back with [`CallErrorExt::application`] or [`TypedCallError`]. The typed
+//! proxies of `#[service(proxy)]` call through a [`Caller`].
+//!
 //! [`Declaration`]: crate::component::Declaration
 
 use std::any::TypeId;
