@@ -11,7 +11,7 @@ use wamp_client::{
     CallError, Component, ComponentError, LifecycleEvent, ReadyDetails, RunError, Session,
     SessionDetails,
 };
-use wamp_suite::{within, TestRouter};
+use wamp_suite::{within, Endpoint, FaultProxy, TestRouter};
 
 const LIMIT: Duration = Duration::from_secs(20);
 
@@ -69,6 +69,30 @@ wamp_suite::on_both_routers! {
         let caller = Session::connect(&router.rs_url(), "realm1").await.unwrap();
         let gone: Result<i64, _> = caller.call("com.main.ok.add2", (1, 1)).await;
         assert_eq!(gone.unwrap_err().uri(), Some("wamp.error.no_such_procedure"));
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn main_runs_again_on_the_next_session_when_its_session_is_lost_and_a_stop_ends_it(router) {
+        let proxy = FaultProxy::start(router.addr(Endpoint::Ws).expect("a TCP endpoint"));
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let comp = Component::builder()
+            .transport(proxy.url(Endpoint::Ws))
+            .realm("realm1")
+            .main(move |session: Session| {
+                let tx = tx.clone();
+                async move {
+                    let _ = tx.send(session.id());
+                    std::future::pending::<()>().await;
+                }
+            })
+            .build()
+            .unwrap();
+        let handle = comp.start();
+        let first = within(LIMIT, "main on the first session", rx.recv()).await.unwrap();
+        proxy.drop_connections();
+        let second = within(LIMIT, "main on the second session", rx.recv()).await.unwrap();
+        assert_ne!(first, second);
+        within(LIMIT, "the stop", handle.stop()).await.unwrap();
     }
 
     #[tokio::test(flavor = "multi_thread")]

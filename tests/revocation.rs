@@ -198,3 +198,77 @@ wamp_suite::on_both_routers! {
         within(LIMIT, "the stop", handle.stop()).await.unwrap();
     }
 }
+
+/// The backoff, on paused time against the fake router: the first attempt right after the
+/// revocation, then 200 ms later, then 400 ms after that, until the router accepts.
+#[tokio::test(start_paused = true)]
+async fn a_revoked_procedure_is_tried_again_at_once_then_with_doubling_delays() {
+    use wamp_client::component::{REESTABLISH_FIRST_DELAY, REESTABLISH_MAX_DELAY};
+    use wamp_client::testing::FakeRouter;
+    use wamp_core::message::{Message, RequestType};
+    use wamp_core::serializer::Json;
+    use wamp_core::{Dict, Value};
+
+    assert_eq!(REESTABLISH_FIRST_DELAY, Duration::from_millis(200));
+    assert_eq!(REESTABLISH_MAX_DELAY, Duration::from_secs(5));
+    let mut router = FakeRouter::rawsocket(Json);
+    let comp = Component::builder()
+        .transport(router.config())
+        .realm("realm1")
+        .procedure("com.revoke.backoff", || async { 1 })
+        .build()
+        .unwrap();
+    let handle = comp.start();
+    let mut events = handle.events();
+    let mut peer = router.accept().await;
+    peer.welcome().await;
+    assert_eq!(peer.answer_register(7).await, "com.revoke.backoff");
+    handle.ready().await.unwrap();
+    let details = Dict::from([
+        ("registration", Value::from(7u64)),
+        ("reason", Value::from("wamp.error.unregistered")),
+    ]);
+    peer.send(&Message::Unregistered {
+        request: 0,
+        details: Some(details),
+    })
+    .await;
+    let r = revoked(&mut events).await;
+    assert_eq!((r.id, r.uri.as_str()), (7, "com.revoke.backoff"));
+    assert!(!handle.is_ready());
+    let start = tokio::time::Instant::now();
+    for (attempt, at_ms) in [(1, 0), (2, 200), (3, 600)] {
+        let Some(Message::Register { request, .. }) = peer.recv().await else {
+            panic!("expected REGISTER (attempt {attempt})");
+        };
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_millis(at_ms),
+            "attempt {attempt}"
+        );
+        let answer = if attempt < 3 {
+            Message::Error {
+                request_type: RequestType::Register,
+                request,
+                details: Dict::new(),
+                error: "wamp.error.procedure_already_exists".into(),
+                args: Vec::new(),
+                kwargs: Dict::new(),
+            }
+        } else {
+            Message::Registered {
+                request,
+                registration: 8,
+            }
+        };
+        peer.send(&answer).await;
+        if attempt < 3 {
+            assert!(!handle.is_ready());
+        }
+    }
+    let (r, attempts) = reestablished(&mut events).await;
+    assert_eq!((r.uri.as_str(), attempts), ("com.revoke.backoff", 3));
+    handle.ready().await.unwrap();
+    let (stopped, ()) = tokio::join!(handle.stop(), peer.goodbye());
+    stopped.unwrap();
+}

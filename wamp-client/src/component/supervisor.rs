@@ -520,7 +520,12 @@ async fn serve(
                         continue;
                     }
                     pending[i].attempts += 1;
-                    match reestablish(config, session, pending[i].what).await {
+                    let Some(outcome) =
+                        until_stopped(stop, reestablish(config, session, pending[i].what)).await
+                    else {
+                        return true;
+                    };
+                    match outcome {
                         Ok(id) => {
                             let p = pending.remove(i);
                             tracing::info!(
