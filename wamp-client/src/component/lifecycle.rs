@@ -15,7 +15,9 @@ use crate::session::Session;
 
 /// A step in a component's life, as seen by listeners and [`ComponentHandle::events`](super::ComponentHandle::events).
 ///
-/// For each session the order is `Connect`, `Join`, `Ready`, `Leave`, `Disconnect`; a
+/// For each session the order is `Connect`, `Join`, `Ready`, `Leave`, `Disconnect` (with
+/// `Revoked` and `Reestablished` between `Ready` and `Leave` when the router revokes a
+/// procedure or subscription); a
 /// transport that cannot be connected gives `ConnectFailure`; a join that fails after the
 /// connection was made gives `Disconnect` without `Join`.
 #[derive(Debug, Clone)]

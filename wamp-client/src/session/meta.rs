@@ -361,6 +361,9 @@ impl Meta<'_> {
 
     /// `wamp.registration.remove_callee`: revokes `callee`'s registration; the callee gets
     /// UNREGISTERED with `reason` (when it announced `registration_revocation`).
+    ///
+    /// Crossbar.io 26.10.1 removes the callee but then fails (the caller gets
+    /// `wamp.error.runtime_error`) and never tells the callee; our router does both.
     pub async fn registration_remove_callee(
         &self,
         registration: Id,
