@@ -209,6 +209,15 @@ async fn a_revoked_procedure_is_tried_again_at_once_then_with_doubling_delays() 
     use wamp_core::serializer::Json;
     use wamp_core::{Dict, Value};
 
+    // What the client logs, on this thread (the paused runtime runs every task here).
+    let log = Captured::default();
+    let _logging = tracing::subscriber::set_default(
+        tracing_subscriber::fmt()
+            .with_writer(log.clone())
+            .with_ansi(false)
+            .with_max_level(tracing::Level::INFO)
+            .finish(),
+    );
     assert_eq!(REESTABLISH_FIRST_DELAY, Duration::from_millis(200));
     assert_eq!(REESTABLISH_MAX_DELAY, Duration::from_secs(5));
     let mut router = FakeRouter::rawsocket(Json);
@@ -268,7 +277,44 @@ async fn a_revoked_procedure_is_tried_again_at_once_then_with_doubling_delays() 
     }
     let (r, attempts) = reestablished(&mut events).await;
     assert_eq!((r.uri.as_str(), attempts), ("com.revoke.backoff", 3));
+    let text = log.text();
+    let warning = text
+        .lines()
+        .find(|l| l.contains("re-establishing it"))
+        .unwrap_or_else(|| panic!("no revocation warning in:\n{text}"));
+    assert!(warning.contains("WARN"), "{warning}");
+    assert!(warning.contains("com.revoke.backoff"), "{warning}");
+    assert!(warning.contains("wamp.error.unregistered"), "{warning}");
     handle.ready().await.unwrap();
     let (stopped, ()) = tokio::join!(handle.stop(), peer.goodbye());
     stopped.unwrap();
+}
+
+/// A `tracing` writer into memory.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+
+    fn make_writer(&'a self) -> Captured {
+        self.clone()
+    }
 }
