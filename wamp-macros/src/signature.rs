@@ -241,6 +241,12 @@ pub fn take_names(sig: &mut Signature, errors: &mut Errors) -> Vec<String> {
             syn::Pat::Ident(p) => syn::ext::IdentExt::unraw(&p.ident).to_string(),
             _ => String::new(),
         });
+        if !name.is_empty() && names.contains(&name) {
+            errors.on(
+                &t.pat,
+                format!("two parameters take the keyword argument `{name}`: rename one with #[wamp(name = \"...\")]"),
+            );
+        }
         names.push(name);
     }
     names
