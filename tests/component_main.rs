@@ -201,6 +201,8 @@ wamp_suite::on_both_routers! {
 
     #[test]
     fn run_returns_the_error_of_main(router: RouterKind) {
+        // `run` would otherwise install a logger for the whole test process.
+        let _ = tracing::subscriber::set_global_default(tracing::subscriber::NoSubscriber::default());
         let comp = builder(router.router())
             .main(|_session: Session| async { Err::<(), _>("main says no") })
             .build()
