@@ -64,6 +64,22 @@ wamp_suite::on_both_routers! {
     }
 
     #[tokio::test(flavor = "multi_thread")]
+    async fn a_session_is_killed_with_the_reason_and_message_given(router) {
+        let admin = connect(router).await;
+        let victim = connect(router).await;
+        admin
+            .meta()
+            .session_kill(victim.id(), Some("com.example.bye"), Some("maintenance"))
+            .await
+            .unwrap();
+        let details = within(LIMIT, "the kill", victim.closed()).await;
+        assert_eq!(details.reason, "com.example.bye");
+        assert_eq!(details.message.as_deref(), Some("maintenance"));
+        let again = admin.meta().session_kill(victim.id(), None, None).await.unwrap_err();
+        assert_eq!(again.uri(), Some("wamp.error.no_such_session"), "{again}");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
     async fn joins_and_leaves_arrive_as_typed_events(router) {
         let watcher = connect(router).await;
         let mut joins = watcher.meta().on_session_join().await.unwrap();
