@@ -319,8 +319,8 @@ async fn patterns(kind: RouterKind) -> Transcript {
 }
 
 /// The keys of a session's meta API description both routers give (Crossbar.io adds its own:
-/// `authextra.x_cb_*`, `resumable`, `serializer`, `transport.channel_*`, ...; ours
-/// `transport.type` and `protocol`), and whether the transport names the peer.
+/// `authextra.x_cb_*`, `resumable`, `serializer`, `transport.own*`, ...; ours
+/// `transport.type`, `protocol` and `tls`), and whether the transport names the peer.
 fn session_core(t: &Transcript, args: &[Value]) -> Json {
     let Some(Value::Dict(d)) = args.first() else {
         return json!({"not a session": t.value(&Value::List(args.to_vec()), None)});
@@ -346,6 +346,22 @@ fn session_core(t: &Transcript, args: &[Value]) -> Json {
         .and_then(Value::as_str)
         .is_some_and(|p| p.starts_with("tcp4:127.0.0.1:"));
     core.insert("transport.peer is tcp4:127.0.0.1:PORT".into(), json!(peer));
+    let transport = d.get("transport").and_then(Value::as_dict);
+    for key in [
+        "channel_type",
+        "channel_framing",
+        "channel_serializer",
+        "websocket_protocol",
+        "is_server",
+        "is_secure",
+    ] {
+        core.insert(
+            format!("transport.{key}"),
+            transport
+                .and_then(|tr| tr.get(key))
+                .map_or(Json::Null, |v| t.value(v, None)),
+        );
+    }
     Json::Object(core)
 }
 

@@ -34,20 +34,23 @@
 //!   `shared_registration` (`single`, `first`, `last`, `roundrobin`, `random`),
 //!   `progressive_call_results`, `call_timeout` (ERROR `wamp.error.canceled` "timeout reached"
 //!   and INTERRUPT `killnowait`), `call_canceling` (`skip`, `kill`, `killnowait`, the default),
-//!   `registration_meta_api`, `session_meta_api`, `testament_meta_api`.
+//!   `registration_meta_api`, `session_meta_api`, `testament_meta_api`,
+//!   `registration_revocation` (`force_reregister` takes a procedure over; UNREGISTERED with
+//!   `{registration, reason}` goes to the revoked callees that announced the feature).
 //! - **Broker** features: `pattern_based_subscription` (every matching subscription gets the
 //!   event, `topic` in details), `publisher_exclusion` (`exclude_me`, default true),
 //!   `subscriber_blackwhite_listing` (`eligible`, `exclude`, and by authid and authrole),
 //!   `publisher_identification`, `event_retention` (`retain`, `get_retained` on exact
-//!   subscriptions), `subscription_meta_api`, `session_meta_api`.
+//!   subscriptions), `subscription_meta_api`, `session_meta_api`, `subscription_revocation`
+//!   (UNSUBSCRIBED with `{subscription, reason}`).
 //! - **Authorization**: each realm's roles ([`RoleConfig`]); the most specific matching
 //!   permission decides (exact, longest prefix, wildcard); anything not granted is ERROR
 //!   `wamp.error.not_authorized`, meta procedures included. Invalid URIs are ERROR
 //!   `wamp.error.invalid_uri`, as are REGISTER and PUBLISH in the reserved `wamp.` namespace.
 //! - **Meta API**: `wamp.session.count|list|get|kill|kill_by_authid|kill_by_authrole|
 //!   add_testament|flush_testaments`, `wamp.registration.list|lookup|match|get|list_callees|
-//!   count_callees`, `wamp.subscription.list|lookup|match|get|list_subscribers|
-//!   count_subscribers`, and the events `wamp.session.on_join|on_leave`,
+//!   count_callees|remove_callee`, `wamp.subscription.list|lookup|match|get|list_subscribers|
+//!   count_subscribers|remove_subscriber`, and the events `wamp.session.on_join|on_leave`,
 //!   `wamp.registration.on_create|on_register|on_unregister|on_delete`,
 //!   `wamp.subscription.on_create|on_subscribe|on_unsubscribe|on_delete`.
 //! - **Bounds**: [`Limits`] caps calls in flight per caller and per callee, registrations,
@@ -57,7 +60,14 @@
 //! Differences from Crossbar.io: a timed-out call is answered whether or not the caller
 //! announced `call_canceling` (Crossbar.io answers only those that did); `disclose_me` and
 //! `disclose_caller` are honoured besides the role's `disclose`; a wildcard permission never
-//! overrides a matching prefix permission; CANCEL `skip` answers the caller at once.
+//! overrides a matching prefix permission; CANCEL `skip` answers the caller at once;
+//! revocations go only to sessions that announced `registration_revocation` /
+//! `subscription_revocation` (Crossbar.io sends UNREGISTERED to every callee taken over by
+//! `force_reregister`), and they publish the meta events `on_unregister` / `on_delete` (and
+//! `on_unsubscribe` / `on_delete`), which Crossbar.io does not; `wamp.registration.remove_callee`
+//! works (Crossbar.io 26.10.1 removes the callee, then fails with `wamp.error.runtime_error`
+//! without telling it); `concurrency` is enforced for every invocation policy (Crossbar.io
+//! 26.10.1 does not for `random`).
 //!
 //! ```
 //! use std::time::Instant;

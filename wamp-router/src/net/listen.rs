@@ -260,12 +260,32 @@ async fn handshake_and_serve<S>(
         TransportKind::WebSocket => "websocket",
         TransportKind::RawSocket => "rawsocket",
     };
-    let transport = Dict::from([
+    // Ours (`type`, `protocol`, `tls`), then Autobahn's `TransportDetails` keys as
+    // Crossbar.io gives them in the meta API.
+    let mut transport = Dict::from([
         ("type", Value::from(kind)),
         ("protocol", Value::from(accepted.serializer.subprotocol())),
-        ("peer", Value::from(peer)),
+        ("peer", Value::from(peer.clone())),
         ("tls", Value::from(tls)),
+        ("channel_framing", Value::from(kind)),
+        (
+            "channel_serializer",
+            Value::from(accepted.serializer.name()),
+        ),
+        ("is_server", Value::from(true)),
+        ("is_secure", Value::from(tls)),
+        // Crossbar.io names the WAMP subprotocol so on RawSocket too.
+        (
+            "websocket_protocol",
+            Value::from(accepted.serializer.subprotocol()),
+        ),
     ]);
+    if peer.starts_with("tcp") {
+        transport.insert(
+            "channel_type".into(),
+            Value::from(if tls { "tls" } else { "tcp" }),
+        );
+    }
     let params = Params {
         kind: config.kind,
         serializer: accepted.serializer,
