@@ -1,10 +1,12 @@
 //! `#[service(prefix = "...", proxy)]`: a service's procedures and topics under a prefix
 //! (Autobahn's `register(obj, prefix=...)`), and its typed caller proxy (WampSharp's
 //! `GetCalleeProxy<T>`): the callee's methods and the caller's proxy come from one
-//! definition. Through Crossbar.io and our router (`crossbar::NAME`, `ours::NAME`).
+//! definition, an impl block or a trait (which a crate of its own can hold, shared by the
+//! callers and the callees). Through Crossbar.io and our router (`crossbar::NAME`,
+//! `ours::NAME`).
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -91,7 +93,83 @@ impl Inventory {
     }
 }
 
+/// The definition callers and callees share (it could be a crate of its own): no code.
+mod api {
+    use wamp_client::handler::ApplicationError;
+    use wamp_client::service;
+
+    /// The greeter's errors.
+    #[derive(Debug, PartialEq, ApplicationError)]
+    pub enum GreetError {
+        /// Nobody to greet.
+        #[wamp(uri = "com.greeter.error.nobody")]
+        Nobody,
+    }
+
+    /// The greeter: what it does, not how.
+    #[service(prefix = "com.greeter.", proxy = "GreeterClient")]
+    pub trait Greeter: Send + Sync + 'static {
+        /// Greets `name`, `times` times.
+        #[register("greet")]
+        async fn greet(&self, name: String, times: usize) -> Result<String, GreetError>;
+
+        /// How many greetings so far.
+        #[register("count")]
+        async fn count(&self) -> u64;
+    }
+}
+
+/// A callee's implementation of the greeter.
+#[derive(Default)]
+struct Greeter {
+    greeted: std::sync::atomic::AtomicU64,
+}
+
+impl api::Greeter for Greeter {
+    async fn greet(&self, name: String, times: usize) -> Result<String, api::GreetError> {
+        if name.is_empty() {
+            return Err(api::GreetError::Nobody);
+        }
+        self.greeted
+            .fetch_add(times as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(vec![format!("Hello, {name}!"); times].join(" "))
+    }
+
+    async fn count(&self) -> u64 {
+        self.greeted.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
 wamp_suite::on_both_routers! {
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_service_defined_by_a_trait_is_implemented_by_a_callee_and_called_through_its_proxy(router) {
+        use api::Greeter as _;
+        let comp = Component::builder()
+            .transport(router.ws_url())
+            .realm("realm1")
+            .attach(Arc::new(Greeter::default()).declarations())
+            .build()
+            .unwrap();
+        let handle = comp.start();
+        tokio::time::timeout(LIMIT, handle.ready())
+            .await
+            .expect("ready in time")
+            .expect("the component is ready");
+        let session = Session::connect(&router.rs_url(), "realm1").await.unwrap();
+        let greeter = api::GreeterClient::new(session.clone());
+        assert_eq!(greeter.greet("Ada".into(), 2).await.unwrap(), "Hello, Ada! Hello, Ada!");
+        assert_eq!(
+            greeter.greet(String::new(), 1).await.unwrap_err(),
+            TypedCallError::Application(api::GreetError::Nobody)
+        );
+        assert_eq!(greeter.count().await.unwrap(), 2);
+        // The procedures are under the prefix.
+        let n: u64 = session.call("com.greeter.count", ()).await.unwrap();
+        assert_eq!(n, 2);
+        handle.stop().await.unwrap();
+    }
+
+
     #[tokio::test(flavor = "multi_thread")]
     async fn a_services_procedures_and_topics_take_its_prefix_and_its_proxy_calls_them(router) {
         let (tx, mut restocked) = mpsc::unbounded_channel();

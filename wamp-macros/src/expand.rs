@@ -246,42 +246,23 @@ struct ServiceArgs {
     proxy: Option<Option<syn::LitStr>>,
 }
 
-/// `#[service]` on an inherent impl block.
-pub fn service(args: TokenStream, item: TokenStream) -> TokenStream {
-    let mut errors = Errors::default();
-    let args = match parse_service_args(args) {
-        Ok(a) => a,
-        Err(e) => {
-            errors.push(e);
-            ServiceArgs::default()
-        }
-    };
-    let mut block: ItemImpl = match syn::parse2(item.clone()) {
-        Ok(b) => b,
-        Err(_) => {
-            let e =
-                syn::Error::new(item.span(), "#[service] goes on an impl block").to_compile_error();
-            return quote!(#item #e);
-        }
-    };
-    if let Some((_, path, _)) = &block.trait_ {
-        errors.at(
-            path.span(),
-            "#[service] goes on an inherent impl block (`impl MyService { ... }`), not on a trait impl",
-        );
-    }
-    let krate = crate_path(args.krate.as_ref());
-    let private = quote!(#krate::__private);
-    let prefix = args.prefix.as_ref().map(|p| p.value());
-    let mut decls = Vec::new();
-    let mut checks = TokenStream::new();
-    let mut procedures = Vec::new();
-    for impl_item in &mut block.items {
-        let ImplItem::Fn(method) = impl_item else {
-            continue;
-        };
+/// What the methods of a `#[service]` declare, gathered method by method.
+struct Gathered {
+    errors: Errors,
+    krate: TokenStream,
+    private: TokenStream,
+    prefix: Option<String>,
+    decls: Vec<TokenStream>,
+    checks: TokenStream,
+    procedures: Vec<crate::proxy::Procedure>,
+}
+
+impl Gathered {
+    /// Takes our attributes off one method (`attrs`, `sig`) and gathers its declaration.
+    /// Returns whether it had one.
+    fn method(&mut self, attrs: &mut Vec<syn::Attribute>, sig: &mut syn::Signature) -> bool {
         let mut ours = Vec::new();
-        method.attrs.retain(|a| {
+        attrs.retain(|a| {
             let kind = a
                 .path()
                 .segments
@@ -296,11 +277,11 @@ pub fn service(args: TokenStream, item: TokenStream) -> TokenStream {
             }
         });
         let names = match ours.first() {
-            Some((kind, _)) if !kind.is_lifecycle() => {
-                signature::take_names(&mut method.sig, &mut errors)
-            }
+            Some((kind, _)) if !kind.is_lifecycle() => signature::take_names(sig, &mut self.errors),
             _ => Vec::new(),
         };
+        let (krate, private) = (&self.krate, &self.private);
+        let errors = &mut self.errors;
         for (i, (kind, a)) in ours.iter().enumerate() {
             if i > 0 {
                 errors.at(
@@ -317,28 +298,27 @@ pub fn service(args: TokenStream, item: TokenStream) -> TokenStream {
                     continue;
                 }
             };
-            let mut attr = Attr::parse(*kind, args, &mut errors);
+            let mut attr = Attr::parse(*kind, args, errors);
             if let Some(p) = &attr.krate {
                 errors.at(p.span(), "give `crate` to #[service], for all its methods");
             }
-            if let Some(prefix) = &prefix {
-                attr.add_prefix(prefix, &mut errors);
+            if let Some(prefix) = &self.prefix {
+                attr.add_prefix(prefix, errors);
             }
-            let (receiver, params) = signature::check(*kind, &method.sig, true, &mut errors);
-            let name = &method.sig.ident;
+            let (receiver, params) = signature::check(*kind, sig, true, errors);
+            let name = &sig.ident;
             let target = Target::Method(name, receiver);
-            checks.extend(type_checks(*kind, &method.sig, &params, &private));
-            decls.push(declaration(
-                &attr, &krate, &private, &target, &params, &names,
-            ));
+            self.checks
+                .extend(type_checks(*kind, sig, &params, private));
+            self.decls
+                .push(declaration(&attr, krate, private, &target, &params, &names));
             if *kind == Kind::Register {
                 if let Some(uri) = &attr.uri {
-                    procedures.push(crate::proxy::Procedure {
+                    self.procedures.push(crate::proxy::Procedure {
                         uri: uri.clone(),
                         exact: attr.match_policy() == wamp_uri::MatchPolicy::Exact,
-                        sig: method.sig.clone(),
-                        doc: method
-                            .attrs
+                        sig: sig.clone(),
+                        doc: attrs
                             .iter()
                             .filter(|a| a.path().is_ident("doc"))
                             .cloned()
@@ -347,9 +327,74 @@ pub fn service(args: TokenStream, item: TokenStream) -> TokenStream {
                 }
             }
         }
+        !ours.is_empty()
     }
+}
+
+/// `#[service]` on an inherent impl block, or on a trait.
+pub fn service(args: TokenStream, item: TokenStream) -> TokenStream {
+    let mut errors = Errors::default();
+    let args = match parse_service_args(args) {
+        Ok(a) => a,
+        Err(e) => {
+            errors.push(e);
+            ServiceArgs::default()
+        }
+    };
+    let krate = crate_path(args.krate.as_ref());
+    let private = quote!(#krate::__private);
+    let mut gathered = Gathered {
+        errors,
+        krate,
+        private,
+        prefix: args.prefix.as_ref().map(|p| p.value()),
+        decls: Vec::new(),
+        checks: TokenStream::new(),
+        procedures: Vec::new(),
+    };
+    if let Ok(tr) = syn::parse2::<syn::ItemTrait>(item.clone()) {
+        return service_trait(tr, &args, gathered);
+    }
+    let mut block: ItemImpl = match syn::parse2(item.clone()) {
+        Ok(b) => b,
+        Err(_) => {
+            let e = syn::Error::new(
+                item.span(),
+                "#[service] goes on an impl block or on a trait",
+            )
+            .to_compile_error();
+            return quote!(#item #e);
+        }
+    };
+    if let Some((_, path, _)) = &block.trait_ {
+        gathered.errors.at(
+            path.span(),
+            "#[service] goes on an inherent impl block (`impl MyService { ... }`), not on a trait impl",
+        );
+    }
+    for impl_item in &mut block.items {
+        if let ImplItem::Fn(method) = impl_item {
+            gathered.method(&mut method.attrs, &mut method.sig);
+        }
+    }
+    let Gathered {
+        mut errors,
+        krate,
+        private,
+        decls,
+        checks,
+        procedures,
+        ..
+    } = gathered;
     let proxy = match &args.proxy {
-        Some(name) => crate::proxy::expand(&block, name.as_ref(), &procedures, &krate, &mut errors),
+        Some(name) => crate::proxy::expand(
+            &block.generics,
+            &block.self_ty,
+            name.as_ref(),
+            &procedures,
+            &krate,
+            &mut errors,
+        ),
         None => TokenStream::new(),
     };
     let (errors, declarations, proxy) = match errors.finish() {
@@ -389,6 +434,107 @@ pub fn service(args: TokenStream, item: TokenStream) -> TokenStream {
                 #private::Service::declarations(#private::Arc::new(self))
             }
         }
+
+        #proxy
+    }
+}
+
+/// `#[service]` on a trait: the definition of a service that callers (through its proxy) and
+/// callees (through its implementations) share, e.g. in a crate of its own. Each handler
+/// method is declared `async fn` without a body and becomes
+/// `fn(..) -> impl Future<Output = T> + Send` (an implementation writes `async fn`); the
+/// trait gets the provided method `declarations(self: Arc<Self>)`.
+fn service_trait(
+    mut tr: syn::ItemTrait,
+    args: &ServiceArgs,
+    mut gathered: Gathered,
+) -> TokenStream {
+    if !tr.generics.params.is_empty() {
+        gathered.errors.on(
+            &tr.generics,
+            "#[service] goes on a trait without generics: its handlers' types must be known",
+        );
+    }
+    for item in &mut tr.items {
+        let syn::TraitItem::Fn(method) = item else {
+            continue;
+        };
+        if !gathered.method(&mut method.attrs, &mut method.sig) {
+            continue;
+        }
+        if let Some(body) = method.default.take() {
+            // Reported, and dropped: the rewritten signature would not fit it.
+            gathered.errors.on(
+                &body,
+                "a handler of a #[service] trait has no body here: implementations give it",
+            );
+        }
+        if method.sig.asyncness.take().is_some() {
+            let output = match &method.sig.output {
+                syn::ReturnType::Default => quote!(()),
+                syn::ReturnType::Type(_, ty) => quote!(#ty),
+            };
+            method.sig.output = syn::parse_quote! {
+                -> impl ::core::future::Future<Output = #output> + ::core::marker::Send
+            };
+        }
+    }
+    let Gathered {
+        mut errors,
+        krate,
+        private,
+        decls,
+        checks,
+        procedures,
+        ..
+    } = gathered;
+    let name = &tr.ident;
+    let self_ty: syn::Type = syn::parse_quote!(#name);
+    let proxy = match &args.proxy {
+        Some(proxy_name) => crate::proxy::expand(
+            &tr.generics,
+            &self_ty,
+            proxy_name.as_ref(),
+            &procedures,
+            &krate,
+            &mut errors,
+        ),
+        None => TokenStream::new(),
+    };
+    let (errors, body, proxy) = match errors.finish() {
+        Ok(()) => (
+            TokenStream::new(),
+            quote! {
+                #checks
+                let mut declarations = #private::Vec::new();
+                #(declarations.push(#decls);)*
+                declarations
+            },
+            proxy,
+        ),
+        Err(e) => (
+            e.to_compile_error(),
+            quote!(#private::Vec::new()),
+            TokenStream::new(),
+        ),
+    };
+    let doc = format!(
+        "The declarations of this service's handlers, for `ComponentBuilder::attach`: \
+         `builder.attach({name}::declarations(Arc::new(my_implementation)))`."
+    );
+    tr.items.push(syn::parse_quote! {
+        #[doc = #doc]
+        fn declarations(self: #private::Arc<Self>) -> #private::Vec<#private::Declaration>
+        where
+            Self: ::core::marker::Sized + ::core::marker::Send + ::core::marker::Sync + 'static,
+        {
+            #body
+        }
+    });
+    quote! {
+        #tr
+
+        #errors
 
         #proxy
     }

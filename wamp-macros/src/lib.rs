@@ -211,6 +211,45 @@ pub fn on_connect_failure(args: TokenStream, item: TokenStream) -> TokenStream {
 ///   callees then share one definition and cannot drift apart.
 /// - `crate = "path"`, the path of `wamp-client`.
 ///
+/// On a trait, `#[service]` defines a service without implementing it, e.g. in a crate that
+/// callers and callees share: each handler is declared `async fn` without a body (it becomes
+/// `fn(..) -> impl Future<Output = T> + Send`, which an implementation writes as `async fn`),
+/// the trait gets the provided method `declarations(self: Arc<Self>)` for
+/// `builder.attach(MyImpl::new().declarations())` (on an `Arc`), and `proxy` gives callers
+/// the same proxy:
+///
+/// ```
+/// # extern crate wamp as wamp_client;
+/// use std::sync::Arc;
+/// use wamp_client::{service, Component};
+///
+/// #[service(prefix = "com.greeter.", proxy)]
+/// pub trait Greeter: Send + Sync + 'static {
+///     #[register("greet")]
+///     async fn greet(&self, name: String) -> String;
+/// }
+///
+/// // A callee.
+/// struct English;
+/// impl Greeter for English {
+///     async fn greet(&self, name: String) -> String {
+///         format!("Hello, {name}!")
+///     }
+/// }
+/// let comp = Component::builder()
+///     .transport("ws://127.0.0.1:8080/ws")
+///     .realm("realm1")
+///     .attach(Arc::new(English).declarations())
+///     .build()
+///     .unwrap();
+///
+/// // A caller.
+/// async fn hello(session: wamp_client::Session) -> Result<String, wamp_client::CallError> {
+///     GreeterProxy::new(session).greet("Ada".into()).await
+/// }
+/// # drop((comp, hello));
+/// ```
+///
 /// ```
 /// # extern crate wamp as wamp_client;
 /// use std::sync::Mutex;

@@ -4,9 +4,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use syn::spanned::Spanned;
-use syn::{
-    FnArg, GenericArgument, ItemImpl, LitStr, Pat, PathArguments, ReturnType, Signature, Type,
-};
+use syn::{FnArg, GenericArgument, LitStr, Pat, PathArguments, ReturnType, Signature, Type};
 
 use crate::attr::Errors;
 
@@ -78,26 +76,24 @@ fn pass(ty: &Type) -> Pass<'_> {
 
 /// The proxy type and its methods.
 pub fn expand(
-    block: &ItemImpl,
+    generics: &syn::Generics,
+    self_ty: &Type,
     name: Option<&LitStr>,
     procedures: &[Procedure],
     krate: &TokenStream,
     errors: &mut Errors,
 ) -> TokenStream {
-    if !block.generics.params.is_empty() {
+    if !generics.params.is_empty() {
         errors.on(
-            &block.generics,
+            generics,
             "#[service(proxy)] needs a service type without generics: the proxy names its procedures' types",
         );
         return TokenStream::new();
     }
-    let service = match last_segment(&block.self_ty) {
+    let service = match last_segment(self_ty) {
         Some(s) => s.ident.clone(),
         None => {
-            errors.on(
-                &block.self_ty,
-                "#[service(proxy)] needs a named service type",
-            );
+            errors.on(self_ty, "#[service(proxy)] needs a named service type");
             return TokenStream::new();
         }
     };
