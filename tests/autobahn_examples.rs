@@ -435,6 +435,23 @@ wamp_suite::on_both_routers! {
     }
 
     #[test]
+    fn session_meta_looks_sessions_up_kills_the_worker_and_gets_its_testament(kind: RouterKind) {
+        check_example(kind, "session_meta", |lines| {
+            exact_in_order(
+                lines,
+                &[
+                    "Me: realm=crossbardemo authrole=anonymous authmethod=anonymous",
+                    "Worker: authrole=anonymous",
+                    "Callees of com.myapp.worker: 1",
+                    "Killed the worker",
+                    "Left: the worker",
+                    "Testament: \"worker gone\"",
+                ],
+            )
+        });
+    }
+
+    #[test]
     fn rpc_options_discloses_the_caller_and_excludes_it_from_the_event(kind: RouterKind) {
         check_example(kind, "rpc_options", |lines| {
             exact_in_order(lines, &["Squared 2 = 4", "Squared 0 = 0", "Squared -2 = 4"])?;
