@@ -85,7 +85,7 @@ pub use error::{
     CallError, ConfigError, ConnectError, JoinError, PublishError, RegisterError, SessionError,
     SubscribeError, TransportError,
 };
-pub use handler::Invocation;
+pub use handler::{ApplicationError, CallErrorExt, Invocation, TypedCallError};
 pub use link::BoxFuture;
 pub use options::{
     CallOptions, InvocationPolicy, JoinOptions, PublishOptions, RegisterOptions, SubscribeOptions,
@@ -95,12 +95,12 @@ pub use retry::RetryPolicy;
 pub use run::{run, run_until_signal, RunError};
 pub use session::call::{Call, CallCanceler};
 pub use session::call_builder::{CallBuilder, FinalResult, ProgressiveCall, RawCall};
-pub use session::registration::{EventStream, Registration, Subscription};
 pub use session::meta::{
     Attachment, Created, IdsByPolicy, Meta, MetaStream, RegistrationInfo, Revocation,
     RevocationKind, Revocations, SessionInfo, SessionLeft, SubscriptionInfo,
 };
 pub use session::publish_builder::{AcknowledgedPublish, PublishBuilder};
+pub use session::registration::{EventStream, Registration, Subscription};
 pub use session::testament::{Testament, TestamentScope};
 pub use session::Session;
 pub use transport::{TlsConfig, TransportConfig};
