@@ -23,6 +23,7 @@ use std::time::Duration;
 
 use futures_util::future::join_all;
 use tokio::sync::mpsc;
+use wamp_client::handler::EventDetails;
 use wamp_client::{
     AuthMethod, Authentication, CallError, CallOptions, Event, Invocation, InvocationPolicy,
     JoinOptions, Payload, PublishOptions, RegisterError, RegisterOptions, Session,
@@ -455,6 +456,26 @@ wamp_suite::on_both_routers! {
         let e = within(LIMIT, "the retained event", with_retained.next()).await.unwrap();
         assert_eq!(arg(&e), "latest");
         assert_eq!(e.details.get("retained"), Some(&Value::Bool(true)));
+        assert!(e.is_retained());
+        // A handler sees it in its EventDetails (a session of its own: a second subscription
+        // of one session to the topic would give the first one the retained event again).
+        let (tx, mut rx) = tokio::sync::mpsc::channel(4);
+        let handling = join(router, Who::Anonymous).await;
+        let _handled = handling
+            .subscribe_with(
+                topic,
+                SubscribeOptions::default().get_retained(true),
+                move |text: String, details: EventDetails| {
+                    let tx = tx.clone();
+                    async move {
+                        let _ = tx.send((text, details.retained)).await;
+                    }
+                },
+            )
+            .await
+            .unwrap();
+        let seen = within(LIMIT, "the retained event in a handler", rx.recv()).await;
+        assert_eq!(seen, Some(("latest".to_owned(), true)));
 
         let not_asking = join(router, Who::Anonymous).await;
         let mut without = not_asking
@@ -475,7 +496,9 @@ wamp_suite::on_both_routers! {
         assert_ne!(e.details.get("retained"), Some(&Value::Bool(true)));
         let e = within(LIMIT, "the fresh event", with_retained.next()).await.unwrap();
         assert_eq!(arg(&e), "fresh");
-        assert_ne!(e.details.get("retained"), Some(&Value::Bool(true)));
+        assert!(!e.is_retained());
+        let seen = within(LIMIT, "the fresh event in a handler", rx.recv()).await;
+        assert_eq!(seen, Some(("fresh".to_owned(), false)));
     }
 
     #[tokio::test(flavor = "multi_thread")]

@@ -191,6 +191,12 @@ impl Event {
     pub fn publisher(&self) -> Option<Id> {
         self.details.get("publisher").and_then(Value::as_u64)
     }
+
+    /// Whether the broker retained this event and gave it now because the subscription
+    /// asked for retained events (`get_retained`).
+    pub fn is_retained(&self) -> bool {
+        matches!(self.details.get("retained"), Some(Value::Bool(true)))
+    }
 }
 
 /// Keyword arguments from a struct or map (`None`/`()` is none); anything else is refused.

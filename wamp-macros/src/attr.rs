@@ -54,7 +54,15 @@ impl Kind {
     /// The options the attribute takes, besides `crate`.
     fn options(self) -> &'static [&'static str] {
         match self {
-            Kind::Register => &["match", "invoke", "concurrency", "disclose_caller"],
+            Kind::Register => &[
+                "match",
+                "invoke",
+                "concurrency",
+                "local_concurrency",
+                "queue_capacity",
+                "disclose_caller",
+                "force_reregister",
+            ],
             Kind::Subscribe => &["match", "get_retained", "queue_capacity"],
             _ => &[],
         }
@@ -246,14 +254,14 @@ impl Attr {
                     ));
                 }
             }
-            "concurrency" | "queue_capacity" => {
+            "concurrency" | "local_concurrency" | "queue_capacity" => {
                 let ok =
                     matches!(value, Lit::Int(i) if i.base10_parse::<u32>().is_ok_and(|n| n >= 1));
                 if !ok {
                     return Err(wrong("a whole number of at least 1"));
                 }
             }
-            "disclose_caller" | "get_retained" => {
+            "disclose_caller" | "get_retained" | "force_reregister" => {
                 if !matches!(value, Lit::Bool(_)) {
                     return Err(wrong("`true` or `false`"));
                 }
@@ -283,6 +291,8 @@ impl Attr {
                 }
                 "invoke" => quote_spanned!(span=> .invoke(#value)),
                 "concurrency" => quote_spanned!(span=> .concurrency(#value)),
+                "local_concurrency" => quote_spanned!(span=> .local_concurrency(#value)),
+                "force_reregister" => quote_spanned!(span=> .force_reregister(#value)),
                 "queue_capacity" => quote_spanned!(span=> .queue_capacity(#value)),
                 "disclose_caller" => quote_spanned!(span=> .disclose_caller(#value)),
                 "get_retained" => quote_spanned!(span=> .get_retained(#value)),

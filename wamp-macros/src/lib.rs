@@ -43,7 +43,10 @@ use attr::Kind;
 
 /// Registers an async fn as a procedure: `#[register("com.example.add2")]`, with options
 /// `match = "exact" | "prefix" | "wildcard"`, `invoke = "single" | "roundrobin" | "random" |
-/// "first" | "last"`, `concurrency = N`, `disclose_caller = true`, `crate = "path"`.
+/// "first" | "last"`, `concurrency = N` (sent to the router and kept by the client),
+/// `local_concurrency = N` (kept by the client only: more invocations wait, up to
+/// `queue_capacity = N`), `disclose_caller = true`, `force_reregister = true` (take the
+/// procedure over from other sessions), `crate = "path"`.
 ///
 /// Its parameters may be, in any order (at most 8):
 ///

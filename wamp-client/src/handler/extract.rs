@@ -539,6 +539,9 @@ pub struct EventDetails {
     pub publisher_authid: Option<String>,
     /// The publisher's authrole, when disclosed.
     pub publisher_authrole: Option<String>,
+    /// Whether the broker retained this event and gave it now because the subscription
+    /// asked for retained events (`get_retained`).
+    pub retained: bool,
     /// All of EVENT.Details.
     pub details: Dict,
 }
@@ -561,6 +564,7 @@ impl FromParts for EventDetails {
             publisher: detail_id(d, "publisher"),
             publisher_authid: detail_str(d, "publisher_authid"),
             publisher_authrole: detail_str(d, "publisher_authrole"),
+            retained: matches!(d.get("retained"), Some(Value::Bool(true))),
             details: d.clone(),
         })
     }

@@ -30,7 +30,11 @@ async fn everything(
 #[register("com.example.nothing")]
 async fn nothing() {}
 
+#[register("com.example.slow", local_concurrency = 2, queue_capacity = 16, force_reregister = true)]
+async fn slow() {}
+
 fn main() {
     let _ = everything::handler().with_state(Arc::new(AtomicU64::new(0)));
     let _ = nothing::handler();
+    let _ = slow::handler();
 }
