@@ -77,23 +77,12 @@ impl Payload {
     /// assert_eq!((a, b.as_str()), (1, "x"));
     /// ```
     pub fn args_as<T: DeserializeOwned>(&self) -> Result<T, ValueError> {
-        let list = from_value(Value::List(self.args.clone()));
-        if self.args.is_empty() && list.is_err() {
-            if let Ok(unit) = from_value(Value::Null) {
-                return Ok(unit);
-            }
-        }
-        list
+        wamp_core::value::args_as(&self.args)
     }
 
     /// Positional argument `i` as a serde type.
     pub fn arg<T: DeserializeOwned>(&self, i: usize) -> Result<T, ValueError> {
-        let v = self
-            .args
-            .get(i)
-            .cloned()
-            .ok_or_else(|| ValueError(format!("no positional argument {i}")))?;
-        from_value(v)
+        wamp_core::value::arg(&self.args, i)
     }
 
     /// The keyword arguments as a serde type (a struct or map).

@@ -220,23 +220,12 @@ impl WampError {
     /// The positional arguments as a serde type (a tuple, a `Vec`, ...). No arguments also
     /// read as `()`.
     pub fn args_as<T: DeserializeOwned>(&self) -> Result<T, ValueError> {
-        let list = from_value(Value::List(self.args.clone()));
-        if self.args.is_empty() && list.is_err() {
-            if let Ok(unit) = from_value(Value::Null) {
-                return Ok(unit);
-            }
-        }
-        list
+        crate::value::args_as(&self.args)
     }
 
     /// Positional argument `i` as a serde type.
     pub fn arg<T: DeserializeOwned>(&self, i: usize) -> Result<T, ValueError> {
-        let v = self
-            .args
-            .get(i)
-            .cloned()
-            .ok_or_else(|| ValueError(format!("no positional argument {i}")))?;
-        from_value(v)
+        crate::value::arg(&self.args, i)
     }
 
     /// The human readable message, by convention the first positional argument when it is

@@ -224,6 +224,15 @@ impl Meta<'_> {
         result.payload.decode().map_err(CallError::Deserialize)
     }
 
+    /// A meta procedure whose one argument is what it is about (an id, a URI).
+    async fn about<T: DeserializeOwned>(
+        &self,
+        procedure: &str,
+        arg: impl Into<Value>,
+    ) -> Result<T, CallError> {
+        self.call(procedure, vec![arg.into()], Dict::new()).await
+    }
+
     async fn subscribe<T>(
         &self,
         topic: &str,
@@ -264,8 +273,7 @@ impl Meta<'_> {
     /// `wamp.session.get`: one session's details; `wamp.error.no_such_session` when there is
     /// none with this id.
     pub async fn session_get(&self, session: Id) -> Result<SessionInfo, CallError> {
-        self.call("wamp.session.get", vec![Value::from(session)], Dict::new())
-            .await
+        self.about("wamp.session.get", session).await
     }
 
     /// `wamp.session.kill`: ends another session (GOODBYE with `reason`, default
@@ -294,12 +302,7 @@ impl Meta<'_> {
 
     /// `wamp.registration.list` of one session's registrations.
     pub async fn registration_list_of(&self, session: Id) -> Result<IdsByPolicy, CallError> {
-        self.call(
-            "wamp.registration.list",
-            vec![Value::from(session)],
-            Dict::new(),
-        )
-        .await
+        self.about("wamp.registration.list", session).await
     }
 
     /// `wamp.registration.lookup`: the registration of exactly this URI and match policy
@@ -320,43 +323,25 @@ impl Meta<'_> {
 
     /// `wamp.registration.match`: the registration a call of `procedure` would go to, if any.
     pub async fn registration_match(&self, procedure: &str) -> Result<Option<Id>, CallError> {
-        self.call(
-            "wamp.registration.match",
-            vec![Value::from(procedure)],
-            Dict::new(),
-        )
-        .await
+        self.about("wamp.registration.match", procedure).await
     }
 
     /// `wamp.registration.get`: one registration's details;
     /// `wamp.error.no_such_registration` when there is none with this id.
     pub async fn registration_get(&self, registration: Id) -> Result<RegistrationInfo, CallError> {
-        self.call(
-            "wamp.registration.get",
-            vec![Value::from(registration)],
-            Dict::new(),
-        )
-        .await
+        self.about("wamp.registration.get", registration).await
     }
 
     /// `wamp.registration.list_callees`: the sessions registered on a registration.
     pub async fn registration_list_callees(&self, registration: Id) -> Result<Vec<Id>, CallError> {
-        self.call(
-            "wamp.registration.list_callees",
-            vec![Value::from(registration)],
-            Dict::new(),
-        )
-        .await
+        self.about("wamp.registration.list_callees", registration)
+            .await
     }
 
     /// `wamp.registration.count_callees`: how many sessions are registered on a registration.
     pub async fn registration_count_callees(&self, registration: Id) -> Result<u64, CallError> {
-        self.call(
-            "wamp.registration.count_callees",
-            vec![Value::from(registration)],
-            Dict::new(),
-        )
-        .await
+        self.about("wamp.registration.count_callees", registration)
+            .await
     }
 
     /// `wamp.registration.remove_callee`: revokes `callee`'s registration; the callee gets
@@ -388,12 +373,7 @@ impl Meta<'_> {
 
     /// `wamp.subscription.list` of one session's subscriptions.
     pub async fn subscription_list_of(&self, session: Id) -> Result<IdsByPolicy, CallError> {
-        self.call(
-            "wamp.subscription.list",
-            vec![Value::from(session)],
-            Dict::new(),
-        )
-        .await
+        self.about("wamp.subscription.list", session).await
     }
 
     /// `wamp.subscription.lookup`: the subscription of exactly this URI and match policy, if
@@ -428,12 +408,7 @@ impl Meta<'_> {
     /// `wamp.subscription.get`: one subscription's details;
     /// `wamp.error.no_such_subscription` when there is none with this id.
     pub async fn subscription_get(&self, subscription: Id) -> Result<SubscriptionInfo, CallError> {
-        self.call(
-            "wamp.subscription.get",
-            vec![Value::from(subscription)],
-            Dict::new(),
-        )
-        .await
+        self.about("wamp.subscription.get", subscription).await
     }
 
     /// `wamp.subscription.list_subscribers`: the sessions subscribed on a subscription.
@@ -441,23 +416,15 @@ impl Meta<'_> {
         &self,
         subscription: Id,
     ) -> Result<Vec<Id>, CallError> {
-        self.call(
-            "wamp.subscription.list_subscribers",
-            vec![Value::from(subscription)],
-            Dict::new(),
-        )
-        .await
+        self.about("wamp.subscription.list_subscribers", subscription)
+            .await
     }
 
     /// `wamp.subscription.count_subscribers`: how many sessions are subscribed on a
     /// subscription.
     pub async fn subscription_count_subscribers(&self, subscription: Id) -> Result<u64, CallError> {
-        self.call(
-            "wamp.subscription.count_subscribers",
-            vec![Value::from(subscription)],
-            Dict::new(),
-        )
-        .await
+        self.about("wamp.subscription.count_subscribers", subscription)
+            .await
     }
 
     /// `wamp.subscription.remove_subscriber`: revokes `subscriber`'s subscription; the

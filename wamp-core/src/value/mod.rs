@@ -21,6 +21,40 @@ pub use str::Str;
 pub use de::from_value;
 pub use ser::to_value;
 
+/// Positional arguments as a serde type (a tuple, a `Vec`, a struct from a list); no
+/// arguments also read as `()`. What `Payload::args_as` and `WampError::args_as` give.
+///
+/// ```
+/// use wamp_core::value::{args_as, Value};
+/// let (a, b): (i64, String) = args_as(&[Value::from(1), Value::from("x")]).unwrap();
+/// assert_eq!((a, b.as_str()), (1, "x"));
+/// let () = args_as(&[]).unwrap();
+/// ```
+pub fn args_as<T: serde::de::DeserializeOwned>(args: &[Value]) -> Result<T, ValueError> {
+    let list = from_value(Value::List(args.to_vec()));
+    if args.is_empty() && list.is_err() {
+        if let Ok(unit) = from_value(Value::Null) {
+            return Ok(unit);
+        }
+    }
+    list
+}
+
+/// Positional argument `i` as a serde type; an error names the missing position.
+///
+/// ```
+/// use wamp_core::value::{arg, Value};
+/// assert_eq!(arg::<String>(&[Value::from("x")], 0).unwrap(), "x");
+/// assert!(arg::<String>(&[], 0).is_err());
+/// ```
+pub fn arg<T: serde::de::DeserializeOwned>(args: &[Value], i: usize) -> Result<T, ValueError> {
+    let v = args
+        .get(i)
+        .cloned()
+        .ok_or_else(|| ValueError(format!("no positional argument {i}")))?;
+    from_value(v)
+}
+
 pub use limit::{decode_limit, DECODE_LIMIT_FACTOR, DECODE_LIMIT_FLOOR};
 
 pub(crate) use de::{deserialize_wire_value, with_wire_limits, WireValue};
