@@ -68,6 +68,7 @@ mod options;
 mod payload;
 mod queue;
 mod retry;
+mod revocation;
 mod run;
 mod session;
 #[cfg(any(test, feature = "testing"))]
@@ -92,12 +93,13 @@ pub use options::{
 };
 pub use payload::{CallResult, Event, Payload};
 pub use retry::RetryPolicy;
+pub use revocation::{Revocation, RevocationKind, Revocations};
 pub use run::{run, run_until_signal, RunError};
 pub use session::call::{Call, CallCanceler};
 pub use session::call_builder::{CallBuilder, FinalResult, ProgressiveCall, RawCall};
 pub use session::meta::{
-    Attachment, Created, IdsByPolicy, Meta, MetaStream, RegistrationInfo, Revocation,
-    RevocationKind, Revocations, SessionInfo, SessionLeft, SubscriptionInfo,
+    Attachment, Created, IdsByPolicy, Meta, MetaStream, RegistrationInfo, SessionInfo, SessionLeft,
+    SubscriptionInfo,
 };
 pub use session::publish_builder::{AcknowledgedPublish, PublishBuilder};
 pub use session::registration::{EventStream, Registration, Subscription};

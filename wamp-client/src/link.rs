@@ -29,7 +29,7 @@ pub(crate) struct SessionShared {
     /// Keys of calls (to cancel them) and of local subscriptions.
     pub(crate) keys: AtomicU64,
     /// The registrations and subscriptions the router revokes (see `Session::revocations`).
-    pub(crate) revocations: tokio::sync::broadcast::Sender<crate::session::meta::Revocation>,
+    pub(crate) revocations: tokio::sync::broadcast::Sender<crate::revocation::Revocation>,
 }
 
 impl std::fmt::Debug for SessionShared {

@@ -14,6 +14,10 @@ use super::error::ComponentError;
 use super::lifecycle::LifecycleEvent;
 use super::supervisor::{self, Shared, State};
 use crate::error::{CallError, SessionError};
+use crate::handler::Caller;
+use crate::link::BoxFuture;
+use crate::options::CallOptions;
+use crate::payload::{CallResult, Payload};
 use crate::session::call_builder::{CallBuilder, FindSession};
 use crate::session::publish_builder::PublishBuilder;
 use crate::session::Session;
@@ -231,5 +235,21 @@ impl LifecycleEvents {
     /// Events lost because this reader fell more than 64 behind.
     pub fn missed(&self) -> u64 {
         self.missed.load(Ordering::Relaxed)
+    }
+}
+
+/// A typed proxy calls through the component's current session; while it has none, a call
+/// fails with [`SessionError::NotJoined`].
+impl Caller for ComponentHandle {
+    fn call_payload(
+        &self,
+        procedure: &str,
+        payload: Payload,
+        options: CallOptions,
+    ) -> BoxFuture<Result<CallResult, CallError>> {
+        match self.session() {
+            Some(s) => s.call_payload(procedure, payload, options),
+            None => Box::pin(async { Err(SessionError::NotJoined.into()) }),
+        }
     }
 }

@@ -9,7 +9,7 @@ use wamp_core::session::CloseDetails;
 
 use super::error::Failure;
 use crate::link::BoxFuture;
-use crate::session::meta::Revocation;
+use crate::revocation::Revocation;
 use crate::session::registration::{Registration, Subscription};
 use crate::session::Session;
 

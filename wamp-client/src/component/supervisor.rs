@@ -21,7 +21,7 @@ use super::lifecycle::{BoxError, LifecycleEvent, ReadyDetails};
 use super::transport::TransportSpec;
 use crate::error::{JoinError, RegisterError};
 use crate::retry::{random_seed, RetryState};
-use crate::session::meta::{Revocation, RevocationKind, Revocations};
+use crate::revocation::{Revocation, RevocationKind, Revocations};
 use crate::session::registration::Registration;
 use crate::session::Session;
 

@@ -35,7 +35,7 @@ use crate::error::{JoinError, SessionError};
 use crate::link::{AckSender, CallWaiter, Command, DropCounter, SessionShared};
 use crate::options::JoinOptions;
 use crate::queue;
-use crate::session::meta::{Revocation, RevocationKind};
+use crate::revocation::{Revocation, RevocationKind};
 use crate::transport::{Connection, Frame, TransportError, TransportKind};
 
 pub(crate) mod auth;

@@ -5,15 +5,15 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wamp_core::value::{to_value, Dict, Value};
 
-use crate::component::ComponentHandle;
-use crate::error::{CallError, SessionError};
+use crate::error::CallError;
 use crate::link::BoxFuture;
 use crate::options::CallOptions;
 use crate::payload::{CallResult, Payload};
 use crate::session::Session;
 
-/// Anything a typed proxy calls through: a [`Session`], or a [`ComponentHandle`] (through
-/// its current session; a call while it has none fails with [`SessionError::NotJoined`]).
+/// Anything a typed proxy calls through: a [`Session`], or a
+/// [`ComponentHandle`](crate::ComponentHandle) (through its current session; a call while it
+/// has none fails with [`SessionError::NotJoined`](crate::SessionError::NotJoined)).
 pub trait Caller: Send + Sync {
     /// Calls `procedure` with a raw payload and options.
     fn call_payload(
@@ -32,20 +32,6 @@ impl Caller for Session {
         options: CallOptions,
     ) -> BoxFuture<Result<CallResult, CallError>> {
         Box::pin(self.call_with(procedure, payload, options))
-    }
-}
-
-impl Caller for ComponentHandle {
-    fn call_payload(
-        &self,
-        procedure: &str,
-        payload: Payload,
-        options: CallOptions,
-    ) -> BoxFuture<Result<CallResult, CallError>> {
-        match self.session() {
-            Some(s) => s.call_payload(procedure, payload, options),
-            None => Box::pin(async { Err(SessionError::NotJoined.into()) }),
-        }
     }
 }
 

@@ -6,13 +6,11 @@ use std::pin::Pin;
 use std::sync::Weak;
 use std::task::{Context, Poll};
 
-use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 use wamp_core::session::CancelMode;
 use wamp_core::uri::{self, MatchPolicy};
 use wamp_core::value::{Str, Value};
 
-use super::call_builder::CallBuilder;
 use super::Session;
 use crate::error::{CallError, SessionError};
 use crate::link::{BoxFuture, CallWaiter, Command, DropCounter, ProgressResults, SessionShared};
@@ -25,33 +23,6 @@ use crate::queue::TrySendError;
 pub(crate) const PROGRESS_QUEUE: usize = 1024;
 
 impl Session {
-    /// Calls `procedure` with positional arguments (a tuple, a `Vec`, any serde value; `()`
-    /// for none); await the returned [`CallBuilder`] for the result, deserialized the way
-    /// Autobahn maps it: no result is `()` / `None`, one positional result is that value,
-    /// several are a tuple or `Vec`, keyword results alone a struct or map.
-    ///
-    /// Keyword arguments and options chain on before the `.await`; [`CallBuilder::raw`] gives
-    /// the whole result and [`CallBuilder::progress`] a stream of progressive results.
-    ///
-    /// ```no_run
-    /// # async fn demo(session: wamp_client::Session) -> Result<(), wamp_client::CallError> {
-    /// use std::time::Duration;
-    ///
-    /// let sum: i64 = session.call("com.example.add2", (2, 3)).await?;
-    /// let page: Vec<String> = session
-    ///     .call("com.example.list", ("fruit",))
-    ///     .kwarg("limit", 10)
-    ///     .timeout(Duration::from_secs(5))
-    ///     .await?;
-    /// # Ok(()) }
-    /// ```
-    pub fn call<A, R>(&self, procedure: &str, args: A) -> CallBuilder<R>
-    where
-        A: Serialize,
-    {
-        CallBuilder::on_session(self, procedure, args)
-    }
-
     /// Calls `procedure` with a raw payload and options; the whole result comes back. The
     /// returned [`Call`] is a future: await it. Dropping it before the result cancels the
     /// call at the router (mode `killnowait`, or the options' `cancel_mode`);
@@ -121,9 +92,9 @@ impl Session {
     /// results wait for `on_progress`; beyond that they are dropped and counted (and logged
     /// once per episode).
     ///
-    /// Superseded by [`CallBuilder::progress`], which gives the progressive results as a
-    /// typed [`Stream`](futures_util::Stream) and the final result typed
-    /// (`session.call(procedure, args).progress::<P>()`); kept for existing code.
+    /// Superseded by [`CallBuilder::progress`](crate::CallBuilder::progress), which gives
+    /// the progressive results as a typed [`Stream`](futures_util::Stream) and the final
+    /// result typed (`session.call(procedure, args).progress::<P>()`); kept for existing code.
     ///
     /// ```no_run
     /// # async fn demo(session: wamp_client::Session) -> Result<(), wamp_client::CallError> {

@@ -572,5 +572,34 @@ impl<R: DeserializeOwned> Future for FinalResult<R> {
     }
 }
 
+impl Session {
+    /// Calls `procedure` with positional arguments (a tuple, a `Vec`, any serde value; `()`
+    /// for none); await the returned [`CallBuilder`] for the result, deserialized the way
+    /// Autobahn maps it: no result is `()` / `None`, one positional result is that value,
+    /// several are a tuple or `Vec`, keyword results alone a struct or map.
+    ///
+    /// Keyword arguments and options chain on before the `.await`; [`CallBuilder::raw`] gives
+    /// the whole result and [`CallBuilder::progress`] a stream of progressive results.
+    ///
+    /// ```no_run
+    /// # async fn demo(session: wamp_client::Session) -> Result<(), wamp_client::CallError> {
+    /// use std::time::Duration;
+    ///
+    /// let sum: i64 = session.call("com.example.add2", (2, 3)).await?;
+    /// let page: Vec<String> = session
+    ///     .call("com.example.list", ("fruit",))
+    ///     .kwarg("limit", 10)
+    ///     .timeout(Duration::from_secs(5))
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn call<A, R>(&self, procedure: &str, args: A) -> CallBuilder<R>
+    where
+        A: Serialize,
+    {
+        CallBuilder::on_session(self, procedure, args)
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -19,6 +19,7 @@ use super::Session;
 use crate::error::{CallError, SubscribeError};
 use crate::options::{CallOptions, SubscribeOptions};
 use crate::payload::{Event, Payload};
+use crate::revocation::Revocations;
 
 /// A session as the meta API describes it (`wamp.session.get`, `wamp.session.on_join`).
 /// Fields a router does not send are `None`.
@@ -551,7 +552,7 @@ impl<T> MetaStream<T> {
     }
 
     /// The subscription's id, and the topic.
-    pub fn subscription(&self) -> Option<&crate::Subscription> {
+    pub fn subscription(&self) -> Option<&super::registration::Subscription> {
         self.events.subscription()
     }
 
@@ -587,68 +588,6 @@ impl<T> futures_util::Stream for MetaStream<T> {
     }
 }
 
-/// What the router revoked: a registration or a subscription.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RevocationKind {
-    /// A registration (`[UNREGISTERED, 0, {registration, reason}]`).
-    Registration,
-    /// A subscription (`[UNSUBSCRIBED, 0, {subscription, reason}]`).
-    Subscription,
-}
-
-impl RevocationKind {
-    /// `registration` or `subscription`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RevocationKind::Registration => "registration",
-            RevocationKind::Subscription => "subscription",
-        }
-    }
-}
-
-/// A registration or subscription the router revoked (a `force_reregister` by another
-/// session, `wamp.registration.remove_callee`, `wamp.subscription.remove_subscriber`): its
-/// handler gets nothing more. See [`Session::revocations`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Revocation {
-    /// Registration or subscription.
-    pub kind: RevocationKind,
-    /// Its id.
-    pub id: Id,
-    /// The procedure or topic (URI or pattern).
-    pub uri: String,
-    /// The router's reason, if it gave one (`wamp.error.unregistered` for a
-    /// `force_reregister` on Crossbar.io and our router).
-    pub reason: Option<String>,
-}
-
-/// The revocations of a session, from [`Session::revocations`].
-#[derive(Debug)]
-pub struct Revocations {
-    rx: tokio::sync::broadcast::Receiver<Revocation>,
-    missed: u64,
-}
-
-impl Revocations {
-    /// The next revocation; `None` once the session has ended.
-    pub async fn next(&mut self) -> Option<Revocation> {
-        use tokio::sync::broadcast::error::RecvError;
-        loop {
-            match self.rx.recv().await {
-                Ok(r) => return Some(r),
-                Err(RecvError::Lagged(n)) => self.missed += n,
-                Err(RecvError::Closed) => return None,
-            }
-        }
-    }
-
-    /// Revocations lost because this reader fell more than 64 behind.
-    pub fn missed(&self) -> u64 {
-        self.missed
-    }
-}
-
 impl Session {
     /// The registrations and subscriptions the router revokes from now on (a component
     /// re-establishes its own by itself: see
@@ -664,10 +603,7 @@ impl Session {
     /// # }
     /// ```
     pub fn revocations(&self) -> Revocations {
-        Revocations {
-            rx: self.inner.revocations.subscribe(),
-            missed: 0,
-        }
+        Revocations::new(self.inner.revocations.subscribe())
     }
 }
 

@@ -5,7 +5,6 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use serde::Serialize;
 use tokio::sync::oneshot;
 use wamp_core::session::{CloseDetails, CloseInitiator, SessionDetails};
 use wamp_core::uri::{self, close_uri, MatchPolicy};
@@ -18,7 +17,6 @@ use crate::link::{Command, SessionShared};
 use crate::options::{JoinOptions, PublishOptions};
 use crate::payload::Payload;
 use crate::transport::TransportConfig;
-use publish_builder::PublishBuilder;
 
 pub(crate) mod call;
 pub(crate) mod call_builder;
@@ -234,29 +232,6 @@ impl Session {
         if self.inner.commands.send_always(command).is_err() {
             tracing::debug!("session gone; command dropped");
         }
-    }
-
-    /// Publishes an event with positional arguments (a tuple, a `Vec`, any serde value;
-    /// `()` for none); await the returned [`PublishBuilder`]. Keyword arguments and options
-    /// chain on before the `.await`.
-    ///
-    /// Without acknowledgement it returns as soon as the event is queued for the session's
-    /// task (waiting only while the queue is full); a publication that then cannot be sent
-    /// (larger than the transport allows) is dropped, counted and logged.
-    /// [`PublishBuilder::acknowledged`] waits for the broker and returns the publication id.
-    ///
-    /// ```no_run
-    /// # async fn demo(session: wamp_client::Session) -> Result<(), wamp_client::PublishError> {
-    /// session.publish("com.example.topic", ("hello", 42)).await?;
-    /// let id = session
-    ///     .publish("com.example.topic", ("hello",))
-    ///     .kwarg("lang", "en")
-    ///     .acknowledged()
-    ///     .await?;
-    /// # Ok(()) }
-    /// ```
-    pub fn publish<A: Serialize>(&self, topic: &str, args: A) -> PublishBuilder {
-        PublishBuilder::new(Ok(self.clone()), topic, args)
     }
 
     /// Publishes with a raw payload and options. With `options.acknowledge` it waits for the

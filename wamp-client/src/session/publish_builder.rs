@@ -322,3 +322,28 @@ impl Future for AcknowledgedPublish {
         })
     }
 }
+
+impl Session {
+    /// Publishes an event with positional arguments (a tuple, a `Vec`, any serde value;
+    /// `()` for none); await the returned [`PublishBuilder`]. Keyword arguments and options
+    /// chain on before the `.await`.
+    ///
+    /// Without acknowledgement it returns as soon as the event is queued for the session's
+    /// task (waiting only while the queue is full); a publication that then cannot be sent
+    /// (larger than the transport allows) is dropped, counted and logged.
+    /// [`PublishBuilder::acknowledged`] waits for the broker and returns the publication id.
+    ///
+    /// ```no_run
+    /// # async fn demo(session: wamp_client::Session) -> Result<(), wamp_client::PublishError> {
+    /// session.publish("com.example.topic", ("hello", 42)).await?;
+    /// let id = session
+    ///     .publish("com.example.topic", ("hello",))
+    ///     .kwarg("lang", "en")
+    ///     .acknowledged()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn publish<A: Serialize>(&self, topic: &str, args: A) -> PublishBuilder {
+        PublishBuilder::new(Ok(self.clone()), topic, args)
+    }
+}
