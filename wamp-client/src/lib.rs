@@ -89,7 +89,8 @@ pub use error::{
 pub use handler::{ApplicationError, CallErrorExt, Invocation, TypedCallError};
 pub use link::BoxFuture;
 pub use options::{
-    CallOptions, InvocationPolicy, JoinOptions, PublishOptions, RegisterOptions, SubscribeOptions,
+    CallOptions, InvocationPolicy, JoinOptions, Overflow, PublishOptions, RegisterOptions,
+    SubscribeOptions,
 };
 pub use payload::{CallResult, Event, Payload};
 pub use retry::RetryPolicy;

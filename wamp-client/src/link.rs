@@ -30,6 +30,8 @@ pub(crate) struct SessionShared {
     pub(crate) keys: AtomicU64,
     /// The registrations and subscriptions the router revokes (see `Session::revocations`).
     pub(crate) revocations: tokio::sync::broadcast::Sender<crate::revocation::Revocation>,
+    /// Closed while a queue with the `Pause` policy is full: the driver then stops reading.
+    pub(crate) gate: Arc<queue::Gate>,
 }
 
 impl std::fmt::Debug for SessionShared {
@@ -114,48 +116,61 @@ pub(crate) struct CallWaiter {
     pub(crate) key: u64,
 }
 
-/// Progressive results of one call on their way to the caller: a bounded queue; results
-/// beyond it are dropped and counted (logged once per episode).
+/// Progressive results of one call on their way to the caller: a bounded queue with an
+/// overflow policy; results dropped are counted (logged once per episode).
 #[derive(Debug)]
 pub(crate) struct ProgressResults {
-    pub(crate) tx: mpsc::Sender<CallResult>,
+    pub(crate) tx: queue::DeliverySender<CallResult>,
     pub(crate) dropped: DropCounter,
 }
 
 impl ProgressResults {
+    /// A queue of `capacity` progressive results that does `full` when full, and its reader.
+    pub(crate) fn new(
+        capacity: usize,
+        full: queue::Full,
+    ) -> (ProgressResults, queue::DeliveryReceiver<CallResult>) {
+        let (tx, rx) = queue::delivery(capacity, full);
+        let results = ProgressResults {
+            tx,
+            dropped: DropCounter::default(),
+        };
+        (results, rx)
+    }
+
     pub(crate) fn deliver(&self, result: CallResult) {
-        match self.tx.try_send(result) {
-            Ok(()) => self.dropped.delivered(),
-            Err(mpsc::error::TrySendError::Full(_)) => self.dropped.dropped(
+        match self.tx.deliver(result) {
+            queue::Delivered::Queued => self.dropped.delivered(),
+            queue::Delivered::Dropped(_) => self.dropped.dropped(
                 "progressive results",
                 "the caller is not reading them fast enough",
             ),
-            Err(mpsc::error::TrySendError::Closed(_)) => {}
+            queue::Delivered::Closed(_) => {}
         }
     }
 }
 
-/// Where the events of one local subscription go: a bounded queue; events beyond it are
-/// dropped and counted (logged once per episode).
+/// Where the events of one local subscription go: a bounded queue with an overflow policy;
+/// events dropped are counted (logged once per episode).
 #[derive(Debug)]
 pub(crate) struct EventSink {
-    pub(crate) tx: mpsc::Sender<Event>,
+    pub(crate) tx: queue::DeliverySender<Event>,
     pub(crate) dropped: DropCounter,
 }
 
 impl EventSink {
     /// Delivers one event; false once the receiving side is gone.
     pub(crate) fn deliver(&self, event: Event) -> bool {
-        match self.tx.try_send(event) {
-            Ok(()) => {
+        match self.tx.deliver(event) {
+            queue::Delivered::Queued => {
                 self.dropped.delivered();
                 true
             }
-            Err(mpsc::error::TrySendError::Full(e)) => {
+            queue::Delivered::Dropped(e) => {
                 self.dropped.dropped_event(e.subscription, &e.topic);
                 true
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
+            queue::Delivered::Closed(_) => false,
         }
     }
 }
@@ -280,5 +295,22 @@ impl ProgressSink {
             }
             Err(mpsc::error::TrySendError::Closed(_)) => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_drop_counter_logs_once_per_episode_and_counts_every_drop() {
+        let c = DropCounter::default();
+        assert!(c.count_drop(), "the first drop starts an episode");
+        assert!(!c.count_drop());
+        assert!(!c.count_drop());
+        c.delivered();
+        assert!(c.count_drop(), "a delivery ends the episode");
+        assert!(!c.count_drop());
+        assert_eq!(c.share().count(), 5);
     }
 }

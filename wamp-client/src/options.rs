@@ -43,6 +43,14 @@ pub struct JoinOptions {
     /// The timeout of every call that does not set its own
     /// ([`CallOptions::timeout`]). Default none.
     pub call_timeout: Option<Duration>,
+    /// How many invocations may run at once across the session (see
+    /// [`max_invocations`](Self::max_invocations)). Default
+    /// [`DEFAULT_MAX_INVOCATIONS`](Self::DEFAULT_MAX_INVOCATIONS).
+    pub max_invocations: usize,
+    /// How many invocations may wait for one of those runs (see
+    /// [`invocation_queue`](Self::invocation_queue)). Default
+    /// [`DEFAULT_INVOCATION_QUEUE`](Self::DEFAULT_INVOCATION_QUEUE).
+    pub invocation_queue: usize,
 }
 
 impl std::fmt::Debug for JoinOptions {
@@ -59,6 +67,8 @@ impl std::fmt::Debug for JoinOptions {
             .field("authentication", &self.authentication)
             .field("timeout", &self.timeout)
             .field("call_timeout", &self.call_timeout)
+            .field("max_invocations", &self.max_invocations)
+            .field("invocation_queue", &self.invocation_queue)
             .finish_non_exhaustive()
     }
 }
@@ -66,6 +76,12 @@ impl std::fmt::Debug for JoinOptions {
 impl JoinOptions {
     /// The default join timeout.
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+    /// How many invocations run at once across a session by default: 10,000.
+    pub const DEFAULT_MAX_INVOCATIONS: usize = 10_000;
+
+    /// How many invocations wait for a run by default: 1,000.
+    pub const DEFAULT_INVOCATION_QUEUE: usize = 1_000;
 
     /// Join `realm` anonymously.
     pub fn new(realm: impl Into<String>) -> Self {
@@ -79,7 +95,47 @@ impl JoinOptions {
             authentication: None,
             timeout: Self::DEFAULT_TIMEOUT,
             call_timeout: None,
+            max_invocations: Self::DEFAULT_MAX_INVOCATIONS,
+            invocation_queue: Self::DEFAULT_INVOCATION_QUEUE,
         }
+    }
+
+    /// At most `n` invocations (of all the session's procedures together) run at once,
+    /// besides each registration's own limit
+    /// ([`RegisterOptions::local_concurrency`]; an invocation waiting for that limit counts as
+    /// running here). The next ones wait, in the order they arrived, in a queue of
+    /// [`invocation_queue`](Self::invocation_queue); one beyond that is answered
+    /// `wamp.error.unavailable` at once, so that memory stays flat however many invocations
+    /// the router sends. Default [`DEFAULT_MAX_INVOCATIONS`](Self::DEFAULT_MAX_INVOCATIONS)
+    /// (at least 1).
+    ///
+    /// A router does not try another callee on `wamp.error.unavailable`: neither ours nor
+    /// Crossbar.io 26.10.1 (whose dealer passes a callee's ERROR to the caller as is), so the
+    /// caller sees the error and may call again.
+    ///
+    /// ```
+    /// use wamp_client::JoinOptions;
+    ///
+    /// let o = JoinOptions::new("realm1").max_invocations(64).invocation_queue(256);
+    /// assert_eq!((o.max_invocations, o.invocation_queue), (64, 256));
+    /// assert_eq!(JoinOptions::new("realm1").max_invocations, 10_000);
+    /// ```
+    pub fn max_invocations(mut self, n: usize) -> Self {
+        self.max_invocations = n.max(1);
+        self
+    }
+
+    /// How many invocations may wait for a run when [`max_invocations`](Self::max_invocations)
+    /// run already (0: none wait, the next is refused at once). Default
+    /// [`DEFAULT_INVOCATION_QUEUE`](Self::DEFAULT_INVOCATION_QUEUE).
+    ///
+    /// ```
+    /// let o = wamp_client::JoinOptions::new("realm1").invocation_queue(0);
+    /// assert_eq!(o.invocation_queue, 0);
+    /// ```
+    pub fn invocation_queue(mut self, capacity: usize) -> Self {
+        self.invocation_queue = capacity;
+        self
     }
 
     /// Sets `authid`.
@@ -548,16 +604,68 @@ impl RegisterOptions {
     }
 }
 
+/// What a bounded queue of events (or of a call's progressive results) does with the one
+/// that finds it full: see [`SubscribeOptions::overflow`] and
+/// [`CallBuilder::progress_with`](crate::CallBuilder::progress_with).
+///
+/// ```
+/// use wamp_client::{Overflow, SubscribeOptions};
+///
+/// let o = SubscribeOptions::default().overflow(Overflow::Pause);
+/// assert_eq!(o.overflow, Overflow::Pause);
+/// assert_eq!(Overflow::default(), Overflow::DropNewest);
+/// ```
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Overflow {
+    /// The new one is dropped (and counted): the queue keeps the oldest. The default.
+    #[default]
+    DropNewest,
+    /// The oldest queued one is dropped (and counted) to make room: the queue keeps the
+    /// newest, for data where only the latest matters (prices, positions, states).
+    DropOldest,
+    /// Nothing is dropped: while the queue is full, the session stops reading from the
+    /// transport, which pushes back on the router (true backpressure).
+    ///
+    /// This pauses **every** message of the session, not just this subscription's: other
+    /// events, call results, invocations and keepalive answers wait too, so a keepalive
+    /// timeout ([`TransportConfig::keepalive`](crate::TransportConfig)) shorter than the pause
+    /// loses the session. And the router may cut a session that stops reading as a slow
+    /// consumer: ours does when its outgoing buffer for the session stays full for 2 s,
+    /// Crossbar.io has limits of its own. Use it for a consumer that must see every event
+    /// and keeps up on average.
+    Pause,
+}
+
+impl Overflow {
+    pub(crate) fn to_full(self) -> crate::queue::Full {
+        match self {
+            Overflow::DropNewest => crate::queue::Full::DropNewest,
+            Overflow::DropOldest => crate::queue::Full::DropOldest,
+            Overflow::Pause => crate::queue::Full::Pause,
+        }
+    }
+}
+
 /// Options of a subscription.
+///
+/// ```
+/// use wamp_client::{Overflow, SubscribeOptions};
+///
+/// let o = SubscribeOptions::default();
+/// assert_eq!((o.queue_capacity, o.overflow), (1_000, Overflow::DropNewest));
+/// ```
 #[derive(Debug, Clone)]
 pub struct SubscribeOptions {
     /// How the topic matches publications (`exact` by default).
     pub match_policy: MatchPolicy,
     /// Asks for the retained event, if any.
     pub get_retained: Option<bool>,
-    /// How many events may wait for the handler or stream; beyond that, events are dropped
-    /// and counted ([`crate::Subscription::dropped`]). Default 65536.
+    /// How many events may wait for the handler or stream; beyond that, [`overflow`](Self::overflow)
+    /// says what happens. Default [`DEFAULT_QUEUE_CAPACITY`](Self::DEFAULT_QUEUE_CAPACITY).
     pub queue_capacity: usize,
+    /// What happens to an event that finds the queue full. Default [`Overflow::DropNewest`].
+    pub overflow: Overflow,
     /// Any other option, sent as is.
     pub extra: Dict,
 }
@@ -568,14 +676,15 @@ impl Default for SubscribeOptions {
             match_policy: MatchPolicy::Exact,
             get_retained: None,
             queue_capacity: Self::DEFAULT_QUEUE_CAPACITY,
+            overflow: Overflow::DropNewest,
             extra: Dict::new(),
         }
     }
 }
 
 impl SubscribeOptions {
-    /// The default queue capacity.
-    pub const DEFAULT_QUEUE_CAPACITY: usize = 65536;
+    /// The default queue capacity: 1,000 events.
+    pub const DEFAULT_QUEUE_CAPACITY: usize = 1_000;
 
     /// Sets the match policy.
     pub fn match_policy(mut self, policy: MatchPolicy) -> Self {
@@ -597,9 +706,41 @@ impl SubscribeOptions {
         self
     }
 
-    /// Sets the local queue capacity.
+    /// Sets how many events may wait for the handler or stream (at least 1; default
+    /// [`DEFAULT_QUEUE_CAPACITY`](Self::DEFAULT_QUEUE_CAPACITY)). What happens beyond it is the
+    /// [`overflow`](Self::overflow) policy's.
+    ///
+    /// ```
+    /// let o = wamp_client::SubscribeOptions::default().queue_capacity(10_000);
+    /// assert_eq!(o.queue_capacity, 10_000);
+    /// ```
     pub fn queue_capacity(mut self, capacity: usize) -> Self {
         self.queue_capacity = capacity.max(1);
+        self
+    }
+
+    /// What happens to an event that finds the queue full (the handler or the reader of the
+    /// stream is [`queue_capacity`](Self::queue_capacity) events behind): it is dropped
+    /// ([`Overflow::DropNewest`], the default), the oldest queued event is dropped to make
+    /// room ([`Overflow::DropOldest`]), or the session stops reading until there is room
+    /// ([`Overflow::Pause`]: see there for what that costs). Dropped events are counted
+    /// ([`Subscription::dropped`](crate::Subscription::dropped),
+    /// [`EventStream::dropped`](crate::EventStream::dropped)) and logged once per episode.
+    ///
+    /// ```no_run
+    /// # async fn demo(session: wamp_client::Session) -> Result<(), Box<dyn std::error::Error>> {
+    /// use wamp_client::{Overflow, SubscribeOptions};
+    ///
+    /// // A price feed: only the latest prices matter.
+    /// let options = SubscribeOptions::default().queue_capacity(100).overflow(Overflow::DropOldest);
+    /// let mut prices = session.subscribe_stream("com.example.price", options).await?;
+    /// while let Some(event) = prices.next().await {
+    ///     println!("{:?} ({} waiting, {} dropped)", event.payload.args, prices.pending(), prices.dropped());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn overflow(mut self, overflow: Overflow) -> Self {
+        self.overflow = overflow;
         self
     }
 
@@ -894,6 +1035,25 @@ mod tests {
             InvocationPolicy::from("busiest".to_owned()),
             InvocationPolicy::Other("busiest".into())
         );
+    }
+
+    #[test]
+    fn flow_control_defaults_are_a_thousand_events_drop_newest_and_ten_thousand_invocations_with_a_thousand_waiting(
+    ) {
+        let s = SubscribeOptions::default();
+        assert_eq!(s.queue_capacity, 1_000);
+        assert_eq!(s.overflow, Overflow::DropNewest);
+        assert!(
+            s.to_dict().is_empty(),
+            "flow control is local: nothing is sent"
+        );
+        assert_eq!(
+            SubscribeOptions::default().queue_capacity(0).queue_capacity,
+            1
+        );
+        let j = JoinOptions::new("realm1");
+        assert_eq!((j.max_invocations, j.invocation_queue), (10_000, 1_000));
+        assert_eq!(j.max_invocations(0).max_invocations, 1);
     }
 
     #[test]

@@ -209,6 +209,299 @@ impl<T> Drop for Receiver<T> {
     }
 }
 
+/// What a [`delivery`] queue does with an item that finds it full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Full {
+    /// The new item is dropped.
+    DropNewest,
+    /// The oldest queued item is dropped to make room.
+    DropOldest,
+    /// The queue closes the session's [`Gate`] while full: the driver stops reading (an item
+    /// that finds it full all the same is dropped, as with `DropNewest`).
+    Pause,
+}
+
+/// Whether the driver may read: closed while any [`Full::Pause`] queue of its session is full.
+/// The driver looks before decoding each message, so a pausing queue never holds more than
+/// its capacity (one message delivers at most one item to each queue).
+#[derive(Debug, Default)]
+pub(crate) struct Gate {
+    /// How many pausing queues are full.
+    full: std::sync::atomic::AtomicUsize,
+    /// The driver, waiting for room.
+    driver: AtomicWaker,
+}
+
+impl Gate {
+    /// Whether reading must wait.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.full.load(Ordering::SeqCst) > 0
+    }
+
+    /// Whether reading must wait; if so the driver is woken once it may read again.
+    pub(crate) fn poll_closed(&self, cx: &mut Context<'_>) -> bool {
+        if !self.is_closed() {
+            return false;
+        }
+        self.driver.register(cx.waker());
+        self.is_closed()
+    }
+
+    fn filled(&self) {
+        self.full.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn emptied(&self) {
+        self.full.fetch_sub(1, Ordering::SeqCst);
+        self.driver.wake();
+    }
+}
+
+struct Delivery<T> {
+    state: Mutex<DeliveryState<T>>,
+    capacity: usize,
+    full: Full,
+    /// How many items wait, readable without the lock.
+    len: std::sync::atomic::AtomicUsize,
+}
+
+struct DeliveryState<T> {
+    items: VecDeque<T>,
+    receiver: Option<std::task::Waker>,
+    sender_gone: bool,
+    receiver_gone: bool,
+    /// The gate a pausing queue closes while full, once the driver has attached it.
+    gate: Option<Arc<Gate>>,
+    /// Whether this queue holds the gate closed.
+    holds_gate: bool,
+}
+
+impl<T> Delivery<T> {
+    fn lock(&self) -> MutexGuard<'_, DeliveryState<T>> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl<T> DeliveryState<T> {
+    /// Opens the gate if this queue held it closed.
+    fn release_gate(&mut self) {
+        if std::mem::take(&mut self.holds_gate) {
+            if let Some(g) = &self.gate {
+                g.emptied();
+            }
+        }
+    }
+}
+
+/// A bounded queue from the driver to a reader of events or progressive results, with what
+/// to do when full ([`Full`]). One sender (the driver), one receiver.
+pub(crate) fn delivery<T>(capacity: usize, full: Full) -> (DeliverySender<T>, DeliveryReceiver<T>) {
+    let shared = Arc::new(Delivery {
+        state: Mutex::new(DeliveryState {
+            items: VecDeque::new(),
+            receiver: None,
+            sender_gone: false,
+            receiver_gone: false,
+            gate: None,
+            holds_gate: false,
+        }),
+        capacity: capacity.max(1),
+        full,
+        len: std::sync::atomic::AtomicUsize::new(0),
+    });
+    (DeliverySender(shared.clone()), DeliveryReceiver(shared))
+}
+
+/// What became of a delivered item.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Delivered<T> {
+    /// Queued.
+    Queued,
+    /// The queue was full: this item (the new one, or the oldest) was dropped.
+    Dropped(T),
+    /// The receiver is gone: the item is handed back.
+    Closed(T),
+}
+
+/// The driver's side of a [`delivery`] queue; dropping it ends the reader's stream once the
+/// queued items are read.
+pub(crate) struct DeliverySender<T>(Arc<Delivery<T>>);
+
+impl<T> DeliverySender<T> {
+    /// Queues `item`, or drops one as the queue's policy says.
+    pub(crate) fn deliver(&self, item: T) -> Delivered<T> {
+        let mut state = self.0.lock();
+        if state.receiver_gone {
+            return Delivered::Closed(item);
+        }
+        let mut outcome = Delivered::Queued;
+        if state.items.len() >= self.0.capacity {
+            match self.0.full {
+                Full::DropNewest | Full::Pause => return Delivered::Dropped(item),
+                Full::DropOldest => {
+                    if let Some(oldest) = state.items.pop_front() {
+                        outcome = Delivered::Dropped(oldest);
+                    }
+                }
+            }
+        }
+        state.items.push_back(item);
+        self.0.len.store(state.items.len(), Ordering::SeqCst);
+        if self.0.full == Full::Pause && state.items.len() >= self.0.capacity && !state.holds_gate {
+            if let Some(g) = &state.gate {
+                g.filled();
+                state.holds_gate = true;
+            }
+        }
+        let waker = state.receiver.take();
+        drop(state);
+        if let Some(w) = waker {
+            w.wake();
+        }
+        outcome
+    }
+
+    /// Lets a pausing queue close `gate` while full (the driver attaches its own).
+    pub(crate) fn attach(&self, gate: &Arc<Gate>) {
+        if self.0.full == Full::Pause {
+            self.0.lock().gate = Some(gate.clone());
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for DeliverySender<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeliverySender")
+            .field("capacity", &self.0.capacity)
+            .field("full", &self.0.full)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> Drop for DeliverySender<T> {
+    fn drop(&mut self) {
+        let mut state = self.0.lock();
+        state.sender_gone = true;
+        // Nothing more comes: a full queue no longer holds the session back.
+        state.release_gate();
+        let waker = state.receiver.take();
+        drop(state);
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+}
+
+/// How many items wait in a [`delivery`] queue, for a handle that does not read it.
+pub(crate) struct Depth(Arc<dyn DepthOf>);
+
+trait DepthOf: Send + Sync {
+    fn depth(&self) -> usize;
+}
+
+impl<T: Send> DepthOf for Delivery<T> {
+    fn depth(&self) -> usize {
+        self.len.load(Ordering::SeqCst)
+    }
+}
+
+impl Depth {
+    /// How many items wait.
+    pub(crate) fn get(&self) -> usize {
+        self.0.depth()
+    }
+}
+
+impl Clone for Depth {
+    fn clone(&self) -> Self {
+        Depth(self.0.clone())
+    }
+}
+
+impl std::fmt::Debug for Depth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Depth").field(&self.get()).finish()
+    }
+}
+
+/// The reader's side of a [`delivery`] queue; dropping it drops the queued items and refuses
+/// new ones.
+pub(crate) struct DeliveryReceiver<T>(Arc<Delivery<T>>);
+
+impl<T> DeliveryReceiver<T> {
+    /// The next item; `Ready(None)` once the sender is gone and nothing is left.
+    pub(crate) fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let mut state = self.0.lock();
+        if let Some(item) = self.pop(&mut state) {
+            return Poll::Ready(Some(item));
+        }
+        if state.sender_gone || state.receiver_gone {
+            return Poll::Ready(None);
+        }
+        state.receiver = Some(cx.waker().clone());
+        Poll::Pending
+    }
+
+    /// Waits for the next item; `None` once the sender is gone and nothing is left.
+    pub(crate) async fn recv(&self) -> Option<T> {
+        std::future::poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// The next item if one waits.
+    pub(crate) fn try_recv(&self) -> Option<T> {
+        let mut state = self.0.lock();
+        self.pop(&mut state)
+    }
+
+    /// How many items wait.
+    pub(crate) fn len(&self) -> usize {
+        self.0.len.load(Ordering::SeqCst)
+    }
+
+    /// How many items wait, shared.
+    pub(crate) fn depth(&self) -> Depth
+    where
+        T: Send + 'static,
+    {
+        Depth(self.0.clone())
+    }
+
+    /// Refuses new items and drops the queued ones.
+    pub(crate) fn close(&self) {
+        let items = {
+            let mut state = self.0.lock();
+            state.receiver_gone = true;
+            state.release_gate();
+            self.0.len.store(0, Ordering::SeqCst);
+            std::mem::take(&mut state.items)
+        };
+        drop(items);
+    }
+
+    fn pop(&self, state: &mut DeliveryState<T>) -> Option<T> {
+        let item = state.items.pop_front()?;
+        self.0.len.store(state.items.len(), Ordering::SeqCst);
+        if state.items.len() < self.0.capacity {
+            state.release_gate();
+        }
+        Some(item)
+    }
+}
+
+impl<T> std::fmt::Debug for DeliveryReceiver<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeliveryReceiver")
+            .field("pending", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> Drop for DeliveryReceiver<T> {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -316,5 +609,129 @@ mod tests {
             tx.try_send(Arc::new(())),
             Err(TrySendError::Closed(_))
         ));
+    }
+
+    fn drain<T>(rx: &DeliveryReceiver<T>) -> Vec<T> {
+        std::iter::from_fn(|| rx.try_recv()).collect()
+    }
+
+    #[test]
+    fn drop_newest_keeps_the_first_items_and_hands_back_the_new_one() {
+        let (tx, rx) = delivery(3, Full::DropNewest);
+        for i in 0..3 {
+            assert_eq!(tx.deliver(i), Delivered::Queued);
+        }
+        assert_eq!(tx.deliver(3), Delivered::Dropped(3));
+        assert_eq!(tx.deliver(4), Delivered::Dropped(4));
+        assert_eq!(rx.len(), 3);
+        assert_eq!(drain(&rx), [0, 1, 2]);
+        assert_eq!(rx.len(), 0);
+    }
+
+    #[test]
+    fn drop_oldest_keeps_the_newest_items_and_hands_back_the_oldest() {
+        let (tx, rx) = delivery(3, Full::DropOldest);
+        for i in 0..3 {
+            assert_eq!(tx.deliver(i), Delivered::Queued);
+        }
+        assert_eq!(tx.deliver(3), Delivered::Dropped(0));
+        assert_eq!(tx.deliver(4), Delivered::Dropped(1));
+        assert_eq!(rx.len(), 3);
+        assert_eq!(drain(&rx), [2, 3, 4]);
+    }
+
+    #[test]
+    fn a_full_pausing_queue_closes_the_gate_until_it_has_room() {
+        let gate = Arc::new(Gate::default());
+        let (tx, rx) = delivery(2, Full::Pause);
+        tx.attach(&gate);
+        assert_eq!(tx.deliver(1), Delivered::Queued);
+        assert!(!gate.is_closed());
+        assert_eq!(tx.deliver(2), Delivered::Queued);
+        assert!(gate.is_closed(), "full: the driver must stop reading");
+        assert_eq!(rx.try_recv(), Some(1));
+        assert!(!gate.is_closed(), "room again");
+        assert_eq!(tx.deliver(3), Delivered::Queued);
+        assert!(gate.is_closed());
+        // Two pausing queues: the gate opens once neither is full.
+        let (tx2, rx2) = delivery(1, Full::Pause);
+        tx2.attach(&gate);
+        assert_eq!(tx2.deliver(9), Delivered::Queued);
+        assert_eq!(rx.try_recv(), Some(2));
+        assert!(gate.is_closed(), "the second queue is still full");
+        drop(rx2);
+        assert!(!gate.is_closed(), "a dropped reader holds nothing back");
+        assert_eq!(tx2.deliver(10), Delivered::Closed(10));
+        assert_eq!(tx.deliver(4), Delivered::Queued);
+        assert!(gate.is_closed());
+        drop(tx);
+        assert!(
+            !gate.is_closed(),
+            "a queue whose sender is gone holds nothing back"
+        );
+        assert_eq!(drain(&rx), [3, 4]);
+    }
+
+    #[tokio::test]
+    async fn the_gate_wakes_the_driver_when_a_pausing_queue_has_room() {
+        let gate = Arc::new(Gate::default());
+        let (tx, rx) = delivery(1, Full::Pause);
+        tx.attach(&gate);
+        tx.deliver(1);
+        let waiter = tokio::spawn({
+            let gate = gate.clone();
+            async move {
+                std::future::poll_fn(|cx| {
+                    if gate.poll_closed(cx) {
+                        Poll::Pending
+                    } else {
+                        Poll::Ready(())
+                    }
+                })
+                .await
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!waiter.is_finished());
+        assert_eq!(rx.recv().await, Some(1));
+        tokio::time::timeout(Duration::from_secs(5), waiter)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_reader_wakes_for_an_item_and_ends_after_the_last_once_the_sender_goes() {
+        let (tx, rx) = delivery(16, Full::DropNewest);
+        let reader = tokio::spawn(async move {
+            let mut got = Vec::new();
+            while let Some(i) = rx.recv().await {
+                got.push(i);
+            }
+            got
+        });
+        for i in 0..10 {
+            tx.deliver(i);
+            tokio::task::yield_now().await;
+        }
+        drop(tx);
+        let got = tokio::time::timeout(Duration::from_secs(5), reader)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(got, (0..10).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_closed_reader_drops_its_items_refuses_new_ones_and_reports_nothing_pending() {
+        let (tx, rx) = delivery(4, Full::DropOldest);
+        let depth = rx.depth();
+        tx.deliver(Arc::new(1));
+        tx.deliver(Arc::new(2));
+        assert_eq!(depth.get(), 2);
+        rx.close();
+        assert_eq!(depth.get(), 0);
+        assert!(matches!(tx.deliver(Arc::new(3)), Delivered::Closed(_)));
+        assert_eq!(rx.try_recv(), None);
     }
 }

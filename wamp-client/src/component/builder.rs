@@ -491,6 +491,28 @@ impl ComponentBuilder {
         self
     }
 
+    /// At most `n` invocations run at once in each of the component's sessions; the next
+    /// ones wait in a bounded queue, and beyond it are answered `wamp.error.unavailable` (see
+    /// [`JoinOptions::max_invocations`], which this sets in the component's join options:
+    /// give it after [`join_options`](Self::join_options), which replaces them). Default
+    /// [`JoinOptions::DEFAULT_MAX_INVOCATIONS`].
+    ///
+    /// ```
+    /// use wamp_client::Component;
+    /// let comp = Component::builder()
+    ///     .transport("ws://127.0.0.1:8080/ws")
+    ///     .realm("realm1")
+    ///     .max_invocations(16)
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(comp);
+    /// ```
+    pub fn max_invocations(mut self, n: usize) -> Self {
+        let join = self.join.take().unwrap_or_else(|| JoinOptions::new(""));
+        self.join = Some(join.max_invocations(n));
+        self
+    }
+
     /// Checks the configuration and builds the component. The error names the offending
     /// field: `transports[1]`, `realm`, `procedures[0]`, ...
     pub fn build(self) -> Result<Component, ConfigError> {

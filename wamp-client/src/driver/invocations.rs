@@ -26,9 +26,29 @@ use crate::payload::Payload;
 /// beyond it are dropped and counted, final ones wait (in the handler's task).
 const YIELD_QUEUE: usize = 4096;
 
+/// Where an invocation the driver took stands.
+enum Slot {
+    /// Running on its task.
+    Running(AbortHandle),
+    /// Waiting for one of the session's runs (see [`Invocations::start`]).
+    Waiting,
+    /// Refused (the session's queue was full): its error answer waits in `refused`.
+    Refused,
+}
+
 pub(super) struct Invocations {
     /// By the invocation request ids the router chose (keyed-hashed).
-    running: PeerIdMap<AbortHandle>,
+    slots: PeerIdMap<Slot>,
+    /// How many run (on a task of their own).
+    active: usize,
+    /// How many may run at once across the session.
+    limit: usize,
+    /// Invocations waiting for a run, in arrival order (interrupted ones are taken out).
+    waiting: VecDeque<(Arc<dyn StartInvocation>, StartedInvocation)>,
+    /// How many may wait.
+    capacity: usize,
+    /// The answers of refused invocations, for the driver to send.
+    refused: VecDeque<Yielded>,
     tx: mpsc::Sender<Yielded>,
     pub(super) rx: mpsc::Receiver<Yielded>,
     dropped_progress: DropCounter,
@@ -39,10 +59,18 @@ pub(super) struct Invocations {
 }
 
 impl Invocations {
-    pub(super) fn new() -> Self {
+    /// At most `limit` invocations run at once across the session; up to `capacity` more
+    /// wait for a run, in arrival order; beyond that they are answered
+    /// `wamp.error.unavailable`.
+    pub(super) fn new(limit: usize, capacity: usize) -> Self {
         let (tx, rx) = mpsc::channel(YIELD_QUEUE);
         Invocations {
-            running: PeerIdMap::default(),
+            slots: PeerIdMap::default(),
+            active: 0,
+            limit: limit.max(1),
+            waiting: VecDeque::new(),
+            capacity,
+            refused: VecDeque::new(),
             tx,
             rx,
             dropped_progress: DropCounter::default(),
@@ -65,12 +93,49 @@ impl Invocations {
         }
     }
 
-    /// Runs `invocation` with `handler` on a task of its own.
+    /// Runs `invocation` with `handler` on a task of its own, once one of the session's runs
+    /// is free: at once, or after those waiting before it. When too many wait already, it is
+    /// answered `wamp.error.unavailable` (see [`take_refused`](Self::take_refused)).
     pub(super) fn start(
         &mut self,
         handler: &Arc<dyn StartInvocation>,
         invocation: StartedInvocation,
     ) {
+        let request = invocation.request;
+        if self.slots.contains_key(&request) {
+            tracing::debug!(
+                request,
+                "invocation with a request id already running ignored"
+            );
+            return;
+        }
+        if self.active < self.limit {
+            self.run(handler, invocation);
+        } else if self.waiting.len() < self.capacity {
+            self.slots.insert(request, Slot::Waiting);
+            self.waiting.push_back((handler.clone(), invocation));
+        } else {
+            tracing::warn!(
+                request,
+                procedure = %invocation.procedure,
+                running = self.active,
+                waiting = self.waiting.len(),
+                "invocation refused: the session's invocation queue is full"
+            );
+            self.slots.insert(request, Slot::Refused);
+            let message = format!(
+                "the callee runs {} invocations at once and {} more wait",
+                self.limit, self.capacity
+            );
+            self.refused.push_back(Yielded {
+                request,
+                result: Err(WampError::with_message(error_uri::UNAVAILABLE, message)),
+                progress: false,
+            });
+        }
+    }
+
+    fn run(&mut self, handler: &Arc<dyn StartInvocation>, invocation: StartedInvocation) {
         let request = invocation.request;
         let fut = handler.start(invocation);
         let tx = self.tx.clone();
@@ -95,36 +160,89 @@ impl Invocations {
                 })
                 .await;
         });
-        self.running.insert(request, task.abort_handle());
+        self.active += 1;
+        self.slots
+            .insert(request, Slot::Running(task.abort_handle()));
+    }
+
+    /// The answer of a refused invocation, for the driver to send.
+    pub(super) fn take_refused(&mut self) -> Option<Yielded> {
+        self.refused.pop_front()
+    }
+
+    /// How many refused invocations wait for their answer to be sent.
+    pub(super) fn refused_backlog(&self) -> usize {
+        self.refused.len()
+    }
+
+    /// How many invocations run at once (not counting those waiting).
+    #[cfg(test)]
+    pub(super) fn active(&self) -> usize {
+        self.active
     }
 
     /// Whether any invocation runs (and may answer).
     pub(super) fn any_running(&self) -> bool {
-        !self.running.is_empty()
+        self.active > 0
     }
 
     /// Whether invocation `request` still runs (its progressive results go out).
     pub(super) fn is_running(&self, request: Id) -> bool {
-        self.running.contains_key(&request)
+        matches!(self.slots.get(&request), Some(Slot::Running(_)))
     }
 
     /// The invocation answered: it no longer runs. False when it had ended already
     /// (interrupted, or from an ended session): its answer is then dropped.
     pub(super) fn finish(&mut self, request: Id) -> bool {
-        let was = self.running.remove(&request).is_some();
+        let was = match self.slots.remove(&request) {
+            Some(Slot::Running(_)) => {
+                self.ended();
+                true
+            }
+            Some(Slot::Refused) => true,
+            Some(Slot::Waiting) => {
+                // Not possible (it has not started); keep it waiting.
+                self.slots.insert(request, Slot::Waiting);
+                false
+            }
+            None => false,
+        };
         self.check_drained();
         was
     }
 
-    /// Aborts invocation `request`; false when it was not running.
+    /// Aborts invocation `request` (or takes it out of the queue); false when it was not
+    /// there.
     pub(super) fn interrupt(&mut self, request: Id) -> bool {
-        match self.running.remove(&request) {
-            Some(handle) => {
+        let was = match self.slots.remove(&request) {
+            Some(Slot::Running(handle)) => {
                 handle.abort();
-                self.check_drained();
+                self.ended();
+                true
+            }
+            Some(Slot::Waiting) => {
+                self.waiting.retain(|(_, i)| i.request != request);
+                true
+            }
+            Some(Slot::Refused) => {
+                self.refused.retain(|y| y.request != request);
                 true
             }
             None => false,
+        };
+        self.check_drained();
+        was
+    }
+
+    /// A run ended: it goes to the first invocation waiting.
+    fn ended(&mut self) {
+        self.active = self.active.saturating_sub(1);
+        while self.active < self.limit {
+            let Some((handler, invocation)) = self.waiting.pop_front() else {
+                break;
+            };
+            self.slots.remove(&invocation.request);
+            self.run(&handler, invocation);
         }
     }
 
@@ -137,14 +255,19 @@ impl Invocations {
 
     /// Aborts every running invocation (the session is over).
     pub(super) fn abort_all(&mut self) {
-        for (_, handle) in self.running.drain() {
-            handle.abort();
+        for (_, slot) in self.slots.drain() {
+            if let Slot::Running(handle) = slot {
+                handle.abort();
+            }
         }
+        self.active = 0;
+        self.waiting.clear();
+        self.refused.clear();
         self.check_drained();
     }
 
     fn check_drained(&mut self) {
-        if self.running.is_empty() {
+        if self.slots.is_empty() {
             for w in self.drain_waiters.drain(..) {
                 let _ = w.send(());
             }
@@ -363,7 +486,7 @@ mod tests {
         let probe = Probe::new();
         let options = RegisterOptions::default().local_concurrency(2);
         let handler = limit_concurrency(Arc::new(ProbeHandler(probe.clone())), &options);
-        let mut invocations = Invocations::new();
+        let mut invocations = Invocations::new(usize::MAX, 0);
         for request in 1..=6 {
             invocations.start(&handler, invocation(request));
         }
@@ -391,7 +514,7 @@ mod tests {
             .local_concurrency(1)
             .queue_capacity(1);
         let handler = limit_concurrency(Arc::new(ProbeHandler(probe.clone())), &options);
-        let mut invocations = Invocations::new();
+        let mut invocations = Invocations::new(usize::MAX, 0);
         for request in 1..=3 {
             invocations.start(&handler, invocation(request));
         }
@@ -418,7 +541,7 @@ mod tests {
         let probe = Probe::new();
         let options = RegisterOptions::default().concurrency(1);
         let handler = limit_concurrency(Arc::new(ProbeHandler(probe.clone())), &options);
-        let mut invocations = Invocations::new();
+        let mut invocations = Invocations::new(usize::MAX, 0);
         for request in 1..=3 {
             invocations.start(&handler, invocation(request));
         }
@@ -442,5 +565,62 @@ mod tests {
         let handler: Arc<dyn StartInvocation> = Arc::new(ProbeHandler(probe));
         let same = limit_concurrency(handler.clone(), &RegisterOptions::default());
         assert!(Arc::ptr_eq(&handler, &same));
+    }
+
+    #[tokio::test]
+    async fn a_session_runs_at_most_its_limit_queues_the_next_in_order_and_refuses_beyond() {
+        let probe = Probe::new();
+        let handler: Arc<dyn StartInvocation> = Arc::new(ProbeHandler(probe.clone()));
+        let mut invocations = Invocations::new(2, 3);
+        for request in 1..=8 {
+            invocations.start(&handler, invocation(request));
+        }
+        settle().await;
+        assert_eq!(*lock_vec(&probe.started), vec![1, 2]);
+        assert_eq!(invocations.active(), 2);
+        // 3, 4 and 5 wait; 6, 7 and 8 are refused with wamp.error.unavailable.
+        let refused: Vec<_> = std::iter::from_fn(|| invocations.take_refused()).collect();
+        assert_eq!(
+            refused.iter().map(|y| y.request).collect::<Vec<_>>(),
+            [6, 7, 8]
+        );
+        for y in &refused {
+            assert_eq!(y.result.as_ref().unwrap_err().uri, "wamp.error.unavailable");
+            assert!(
+                invocations.finish(y.request),
+                "a refused invocation is answered"
+            );
+        }
+        // An interrupted waiting invocation never starts.
+        assert!(invocations.interrupt(4));
+        for _ in 0..4 {
+            probe.gate.add_permits(1);
+            let y = tokio::time::timeout(Duration::from_secs(5), invocations.rx.recv())
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(invocations.finish(y.request));
+            settle().await;
+            assert!(invocations.active() <= 2);
+        }
+        assert_eq!(*lock_vec(&probe.started), vec![1, 2, 3, 5]);
+        assert_eq!(probe.most.load(Ordering::SeqCst), 2);
+        assert!(!invocations.any_running());
+        let (tx, mut rx) = oneshot::channel();
+        invocations.drain(tx);
+        assert!(rx.try_recv().is_ok(), "nothing runs or waits");
+    }
+
+    #[tokio::test]
+    async fn a_session_without_a_queue_refuses_at_once_beyond_its_limit() {
+        let probe = Probe::new();
+        let handler: Arc<dyn StartInvocation> = Arc::new(ProbeHandler(probe.clone()));
+        let mut invocations = Invocations::new(1, 0);
+        invocations.start(&handler, invocation(1));
+        invocations.start(&handler, invocation(2));
+        assert_eq!(invocations.refused_backlog(), 1);
+        assert_eq!(invocations.take_refused().map(|y| y.request), Some(2));
+        invocations.abort_all();
+        assert!(!invocations.any_running());
     }
 }

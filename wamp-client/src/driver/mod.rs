@@ -61,6 +61,8 @@ const SCRATCH_KEEP: usize = 1 << 20;
 const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 /// How many revocations a slow reader of `Session::revocations` may fall behind by.
 const REVOCATION_BACKLOG: usize = 64;
+/// Reading pauses while this many refused invocations wait for their answer to be written.
+const REFUSED_BACKLOG: usize = 1024;
 
 /// Joins over `connection` as `options` say (in the caller's task), then starts the driver
 /// task that serves the session.
@@ -106,7 +108,9 @@ pub(crate) async fn join(
         batch: VecDeque::new(),
         commands_open: true,
         routes: Routes::default(),
-        invocations: Invocations::new(),
+        invocations: Invocations::new(options.max_invocations, options.invocation_queue),
+        gate: Arc::new(queue::Gate::default()),
+        paused: false,
         auth,
         joining: true,
         joined: None,
@@ -137,6 +141,7 @@ pub(crate) async fn join(
                 call_timeout: options.call_timeout,
                 keys: AtomicU64::new(0),
                 revocations: driver.revocations.clone(),
+                gate: driver.gate.clone(),
             });
             driver.session = Arc::downgrade(&shared);
             tokio::spawn(tracing::Instrument::instrument(driver.run(), span));
@@ -208,6 +213,10 @@ pub(crate) struct Driver {
     session: Weak<SessionShared>,
     /// Where the registrations and subscriptions the router revokes are told.
     revocations: broadcast::Sender<Revocation>,
+    /// Closed while a queue with the `Pause` overflow policy is full.
+    gate: Arc<queue::Gate>,
+    /// Whether reading is paused (see [`Driver::must_pause`]).
+    paused: bool,
 }
 
 fn now() -> Instant {
@@ -256,6 +265,13 @@ impl Driver {
         // Answers come only from running invocations: with none, the channel is left alone.
         // Like commands, they wait while the router is slow to take what we write (a
         // handler's progressive results must not pile up in the write buffer).
+        while self.conn.unsent() < WRITE_HIGH_WATER {
+            let Some(y) = self.invocations.take_refused() else {
+                break;
+            };
+            self.on_yield(y);
+            progress = true;
+        }
         while self.invocations.any_running() && self.conn.unsent() < WRITE_HIGH_WATER {
             match self.invocations.rx.poll_recv(cx) {
                 Poll::Ready(Some(y)) => {
@@ -276,8 +292,16 @@ impl Driver {
             self.pump();
             progress = true;
         }
+        let paused = self.must_pause(cx);
+        if self.paused && !paused && self.reading {
+            // Room again: the messages read while paused come first.
+            self.paused = false;
+            self.read_frames(now());
+            progress = true;
+        }
+        self.paused = paused;
         if self.transport_ok {
-            if let Poll::Ready(t) = self.conn.poll_transfer(cx, self.reading) {
+            if let Poll::Ready(t) = self.conn.poll_transfer(cx, self.reading && !self.paused) {
                 self.on_transfer(t);
                 progress = true;
             }
@@ -343,6 +367,13 @@ impl Driver {
         }
     }
 
+    /// Whether reading must pause: a queue with the `Pause` overflow policy is full (the
+    /// driver is woken once it has room), or too many refused invocations wait for their
+    /// answer to be written.
+    fn must_pause(&self, cx: &mut Context<'_>) -> bool {
+        self.invocations.refused_backlog() >= REFUSED_BACKLOG || self.gate.poll_closed(cx)
+    }
+
     fn run_batch(&mut self) {
         let now = now();
         while let Some(cmd) = self.batch.pop_front() {
@@ -356,8 +387,8 @@ impl Driver {
             .write_since
             .filter(|_| self.transport_ok && self.conn.wants_write())
             .map(|t| t + self.conn.write_timeout);
-        let read =
-            (self.reading && self.conn.in_frame()).then(|| self.read_at + self.conn.read_timeout);
+        let read = (self.reading && !self.paused && self.conn.in_frame())
+            .then(|| self.read_at + self.conn.read_timeout);
         [self.core.poll_timeout(), write, read]
             .into_iter()
             .flatten()
@@ -399,7 +430,11 @@ impl Driver {
             tracing::warn!("{message}; the connection is given up");
             self.transport_failed(message);
         }
-        if self.reading && self.conn.in_frame() && now >= self.read_at + self.conn.read_timeout {
+        if self.reading
+            && !self.paused
+            && self.conn.in_frame()
+            && now >= self.read_at + self.conn.read_timeout
+        {
             let message = format!(
                 "a frame in progress got no bytes for {:?} (read timeout)",
                 self.conn.read_timeout
@@ -493,8 +528,15 @@ impl Driver {
     /// Handles every complete frame read so far. What a message causes is delivered before
     /// the next message is decoded: a progressive result must find its call's waiter, which
     /// the final result of a later message in the same read would remove.
+    ///
+    /// Stops (the rest waits in the transport's buffer) while reading must pause: a queue
+    /// with the `Pause` policy is full, or too many refused invocations wait.
     fn read_frames(&mut self, now: Instant) {
         while self.reading {
+            if self.gate.is_closed() || self.invocations.refused_backlog() >= REFUSED_BACKLOG {
+                self.paused = true;
+                break;
+            }
             match self.conn.next_frame() {
                 Ok(Some(Frame::Message(bytes))) => match self.serializer.decode(&bytes) {
                     Ok(msg) => {

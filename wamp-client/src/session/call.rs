@@ -6,14 +6,14 @@ use std::pin::Pin;
 use std::sync::Weak;
 use std::task::{Context, Poll};
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use wamp_core::session::CancelMode;
 use wamp_core::uri::{self, MatchPolicy};
 use wamp_core::value::{Str, Value};
 
 use super::Session;
 use crate::error::{CallError, SessionError};
-use crate::link::{BoxFuture, CallWaiter, Command, DropCounter, ProgressResults, SessionShared};
+use crate::link::{BoxFuture, CallWaiter, Command, ProgressResults, SessionShared};
 use crate::options::CallOptions;
 use crate::payload::{CallResult, Payload};
 use crate::queue::TrySendError;
@@ -114,11 +114,8 @@ impl Session {
         options: CallOptions,
         mut on_progress: impl FnMut(CallResult) + Send,
     ) -> Result<CallResult, CallError> {
-        let (tx, mut progress) = mpsc::channel(PROGRESS_QUEUE);
-        let results = ProgressResults {
-            tx,
-            dropped: DropCounter::default(),
-        };
+        let (results, progress) =
+            ProgressResults::new(PROGRESS_QUEUE, crate::queue::Full::DropNewest);
         let mut call = self.start_call(Str::new(procedure), payload, options, Some(results));
         loop {
             tokio::select! {
@@ -126,7 +123,7 @@ impl Session {
                 Some(p) = progress.recv() => on_progress(p),
                 r = &mut call => {
                     // Progressive results sent before the final one come first.
-                    while let Ok(p) = progress.try_recv() {
+                    while let Some(p) = progress.try_recv() {
                         on_progress(p);
                     }
                     return r;

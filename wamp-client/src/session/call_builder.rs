@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 use futures_util::Stream;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use tokio::sync::mpsc;
 use wamp_core::session::CancelMode;
 use wamp_core::value::{to_value, Str, ValueError};
 
@@ -21,8 +20,9 @@ use super::call::{Call, PROGRESS_QUEUE};
 use super::Session;
 use crate::error::{CallError, SessionError};
 use crate::link::{BoxFuture, DropCounter, ProgressResults};
-use crate::options::CallOptions;
+use crate::options::{CallOptions, Overflow};
 use crate::payload::{kwargs_dict, CallResult, Payload};
+use crate::queue;
 
 /// Finds the session of a call that was not made on a [`Session`] (a component's handle):
 /// given the call's deadline, a future of the session to use.
@@ -103,6 +103,10 @@ impl Pending {
             progress,
         } = request;
         let payload = payload.map_err(CallError::Serialize)?;
+        if let Some(p) = &progress {
+            // A pausing queue pauses this session's reading while full.
+            p.tx.attach(&session.inner.gate);
+        }
         *self = Pending::Running {
             call: session.start_call(procedure, payload, options, progress),
             timeout,
@@ -383,7 +387,8 @@ impl<R> CallBuilder<R> {
     /// the call failed.
     ///
     /// Up to 1024 progressive results wait to be read; beyond that they are dropped and
-    /// counted ([`ProgressiveCall::dropped`], logged once per episode).
+    /// counted ([`ProgressiveCall::dropped`], logged once per episode). To choose the bound
+    /// and what happens beyond it, see [`progress_with`](Self::progress_with).
     ///
     /// ```no_run
     /// # async fn demo(session: wamp_client::Session) -> Result<(), wamp_client::CallError> {
@@ -396,14 +401,42 @@ impl<R> CallBuilder<R> {
     /// let done: String = p.result().await?;
     /// # Ok(()) }
     /// ```
-    pub fn progress<P>(mut self) -> ProgressiveCall<P, R> {
-        let (tx, rx) = mpsc::channel(PROGRESS_QUEUE);
-        let dropped = DropCounter::default();
+    pub fn progress<P>(self) -> ProgressiveCall<P, R> {
+        self.progress_with(PROGRESS_QUEUE, Overflow::DropNewest)
+    }
+
+    /// [`progress`](Self::progress) with the bound of the queue of progressive results
+    /// waiting to be read (`capacity`, at least 1) and what happens to one that finds it full
+    /// (`overflow`): dropped ([`Overflow::DropNewest`], as `progress` does), the oldest waiting
+    /// one dropped to make room ([`Overflow::DropOldest`]: the reader sees the latest), or
+    /// the session pausing its reading until there is room ([`Overflow::Pause`]: nothing is
+    /// lost, but every message of the session waits meanwhile; see there). Dropped results
+    /// are counted ([`ProgressiveCall::dropped`]) and logged once per episode.
+    ///
+    /// ```no_run
+    /// # async fn demo(session: wamp_client::Session) -> Result<(), wamp_client::CallError> {
+    /// use futures_util::StreamExt;
+    /// use wamp_client::Overflow;
+    ///
+    /// // Only the latest percentage matters: keep the 4 newest.
+    /// let mut p = session
+    ///     .call("com.myapp.longop", (3,))
+    ///     .progress_with::<u32>(4, Overflow::DropOldest);
+    /// while let Some(percent) = p.next().await {
+    ///     println!("{}% ({} waiting, {} skipped)", percent?, p.pending(), p.dropped());
+    /// }
+    /// let done: String = p.result().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn progress_with<P>(
+        mut self,
+        capacity: usize,
+        overflow: Overflow,
+    ) -> ProgressiveCall<P, R> {
+        let (results, rx) = ProgressResults::new(capacity, overflow.to_full());
+        let dropped = results.dropped.share();
         if let Some(r) = self.pending.request() {
-            r.progress = Some(ProgressResults {
-                tx,
-                dropped: dropped.share(),
-            });
+            r.progress = Some(results);
         }
         ProgressiveCall {
             pending: self.pending,
@@ -480,7 +513,7 @@ impl Future for RawCall {
 #[must_use = "a call does nothing unless polled, and is canceled when dropped"]
 pub struct ProgressiveCall<P, R> {
     pending: Pending,
-    rx: mpsc::Receiver<CallResult>,
+    rx: queue::DeliveryReceiver<CallResult>,
     dropped: DropCounter,
     /// The final answer, once it came (the stream may still hold progressive results).
     finished: Option<Result<CallResult, CallError>>,
@@ -497,14 +530,20 @@ impl<P, R> std::fmt::Debug for ProgressiveCall<P, R> {
 }
 
 impl<P, R> ProgressiveCall<P, R> {
-    /// Progressive results dropped because more than 1024 waited to be read.
+    /// Progressive results dropped because more than the queue's capacity (1024, or the one
+    /// given to [`CallBuilder::progress_with`]) waited to be read.
     pub fn dropped(&self) -> u64 {
         self.dropped.count()
     }
 
+    /// How many progressive results wait to be read: never more than the queue's capacity.
+    pub fn pending(&self) -> usize {
+        self.rx.len()
+    }
+
     /// Waits for the final result and deserializes it. Progressive results not read yet are
     /// discarded (and the ones still to come are not queued).
-    pub fn result(mut self) -> FinalResult<R> {
+    pub fn result(self) -> FinalResult<R> {
         self.rx.close();
         FinalResult {
             pending: self.pending,
@@ -530,7 +569,7 @@ impl<P: DeserializeOwned, R> Stream for ProgressiveCall<P, R> {
             }
         }
         // The final answer came: the progressive results sent before it are queued already.
-        Poll::Ready(this.rx.try_recv().ok().map(item))
+        Poll::Ready(this.rx.try_recv().map(item))
     }
 }
 

@@ -8,7 +8,6 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures_util::FutureExt;
-use tokio::sync::mpsc;
 use wamp_core::uri;
 use wamp_core::value::Str;
 use wamp_core::Id;
@@ -19,6 +18,7 @@ use crate::handler::{EventHandler, IntoEventHandler, IntoProcedure, Procedure};
 use crate::link::{Command, DropCounter, EventSink};
 use crate::options::{RegisterOptions, SubscribeOptions};
 use crate::payload::Event;
+use crate::queue;
 
 impl Session {
     /// Registers `procedure` (exact match) with a handler: any async fn of typed parameters,
@@ -140,7 +140,7 @@ impl Session {
         handler: EventHandler,
     ) -> Result<Subscription, SubscribeError> {
         handler.check().map_err(SubscribeError::InvalidHandler)?;
-        let (subscription, mut rx) = self.subscribe_sink(topic, options).await?;
+        let (subscription, rx) = self.subscribe_sink(topic, options).await?;
         let session = self.downgrade();
         tokio::spawn(async move {
             while let Some(event) = rx.recv().await {
@@ -182,10 +182,12 @@ impl Session {
         &self,
         topic: &str,
         options: SubscribeOptions,
-    ) -> Result<(Subscription, mpsc::Receiver<Event>), SubscribeError> {
+    ) -> Result<(Subscription, queue::DeliveryReceiver<Event>), SubscribeError> {
         uri::validate(topic, options.match_policy, false)?;
-        let (tx, rx) = mpsc::channel(options.queue_capacity.max(1));
+        let (tx, rx) = queue::delivery(options.queue_capacity, options.overflow.to_full());
+        tx.attach(&self.inner.gate);
         let dropped = DropCounter::default();
+        let pending = rx.depth();
         let sink = EventSink {
             tx,
             dropped: dropped.share(),
@@ -206,6 +208,7 @@ impl Session {
                 local,
                 topic: topic.to_owned(),
                 dropped,
+                pending,
                 session: self.clone(),
             },
             rx,
@@ -259,6 +262,7 @@ pub struct Subscription {
     local: u64,
     topic: String,
     dropped: DropCounter,
+    pending: queue::Depth,
     session: Session,
 }
 
@@ -274,9 +278,23 @@ impl Subscription {
     }
 
     /// How many events were dropped because the handler or stream fell more than the queue
-    /// capacity behind.
+    /// capacity behind ([`SubscribeOptions::queue_capacity`]; what is dropped, the newest or
+    /// the oldest, is the [`overflow`](SubscribeOptions::overflow) policy's).
+    ///
+    /// ```no_run
+    /// # async fn demo(session: wamp_client::Session) -> Result<(), Box<dyn std::error::Error>> {
+    /// let sub = session.subscribe("com.example.tick", |n: u64| async move { println!("{n}") }).await?;
+    /// println!("{} waiting, {} dropped", sub.pending(), sub.dropped());
+    /// # Ok(()) }
+    /// ```
     pub fn dropped(&self) -> u64 {
         self.dropped.count()
+    }
+
+    /// How many events wait for the handler (or the stream's reader), not counting the one
+    /// it is handling: never more than [`SubscribeOptions::queue_capacity`].
+    pub fn pending(&self) -> usize {
+        self.pending.get()
     }
 
     /// Stops the events of this subscription; the router is told when the last local
@@ -299,7 +317,7 @@ impl Subscription {
 #[derive(Debug)]
 pub struct EventStream {
     subscription: Option<Subscription>,
-    rx: mpsc::Receiver<Event>,
+    rx: queue::DeliveryReceiver<Event>,
 }
 
 impl EventStream {
@@ -313,12 +331,14 @@ impl EventStream {
         self.subscription.as_ref()
     }
 
-    /// How many events were dropped because the stream was not read fast enough.
+    /// How many events were dropped because the stream was not read fast enough (see
+    /// [`SubscribeOptions::overflow`]).
     pub fn dropped(&self) -> u64 {
         self.subscription.as_ref().map_or(0, Subscription::dropped)
     }
 
-    /// How many events wait in the stream.
+    /// How many events wait in the stream: never more than
+    /// [`SubscribeOptions::queue_capacity`].
     pub fn pending(&self) -> usize {
         self.rx.len()
     }
@@ -335,7 +355,7 @@ impl EventStream {
 impl futures_util::Stream for EventStream {
     type Item = Event;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
         self.rx.poll_recv(cx)
     }
 }
