@@ -612,6 +612,42 @@ impl ComponentBuilder {
     }
 }
 
+impl ComponentBuilder {
+    /// Subscribes `topic` on every session, its events read from the returned
+    /// [`DurableStream`](super::DurableStream) (aiocometd's iteration across reconnects): the
+    /// stream goes on from session to session, gives a
+    /// [`StreamItem::Gap`](super::StreamItem::Gap) where a session was lost and events may be
+    /// missing, and ends when the component ends. Dropping it unsubscribes, and the component
+    /// no longer subscribes it. Its queue holds `options.queue_capacity` events per session;
+    /// beyond, they are dropped and counted.
+    ///
+    /// ```no_run
+    /// use wamp_client::{Component, StreamItem, SubscribeOptions};
+    ///
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (builder, mut ticks) = Component::builder()
+    ///     .transport("ws://127.0.0.1:8080/ws")
+    ///     .realm("realm1")
+    ///     .subscription_stream("com.example.tick", SubscribeOptions::default().queue_capacity(100));
+    /// let handle = builder.build()?.start();
+    /// while let Some(item) = ticks.next().await {
+    ///     if let StreamItem::Event(event) = item {
+    ///         println!("tick {:?} ({} dropped so far)", event.payload.args, ticks.dropped());
+    ///     }
+    /// }
+    /// # drop(handle);
+    /// # Ok(()) }
+    /// ```
+    pub fn subscription_stream(
+        self,
+        topic: impl Into<String>,
+        options: SubscribeOptions,
+    ) -> (Self, super::stream::DurableStream) {
+        let (declaration, stream) = Declaration::stream(topic, options);
+        (self.attach(declaration), stream)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::error::Failure;
 use super::lifecycle::Listener;
+use super::stream::StreamFeed;
 use super::transport::TransportSpec;
 use crate::auth::Authentication;
 use crate::handler::{EventHandler, Procedure};
@@ -55,7 +56,49 @@ pub(crate) struct ProcedureDecl {
 pub(crate) struct SubscriptionDecl {
     pub(crate) topic: String,
     pub(crate) options: SubscribeOptions,
-    pub(crate) handler: EventHandler,
+    /// Where its events go (named `handler` as for procedures: most are handlers).
+    pub(crate) handler: EventTarget,
+}
+
+/// Where the events of a declared subscription go: a handler, or a
+/// [`DurableStream`](super::DurableStream) (subscribed on every session like a handler).
+pub(crate) enum EventTarget {
+    Handler(EventHandler),
+    Stream(StreamFeed),
+}
+
+impl EventTarget {
+    /// Whether a handler gets the state it needs (a stream needs none).
+    pub(crate) fn check(&self) -> Result<(), String> {
+        match self {
+            EventTarget::Handler(h) => h.check(),
+            EventTarget::Stream(_) => Ok(()),
+        }
+    }
+
+    /// Gives a handler its state; a stream takes none.
+    pub(crate) fn with_state<T: Send + Sync + 'static>(self, state: Arc<T>) -> Self {
+        match self {
+            EventTarget::Handler(h) => EventTarget::Handler(h.with_state(state)),
+            stream => stream,
+        }
+    }
+
+    /// A handler's counter of rejected events.
+    pub(crate) fn rejected(&self) -> Option<Arc<std::sync::atomic::AtomicU64>> {
+        match self {
+            EventTarget::Handler(h) => Some(h.rejected()),
+            EventTarget::Stream(_) => None,
+        }
+    }
+
+    /// The stream, if the events go to one.
+    pub(crate) fn stream(&self) -> Option<&StreamFeed> {
+        match self {
+            EventTarget::Stream(feed) => Some(feed),
+            EventTarget::Handler(_) => None,
+        }
+    }
 }
 
 /// Gives fresh credentials before each attempt; see [`ComponentBuilder::credentials`].

@@ -10,9 +10,11 @@ use std::sync::Arc;
 
 use wamp_core::session::{CloseDetails, SessionDetails};
 
+use super::config::EventTarget;
 use super::error::Failure;
 use super::lifecycle::{LifecycleEvent, Listener, ListenerOutput, ReadyDetails};
-use crate::handler::{EventHandler, IntoEventHandler, IntoProcedure, Procedure};
+use super::stream::DurableStream;
+use crate::handler::{IntoEventHandler, IntoProcedure, Procedure};
 use crate::link::BoxFuture;
 use crate::options::{RegisterOptions, SubscribeOptions};
 use crate::session::Session;
@@ -47,7 +49,7 @@ pub(super) enum Kind {
     Subscription {
         topic: String,
         options: SubscribeOptions,
-        handler: EventHandler,
+        handler: EventTarget,
     },
     Listener(Listener),
 }
@@ -90,7 +92,7 @@ impl Declaration {
     }
 
     /// Subscribes `handler` to `topic` on every session: any async fn of typed parameters, a
-    /// fn of one [`Event`](crate::Event), or an [`EventHandler`]. Events that do not fit its
+    /// fn of one [`Event`](crate::Event), or an [`EventHandler`](crate::handler::EventHandler). Events that do not fit its
     /// parameters are logged and counted, never handled.
     pub fn subscription<P>(
         topic: impl Into<String>,
@@ -101,9 +103,38 @@ impl Declaration {
             kind: Kind::Subscription {
                 topic: topic.into(),
                 options,
-                handler: handler.into_event_handler(),
+                handler: EventTarget::Handler(handler.into_event_handler()),
             },
         }
+    }
+
+    /// Subscribes `topic` on every session, its events read from the [`DurableStream`]
+    /// returned with the declaration: see
+    /// [`ComponentBuilder::subscription_stream`](super::ComponentBuilder::subscription_stream).
+    ///
+    /// ```
+    /// use wamp_client::component::Declaration;
+    /// use wamp_client::{Component, SubscribeOptions};
+    ///
+    /// let (declaration, ticks) = Declaration::stream("com.example.tick", SubscribeOptions::default());
+    /// let comp = Component::builder()
+    ///     .transport("ws://127.0.0.1:8080/ws")
+    ///     .realm("realm1")
+    ///     .attach(declaration)
+    ///     .build()
+    ///     .unwrap();
+    /// # drop((comp, ticks));
+    /// ```
+    pub fn stream(topic: impl Into<String>, options: SubscribeOptions) -> (Self, DurableStream) {
+        let (stream, feed) = DurableStream::new();
+        let declaration = Declaration {
+            kind: Kind::Subscription {
+                topic: topic.into(),
+                options,
+                handler: EventTarget::Stream(feed),
+            },
+        };
+        (declaration, stream)
     }
 
     /// Gives a procedure or event handler its shared state, taken by a
@@ -151,7 +182,7 @@ impl Declaration {
 
     /// For an event handler: the counter of events whose payload did not fit its parameters
     /// (logged, counted, not handled), shared with the handler. Keep it before attaching the
-    /// declaration.
+    /// declaration. `None` for a procedure, a listener or a stream.
     ///
     /// ```
     /// use wamp_client::component::Declaration;
@@ -166,7 +197,7 @@ impl Declaration {
     /// ```
     pub fn rejected_events(&self) -> Option<Arc<AtomicU64>> {
         match &self.kind {
-            Kind::Subscription { handler, .. } => Some(handler.rejected()),
+            Kind::Subscription { handler, .. } => handler.rejected(),
             _ => None,
         }
     }

@@ -49,9 +49,15 @@
 //!   Autobahn only logs it;
 //! - the first retry waits `initial_retry_delay` (see [`RetryPolicy`](crate::RetryPolicy)).
 //!
+//! A subscription may also be read as a stream that carries on across sessions
+//! ([`ComponentBuilder::subscription_stream`], a [`DurableStream`]): it is subscribed on every
+//! session like the others, marks where a session was lost ([`StreamItem::Gap`]) and ends
+//! when the component ends.
+//!
 //! The files: `builder` (the builder and its checks), `config` (what a built component is),
 //! `declare` (declarations, what the macros produce), `lifecycle` (events and listeners),
-//! `transport` (transports with their retry policies), `error` (failures), `supervisor` (the
+//! `transport` (transports with their retry policies), `error` (failures), `stream` (durable
+//! streams), `supervisor` (the
 //! reconnect loop, which owns the shared state), `handle` (starting, the handle).
 
 mod builder;
@@ -60,6 +66,7 @@ mod declare;
 mod error;
 mod handle;
 mod lifecycle;
+mod stream;
 mod supervisor;
 mod transport;
 
@@ -72,4 +79,5 @@ pub use declare::{Attach, Declaration, Service};
 pub use error::{ComponentError, Failure, TransportOutcome};
 pub use handle::{ComponentHandle, LifecycleEvents};
 pub use lifecycle::{BoxError, LifecycleEvent, ListenerOutput, MainOutput, ReadyDetails};
+pub use stream::{DurableStream, GapCause, StreamItem};
 pub use transport::{IntoTransport, TransportSpec};

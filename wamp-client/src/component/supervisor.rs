@@ -3,6 +3,7 @@
 //! stop. The supervisor owns what it shares with the handles ([`Shared`]) and starts itself.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,20 +15,25 @@ use wamp_core::uri::error_uri;
 use wamp_core::Id;
 
 use super::config::{
-    Config, ProcedureDecl, ALREADY_EXISTS_RETRY_FOR, REESTABLISH_FIRST_DELAY, REESTABLISH_MAX_DELAY,
+    Config, EventTarget, ProcedureDecl, SubscriptionDecl, ALREADY_EXISTS_RETRY_FOR,
+    REESTABLISH_FIRST_DELAY, REESTABLISH_MAX_DELAY,
 };
 use super::error::{ComponentError, Failure, TransportOutcome};
 use super::lifecycle::{BoxError, LifecycleEvent, ReadyDetails};
+use super::stream::GapCause;
 use super::transport::TransportSpec;
-use crate::error::{JoinError, RegisterError};
+use crate::error::{JoinError, RegisterError, SubscribeError};
 use crate::retry::{random_seed, RetryState};
 use crate::revocation::{Revocation, RevocationKind, Revocations};
-use crate::session::registration::Registration;
+use crate::session::registration::{Registration, Subscription};
 use crate::session::Session;
 
 /// How many lifecycle events a slow reader may fall behind by before it loses the oldest
 /// (they are counted in [`LifecycleEvents::missed`](super::LifecycleEvents::missed)).
 const EVENT_BACKLOG: usize = 64;
+
+/// The ids of supervisors, so that a durable stream knows which one feeds it.
+static SUPERVISORS: AtomicU64 = AtomicU64::new(0);
 
 /// Where a component is.
 #[derive(Debug, Clone, Default)]
@@ -53,6 +59,8 @@ pub(crate) struct Shared {
     first_events: std::sync::Mutex<Option<broadcast::Receiver<LifecycleEvent>>>,
     /// A listener's failure that ends the component (with `fail_on_listener_error`).
     listener_failure: std::sync::Mutex<Option<ComponentError>>,
+    /// This supervisor's id (never 0): the durable streams it feeds know it by it.
+    owner: u64,
 }
 
 impl Shared {
@@ -77,7 +85,13 @@ pub(crate) fn start(config: Arc<Config>) -> Arc<Shared> {
         stop,
         first_events: std::sync::Mutex::new(Some(first_events)),
         listener_failure: std::sync::Mutex::new(None),
+        owner: SUPERVISORS.fetch_add(1, Ordering::Relaxed) + 1,
     });
+    for feed in streams(&shared.config) {
+        if !feed.claim(shared.owner) {
+            tracing::warn!(component = %shared.config.name, "component started again: its durable streams stay with its first start");
+        }
+    }
     let s = shared.clone();
     let span = tracing::info_span!("wamp_component", name = %shared.config.name);
     tokio::spawn(tracing::Instrument::instrument(
@@ -102,6 +116,9 @@ pub(crate) fn start(config: Arc<Config>) -> Arc<Shared> {
                 st.done = Some(outcome);
             });
             s.events.lock().unwrap_or_else(|p| p.into_inner()).take();
+            for feed in streams(&s.config) {
+                feed.end(s.owner);
+            }
         },
         span,
     ));
@@ -295,7 +312,8 @@ async fn attempt(
     let mut main_done = None;
     // A router that confirms nothing must not leave the component not ready forever.
     let setup = async {
-        match tokio::time::timeout(config.setup_timeout, set_up(config, &session)).await {
+        let set_up = set_up(config, shared.owner, &session);
+        match tokio::time::timeout(config.setup_timeout, set_up).await {
             Ok(r) => r,
             Err(_) => Err(Failure::SetupTimeout(config.setup_timeout)),
         }
@@ -357,6 +375,13 @@ async fn attempt(
         s.ready = false;
     });
     let was_clean = details.is_clean();
+    // The durable streams go on with the next session, after a gap.
+    if !ending && (failure.is_some() || !was_clean) {
+        for feed in streams(config) {
+            let cause = GapCause::SessionLost(details.clone());
+            feed.lost(shared.owner, session.id(), cause);
+        }
+    }
     emit(
         shared,
         LifecycleEvent::Leave {
@@ -406,7 +431,7 @@ struct Pending {
 
 /// The component's declarations a revocation hits (for a subscription, every handler of its
 /// topic: they shared it).
-fn declared(config: &Config, r: &Revocation) -> Vec<Declared> {
+fn declared(config: &Config, owner: u64, r: &Revocation) -> Vec<Declared> {
     match r.kind {
         RevocationKind::Registration => config
             .procedures
@@ -420,13 +445,19 @@ fn declared(config: &Config, r: &Revocation) -> Vec<Declared> {
             .iter()
             .enumerate()
             .filter(|(_, s)| s.topic == r.uri)
+            .filter(|(_, s)| s.handler.stream().map_or(true, |f| f.wanted_by(owner)))
             .map(|(i, _)| Declared::Subscription(i))
             .collect(),
     }
 }
 
 /// Registers or subscribes one declaration again; its new id.
-async fn reestablish(config: &Config, session: &Session, what: Declared) -> Result<Id, String> {
+async fn reestablish(
+    config: &Config,
+    owner: u64,
+    session: &Session,
+    what: Declared,
+) -> Result<Id, String> {
     let attempt = async {
         match what {
             Declared::Procedure(i) => {
@@ -437,14 +468,11 @@ async fn reestablish(config: &Config, session: &Session, what: Declared) -> Resu
                     .map(|r| r.id())
                     .map_err(|e| e.to_string())
             }
-            Declared::Subscription(i) => {
-                let s = &config.subscriptions[i];
-                session
-                    .subscribe_handler(&s.topic, s.options.clone(), s.handler.clone())
-                    .await
-                    .map(|s| s.id())
-                    .map_err(|e| e.to_string())
-            }
+            Declared::Subscription(i) => subscribe(session, owner, &config.subscriptions[i])
+                .await
+                // A stream dropped meanwhile needs nothing: it is done with.
+                .map(|s| s.map_or(0, |s| s.id()))
+                .map_err(|e| e.to_string()),
         }
     };
     tokio::time::timeout(config.setup_timeout, attempt)
@@ -481,9 +509,17 @@ async fn serve(
                     session.closed().await;
                     return false;
                 };
-                let hit = declared(config, &revocation);
+                let hit = declared(config, shared.owner, &revocation);
                 if hit.is_empty() {
                     continue;
+                }
+                for what in &hit {
+                    if let Declared::Subscription(i) = *what {
+                        if let Some(feed) = config.subscriptions[i].handler.stream() {
+                            let cause = GapCause::Revoked(revocation.clone());
+                            feed.lost(shared.owner, session.id(), cause);
+                        }
+                    }
                 }
                 tracing::warn!(
                     kind = revocation.kind.as_str(),
@@ -521,7 +557,7 @@ async fn serve(
                     }
                     pending[i].attempts += 1;
                     let Some(outcome) =
-                        until_stopped(stop, reestablish(config, session, pending[i].what)).await
+                        until_stopped(stop, reestablish(config, shared.owner, session, pending[i].what)).await
                     else {
                         return true;
                     };
@@ -622,12 +658,12 @@ async fn set_testaments(config: &Config, session: &Session) -> Option<Failure> {
     None
 }
 
-/// Registers every procedure and subscribes every subscription, all at once.
-async fn set_up(config: &Config, session: &Session) -> Result<ReadyDetails, Failure> {
+/// Registers every procedure and subscribes every subscription (durable streams too), all
+/// at once.
+async fn set_up(config: &Config, owner: u64, session: &Session) -> Result<ReadyDetails, Failure> {
     let registrations = join_all(config.procedures.iter().map(|p| register(session, p)));
     let subscriptions = join_all(config.subscriptions.iter().map(|s| async move {
-        session
-            .subscribe_handler(&s.topic, s.options.clone(), s.handler.clone())
+        subscribe(session, owner, s)
             .await
             .map_err(|error| Failure::Subscribe {
                 topic: s.topic.clone(),
@@ -635,10 +671,52 @@ async fn set_up(config: &Config, session: &Session) -> Result<ReadyDetails, Fail
             })
     }));
     let (r, s) = futures_util::future::join(registrations, subscriptions).await;
+    let mut subscriptions = Vec::with_capacity(s.len());
+    for made in s {
+        subscriptions.extend(made?);
+    }
     Ok(ReadyDetails {
         registrations: r.into_iter().collect::<Result<_, _>>()?,
-        subscriptions: s.into_iter().collect::<Result<_, _>>()?,
+        subscriptions,
     })
+}
+
+/// Subscribes one declared subscription: its handler, or its durable stream (handed the
+/// session's events). `None` for a stream its consumer has dropped: it is no longer
+/// subscribed (or, dropped meanwhile, unsubscribed at once).
+async fn subscribe(
+    session: &Session,
+    owner: u64,
+    s: &SubscriptionDecl,
+) -> Result<Option<Subscription>, SubscribeError> {
+    match &s.handler {
+        EventTarget::Handler(handler) => session
+            .subscribe_handler(&s.topic, s.options.clone(), handler.clone())
+            .await
+            .map(Some),
+        EventTarget::Stream(feed) => {
+            if !feed.wanted_by(owner) {
+                return Ok(None);
+            }
+            let events = session
+                .subscribe_stream(&s.topic, s.options.clone())
+                .await?;
+            let subscription = events.subscription().cloned();
+            // Given back when the consumer went away meanwhile: dropped, it unsubscribes.
+            Ok(feed
+                .attach(owner, session.id(), events)
+                .ok()
+                .and(subscription))
+        }
+    }
+}
+
+/// The durable streams among the component's subscriptions.
+fn streams(config: &Config) -> impl Iterator<Item = &super::stream::StreamFeed> {
+    config
+        .subscriptions
+        .iter()
+        .filter_map(|s| s.handler.stream())
 }
 
 /// Registers one procedure; `procedure_already_exists` (the router may still hold our
