@@ -405,3 +405,70 @@ async fn a_stream_holds_at_most_its_queue_capacity_and_counts_the_events_dropped
     bounded("stop", stop).await.unwrap().unwrap();
     assert!(bounded("the end", stream.next()).await.is_none());
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_session_whose_events_were_not_read_when_the_next_one_subscribed_is_dropped_counted_and_marked_by_one_gap(
+) {
+    let mut router = FakeRouter::rawsocket(Json);
+    let (comp, mut stream) = fake_streaming(&router, SubscribeOptions::default());
+    let handle = comp.start();
+
+    // Session 1: two events, one read.
+    let mut peer = bounded("accept", router.accept()).await;
+    peer.welcome().await;
+    peer.answer_subscribe(5).await;
+    bounded("ready", handle.ready()).await.unwrap();
+    peer.send(&event(5, 1, 1)).await;
+    peer.send(&event(5, 2, 2)).await;
+    assert_eq!(bounded("1", next_number(&mut stream)).await, Some(1));
+
+    // Session 2: one event, not read before session 3 subscribes.
+    drop(peer);
+    let mut peer = bounded("accept", router.accept()).await;
+    peer.welcome().await;
+    peer.answer_subscribe(6).await;
+    bounded("ready", handle.ready()).await.unwrap();
+    peer.send(&event(6, 3, 3)).await;
+    bounded("delivery", async {
+        while stream.pending() < 2 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    })
+    .await;
+
+    // Session 3 replaces session 2's unread events.
+    drop(peer);
+    let mut peer = bounded("accept", router.accept()).await;
+    peer.welcome().await;
+    peer.answer_subscribe(7).await;
+    bounded("ready", handle.ready()).await.unwrap();
+    peer.send(&event(7, 4, 4)).await;
+    bounded("delivery", async {
+        while stream.pending() + (stream.dropped() as usize) < 3 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    })
+    .await;
+    assert_eq!((stream.pending(), stream.dropped()), (2, 1));
+
+    assert_eq!(bounded("2", next_number(&mut stream)).await, Some(2));
+    assert_eq!(bounded("the gap", next_number(&mut stream)).await, None);
+    assert_eq!(
+        bounded("4", next_number(&mut stream)).await,
+        Some(4),
+        "one gap"
+    );
+    assert_eq!(stream.dropped(), 1);
+
+    let stop = tokio::spawn({
+        let handle = handle.clone();
+        async move { handle.stop().await }
+    });
+    while let Some(msg) = bounded("recv", peer.recv()).await {
+        if let Message::Goodbye { .. } = msg {
+            peer.goodbye().await;
+        }
+    }
+    bounded("stop", stop).await.unwrap().unwrap();
+    assert!(bounded("the end", stream.next()).await.is_none());
+}

@@ -451,13 +451,14 @@ fn declared(config: &Config, owner: u64, r: &Revocation) -> Vec<Declared> {
     }
 }
 
-/// Registers or subscribes one declaration again; its new id.
+/// Registers or subscribes one declaration again; its new id (`None` for a durable stream
+/// dropped meanwhile: it is no longer wanted).
 async fn reestablish(
     config: &Config,
     owner: u64,
     session: &Session,
     what: Declared,
-) -> Result<Id, String> {
+) -> Result<Option<Id>, String> {
     let attempt = async {
         match what {
             Declared::Procedure(i) => {
@@ -465,13 +466,12 @@ async fn reestablish(
                 session
                     .register_procedure(&p.uri, p.options.clone(), p.handler.clone())
                     .await
-                    .map(|r| r.id())
+                    .map(|r| Some(r.id()))
                     .map_err(|e| e.to_string())
             }
             Declared::Subscription(i) => subscribe(session, owner, &config.subscriptions[i])
                 .await
-                // A stream dropped meanwhile needs nothing: it is done with.
-                .map(|s| s.map_or(0, |s| s.id()))
+                .map(|s| s.map(|s| s.id()))
                 .map_err(|e| e.to_string()),
         }
     };
@@ -562,7 +562,11 @@ async fn serve(
                         return true;
                     };
                     match outcome {
-                        Ok(id) => {
+                        Ok(None) => {
+                            let p = pending.remove(i);
+                            tracing::debug!(uri = %p.revocation.uri, "durable stream dropped; not re-established");
+                        }
+                        Ok(Some(id)) => {
                             let p = pending.remove(i);
                             tracing::info!(
                                 kind = p.revocation.kind.as_str(),
