@@ -79,8 +79,8 @@ pub use auth::{
     AuthFuture, AuthMethod, Authentication, Authenticator, CryptosignKey, CustomMethod, Secret,
 };
 pub use component::{
-    Component, ComponentBuilder, ComponentError, ComponentHandle, DurableStream, Failure,
-    GapCause, LifecycleEvent, LifecycleEvents, ReadyDetails, StreamItem, TransportSpec,
+    Component, ComponentBuilder, ComponentError, ComponentHandle, DurableStream, Failure, GapCause,
+    LifecycleEvent, LifecycleEvents, ReadyDetails, StreamItem, TransportSpec,
 };
 pub use error::{
     CallError, ConfigError, ConnectError, JoinError, PublishError, RegisterError, SessionError,

@@ -139,7 +139,8 @@ impl Declaration {
 
     /// Gives a procedure or event handler its shared state, taken by a
     /// [`State<T>`](crate::handler::State) parameter; its type is checked when the component
-    /// is built. Lifecycle listeners take no state: for them this does nothing.
+    /// is built. Lifecycle listeners and durable streams take no state: for them this does
+    /// nothing.
     ///
     /// ```
     /// use std::sync::atomic::{AtomicU64, Ordering};

@@ -115,7 +115,8 @@ impl LifecycleEvent {
 }
 
 /// What a component set up on a session before it became ready: the registration of each
-/// procedure and the subscription of each event handler, in the order they were declared.
+/// procedure and the subscription of each event handler and durable stream (but those
+/// whose stream was dropped), in the order they were declared.
 ///
 /// ```no_run
 /// use wamp_client::{on_ready, ReadyDetails, Session};
