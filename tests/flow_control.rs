@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use wamp_client::{
-    Event, EventStream, Invocation, JoinOptions, Overflow, Payload, Session, SubscribeOptions,
-    WampError,
+    Component, Event, EventStream, Invocation, JoinOptions, Overflow, Payload, Session,
+    SubscribeOptions, WampError,
 };
 use wamp_suite::{within, TestRouter};
 
@@ -386,5 +386,34 @@ wamp_suite::on_both_routers! {
         assert!(started.elapsed() < LIMIT);
         // The callee is fine afterwards.
         within(LIMIT, "a call after the flood", caller.call::<_, ()>("com.flow.slow", ())).await.unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_component_with_max_invocations_bounds_the_invocations_of_its_sessions(router) {
+        let comp = Component::builder()
+            .transport(router.ws_url())
+            .realm("realm1")
+            .join_options(JoinOptions::new("realm1").invocation_queue(1))
+            .max_invocations(1)
+            .procedure("com.flow.component_slow", || async {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            })
+            .build()
+            .unwrap();
+        let handle = comp.start();
+        within(LIMIT, "ready", handle.ready()).await.unwrap();
+        let caller = Session::connect(&router.rs_url(), "realm1").await.unwrap();
+        // One runs, one waits, the third is refused.
+        let calls: FuturesUnordered<_> = (0..3)
+            .map(|_| caller.call::<_, ()>("com.flow.component_slow", ()))
+            .collect();
+        let answers: Vec<_> = within(LIMIT, "the answers", calls.collect()).await;
+        let refused = answers
+            .iter()
+            .filter(|r| matches!(r, Err(e) if e.uri() == Some("wamp.error.unavailable")))
+            .count();
+        assert_eq!(refused, 1, "{answers:?}");
+        assert_eq!(answers.iter().filter(|r| r.is_ok()).count(), 2);
+        within(LIMIT, "stop", handle.stop()).await.unwrap();
     }
 }

@@ -627,13 +627,18 @@ pub enum Overflow {
     /// Nothing is dropped: while the queue is full, the session stops reading from the
     /// transport, which pushes back on the router (true backpressure).
     ///
-    /// This pauses **every** message of the session, not just this subscription's: other
-    /// events, call results, invocations and keepalive answers wait too, so a keepalive
-    /// timeout ([`TransportConfig::keepalive`](crate::TransportConfig)) shorter than the pause
-    /// loses the session. And the router may cut a session that stops reading as a slow
-    /// consumer: ours does when its outgoing buffer for the session stays full for 2 s,
-    /// Crossbar.io has limits of its own. Use it for a consumer that must see every event
-    /// and keeps up on average.
+    /// This pauses **every** message of the session, not just this queue's: other events,
+    /// call results, invocations and keepalive answers wait too. So:
+    /// - a handler (or stream reader) that calls through the same session while its queue is
+    ///   full waits for a result the session cannot read until the queue has room: call
+    ///   through another session, or read the queue first;
+    /// - a keepalive timeout ([`TransportConfig::keepalive`](crate::TransportConfig)) shorter
+    ///   than a pause loses the session;
+    /// - the router may cut a session that stops reading as a slow consumer: ours does when
+    ///   its outgoing queue for the session stays more than half full for 2 s (its
+    ///   `slow_consumer_timeout`), Crossbar.io has limits of its own.
+    ///
+    /// Use it for a consumer that must see every event and keeps up on average.
     Pause,
 }
 
