@@ -13,8 +13,8 @@ use std::time::Duration;
 use wamp_client::testing::FakeRouter;
 use wamp_client::{
     Component, ComponentHandle, DurableStream, GapCause, LifecycleEvent, LifecycleEvents,
-    MatchPolicy, Payload, PublishOptions, RetryPolicy, RevocationKind, Session, StreamItem,
-    SubscribeOptions, TransportConfig, TransportSpec,
+    MatchPolicy, Overflow, Payload, PublishOptions, RetryPolicy, RevocationKind, Session,
+    StreamItem, SubscribeOptions, TransportConfig, TransportSpec,
 };
 use wamp_core::message::Message;
 use wamp_core::serializer::Json;
@@ -471,4 +471,51 @@ async fn a_session_whose_events_were_not_read_when_the_next_one_subscribed_is_dr
     }
     bounded("stop", stop).await.unwrap().unwrap();
     assert!(bounded("the end", stream.next()).await.is_none());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stream_applies_its_subscriptions_overflow_policy_dropping_the_oldest_when_asked() {
+    let mut router = FakeRouter::rawsocket(Json);
+    let options = SubscribeOptions::default()
+        .queue_capacity(2)
+        .overflow(Overflow::DropOldest);
+    let (comp, mut stream) = fake_streaming(&router, options);
+    let handle = comp.start();
+    let mut peer = bounded("accept", router.accept()).await;
+    peer.welcome().await;
+    peer.answer_subscribe(5).await;
+    bounded("ready", handle.ready()).await.unwrap();
+    for n in 1..=5 {
+        peer.send(&event(5, n as u64, n)).await;
+    }
+    bounded("delivery", async {
+        while stream.dropped() < 3 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    })
+    .await;
+    assert_eq!((stream.pending(), stream.dropped()), (2, 3));
+    assert_eq!(bounded("4", next_number(&mut stream)).await, Some(4));
+    assert_eq!(bounded("5", next_number(&mut stream)).await, Some(5));
+
+    let stop = tokio::spawn({
+        let handle = handle.clone();
+        async move { handle.stop().await }
+    });
+    while let Some(msg) = bounded("recv", peer.recv()).await {
+        if let Message::Goodbye { .. } = msg {
+            peer.goodbye().await;
+        }
+    }
+    bounded("stop", stop).await.unwrap().unwrap();
+    assert!(bounded("the end", stream.next()).await.is_none());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stream_of_a_component_dropped_without_being_started_ends_at_once() {
+    let router = FakeRouter::rawsocket(Json);
+    let (comp, mut stream) = fake_streaming(&router, SubscribeOptions::default());
+    drop(comp);
+    assert!(bounded("the end", stream.next()).await.is_none());
+    assert_eq!((stream.pending(), stream.dropped()), (0, 0));
 }

@@ -619,7 +619,7 @@ impl ComponentBuilder {
     /// [`StreamItem::Gap`](super::StreamItem::Gap) where a session was lost and events may be
     /// missing, and ends when the component ends. Dropping it unsubscribes, and the component
     /// no longer subscribes it. Its queue holds `options.queue_capacity` events per session;
-    /// beyond, they are dropped and counted.
+    /// beyond, `options.overflow` applies (dropped and counted, or the session pauses).
     ///
     /// ```no_run
     /// use wamp_client::{Component, StreamItem, SubscribeOptions};

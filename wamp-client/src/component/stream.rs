@@ -80,11 +80,13 @@ pub enum GapCause {
 /// - Dropping it unsubscribes (even when the session's command queue is full), and the
 ///   component no longer subscribes it on new sessions.
 /// - Its queue is bounded by the subscription's
-///   [`queue_capacity`](crate::SubscribeOptions::queue_capacity), per session: events
-///   beyond it are dropped and counted ([`dropped`](Self::dropped)). While the events of a
-///   lost session are still being read, the next session's wait in a queue of their own; a
-///   session's events not yet read when the one after it is subscribed are dropped and
-///   counted, with a gap.
+///   [`queue_capacity`](crate::SubscribeOptions::queue_capacity), per session, and what
+///   happens beyond it is the subscription's [`overflow`](crate::SubscribeOptions::overflow)
+///   policy: events dropped (the newest or the oldest) are counted
+///   ([`dropped`](Self::dropped)); with [`Overflow::Pause`](crate::Overflow::Pause) the
+///   session stops reading until the stream is read. While the events of a lost session are
+///   still being read, the next session's wait in a queue of their own; a session's events
+///   not yet read when the one after it is subscribed are dropped and counted, with a gap.
 ///
 /// A component started more than once feeds its streams from its first start only.
 ///
@@ -193,7 +195,8 @@ impl DurableStream {
     }
 
     /// How many events were dropped, over every session, because the stream was not read
-    /// fast enough (see [`SubscribeOptions::queue_capacity`](crate::SubscribeOptions::queue_capacity)).
+    /// fast enough (see [`SubscribeOptions::overflow`](crate::SubscribeOptions::overflow)), or
+    /// were left unread when a later session's subscription replaced them.
     pub fn dropped(&self) -> u64 {
         let slot = self.shared.lock();
         let next = slot.next.as_ref().map_or(0, |s| s.events.dropped());
