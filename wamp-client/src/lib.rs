@@ -121,7 +121,7 @@ pub use wamp_macros::{
 #[doc(hidden)]
 pub mod __private {
     pub use crate::component::{Attach, Declaration, Service};
-    pub use crate::options::{RegisterOptions, SubscribeOptions};
+    pub use crate::options::{Overflow, RegisterOptions, SubscribeOptions};
     pub use std::sync::Arc;
     pub use std::vec::Vec;
     pub use wamp_core::uri::MatchPolicy;

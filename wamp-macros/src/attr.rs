@@ -63,7 +63,7 @@ impl Kind {
                 "disclose_caller",
                 "force_reregister",
             ],
-            Kind::Subscribe => &["match", "get_retained", "queue_capacity"],
+            Kind::Subscribe => &["match", "get_retained", "queue_capacity", "overflow"],
             _ => &[],
         }
     }
@@ -110,6 +110,8 @@ impl Errors {
 }
 
 const INVOKE_POLICIES: [&str; 5] = ["single", "roundrobin", "random", "first", "last"];
+/// The values of `#[subscribe(overflow = "...")]`.
+const OVERFLOW_POLICIES: [&str; 3] = ["drop_newest", "drop_oldest", "pause"];
 
 impl Attr {
     /// Parses and checks `args` of attribute `kind`; problems go to `errors`.
@@ -261,6 +263,13 @@ impl Attr {
                     return Err(wrong("a whole number of at least 1"));
                 }
             }
+            "overflow" => {
+                let ok =
+                    matches!(value, Lit::Str(s) if OVERFLOW_POLICIES.contains(&s.value().as_str()));
+                if !ok {
+                    return Err(wrong("\"drop_newest\", \"drop_oldest\" or \"pause\""));
+                }
+            }
             "disclose_caller" | "get_retained" | "force_reregister" => {
                 if !matches!(value, Lit::Bool(_)) {
                     return Err(wrong("`true` or `false`"));
@@ -296,6 +305,14 @@ impl Attr {
                 "queue_capacity" => quote_spanned!(span=> .queue_capacity(#value)),
                 "disclose_caller" => quote_spanned!(span=> .disclose_caller(#value)),
                 "get_retained" => quote_spanned!(span=> .get_retained(#value)),
+                "overflow" => {
+                    let policy = match value {
+                        Lit::Str(s) if s.value() == "drop_oldest" => quote!(DropOldest),
+                        Lit::Str(s) if s.value() == "pause" => quote!(Pause),
+                        _ => quote!(DropNewest),
+                    };
+                    quote_spanned!(span=> .overflow(#private::Overflow::#policy))
+                }
                 _ => unreachable!("only known options are kept"),
             }
         });

@@ -105,6 +105,8 @@ pub fn register(args: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Subscribes an async fn to a topic: `#[subscribe("com.example.topic")]`, with options
 /// `match = "exact" | "prefix" | "wildcard"`, `get_retained = true`, `queue_capacity = N`,
+/// `overflow = "drop_newest" | "drop_oldest" | "pause"` (what a full queue does: see
+/// `SubscribeOptions::overflow`),
 /// `crate = "path"`.
 ///
 /// Its parameters may be, in any order (at most 8):

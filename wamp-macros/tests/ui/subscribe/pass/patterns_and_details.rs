@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 
 use wamp::subscribe;
 
-#[subscribe("com.example..topic", match = "wildcard", get_retained = true, queue_capacity = 64)]
+#[subscribe("com.example..topic", match = "wildcard", get_retained = true, queue_capacity = 64, overflow = "drop_oldest")]
 async fn on_any(n: u64, extra: Kwargs<BTreeMap<String, u64>>, details: EventDetails) {
     let _ = (n, extra, details.publisher);
 }
