@@ -257,7 +257,66 @@ struct Gathered {
     procedures: Vec<crate::proxy::Procedure>,
 }
 
+/// What a `#[service]` expands to besides the item itself, from [`Gathered::finish`].
+struct Finished {
+    /// The attributes' errors (empty when there are none).
+    errors: TokenStream,
+    /// The body of `declarations(self: Arc<Self>)`.
+    declarations: TokenStream,
+    /// The caller proxy, if one was asked for.
+    proxy: TokenStream,
+}
+
 impl Gathered {
+    /// The declarations' body and the proxy (`proxy`: its name, if asked for) of the service
+    /// type `self_ty`; with errors, those errors and no declarations, so that
+    /// `.attach(MyService::..)` still compiles and the attributes' errors are the only ones
+    /// reported.
+    fn finish(
+        self,
+        proxy: Option<&Option<syn::LitStr>>,
+        generics: &syn::Generics,
+        self_ty: &syn::Type,
+    ) -> Finished {
+        let Gathered {
+            mut errors,
+            krate,
+            private,
+            decls,
+            checks,
+            procedures,
+            ..
+        } = self;
+        let proxy = match proxy {
+            Some(name) => crate::proxy::expand(
+                generics,
+                self_ty,
+                name.as_ref(),
+                &procedures,
+                &krate,
+                &mut errors,
+            ),
+            None => TokenStream::new(),
+        };
+        match errors.finish() {
+            Ok(()) => Finished {
+                errors: TokenStream::new(),
+                declarations: quote! {
+                    #checks
+                    let mut declarations = #private::Vec::new();
+                    #(declarations.push(#decls);)*
+                    declarations
+                },
+                proxy,
+            },
+            Err(e) => Finished {
+                errors: e.to_compile_error(),
+                declarations: quote!(#private::Vec::new()),
+                proxy: TokenStream::new(),
+            },
+        }
+    }
+
     /// Takes our attributes off one method (`attrs`, `sig`) and gathers its declaration.
     /// Returns whether it had one.
     fn method(&mut self, attrs: &mut Vec<syn::Attribute>, sig: &mut syn::Signature) -> bool {
@@ -377,45 +436,12 @@ pub fn service(args: TokenStream, item: TokenStream) -> TokenStream {
             gathered.method(&mut method.attrs, &mut method.sig);
         }
     }
-    let Gathered {
-        mut errors,
-        krate,
-        private,
-        decls,
-        checks,
-        procedures,
-        ..
-    } = gathered;
-    let proxy = match &args.proxy {
-        Some(name) => crate::proxy::expand(
-            &block.generics,
-            &block.self_ty,
-            name.as_ref(),
-            &procedures,
-            &krate,
-            &mut errors,
-        ),
-        None => TokenStream::new(),
-    };
-    let (errors, declarations, proxy) = match errors.finish() {
-        Ok(()) => (
-            TokenStream::new(),
-            quote! {
-                #checks
-                let mut declarations = #private::Vec::new();
-                #(declarations.push(#decls);)*
-                declarations
-            },
-            proxy,
-        ),
-        // The fallback: the impls exist, with no declarations, so that `.attach(MyService::..)`
-        // compiles and the attributes' errors are the only ones reported.
-        Err(e) => (
-            e.to_compile_error(),
-            quote!(#private::Vec::new()),
-            TokenStream::new(),
-        ),
-    };
+    let private = gathered.private.clone();
+    let Finished {
+        errors,
+        declarations,
+        proxy,
+    } = gathered.finish(args.proxy.as_ref(), &block.generics, &block.self_ty);
     let (impl_generics, _, where_clause) = block.generics.split_for_impl();
     let self_ty = &block.self_ty;
     quote! {
@@ -479,45 +505,14 @@ fn service_trait(
             };
         }
     }
-    let Gathered {
-        mut errors,
-        krate,
-        private,
-        decls,
-        checks,
-        procedures,
-        ..
-    } = gathered;
     let name = &tr.ident;
     let self_ty: syn::Type = syn::parse_quote!(#name);
-    let proxy = match &args.proxy {
-        Some(proxy_name) => crate::proxy::expand(
-            &tr.generics,
-            &self_ty,
-            proxy_name.as_ref(),
-            &procedures,
-            &krate,
-            &mut errors,
-        ),
-        None => TokenStream::new(),
-    };
-    let (errors, body, proxy) = match errors.finish() {
-        Ok(()) => (
-            TokenStream::new(),
-            quote! {
-                #checks
-                let mut declarations = #private::Vec::new();
-                #(declarations.push(#decls);)*
-                declarations
-            },
-            proxy,
-        ),
-        Err(e) => (
-            e.to_compile_error(),
-            quote!(#private::Vec::new()),
-            TokenStream::new(),
-        ),
-    };
+    let private = gathered.private.clone();
+    let Finished {
+        errors,
+        declarations: body,
+        proxy,
+    } = gathered.finish(args.proxy.as_ref(), &tr.generics, &self_ty);
     let doc = format!(
         "The declarations of this service's handlers, for `ComponentBuilder::attach`: \
          `builder.attach({name}::declarations(Arc::new(my_implementation)))`."
