@@ -234,6 +234,28 @@ impl Meta<'_> {
         self.call(procedure, vec![arg.into()], Dict::new()).await
     }
 
+    /// A meta procedure called for its effect (its answer, if any, is not looked at).
+    async fn act(&self, procedure: &str, args: Vec<Value>, kwargs: Dict) -> Result<(), CallError> {
+        let _: Value = self.call(procedure, args, kwargs).await?;
+        Ok(())
+    }
+
+    /// `wamp.registration.lookup` or `wamp.subscription.lookup` of `uri` with `policy`.
+    async fn lookup(
+        &self,
+        procedure: &str,
+        uri: &str,
+        policy: MatchPolicy,
+    ) -> Result<Option<Id>, CallError> {
+        let options = Dict::from([("match", Value::from(policy.as_str()))]);
+        self.call(
+            procedure,
+            vec![Value::from(uri), Value::Dict(options)],
+            Dict::new(),
+        )
+        .await
+    }
+
     async fn subscribe<T>(
         &self,
         topic: &str,
@@ -285,14 +307,12 @@ impl Meta<'_> {
         reason: Option<&str>,
         message: Option<&str>,
     ) -> Result<(), CallError> {
-        let _: Value = self
-            .call(
-                "wamp.session.kill",
-                vec![Value::from(session)],
-                reason_kwargs(reason, message),
-            )
-            .await?;
-        Ok(())
+        self.act(
+            "wamp.session.kill",
+            vec![Value::from(session)],
+            reason_kwargs(reason, message),
+        )
+        .await
     }
 
     /// `wamp.registration.list`: every registration's id, by match policy.
@@ -313,13 +333,8 @@ impl Meta<'_> {
         procedure: &str,
         policy: MatchPolicy,
     ) -> Result<Option<Id>, CallError> {
-        let options = Dict::from([("match", Value::from(policy.as_str()))]);
-        self.call(
-            "wamp.registration.lookup",
-            vec![Value::from(procedure), Value::Dict(options)],
-            Dict::new(),
-        )
-        .await
+        self.lookup("wamp.registration.lookup", procedure, policy)
+            .await
     }
 
     /// `wamp.registration.match`: the registration a call of `procedure` would go to, if any.
@@ -356,14 +371,12 @@ impl Meta<'_> {
         callee: Id,
         reason: Option<&str>,
     ) -> Result<(), CallError> {
-        let _: Value = self
-            .call(
-                "wamp.registration.remove_callee",
-                vec![Value::from(registration), Value::from(callee)],
-                reason_kwargs(reason, None),
-            )
-            .await?;
-        Ok(())
+        self.act(
+            "wamp.registration.remove_callee",
+            vec![Value::from(registration), Value::from(callee)],
+            reason_kwargs(reason, None),
+        )
+        .await
     }
 
     /// `wamp.subscription.list`: every subscription's id, by match policy.
@@ -384,13 +397,7 @@ impl Meta<'_> {
         topic: &str,
         policy: MatchPolicy,
     ) -> Result<Option<Id>, CallError> {
-        let options = Dict::from([("match", Value::from(policy.as_str()))]);
-        self.call(
-            "wamp.subscription.lookup",
-            vec![Value::from(topic), Value::Dict(options)],
-            Dict::new(),
-        )
-        .await
+        self.lookup("wamp.subscription.lookup", topic, policy).await
     }
 
     /// `wamp.subscription.match`: every subscription a publication to `topic` would reach
@@ -437,14 +444,12 @@ impl Meta<'_> {
         subscriber: Id,
         reason: Option<&str>,
     ) -> Result<(), CallError> {
-        let _: Value = self
-            .call(
-                "wamp.subscription.remove_subscriber",
-                vec![Value::from(subscription), Value::from(subscriber)],
-                reason_kwargs(reason, None),
-            )
-            .await?;
-        Ok(())
+        self.act(
+            "wamp.subscription.remove_subscriber",
+            vec![Value::from(subscription), Value::from(subscriber)],
+            reason_kwargs(reason, None),
+        )
+        .await
     }
 
     /// `wamp.session.on_join`: each session that joins the realm.
