@@ -14,45 +14,14 @@ use wamp_client::{
     CallError, CallOptions, CancelMode, Component, Invocation, JoinOptions, Payload, Session,
     TransportConfig, WampError,
 };
+use wamp_suite::callees::slow_callee;
 use wamp_suite::{within, Endpoint, Peer, TestRouter};
 
 const LIMIT: Duration = Duration::from_secs(20);
 
-/// Reports when it is dropped: an aborted handler drops its future, and with it this.
-struct OnDrop(mpsc::UnboundedSender<&'static str>);
-
-impl Drop for OnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.send("dropped");
-    }
-}
-
-/// A callee of `procedure` that starts, reports `started`, then sleeps for a minute (it only
-/// ends by being interrupted) and reports `dropped` when its future goes.
-async fn slow_callee(
-    router: &dyn TestRouter,
-    procedure: &str,
-) -> (Session, mpsc::UnboundedReceiver<&'static str>) {
-    let callee = Session::connect(&router.ws_url(), "realm1").await.unwrap();
-    let (tx, rx) = mpsc::unbounded_channel();
-    callee
-        .register(procedure, move |_inv: Invocation| {
-            let tx = tx.clone();
-            async move {
-                let _guard = OnDrop(tx.clone());
-                let _ = tx.send("started");
-                tokio::time::sleep(Duration::from_secs(60)).await;
-                Ok::<_, WampError>(Payload::new())
-            }
-        })
-        .await
-        .unwrap();
-    (callee, rx)
-}
-
+/// The slow callee's next report (see [`wamp_suite::callees::slow_callee`]).
 async fn next(rx: &mut mpsc::UnboundedReceiver<&'static str>, want: &str) {
-    let got = within(LIMIT, want, rx.recv()).await;
-    assert_eq!(got, Some(want));
+    wamp_suite::callees::next_report(rx, want, LIMIT).await;
 }
 
 async fn caller(router: &dyn TestRouter) -> Session {

@@ -47,10 +47,12 @@
 //! - [`CrossbarNode`]: a Crossbar.io node with a config of the test's own (the README's).
 //! - [`venv()`], [`python()`]: the virtualenv.
 //! - [`within`]: a wait in a test, bounded in time.
+//! - [`callees`]: callees the tests of calls share (one that runs until interrupted).
 //! - [`FaultProxy`], [`FaultMode`]: a TCP proxy that injects network faults (refused connections,
 //!   silence, black holes, HTTP errors, latency, dropped connections).
 
 pub mod auth;
+pub mod callees;
 mod certs;
 mod node;
 mod ours;
