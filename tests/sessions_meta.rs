@@ -75,6 +75,13 @@ wamp_suite::on_both_routers! {
         let details = within(LIMIT, "the kill", victim.closed()).await;
         assert_eq!(details.reason, "com.example.bye");
         assert_eq!(details.message.as_deref(), Some("maintenance"));
+        // The victim has its GOODBYE; the router forgets it once the victim's answer came.
+        within(LIMIT, "the router forgetting the killed session", async {
+            while admin.meta().session_get(victim.id()).await.is_ok() {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+        })
+        .await;
         let again = admin.meta().session_kill(victim.id(), None, None).await.unwrap_err();
         assert_eq!(again.uri(), Some("wamp.error.no_such_session"), "{again}");
     }
