@@ -5,6 +5,8 @@
 //! [`Message::from_value`] convert between a message and that list; the serializers turn the list
 //! into bytes.
 
+use std::fmt;
+
 use crate::id::Id;
 use crate::value::{Dict, Str, Value};
 
@@ -116,7 +118,9 @@ impl RequestType {
 /// allocation): the codec checks that they are strings, the session checks URIs a user supplies
 /// before sending them. `args`/`kwargs` are empty when the message carried
 /// no payload.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// `Debug` never shows AUTHENTICATE's signature (a ticket is a secret).
+#[derive(Clone, PartialEq)]
 #[allow(missing_docs)] // the fields are named as in the spec
 pub enum Message {
     /// `[1, Realm|uri, Details|dict]`
@@ -218,6 +222,53 @@ pub enum Message {
     },
 }
 
+/// `Debug` for every variant as derived, but AUTHENTICATE's signature.
+macro_rules! debug_message {
+    ($message:expr, $f:expr; $($variant:ident { $($field:ident),* }),* $(,)?) => {
+        match $message {
+            Message::Authenticate { signature: _, extra } => $f
+                .debug_struct("Authenticate")
+                .field("signature", &format_args!("<redacted>"))
+                .field("extra", extra)
+                .finish(),
+            $(Message::$variant { $($field),* } => $f
+                .debug_struct(stringify!($variant))
+                $(.field(stringify!($field), $field))*
+                .finish(),)*
+        }
+    };
+}
+
+impl fmt::Debug for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        debug_message!(self, f;
+            Hello { realm, details },
+            Welcome { session, details },
+            Abort { details, reason },
+            Challenge { method, extra },
+            Goodbye { details, reason },
+            Error { request_type, request, details, error, args, kwargs },
+            Publish { request, options, topic, args, kwargs },
+            Published { request, publication },
+            Subscribe { request, options, topic },
+            Subscribed { request, subscription },
+            Unsubscribe { request, subscription },
+            Unsubscribed { request, details },
+            Event { subscription, publication, details, args, kwargs },
+            Call { request, options, procedure, args, kwargs },
+            Cancel { request, options },
+            Result { request, details, args, kwargs },
+            Register { request, options, procedure },
+            Registered { request, registration },
+            Unregister { request, registration },
+            Unregistered { request, details },
+            Invocation { request, registration, details, args, kwargs },
+            Interrupt { request, options },
+            Yield { request, options, args, kwargs },
+        )
+    }
+}
+
 impl Message {
     /// The message code.
     pub fn code(&self) -> u64 {
@@ -284,4 +335,30 @@ pub fn name_of(c: u64) -> Option<&'static str> {
         code::YIELD => "YIELD",
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod debug_tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_every_field_but_the_signature_of_authenticate() {
+        let m = Message::Authenticate {
+            signature: Str::new("ticket-secret-1"),
+            extra: Dict::new(),
+        };
+        let shown = format!("{m:?}");
+        assert!(!shown.contains("ticket-secret-1"), "{shown}");
+        assert!(shown.contains("<redacted>"), "{shown}");
+        let call = Message::Call {
+            request: 7,
+            options: Dict::new(),
+            procedure: Str::new("com.example.add"),
+            args: vec![Value::from(1)],
+            kwargs: Dict::new(),
+        };
+        let shown = format!("{call:?}");
+        assert!(shown.starts_with("Call { request: 7"), "{shown}");
+        assert!(shown.contains("com.example.add"), "{shown}");
+    }
 }

@@ -663,6 +663,40 @@ impl<C, A> ClientSession<C, A> {
         }
     }
 
+    /// Fails pending request `request` with `error`, as if the router had answered it with
+    /// ERROR: for what stands between this session and the wire (a client's message
+    /// interceptors refusing a request on its way out, or its answer on its way in). With
+    /// `sent`, the router knows the request: it is remembered (like a cancelled call), so
+    /// that what the router still sends for it is ignored. False when no such request waits
+    /// (a publication without acknowledgement, an answer already given).
+    pub fn fail_request(&mut self, request: Id, error: WampError, sent: bool) -> bool {
+        let waiter = if sent {
+            if !matches!(
+                self.requests.get(request),
+                Some(Slot::Call { .. } | Slot::Ack { .. })
+            ) {
+                return false;
+            }
+            self.requests.abandon(request)
+        } else {
+            self.discard_request(request)
+        };
+        match waiter {
+            Some(Waiter::Call(waiter)) => self.events.push_back(SessionEvent::CallFailed {
+                request,
+                waiter,
+                failure: CallFailure::Error(error),
+            }),
+            Some(Waiter::Ack(waiter)) => self.events.push_back(SessionEvent::Failed {
+                request,
+                waiter,
+                failure: Failure::Error(error),
+            }),
+            None => return false,
+        }
+        true
+    }
+
     /// The YIELD or ERROR answering invocation `request` could not be sent (too large, not
     /// encodable): sends `error` in its place.
     pub fn replace_invocation_answer(&mut self, request: Id, error: WampError) {

@@ -655,3 +655,41 @@ fn request_ids_skip_ids_still_pending_after_wrapping() {
         .unwrap();
     assert_eq!(b, 2);
 }
+
+#[test]
+fn a_request_failed_from_outside_gets_the_error_and_its_later_answer_is_ignored_once_sent() {
+    let mut s = joined();
+    let sent = s
+        .call(t0(), "a.b", Dict::new(), vec![], Dict::new(), 1)
+        .unwrap();
+    let unsent = s
+        .call(t0(), "a.b", Dict::new(), vec![], Dict::new(), 2)
+        .unwrap();
+    drain(&mut s);
+    assert!(s.fail_request(sent, WampError::new("x.refused"), true));
+    assert!(s.fail_request(unsent, WampError::new("x.refused"), false));
+    assert!(!s.fail_request(unsent, WampError::new("x.refused"), false));
+    let (_, ev) = drain(&mut s);
+    let failed: Vec<u32> = ev
+        .iter()
+        .filter_map(|e| match e {
+            SessionEvent::CallFailed {
+                waiter,
+                failure: CallFailure::Error(e),
+                ..
+            } if e.uri == "x.refused" => Some(*waiter),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failed, vec![1, 2]);
+    assert_eq!(s.pending_requests(), 0);
+    // The router still answers the one it got: ignored, not a protocol violation.
+    let answer = Message::Result {
+        request: sent,
+        details: Dict::new(),
+        args: vec![],
+        kwargs: Dict::new(),
+    };
+    s.handle_message(t0(), answer).unwrap();
+    assert!(drain(&mut s).1.is_empty());
+}
