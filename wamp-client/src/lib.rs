@@ -63,6 +63,7 @@ pub mod component;
 mod driver;
 pub mod error;
 pub mod handler;
+pub mod intercept;
 mod link;
 mod options;
 mod payload;
@@ -87,6 +88,7 @@ pub use error::{
     SubscribeError, TransportError,
 };
 pub use handler::{ApplicationError, CallErrorExt, Invocation, TypedCallError};
+pub use intercept::{Interceptor, Interceptors, Verdict};
 pub use link::BoxFuture;
 pub use options::{
     CallOptions, InvocationPolicy, JoinOptions, Overflow, PublishOptions, RegisterOptions,

@@ -10,6 +10,7 @@ use wamp_core::uri::MatchPolicy;
 use wamp_core::value::{Dict, Str, Value};
 
 use crate::auth::{Authentication, Authenticator, Offer};
+use crate::intercept::Interceptors;
 
 /// How a client joins a realm: HELLO details, authentication, the handshake timeout and the
 /// session's default call timeout.
@@ -51,6 +52,9 @@ pub struct JoinOptions {
     /// [`invocation_queue`](Self::invocation_queue)). Default
     /// [`DEFAULT_INVOCATION_QUEUE`](Self::DEFAULT_INVOCATION_QUEUE).
     pub invocation_queue: usize,
+    /// The hooks every message of the session passes (see [`crate::intercept`]). Default
+    /// empty.
+    pub interceptors: Interceptors,
 }
 
 impl std::fmt::Debug for JoinOptions {
@@ -69,6 +73,7 @@ impl std::fmt::Debug for JoinOptions {
             .field("call_timeout", &self.call_timeout)
             .field("max_invocations", &self.max_invocations)
             .field("invocation_queue", &self.invocation_queue)
+            .field("interceptors", &self.interceptors)
             .finish_non_exhaustive()
     }
 }
@@ -97,7 +102,14 @@ impl JoinOptions {
             call_timeout: None,
             max_invocations: Self::DEFAULT_MAX_INVOCATIONS,
             invocation_queue: Self::DEFAULT_INVOCATION_QUEUE,
+            interceptors: Interceptors::default(),
         }
+    }
+
+    /// Every message of the session passes `chain`, in order (see [`crate::intercept`]).
+    pub fn interceptors(mut self, chain: Interceptors) -> Self {
+        self.interceptors = chain;
+        self
     }
 
     /// At most `n` invocations (of all the session's procedures together) run at once,

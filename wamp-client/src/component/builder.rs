@@ -20,6 +20,7 @@ use super::transport::{IntoTransport, TransportSpec};
 use crate::auth::Authentication;
 use crate::error::ConfigError;
 use crate::handler::{IntoEventHandler, IntoProcedure};
+use crate::intercept::{Interceptor, Interceptors};
 use crate::options::{JoinOptions, RegisterOptions, SubscribeOptions};
 use crate::session::testament::Testament;
 use crate::session::Session;
@@ -510,6 +511,49 @@ impl ComponentBuilder {
     pub fn max_invocations(mut self, n: usize) -> Self {
         let join = self.join.take().unwrap_or_else(|| JoinOptions::new(""));
         self.join = Some(join.max_invocations(n));
+        self
+    }
+
+    /// Adds `interceptor` at the end of the chain every message of every session of the
+    /// component passes (see [`crate::intercept`]; sets it in the component's join options:
+    /// give it after [`join_options`](Self::join_options), which replaces them).
+    ///
+    /// ```
+    /// use wamp_client::intercept::{Message, Verdict};
+    /// use wamp_client::{Component, Interceptor};
+    ///
+    /// /// Counts what goes out.
+    /// #[derive(Default)]
+    /// struct Count(std::sync::atomic::AtomicU64);
+    ///
+    /// impl Interceptor for Count {
+    ///     fn outgoing(&self, message: Message) -> Verdict {
+    ///         self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    ///         Verdict::pass(message)
+    ///     }
+    /// }
+    ///
+    /// let comp = Component::builder()
+    ///     .transport("ws://127.0.0.1:8080/ws")
+    ///     .realm("realm1")
+    ///     .interceptor(Count::default())
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(comp);
+    /// ```
+    pub fn interceptor(self, interceptor: impl Interceptor) -> Self {
+        self.with_interceptors(|chain| chain.push(interceptor))
+    }
+
+    /// Adds the interceptors of `chain` (and takes its timeout), after any given already.
+    pub fn interceptors(self, chain: Interceptors) -> Self {
+        self.with_interceptors(|mine| mine.then(&chain).timeout(chain.timeout))
+    }
+
+    fn with_interceptors(mut self, f: impl FnOnce(Interceptors) -> Interceptors) -> Self {
+        let mut join = self.join.take().unwrap_or_else(|| JoinOptions::new(""));
+        join.interceptors = f(std::mem::take(&mut join.interceptors));
+        self.join = Some(join);
         self
     }
 

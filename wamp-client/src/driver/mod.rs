@@ -32,6 +32,7 @@ use wamp_core::uri::{close_uri, error_uri};
 use wamp_core::{ProtocolError, WampError};
 
 use crate::error::{JoinError, SessionError};
+use crate::intercept::Direction;
 use crate::link::{AckSender, CallWaiter, Command, DropCounter, SessionShared};
 use crate::options::JoinOptions;
 use crate::queue;
@@ -39,11 +40,13 @@ use crate::revocation::{Revocation, RevocationKind};
 use crate::transport::{Connection, Frame, TransportError, TransportKind};
 
 pub(crate) mod auth;
+mod intercept;
 mod invocations;
 mod requests;
 mod routes;
 
 use auth::{JoinAuth, JoinOutcome};
+use intercept::{Outcome, Pipeline, Role};
 pub(crate) use invocations::limit_concurrency;
 use invocations::Invocations;
 use routes::Routes;
@@ -127,6 +130,8 @@ pub(crate) async fn join(
         unsent_publications: DropCounter::default(),
         session: Weak::new(),
         revocations: broadcast::channel(REVOCATION_BACKLOG).0,
+        outgoing: Pipeline::new(options.interceptors.clone(), Direction::Outgoing),
+        incoming: Pipeline::new(options.interceptors.clone(), Direction::Incoming),
     };
     let span = tracing::info_span!("wamp_session", realm = %options.realm);
     let outcome = tracing::Instrument::instrument(driver.join_phase(), span.clone()).await;
@@ -217,6 +222,12 @@ pub(crate) struct Driver {
     gate: Arc<queue::Gate>,
     /// Whether reading is paused (see [`Driver::must_pause`]).
     paused: bool,
+    /// The interceptors' run over what is sent: while a hook decides later, the core's
+    /// next messages wait in the core, and no command is taken.
+    outgoing: Pipeline,
+    /// The interceptors' run over what is received: while a hook decides later, nothing more
+    /// is read.
+    incoming: Pipeline,
 }
 
 fn now() -> Instant {
@@ -262,17 +273,36 @@ impl Driver {
 
     fn poll_step(&mut self, cx: &mut Context<'_>, take_commands: bool) -> Poll<()> {
         let mut progress = false;
+        // A message whose interceptor decided later: the ones behind it follow.
+        if self.outgoing.busy() {
+            if let Poll::Ready(outcome) = self.outgoing.poll(now(), cx) {
+                self.apply_outgoing(outcome);
+                self.pump();
+                progress = true;
+            }
+        }
+        if self.incoming.busy() {
+            let now = now();
+            if let Poll::Ready(outcome) = self.incoming.poll(now, cx) {
+                self.apply_incoming(now, outcome);
+                self.read_frames(now);
+                progress = true;
+            }
+        }
         // Answers come only from running invocations: with none, the channel is left alone.
         // Like commands, they wait while the router is slow to take what we write (a
         // handler's progressive results must not pile up in the write buffer).
-        while self.conn.unsent() < WRITE_HIGH_WATER {
+        while self.conn.unsent() < WRITE_HIGH_WATER && !self.outgoing.busy() {
             let Some(y) = self.invocations.take_refused() else {
                 break;
             };
             self.on_yield(y);
             progress = true;
         }
-        while self.invocations.any_running() && self.conn.unsent() < WRITE_HIGH_WATER {
+        while self.invocations.any_running()
+            && self.conn.unsent() < WRITE_HIGH_WATER
+            && !self.outgoing.busy()
+        {
             match self.invocations.rx.poll_recv(cx) {
                 Poll::Ready(Some(y)) => {
                     self.on_yield(y);
@@ -301,7 +331,8 @@ impl Driver {
         }
         self.paused = paused;
         if self.transport_ok {
-            if let Poll::Ready(t) = self.conn.poll_transfer(cx, self.reading && !self.paused) {
+            let read = self.reading && !self.paused && !self.incoming.busy();
+            if let Poll::Ready(t) = self.conn.poll_transfer(cx, read) {
                 self.on_transfer(t);
                 progress = true;
             }
@@ -342,7 +373,11 @@ impl Driver {
             self.run_batch();
             return true;
         }
-        if !(take_commands && self.commands_open && self.conn.unsent() < WRITE_HIGH_WATER) {
+        if !(take_commands
+            && self.commands_open
+            && self.conn.unsent() < WRITE_HIGH_WATER
+            && !self.outgoing.busy())
+        {
             return false;
         }
         match self.commands.poll_recv_all(cx, &mut self.batch) {
@@ -389,10 +424,16 @@ impl Driver {
             .map(|t| t + self.conn.write_timeout);
         let read = (self.reading && !self.paused && self.conn.in_frame())
             .then(|| self.read_at + self.conn.read_timeout);
-        [self.core.poll_timeout(), write, read]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.core.poll_timeout(),
+            write,
+            read,
+            self.outgoing.deadline(),
+            self.incoming.deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Arms the one timer for `deadline`. A timer armed for an earlier instant is kept: it
@@ -417,6 +458,13 @@ impl Driver {
         let now = now();
         self.timer_at = None;
         self.core.handle_timeout(now);
+        if let Some(outcome) = self.outgoing.expire(now) {
+            self.apply_outgoing(outcome);
+        }
+        if let Some(outcome) = self.incoming.expire(now) {
+            self.apply_incoming(now, outcome);
+            self.read_frames(now);
+        }
         if self.transport_ok
             && self.conn.wants_write()
             && self
@@ -532,7 +580,7 @@ impl Driver {
     /// Stops (the rest waits in the transport's buffer) while reading must pause: a queue
     /// with the `Pause` policy is full, or too many refused invocations wait.
     fn read_frames(&mut self, now: Instant) {
-        while self.reading {
+        while self.reading && !self.incoming.busy() {
             if self.gate.is_closed() || self.invocations.refused_backlog() >= REFUSED_BACKLOG {
                 self.paused = true;
                 break;
@@ -541,11 +589,11 @@ impl Driver {
                 Ok(Some(Frame::Message(bytes))) => match self.serializer.decode(&bytes) {
                     Ok(msg) => {
                         tracing::trace!(message = msg.name(), "received");
-                        if let Err(e) = self.core.handle_message(now, msg) {
-                            tracing::error!(error = %e, "protocol violation by the router; aborting");
-                            self.reading = false;
+                        if self.incoming.is_empty() {
+                            self.handle(now, msg);
+                        } else if let Some(outcome) = self.incoming.run(now, msg) {
+                            self.apply_incoming(now, outcome);
                         }
-                        self.deliver_events();
                     }
                     Err(e) => {
                         tracing::error!(error = %e, "undecodable message from the router; aborting");
@@ -575,9 +623,16 @@ impl Driver {
                 self.conn.queue_ping(b"wamp-rs");
             }
             let mut sent = false;
-            while let Some(msg) = self.core.poll_transmit() {
+            while !self.outgoing.busy() {
+                let Some(msg) = self.core.poll_transmit() else {
+                    break;
+                };
                 sent = true;
-                self.send(msg);
+                if self.outgoing.is_empty() {
+                    self.send(msg);
+                } else if let Some(outcome) = self.outgoing.run(now(), msg) {
+                    self.apply_outgoing(outcome);
+                }
             }
             if !sent {
                 break;
@@ -636,6 +691,94 @@ impl Driver {
                 .and_then(wamp_core::Value::as_str)
                 .map(str::to_owned),
         })
+    }
+
+    /// Hands a message received (and passed by the interceptors) to the core, and delivers
+    /// what it caused.
+    fn handle(&mut self, now: Instant, msg: Message) {
+        if let Err(e) = self.core.handle_message(now, msg) {
+            tracing::error!(error = %e, "protocol violation by the router; aborting");
+            self.reading = false;
+        }
+        self.deliver_events();
+    }
+
+    /// What the interceptors decided about a message on its way out (see the table of
+    /// [`crate::intercept`]).
+    fn apply_outgoing(&mut self, outcome: Outcome) {
+        let (role, name, dropped, error) = match outcome {
+            Outcome::Pass(msg) => return self.send(msg),
+            Outcome::Refused {
+                role,
+                name,
+                dropped,
+                error,
+                ..
+            } => (role, name, dropped, error),
+        };
+        tracing::debug!(message = name, dropped, error = %error.uri, "an interceptor refused a message on its way out");
+        match role {
+            Role::Request(request) => {
+                if !self.core.fail_request(request, error, false) {
+                    tracing::debug!(message = name, "nobody waits for it");
+                }
+            }
+            Role::Yield(request) if !dropped => self.core.replace_invocation_answer(request, error),
+            Role::Hello if !dropped => {
+                // Not sent: the join ends as if the router had refused it, with the reason.
+                let mut details = wamp_core::Dict::new();
+                let message = error.message().unwrap_or("refused by an interceptor");
+                details.insert("message".into(), message.into());
+                let abort = Message::Abort {
+                    details,
+                    reason: error.uri.into(),
+                };
+                let _ = self.core.handle_message(now(), abort);
+            }
+            Role::Join if !dropped => self.core.abort(&error.uri, error.message()),
+            _ => {}
+        }
+    }
+
+    /// What the interceptors decided about a message received (see the table of
+    /// [`crate::intercept`]).
+    fn apply_incoming(&mut self, now: Instant, outcome: Outcome) {
+        let (role, name, dropped, error, original) = match outcome {
+            Outcome::Pass(msg) => return self.handle(now, msg),
+            Outcome::Refused {
+                role,
+                name,
+                dropped,
+                error,
+                original,
+            } => (role, name, dropped, error, original),
+        };
+        tracing::debug!(message = name, dropped, error = %error.uri, "an interceptor refused a message received");
+        match role {
+            Role::Answer(request) => {
+                self.core.fail_request(request, error, true);
+                self.deliver_events();
+            }
+            Role::Invocation(request) => self.send(Message::Error {
+                request_type: RequestType::Invocation,
+                request,
+                details: wamp_core::Dict::new(),
+                error: error.uri.into(),
+                args: error.args,
+                kwargs: error.kwargs,
+            }),
+            Role::Join => self.core.abort(&error.uri, error.message()),
+            Role::State => {
+                tracing::warn!(
+                    message = name,
+                    "an interceptor cannot drop or fail this message (the router holds what it confirms); handled as received"
+                );
+                if let Some(msg) = original {
+                    self.handle(now, msg);
+                }
+            }
+            _ => {}
+        }
     }
 
     /// Encodes `msg` and queues it on the transport. A message that cannot be encoded or is
