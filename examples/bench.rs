@@ -600,6 +600,76 @@ async fn interleaved_ratio(
     );
 }
 
+/// Passes every message on unchanged: what the chain costs when it does nothing.
+struct NoOp;
+
+impl wamp_client::Interceptor for NoOp {}
+
+/// CPU per call of a session with one no-op interceptor against `plain` (no interceptor),
+/// in interleaved rounds (the machine's drift hits both alike): sequential calls, then
+/// batches of 100 calls in flight.
+async fn interceptor_cost(plain: &Session, payload: &Payload, url: &str, ser: &str, calls: usize) {
+    const ROUNDS: usize = 20;
+    const BATCH: usize = 100;
+    let options =
+        JoinOptions::new("realm1").interceptors(wamp_client::Interceptors::new().push(NoOp));
+    let intercepted = Session::join(&transport(url, ser), options)
+        .await
+        .expect("join the router");
+    let per_round = (calls / ROUNDS).max(BATCH);
+    let sequential = |s: Session| {
+        let p = payload.clone();
+        async move {
+            let cpu = ProcessTime::now();
+            for _ in 0..per_round {
+                s.call_with("bench.echo", p.clone(), Default::default())
+                    .await
+                    .expect("call");
+            }
+            cpu.elapsed().as_secs_f64()
+        }
+    };
+    let batched = |s: Session| {
+        let p = payload.clone();
+        async move {
+            let cpu = ProcessTime::now();
+            for _ in 0..per_round / BATCH {
+                let calls =
+                    (0..BATCH).map(|_| s.call_with("bench.echo", p.clone(), Default::default()));
+                for r in futures_util::future::join_all(calls).await {
+                    r.expect("call");
+                }
+            }
+            cpu.elapsed().as_secs_f64()
+        }
+    };
+    let (mut seq, mut bat) = ([0.0f64; 2], [0.0f64; 2]);
+    let t = Instant::now();
+    let mut rounds = 0;
+    for _ in 0..ROUNDS {
+        if t.elapsed() > PHASE_LIMIT {
+            break;
+        }
+        seq[0] += sequential(plain.clone()).await;
+        seq[1] += sequential(intercepted.clone()).await;
+        bat[0] += batched(plain.clone()).await;
+        bat[1] += batched(intercepted.clone()).await;
+        rounds += 1;
+    }
+    let n = (rounds * per_round).max(1) as f64;
+    let us = |total: f64| total * 1e6 / n;
+    println!(
+        "one no-op interceptor ({rounds} interleaved rounds of {per_round} calls): sequential {:.2} vs {:.2} us CPU per call ({:+.1}%), {BATCH} in flight {:.2} vs {:.2} us ({:+.1}%)",
+        us(seq[1]),
+        us(seq[0]),
+        (seq[1] / seq[0].max(1e-12) - 1.0) * 100.0,
+        us(bat[1]),
+        us(bat[0]),
+        (bat[1] / bat[0].max(1e-12) - 1.0) * 100.0,
+    );
+    let _ = intercepted.leave().await;
+}
+
 /// `--role callee`: registers `bench.echo` and serves until stdin closes.
 async fn callee(url: &str, ser: &str) {
     let session = join(url, ser).await;
@@ -736,6 +806,7 @@ async fn run_main(args: &Args, url: &str) {
         sequential_cpu
     );
     interleaved_ratio(&session, &payload, url, ser, args.calls).await;
+    interceptor_cost(&session, &payload, url, ser, args.calls).await;
 
     // Pipelined calls: `window` in flight.
     let total = args.pipelined;

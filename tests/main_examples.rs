@@ -48,3 +48,22 @@ fn the_hello_example_embeds_a_router_when_given_no_url() {
         "{rest:?}"
     );
 }
+
+#[test]
+fn the_interceptors_example_stamps_refuses_counts_and_times_with_an_embedded_router() {
+    let mut example = Peer::command("interceptors", Command::new(example_binary("interceptors")));
+    // The timing hook sees the RESULT before the caller gets it.
+    let timed = example.expect_line("call ", STEP);
+    assert!(
+        timed.contains("to com.example.add2 answered RESULT after"),
+        "{timed}"
+    );
+    assert_eq!(example.expect_line("com.example.add2(2, 3) =", STEP), "5");
+    let refused = example.expect_line("refused:", STEP);
+    assert!(refused.contains("wamp.error.not_authorized"), "{refused}");
+    let rest = example.finish(STEP);
+    assert!(
+        rest.iter().any(|l| l.starts_with("messages sent: ")),
+        "{rest:?}"
+    );
+}

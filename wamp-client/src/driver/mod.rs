@@ -719,7 +719,8 @@ impl Driver {
         tracing::debug!(message = name, dropped, error = %error.uri, "an interceptor refused a message on its way out");
         match role {
             Role::Request(request) => {
-                if !self.core.fail_request(request, error, false) {
+                let waited = self.core.fail_request(request, error, false);
+                if !waited {
                     tracing::debug!(message = name, "nobody waits for it");
                 }
             }
