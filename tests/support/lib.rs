@@ -49,11 +49,17 @@
 //! - [`within`]: a wait in a test, bounded in time.
 //! - [`callees`]: callees the tests of calls share (one that runs until interrupted).
 //! - [`FaultProxy`], [`FaultMode`]: a TCP proxy that injects network faults (refused connections,
-//!   silence, black holes, HTTP errors, latency, dropped connections).
+//!   silence, black holes, frozen connections, HTTP errors, latency, dropped connections).
+//! - [`Frozen`]: a Crossbar.io node stopped with SIGSTOP until dropped (SIGCONT).
+//! - [`measure`]: resident memory (and its sampled peak), file descriptors, tokio tasks.
+//! - [`workload`]: the reliability suite's and the soak benchmark's workload (calls in flight,
+//!   acknowledged publications) and its figures.
 
 pub mod auth;
 pub mod callees;
 mod certs;
+mod freeze;
+pub mod measure;
 mod node;
 mod ours;
 mod peer;
@@ -62,7 +68,9 @@ mod proxy;
 mod router;
 mod target;
 mod venv;
+pub mod workload;
 
+pub use freeze::Frozen;
 pub use node::{free_port, CrossbarNode};
 pub use ours::{ours, Ours, OursNode};
 pub use peer::{bytes_from_json, bytes_to_json, example_binary, peers_dir, Peer};

@@ -51,6 +51,12 @@ pub enum FaultMode {
     /// heals it (the bytes discarded meanwhile are lost, and an end-of-stream is held back
     /// until then).
     BlackHole,
+    /// Stop forwarding in both directions, keeping every TCP connection open and every byte:
+    /// nothing is read, so the kernel's buffers fill up as they do in front of a stopped
+    /// (SIGSTOP) process. Applies to live connections too; a new connection is connected
+    /// upstream and frozen at once. Switching back to [`FaultMode::Forward`] delivers what
+    /// waited, in order (a frozen router that is thawed).
+    Freeze,
     /// Read the request head, answer `HTTP/1.1 <code> <reason>` with an empty body, and close.
     /// Live connections go on.
     HttpError(u16),
@@ -200,7 +206,8 @@ impl FaultProxy {
     }
 
     /// Switches the mode. It applies to every connection accepted after this returns;
-    /// [`FaultMode::BlackHole`] (entering or leaving it) applies to live connections too.
+    /// [`FaultMode::BlackHole`] and [`FaultMode::Freeze`] (entering or leaving them) apply to
+    /// live connections too.
     ///
     /// Entering [`FaultMode::Refuse`] closes the listening socket (connections waiting in its
     /// backlog are reset); leaving it listens again on the same port before returning.
@@ -439,7 +446,9 @@ fn on_accept(shared: &Arc<Shared>, client: TcpStream) {
     // If the thread cannot start, the closure is dropped and with it the registration,
     // which closes the connection.
     shared.spawn(name, move || match mode {
-        FaultMode::Forward | FaultMode::BlackHole => forward(registration, client),
+        FaultMode::Forward | FaultMode::BlackHole | FaultMode::Freeze => {
+            forward(registration, client)
+        }
         FaultMode::Silent => drain(&registration, &client, None),
         FaultMode::HttpError(code) => http_error(&registration, &client, code),
         FaultMode::Refuse => {}
@@ -473,13 +482,19 @@ fn forward(registration: Registration, client: TcpStream) {
 }
 
 /// Copies `from` to `to` until an end-of-stream, an error or the end of the connection,
-/// applying the delay and discarding everything while in [`FaultMode::BlackHole`].
+/// applying the delay, discarding everything while in [`FaultMode::BlackHole`] and reading
+/// nothing while in [`FaultMode::Freeze`].
 fn pump(registration: &Registration, mut from: &TcpStream, to: &TcpStream) {
     let shared = &registration.shared;
     let mut buf = vec![0u8; 16 * 1024];
     loop {
         if registration.done() {
             return;
+        }
+        if shared.mode() == FaultMode::Freeze {
+            // Read nothing: the bytes wait in the kernel (and the sender's buffers fill).
+            registration.sleep(IO_POLL);
+            continue;
         }
         let n = match from.read(&mut buf) {
             Ok(0) => break,
