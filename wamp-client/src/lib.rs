@@ -65,6 +65,7 @@ pub mod error;
 pub mod handler;
 pub mod intercept;
 mod link;
+pub mod observe;
 mod options;
 mod payload;
 mod queue;

@@ -14,6 +14,7 @@ use wamp_core::value::{Dict, Str};
 use wamp_core::{Id, WampError};
 
 use crate::error::{CallError, Refusal, SessionError};
+use crate::observe::{EventMetrics, Stamp};
 use crate::payload::{CallResult, Event, Payload};
 use crate::queue;
 
@@ -90,6 +91,9 @@ pub(crate) enum Command {
         payload: Payload,
         /// Where the acknowledgement goes; `None` for a publication without one.
         reply: Option<AckSender>,
+        /// The publication's span (disabled unless a subscriber wants it): the driver
+        /// records the request id in it.
+        span: tracing::Span,
     },
     /// Stop taking invocations; answer when none is running.
     Drain {
@@ -114,6 +118,11 @@ pub(crate) struct CallWaiter {
     pub(crate) progress: Option<ProgressResults>,
     /// The key the caller's handle knows the call by (to cancel it).
     pub(crate) key: u64,
+    /// The call's span (disabled unless a subscriber wants it): the driver records the
+    /// request id in it.
+    pub(crate) span: tracing::Span,
+    /// When the call was sent (for its duration, with the `metrics` feature).
+    pub(crate) sent: Stamp,
 }
 
 /// Progressive results of one call on their way to the caller: a bounded queue with an
@@ -156,6 +165,8 @@ impl ProgressResults {
 pub(crate) struct EventSink {
     pub(crate) tx: queue::DeliverySender<Event>,
     pub(crate) dropped: DropCounter,
+    /// The session's event counters (with the `metrics` feature).
+    pub(crate) metrics: EventMetrics,
 }
 
 impl EventSink {
@@ -163,10 +174,13 @@ impl EventSink {
     pub(crate) fn deliver(&self, event: Event) -> bool {
         match self.tx.deliver(event) {
             queue::Delivered::Queued => {
+                self.metrics.delivered();
                 self.dropped.delivered();
                 true
             }
             queue::Delivered::Dropped(e) => {
+                self.metrics.delivered();
+                self.metrics.dropped();
                 self.dropped.dropped_event(e.subscription, &e.topic);
                 true
             }
@@ -246,6 +260,8 @@ pub(crate) struct StartedInvocation {
     pub(crate) details: Dict,
     /// Where progressive results go, when the caller asked for them.
     pub(crate) progress: Option<ProgressSink>,
+    /// The invocation's span (disabled unless a subscriber wants it): its handler runs in it.
+    pub(crate) span: tracing::Span,
 }
 
 /// How the driver runs an invocation: what a registered procedure is to the driver (the

@@ -23,6 +23,7 @@ use super::lifecycle::{BoxError, LifecycleEvent, ReadyDetails};
 use super::stream::GapCause;
 use super::transport::TransportSpec;
 use crate::error::{JoinError, RegisterError, SubscribeError};
+use crate::observe::ComponentMetrics;
 use crate::retry::{random_seed, RetryState};
 use crate::revocation::{Revocation, RevocationKind, Revocations};
 use crate::session::registration::{Registration, Subscription};
@@ -151,6 +152,8 @@ pub(crate) async fn supervise(shared: &Shared) -> Result<(), ComponentError> {
     // Whether the last attempt was the retry with fresh credentials after an authentication
     // failure.
     let mut fresh_retry = false;
+    let metrics = ComponentMetrics::new(&config.join.realm);
+    let mut first = true;
     loop {
         if *stop.borrow() {
             return Ok(());
@@ -203,7 +206,10 @@ pub(crate) async fn supervise(shared: &Shared) -> Result<(), ComponentError> {
                 return Ok(());
             }
         }
-        match attempt(shared, spec, &mut stop, &mut retry[i]).await {
+        if !std::mem::take(&mut first) {
+            metrics.reconnect();
+        }
+        match attempt(shared, spec, &mut stop, &mut retry[i], &metrics).await {
             Outcome::Stopped | Outcome::Finished | Outcome::Main(Ok(())) => return Ok(()),
             Outcome::Main(Err(error)) => {
                 return Err(ComponentError::Main {
@@ -249,7 +255,9 @@ async fn attempt(
     spec: &TransportSpec,
     stop: &mut watch::Receiver<bool>,
     retry: &mut RetryState,
+    metrics: &ComponentMetrics,
 ) -> Outcome {
+    let started = std::time::Instant::now();
     let config = &shared.config;
     let url = spec.config.url().to_owned();
     // Fresh credentials for every attempt (and a fresh SCRAM nonce).
@@ -325,6 +333,7 @@ async fn attempt(
         // nothing is live, so no `ready`.
         Some(Ok(_)) if !session.is_joined() => {}
         Some(Ok(details)) => {
+            metrics.ready(started);
             shared.state.send_modify(|s| s.ready = true);
             tracing::info!(
                 procedures = config.procedures.len(),

@@ -19,12 +19,23 @@ use wamp_core::{Id, WampError};
 use crate::link::{
     BoxFuture, DropCounter, ProgressSink, StartInvocation, StartedInvocation, Yielded,
 };
+use crate::observe;
+use crate::observe::{InvocationOutcome, SessionMetrics};
 use crate::options::RegisterOptions;
 use crate::payload::Payload;
 
 /// How many answers of running invocations may wait for the driver: progressive results
 /// beyond it are dropped and counted, final ones wait (in the handler's task).
 const YIELD_QUEUE: usize = 4096;
+
+/// What an invocation that answered had done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Answered {
+    /// Its handler ran.
+    Ran,
+    /// It was refused without running (the session's queue was full).
+    Refused,
+}
 
 /// Where an invocation the driver took stands.
 enum Slot {
@@ -56,6 +67,8 @@ pub(super) struct Invocations {
     draining: bool,
     /// Who waits for the running invocations to end.
     drain_waiters: Vec<oneshot::Sender<()>>,
+    /// The session's metrics (set when it joins).
+    pub(super) metrics: SessionMetrics,
 }
 
 impl Invocations {
@@ -76,6 +89,7 @@ impl Invocations {
             dropped_progress: DropCounter::default(),
             draining: false,
             drain_waiters: Vec::new(),
+            metrics: SessionMetrics::default(),
         }
     }
 
@@ -123,6 +137,7 @@ impl Invocations {
                 "invocation refused: the session's invocation queue is full"
             );
             self.slots.insert(request, Slot::Refused);
+            self.metrics.invocation(InvocationOutcome::Refused);
             let message = format!(
                 "the callee runs {} invocations at once and {} more wait",
                 self.limit, self.capacity
@@ -137,9 +152,14 @@ impl Invocations {
 
     fn run(&mut self, handler: &Arc<dyn StartInvocation>, invocation: StartedInvocation) {
         let request = invocation.request;
-        let fut = handler.start(invocation);
+        let span = invocation.span.clone();
+        let fut = {
+            let _entered = span.enter();
+            handler.start(invocation)
+        };
         let tx = self.tx.clone();
-        let task = tokio::spawn(async move {
+        let recorded = observe::if_enabled(&span);
+        let task = async move {
             let result = match AssertUnwindSafe(fut).catch_unwind().await {
                 Ok(r) => r,
                 Err(panic) => {
@@ -152,6 +172,9 @@ impl Invocations {
                     Err(WampError::with_message(error_uri::RUNTIME_ERROR, text))
                 }
             };
+            if let (Some(span), Err(e)) = (&recorded, &result) {
+                span.record("error", e.uri.as_str());
+            }
             let _ = tx
                 .send(Yielded {
                     request,
@@ -159,7 +182,8 @@ impl Invocations {
                     progress: false,
                 })
                 .await;
-        });
+        };
+        let task = tokio::spawn(tracing::Instrument::instrument(task, span));
         self.active += 1;
         self.slots
             .insert(request, Slot::Running(task.abort_handle()));
@@ -193,19 +217,27 @@ impl Invocations {
 
     /// The invocation answered: it no longer runs. False when it had ended already
     /// (interrupted, or from an ended session): its answer is then dropped.
+    #[cfg(test)]
     pub(super) fn finish(&mut self, request: Id) -> bool {
+        self.answered(request).is_some()
+    }
+
+    /// The invocation answered: it no longer runs; whether it ran or was refused. `None` when
+    /// it had ended already (interrupted, or from an ended session): its answer is then
+    /// dropped.
+    pub(super) fn answered(&mut self, request: Id) -> Option<Answered> {
         let was = match self.slots.remove(&request) {
             Some(Slot::Running(_)) => {
                 self.ended();
-                true
+                Some(Answered::Ran)
             }
-            Some(Slot::Refused) => true,
+            Some(Slot::Refused) => Some(Answered::Refused),
             Some(Slot::Waiting) => {
                 // Not possible (it has not started); keep it waiting.
                 self.slots.insert(request, Slot::Waiting);
-                false
+                None
             }
-            None => false,
+            None => None,
         };
         self.check_drained();
         was
@@ -218,10 +250,12 @@ impl Invocations {
             Some(Slot::Running(handle)) => {
                 handle.abort();
                 self.ended();
+                self.metrics.invocation(InvocationOutcome::Interrupted);
                 true
             }
             Some(Slot::Waiting) => {
                 self.waiting.retain(|(_, i)| i.request != request);
+                self.metrics.invocation(InvocationOutcome::Interrupted);
                 true
             }
             Some(Slot::Refused) => {
@@ -472,6 +506,7 @@ mod tests {
             payload: Payload::new(),
             details: wamp_core::Dict::new(),
             progress: None,
+            span: tracing::Span::none(),
         }
     }
 

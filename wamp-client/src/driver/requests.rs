@@ -11,9 +11,11 @@ use wamp_core::uri::error_uri;
 use wamp_core::value::{Dict, Str, Value};
 use wamp_core::{Id, WampError};
 
+use super::invocations::Answered;
 use super::Driver;
 use crate::error::{CallError, Refusal, SessionError};
 use crate::link::{AckSender, CallWaiter, Command, StartedInvocation, Yielded};
+use crate::observe::{self, InvocationOutcome, Stamp};
 use crate::payload::{CallResult, Payload};
 
 fn call_error(failure: CallFailure) -> CallError {
@@ -32,12 +34,14 @@ impl Driver {
                 procedure,
                 options,
                 payload,
-                waiter,
+                mut waiter,
             } => {
                 if waiter.reply.is_closed() {
                     return; // dropped by its caller before it was sent: never sent
                 }
                 let key = waiter.key;
+                let span = observe::if_enabled(&waiter.span);
+                waiter.sent = Stamp::at(now);
                 match self.core.call(
                     now,
                     procedure,
@@ -47,9 +51,14 @@ impl Driver {
                     waiter,
                 ) {
                     Ok(request) => {
+                        if let Some(span) = span {
+                            span.record("request", request);
+                        }
+                        self.routes.metrics.call_sent();
                         self.routes.call_sent(key, request);
                     }
                     Err(Refused { waiter, .. }) => {
+                        self.routes.metrics.call_failed("not_sent");
                         let _ = waiter.reply.send(Err(SessionError::NotJoined.into()));
                     }
                 }
@@ -107,17 +116,25 @@ impl Driver {
                 options,
                 payload,
                 reply,
-            } => {
-                if let Err(Refused {
+                span,
+            } => match self
+                .core
+                .publish(topic, options, payload.args, payload.kwargs, reply)
+            {
+                Ok(request) => {
+                    if !span.is_disabled() {
+                        span.record("request", request);
+                    }
+                    self.routes.metrics.published();
+                }
+                Err(Refused {
                     waiter: Some(reply),
                     ..
-                }) = self
-                    .core
-                    .publish(topic, options, payload.args, payload.kwargs, reply)
-                {
+                }) => {
                     let _ = reply.send(Err(SessionError::NotJoined.into()));
                 }
-            }
+                Err(_) => {}
+            },
             Command::Drain { reply } => self.invocations.drain(reply),
             Command::Leave {
                 reason,
@@ -163,6 +180,7 @@ impl Driver {
         match waiter {
             Waiter::Call(w) => {
                 self.routes.call_ended(w.key);
+                self.routes.metrics.call_answered(w.sent, Some("not_sent"));
                 let _ = w.reply.send(Err(e.into()));
             }
             Waiter::Ack(reply) => {
@@ -174,7 +192,12 @@ impl Driver {
 
     pub(super) fn on_event(&mut self, ev: SessionEvent<CallWaiter, AckSender>) {
         match ev {
-            SessionEvent::Joined(details) => self.on_joined(details),
+            SessionEvent::Joined(details) => {
+                let metrics = observe::SessionMetrics::new(&details.realm);
+                self.invocations.metrics = metrics.clone();
+                self.routes.metrics = metrics;
+                self.on_joined(details)
+            }
             SessionEvent::Challenge { method, extra } => self.on_challenge(&method, &extra),
             SessionEvent::Result {
                 waiter,
@@ -184,6 +207,7 @@ impl Driver {
                 ..
             } => {
                 self.routes.call_ended(waiter.key);
+                self.routes.metrics.call_answered(waiter.sent, None);
                 let _ = waiter.reply.send(Ok(CallResult {
                     payload: Payload::from_parts(args, kwargs),
                     details,
@@ -208,6 +232,8 @@ impl Driver {
                 waiter, failure, ..
             } => {
                 self.routes.call_ended(waiter.key);
+                let class = observe::call_failure_class(&failure);
+                self.routes.metrics.call_answered(waiter.sent, Some(class));
                 let _ = waiter.reply.send(Err(call_error(failure)));
             }
             SessionEvent::Acknowledged {
@@ -272,6 +298,9 @@ impl Driver {
 
     fn on_invocation(&mut self, request: Id, registration: Id, details: Dict, payload: Payload) {
         if self.invocations.is_draining() {
+            self.invocations
+                .metrics
+                .invocation(InvocationOutcome::Refused);
             let _ = self.core.yield_error(
                 request,
                 WampError::with_message(error_uri::UNAVAILABLE, "the callee is stopping"),
@@ -280,6 +309,9 @@ impl Driver {
         }
         let Some((uri, handler)) = self.routes.procedure(registration) else {
             // Unregistered locally while the router still routed a call to us.
+            self.invocations
+                .metrics
+                .invocation(InvocationOutcome::Refused);
             let _ = self.core.yield_error(
                 request,
                 WampError::with_message(error_uri::NO_SUCH_PROCEDURE, "procedure unregistered"),
@@ -294,16 +326,24 @@ impl Driver {
             .to_owned();
         let progress = (details.get("receive_progress") == Some(&Value::Bool(true)))
             .then(|| self.invocations.progress_sink(request));
+        let session = self.session.upgrade();
+        let span = observe::invocation_span(
+            &procedure,
+            request,
+            registration,
+            session.as_deref().map(|s| &s.details),
+        );
         self.invocations.start(
             &handler,
             StartedInvocation {
-                session: self.session.upgrade(),
+                session,
                 request,
                 registration,
                 procedure,
                 payload,
                 details,
                 progress,
+                span,
             },
         );
     }
@@ -343,8 +383,13 @@ impl Driver {
             }
             return;
         }
-        if !self.invocations.finish(y.request) {
-            return; // interrupted, or from an ended session
+        match self.invocations.answered(y.request) {
+            None => return,               // interrupted, or from an ended session
+            Some(Answered::Refused) => {} // counted when refused
+            Some(Answered::Ran) => self.invocations.metrics.invocation(match y.result {
+                Ok(_) => InvocationOutcome::Ok,
+                Err(_) => InvocationOutcome::Error,
+            }),
         }
         let result = match y.result {
             Ok(p) => self

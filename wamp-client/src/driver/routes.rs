@@ -9,6 +9,7 @@ use wamp_core::value::{Dict, Str, Value};
 use wamp_core::Id;
 
 use crate::link::{EventSink, StartInvocation};
+use crate::observe::SessionMetrics;
 use crate::payload::{Event, Payload};
 
 /// What a request makes live once the router acknowledges it.
@@ -41,6 +42,8 @@ pub(super) struct Routes {
     promote: IdMap<Promote>,
     /// Pending calls, by the key their handle knows them by.
     calls: IdMap<Id>,
+    /// The session's metrics (set when it joins).
+    pub(super) metrics: SessionMetrics,
 }
 
 impl Routes {

@@ -14,6 +14,7 @@ use wamp_core::value::{Str, Value};
 use super::Session;
 use crate::error::{CallError, SessionError};
 use crate::link::{BoxFuture, CallWaiter, Command, ProgressResults, SessionShared};
+use crate::observe::{self, Stamp};
 use crate::options::CallOptions;
 use crate::payload::{CallResult, Payload};
 use crate::queue::TrySendError;
@@ -57,8 +58,9 @@ impl Session {
     ) -> Call {
         let key = self.next_key();
         let mode = options.cancel_mode.unwrap_or(CancelMode::KillNoWait);
+        let span = observe::call_span(&procedure, &self.inner.details);
         if let Err(e) = uri::validate(&procedure, MatchPolicy::Exact, false) {
-            return Call::failed(self.clone(), key, mode, e.into());
+            return Call::failed(self.clone(), key, mode, e.into(), span);
         }
         let mut dict = options.to_dict();
         if progress.is_some() {
@@ -77,6 +79,8 @@ impl Session {
                 reply: tx,
                 progress,
                 key,
+                span: span.clone(),
+                sent: Stamp::default(),
             },
         };
         Call {
@@ -84,6 +88,7 @@ impl Session {
             session: self.clone(),
             key,
             mode,
+            span,
         }
     }
 
@@ -165,6 +170,8 @@ pub struct Call {
     key: u64,
     /// How the router is asked to cancel the call when it is dropped.
     mode: CancelMode,
+    /// The call's `wamp_call` span (see the `observe` module): it ends with the answer.
+    span: tracing::Span,
 }
 
 /// Where a call is. No allocation on the way but a full command queue.
@@ -197,13 +204,30 @@ impl std::fmt::Debug for Call {
 }
 
 impl Call {
-    fn failed(session: Session, key: u64, mode: CancelMode, e: CallError) -> Self {
+    fn failed(
+        session: Session,
+        key: u64,
+        mode: CancelMode,
+        e: CallError,
+        span: tracing::Span,
+    ) -> Self {
         Call {
             state: State::Failed(Some(e)),
             session,
             key,
             mode,
+            span,
         }
+    }
+
+    /// The call has its answer: a failure is recorded on its span, which ends.
+    fn finish(&mut self, answer: Result<CallResult, CallError>) -> Poll<<Self as Future>::Output> {
+        self.state = State::Done;
+        if let Err(e) = &answer {
+            observe::record_call_error(&self.span, e);
+        }
+        self.span = tracing::Span::none();
+        Poll::Ready(answer)
     }
 
     /// A handle that cancels this call, usable from anywhere while the call is awaited.
@@ -245,8 +269,8 @@ impl Future for Call {
                             this.state = State::Sending(sending, rx);
                         }
                         Err(TrySendError::Closed(_)) => {
-                            this.state = State::Done;
-                            return Poll::Ready(Err(this.session.lost().into()));
+                            let lost = this.session.lost().into();
+                            return this.finish(Err(lost));
                         }
                     }
                 }
@@ -260,8 +284,8 @@ impl Future for Call {
                         this.state = State::Waiting(rx);
                     }
                     Poll::Ready(Err(_)) => {
-                        this.state = State::Done;
-                        return Poll::Ready(Err(this.session.lost().into()));
+                        let lost = this.session.lost().into();
+                        return this.finish(Err(lost));
                     }
                 },
                 State::Waiting(rx) => {
@@ -270,14 +294,13 @@ impl Future for Call {
                         Poll::Ready(Ok(answer)) => answer,
                         Poll::Ready(Err(_)) => Err(this.session.lost().into()),
                     };
-                    this.state = State::Done;
-                    return Poll::Ready(answer);
+                    return this.finish(answer);
                 }
                 State::Failed(e) => {
                     let e = e.take();
                     this.state = State::Done;
                     if let Some(e) = e {
-                        return Poll::Ready(Err(e));
+                        return this.finish(Err(e));
                     }
                 }
                 State::Done => {
@@ -293,6 +316,9 @@ impl Drop for Call {
     /// timeout of its own) is canceled at the router; one never sent is simply never sent.
     fn drop(&mut self) {
         if matches!(self.state, State::Waiting(_) | State::Sending(..)) {
+            if !self.span.is_disabled() {
+                self.span.record("error", "wamp.error.canceled");
+            }
             self.session.send_always(Command::Cancel {
                 key: self.key,
                 mode: self.mode,

@@ -253,6 +253,19 @@ impl Session {
         payload: Payload,
         options: PublishOptions,
     ) -> Result<Option<Id>, PublishError> {
+        let span = crate::observe::publish_span(topic, &self.inner.details);
+        let outcome = self.publish_in(topic, payload, options, &span).await;
+        crate::observe::record_publish_outcome(&span, &outcome);
+        outcome
+    }
+
+    async fn publish_in(
+        &self,
+        topic: &str,
+        payload: Payload,
+        options: PublishOptions,
+        span: &tracing::Span,
+    ) -> Result<Option<Id>, PublishError> {
         uri::validate(topic, MatchPolicy::Exact, false)?;
         let opts = options.to_dict();
         let topic = Str::new(topic);
@@ -263,6 +276,7 @@ impl Session {
                     options: opts,
                     payload,
                     reply: Some(reply),
+                    span: span.clone(),
                 })
                 .await?;
             return Ok(Some(id));
@@ -272,6 +286,7 @@ impl Session {
             options: opts,
             payload,
             reply: None,
+            span: span.clone(),
         };
         match self.inner.commands.send(command).await {
             Ok(()) => Ok(None),

@@ -15,6 +15,7 @@ use wamp_core::Id;
 use super::Session;
 use crate::error::{PublishError, Refusal, SessionError};
 use crate::link::{BoxFuture, Command};
+use crate::observe;
 use crate::options::PublishOptions;
 use crate::payload::{kwargs_dict, Payload};
 use crate::queue::TrySendError;
@@ -39,11 +40,13 @@ enum Pending {
         session: Session,
         sending: BoxFuture<Result<(), Command>>,
         ack: Option<Ack>,
+        span: tracing::Span,
     },
     /// Sent, waiting for the broker's acknowledgement.
     Waiting {
         session: Session,
         ack: Ack,
+        span: tracing::Span,
     },
     Done,
 }
@@ -67,8 +70,24 @@ impl Pending {
         }
     }
 
-    /// Polls the publication to its end: the publication id when acknowledged.
+    /// Polls the publication to its end: the publication id when acknowledged. Its
+    /// `wamp_publish` span (see the `observe` module) ends with it.
     fn poll_publish(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Id>, PublishError>> {
+        let mut span = tracing::Span::none();
+        let outcome = match self.poll_steps(cx, &mut span) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(outcome) => outcome,
+        };
+        observe::record_publish_outcome(&span, &outcome);
+        Poll::Ready(outcome)
+    }
+
+    /// [`poll_publish`](Self::poll_publish); at the end `span` is the publication's span.
+    fn poll_steps(
+        &mut self,
+        cx: &mut Context<'_>,
+        span: &mut tracing::Span,
+    ) -> Poll<Result<Option<Id>, PublishError>> {
         loop {
             match self {
                 Pending::Ready { .. } => {
@@ -82,6 +101,7 @@ impl Pending {
                         continue;
                     };
                     let session = session?;
+                    *span = observe::publish_span(&topic, &session.inner.details);
                     let payload = payload.map_err(PublishError::Serialize)?;
                     uri::validate(&topic, MatchPolicy::Exact, false)?;
                     let (reply, ack) = if options.acknowledge {
@@ -95,10 +115,14 @@ impl Pending {
                         options: options.to_dict(),
                         payload,
                         reply,
+                        span: span.clone(),
                     };
                     match session.inner.commands.try_send(command) {
                         Ok(()) => match ack {
-                            Some(ack) => *self = Pending::Waiting { session, ack },
+                            Some(ack) => {
+                                let span = std::mem::replace(span, tracing::Span::none());
+                                *self = Pending::Waiting { session, ack, span }
+                            }
                             None => return Poll::Ready(Ok(None)),
                         },
                         Err(TrySendError::Full(command)) => {
@@ -109,6 +133,7 @@ impl Pending {
                                     async move { s.inner.commands.send(command).await },
                                 ),
                                 ack,
+                                span: std::mem::replace(span, tracing::Span::none()),
                             };
                         }
                         Err(TrySendError::Closed(_)) => {
@@ -121,24 +146,44 @@ impl Pending {
                         Poll::Pending => return Poll::Pending,
                         Poll::Ready(sent) => sent,
                     };
-                    let Pending::Sending { session, ack, .. } =
-                        std::mem::replace(self, Pending::Done)
+                    let Pending::Sending {
+                        session,
+                        ack,
+                        span: sending_span,
+                        ..
+                    } = std::mem::replace(self, Pending::Done)
                     else {
                         continue;
                     };
                     match (sent, ack) {
-                        (Err(_), _) => return Poll::Ready(Err(session.lost().into())),
-                        (Ok(()), None) => return Poll::Ready(Ok(None)),
-                        (Ok(()), Some(ack)) => *self = Pending::Waiting { session, ack },
+                        (Err(_), _) => {
+                            *span = sending_span;
+                            return Poll::Ready(Err(session.lost().into()));
+                        }
+                        (Ok(()), None) => {
+                            *span = sending_span;
+                            return Poll::Ready(Ok(None));
+                        }
+                        (Ok(()), Some(ack)) => {
+                            *self = Pending::Waiting {
+                                session,
+                                ack,
+                                span: sending_span,
+                            }
+                        }
                     }
                 }
-                Pending::Waiting { session, ack } => {
+                Pending::Waiting { session, ack, .. } => {
                     let answer = match Pin::new(ack).poll(cx) {
                         Poll::Pending => return Poll::Pending,
                         Poll::Ready(Ok(answer)) => answer.map(Some).map_err(PublishError::from),
                         Poll::Ready(Err(_)) => Err(session.lost().into()),
                     };
-                    *self = Pending::Done;
+                    if let Pending::Waiting { span: waited, .. } =
+                        std::mem::replace(self, Pending::Done)
+                    {
+                        *span = waited;
+                    }
                     return Poll::Ready(answer);
                 }
                 Pending::Done => return Poll::Ready(Err(SessionError::NotJoined.into())),

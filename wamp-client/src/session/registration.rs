@@ -16,6 +16,7 @@ use super::Session;
 use crate::error::{RegisterError, SubscribeError};
 use crate::handler::{EventHandler, IntoEventHandler, IntoProcedure, Procedure};
 use crate::link::{Command, DropCounter, EventSink};
+use crate::observe::{self, EventMetrics};
 use crate::options::{RegisterOptions, SubscribeOptions};
 use crate::payload::Event;
 use crate::queue;
@@ -146,7 +147,17 @@ impl Session {
             while let Some(event) = rx.recv().await {
                 let publication = event.publication;
                 let on = session.upgrade().map(Session::from_inner);
-                let run = AssertUnwindSafe(handler.handle(event, on)).catch_unwind();
+                let span = observe::event_span(
+                    &event.topic,
+                    event.subscription,
+                    publication,
+                    on.as_ref().map(Session::details),
+                );
+                let run = {
+                    let _entered = span.enter();
+                    AssertUnwindSafe(handler.handle(event, on)).catch_unwind()
+                };
+                let run = tracing::Instrument::instrument(run, span);
                 if run.await.is_err() {
                     tracing::error!(publication, "event handler panicked");
                 }
@@ -191,6 +202,7 @@ impl Session {
         let sink = EventSink {
             tx,
             dropped: dropped.share(),
+            metrics: EventMetrics::new(&self.inner.details.realm),
         };
         let local = self.next_key();
         let id = self
