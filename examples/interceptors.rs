@@ -7,6 +7,8 @@
 //! ```
 //!
 //! The chain here:
+//! 0. adds `authextra` to HELLO (what a dynamic authenticator on the router could read; the
+//!    anonymous realm here ignores it);
 //! 1. stamps a correlation id into every CALL's options (`x_correlation_id`);
 //! 2. refuses publications to `com.example.secret.*` with `wamp.error.not_authorized`, which
 //!    the publisher sees as the router's refusal (nothing is sent);
@@ -78,6 +80,15 @@ impl Interceptor for CallTimer {
     }
 }
 
+fn announce_client_version(mut message: Message) -> Verdict {
+    if let Message::Hello { details, .. } = &mut message {
+        let mut extra = wamp_client::Dict::new();
+        extra.insert("client_version".into(), env!("CARGO_PKG_VERSION").into());
+        details.insert("authextra".into(), wamp_client::Value::Dict(extra));
+    }
+    Verdict::pass(message)
+}
+
 fn stamp_correlation_id(mut message: Message) -> Verdict {
     if let Message::Call {
         request, options, ..
@@ -123,6 +134,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let counter = Arc::new(Counter::default());
     let chain = Interceptors::new()
+        .outgoing(announce_client_version)
         .outgoing(stamp_correlation_id)
         .outgoing(refuse_secret_topics)
         .push(counter.clone())

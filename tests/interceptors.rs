@@ -443,6 +443,37 @@ wamp_suite::on_both_routers! {
     }
 
     #[tokio::test(flavor = "multi_thread")]
+    async fn a_welcome_failed_by_a_hook_fails_the_join_with_its_uri(router) {
+        let chain = Interceptors::new().incoming(|message: Message| match &message {
+            Message::Welcome { .. } => Verdict::fail(WampError::new("com.icpt.error.unwelcome")),
+            _ => Verdict::pass(message),
+        });
+        let transport = TransportConfig::new(&router.rs_url()).unwrap();
+        let options = JoinOptions::new("realm1").interceptors(chain);
+        let e = within(LIMIT, "the join", Session::join(&transport, options))
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("com.icpt.error.unwelcome"), "{e}");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_subscribed_a_hook_fails_is_handled_as_received_because_the_router_holds_the_subscription(router) {
+        let chain = Interceptors::new().incoming(|message: Message| match &message {
+            Message::Subscribed { .. } => Verdict::fail(WampError::new("com.icpt.error.no")),
+            _ => Verdict::pass(message),
+        });
+        let subscriber = join(router, chain).await;
+        let mut events = subscriber
+            .subscribe_stream("com.icpt.held", SubscribeOptions::default())
+            .await
+            .unwrap();
+        let publisher = plain(router).await;
+        publisher.publish("com.icpt.held", (1,)).acknowledged().await.unwrap();
+        let event = within(LIMIT, "the event", events.next()).await.unwrap();
+        assert_eq!(event.payload.args, vec![Value::from(1)]);
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
     async fn a_components_sessions_get_its_chain(router) {
         let counter = Arc::new(Counter::default());
         let (joined_tx, mut joined) = tokio::sync::mpsc::unbounded_channel();
