@@ -9,6 +9,7 @@
 //! curl -i -X POST -H 'content-type: application/json' -d '{"page": "/"}' \
 //!     http://127.0.0.1:8000/publish/com.example.web.hits
 //! curl -i http://127.0.0.1:8000/health
+//! curl http://127.0.0.1:8000/metrics
 //! ```
 //!
 //! - `POST /publish/{topic}` publishes the JSON body as the one positional argument of an
@@ -18,6 +19,11 @@
 //!   `503 {"error": "not connected to the router"}` at once: a request never waits for a
 //!   reconnect.
 //! - `GET /health` answers `200 {"wamp": "ready"}` or `503 {"wamp": "not ready"}`.
+//! - `GET /metrics` answers the client's metrics (`wamp_client_*`: calls, publications,
+//!   events, reconnects, time to ready, ...; see `wamp_client::observe`) in Prometheus text
+//!   format, from the recorder of `metrics-exporter-prometheus` that the example installs.
+//!   Built without the `metrics` feature of the examples (`--no-default-features`), the route
+//!   is not there (404).
 //!
 //! Arguments: the router URL (without one, our router, `wamp-router`, runs on the same tokio
 //! runtime on a free port of 127.0.0.1), `--realm` (default `realm1`) and `--http-port` (default 0, a free
@@ -110,6 +116,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         (None, None) => unreachable!("a router is embedded when no URL is given"),
     };
 
+    // The client's metrics go to a Prometheus recorder, rendered on each `GET /metrics`.
+    #[cfg(feature = "metrics")]
+    let prometheus = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder()?;
+
     // The component connects in the background and reconnects with backoff; the HTTP
     // handlers only look at its current session.
     let comp = Component::builder()
@@ -124,8 +134,31 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let app = Router::new()
         .route("/publish/{topic}", post(publish))
-        .route("/health", get(health))
-        .with_state(wamp.clone());
+        .route("/health", get(health));
+    #[cfg(feature = "metrics")]
+    let app = {
+        // The recorder keeps histograms in buckets that want draining now and then.
+        let upkeep = prometheus.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                upkeep.run_upkeep();
+            }
+        });
+        app.route(
+            "/metrics",
+            get(move || async move {
+                (
+                    [(
+                        axum::http::header::CONTENT_TYPE,
+                        "text/plain; version=0.0.4; charset=utf-8",
+                    )],
+                    prometheus.render(),
+                )
+            }),
+        )
+    };
+    let app = app.with_state(wamp.clone());
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.http_port)).await?;
     let addr = listener.local_addr()?;
     println!("listening on http://{addr}");

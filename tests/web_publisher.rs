@@ -1,5 +1,7 @@
 //! The `web_publisher` example as a user runs it: its HTTP endpoints publish to a real
-//! Crossbar.io and to our router (`crossbar::NAME`, `ours::NAME`), answer 503 while it has no session, and SIGTERM stops it cleanly.
+//! Crossbar.io and to our router (`crossbar::NAME`, `ours::NAME`), answer 503 while it has no
+//! session, serve the client's metrics in Prometheus text format, and SIGTERM stops it
+//! cleanly.
 //!
 //! The test runs the example's binary, which `cargo test` (without target filters) builds
 //! next to the test binaries; after `cargo test --test web_publisher` alone, build it with
@@ -103,6 +105,12 @@ impl Example {
             .unwrap_or_else(|e| self.fail(&format!("{method} {path}: {e}")))
     }
 
+    /// `GET path`: the status and the body as text.
+    fn get_text(&self, path: &str) -> (u16, String) {
+        http_text(self.addr(), "GET", path, None)
+            .unwrap_or_else(|e| self.fail(&format!("GET {path}: {e}")))
+    }
+
     /// Waits (bounded) for the process to exit.
     fn wait_exit(&mut self, limit: Duration) -> ExitStatus {
         let deadline = Instant::now() + limit;
@@ -146,6 +154,23 @@ fn http(
     path: &str,
     body: Option<&str>,
 ) -> std::io::Result<(u16, Value)> {
+    let (status, text) = http_text(addr, method, path, body)?;
+    let json = serde_json::from_str(&text).map_err(|e| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("a body that is not JSON ({e}): {text:?}"),
+        )
+    })?;
+    Ok((status, json))
+}
+
+/// One HTTP/1.1 request with `Connection: close`; returns the status and the body as text.
+fn http_text(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> std::io::Result<(u16, String)> {
     let timeout = Duration::from_secs(10);
     let mut stream = TcpStream::connect_timeout(&addr, timeout)?;
     stream.set_read_timeout(Some(timeout))?;
@@ -185,9 +210,7 @@ fn http(
     {
         return Err(bad("a chunked body (expected Content-Length)"));
     }
-    let json =
-        serde_json::from_str(body).map_err(|e| bad(&format!("a body that is not JSON ({e})")))?;
-    Ok((status, json))
+    Ok((status, body.to_owned()))
 }
 
 /// Polls `GET /health` until it answers 200 (bounded).
@@ -265,6 +288,19 @@ wamp_suite::on_both_routers! {
         assert_eq!(event.topic, TOPIC);
         assert_eq!(event.payload.args.len(), 1, "{:?}", event.payload.args);
         assert_eq!(event.payload.arg::<Value>(0).unwrap(), hit);
+
+        // The client's metrics, in Prometheus text format (with the `metrics` feature, on by
+        // default): the publication is counted, and the component's time to ready is there.
+        if cfg!(feature = "metrics") {
+            let (status, metrics) = example.get_text("/metrics");
+            assert_eq!(status, 200, "{metrics}");
+            let has = |prefix: &str| metrics.lines().any(|l| l.starts_with(prefix));
+            assert!(
+                has(r#"wamp_client_publications_total{realm="realm1"} 1"#),
+                "no publication counted:\n{metrics}"
+            );
+            assert!(has("wamp_client_time_to_ready_seconds"), "{metrics}");
+        }
 
         // A URI the session refuses: 400 with the error's text.
         let (status, body) = example.request("POST", "/publish/com..bad", Some("1"));

@@ -296,7 +296,43 @@ impl Stamp {
 
 #[cfg(feature = "metrics")]
 mod recorded {
-    use metrics::{Counter, Histogram, SharedString};
+    use metrics::{Counter, Histogram, SharedString, Unit};
+
+    /// Describes every metric to the recorder installed now (Prometheus' `# HELP` lines).
+    fn describe() {
+        metrics::describe_counter!("wamp_client_calls_total", "calls sent");
+        metrics::describe_histogram!(
+            "wamp_client_call_duration_seconds",
+            Unit::Seconds,
+            "from a call being sent to its answer"
+        );
+        metrics::describe_counter!(
+            "wamp_client_call_errors_total",
+            "calls that failed, by error class"
+        );
+        metrics::describe_counter!(
+            "wamp_client_invocations_total",
+            "invocations of our procedures, by outcome"
+        );
+        metrics::describe_counter!("wamp_client_publications_total", "publications sent");
+        metrics::describe_counter!(
+            "wamp_client_events_delivered_total",
+            "events that came for a local subscription"
+        );
+        metrics::describe_counter!(
+            "wamp_client_events_dropped_total",
+            "events dropped because a subscription's queue was full"
+        );
+        metrics::describe_counter!(
+            "wamp_client_reconnects_total",
+            "a component's connection attempts after its first"
+        );
+        metrics::describe_histogram!(
+            "wamp_client_time_to_ready_seconds",
+            Unit::Seconds,
+            "a component's time from the start of a connection attempt to ready"
+        );
+    }
 
     use crate::observe::{InvocationOutcome, Stamp};
 
@@ -334,6 +370,7 @@ mod recorded {
     impl SessionMetrics {
         /// Registers the metrics of a session of `realm` with the recorder installed now.
         pub(crate) fn new(realm: &str) -> Self {
+            describe();
             let realm = SharedString::from(std::sync::Arc::<str>::from(realm));
             let invocations = InvocationOutcome::ALL.map(|o| {
                 metrics::counter!(
@@ -443,6 +480,7 @@ mod recorded {
 
     impl ComponentMetrics {
         pub(crate) fn new(realm: &str) -> Self {
+            describe();
             let realm = SharedString::from(std::sync::Arc::<str>::from(realm));
             ComponentMetrics {
                 reconnects: metrics::counter!(
