@@ -44,7 +44,7 @@ const KILLED_FOR: Duration = Duration::from_secs(3);
 const DETECTION_SLACK: Duration = Duration::from_millis(1500);
 /// How much more resident memory than before the faults the workload may hold afterwards
 /// (under the same load): allocator caches, the router's (ours runs in this process).
-const RSS_TOLERANCE_KIB: u64 = 16 * 1024;
+const RSS_TOLERANCE_KIB: u64 = 8 * 1024;
 
 /// A private router of either kind, which the test freezes, kills and restarts.
 enum Private {
