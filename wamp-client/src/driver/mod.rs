@@ -322,14 +322,18 @@ impl Driver {
             self.pump();
             progress = true;
         }
-        let paused = self.must_pause(cx);
-        if self.paused && !paused && self.reading {
-            // Room again: the messages read while paused come first.
-            self.paused = false;
+        let was_paused = self.paused;
+        self.paused = self.must_pause(cx);
+        if was_paused && !self.paused && self.reading {
+            // Room again: the messages read while paused come first. They may fill a queue
+            // again (`read_frames` then pauses): nothing more is read until it has room, and
+            // the driver is woken when it has.
             self.read_frames(now());
             progress = true;
+            if self.paused {
+                self.paused = self.must_pause(cx);
+            }
         }
-        self.paused = paused;
         if self.transport_ok {
             let read = self.reading && !self.paused && !self.incoming.busy();
             if let Poll::Ready(t) = self.conn.poll_transfer(cx, read) {
