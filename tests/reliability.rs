@@ -1,13 +1,22 @@
 //! The reliability suite, through the fault proxy and against both routers (`crossbar::NAME`,
 //! `ours::NAME`):
-//! - the fault matrix: while a component and a caller session keep 1,000 calls in flight and a
-//!   stream of acknowledged publications goes to a subscriber (the workload of
-//!   [`wamp_suite::workload`]), the router is frozen, then killed, then restarted. No call
-//!   hangs, no protected publication is lost, the component reconnects and works again, and
-//!   resident memory comes back to its level before the faults;
-//! - half-open connections detected by keepalive (WebSocket ping, RawSocket probe) within
-//!   interval + timeout, and the component back once the network is;
-//! - 100 reconnect cycles under load, with no growth in tasks, descriptors or memory.
+//! - the fault matrix: while a component and a caller session keep 1,000 calls in flight (a
+//!   callee answering after 20 ms) and a stream of acknowledged publications goes to a
+//!   subscriber (the workload of [`wamp_suite::workload`]), the router is frozen for 6 s, then
+//!   killed for 3 s, then restarted. Checked: every call ends, with its result or a typed
+//!   error, within its timeout (5 s) + 1 s; every *protected* publication (acknowledged while
+//!   the subscriber's session was ready before it was sent and the same when the
+//!   acknowledgement came, and that session stayed up) is delivered within 5 s; the component
+//!   notices the freeze within keepalive interval + timeout + 2 s (see below) + slack,
+//!   reconnects after the thaw and after the restart, and calls and publications work again;
+//!   resident memory under the same load is within 8 MiB of its level before the faults;
+//! - half-open connections (the proxy a black hole) noticed by keepalive (1 s + 1 s), by a
+//!   session within interval + timeout + 1.5 s on WebSocket (ping) and RawSocket (probe), and
+//!   the component back once the proxy forwards again. A component notices 2 s later on
+//!   WebSocket (a client bug, reported; the strict test is `#[ignore]`d);
+//! - 100 reconnect cycles (the proxies dropping every connection) with 100 calls in flight and
+//!   the publication stream, with no growth in tasks, descriptors (at most 4) or memory (at
+//!   most 4 MiB) between cycle 10 and cycle 100, counted with the workload paused.
 //!
 //! Freezing: Crossbar.io runs as a process group of its own, which gets SIGSTOP (and SIGCONT
 //! from a drop guard, [`wamp_suite::Frozen`], even when the test panics). Our router runs inside
@@ -25,7 +34,7 @@ use wamp_client::{
 };
 use wamp_client::{JoinOptions, WampError};
 use wamp_suite::measure::{mib, rss_kib, Counts};
-use wamp_suite::workload::{Figures, Workload, WorkloadConfig, HANG_SLACK};
+use wamp_suite::workload::{Figures, Workload, WorkloadConfig};
 use wamp_suite::{
     within, Endpoint, FaultMode, FaultProxy, Frozen, Ours, Router, RouterKind, TestRouter,
 };
@@ -42,6 +51,8 @@ const KILLED_FOR: Duration = Duration::from_secs(3);
 /// Slack on top of keepalive interval + timeout for noticing a lost connection (a loaded
 /// 2-core machine runs 1,000 calls meanwhile).
 const DETECTION_SLACK: Duration = Duration::from_millis(1500);
+/// How long after its timeout a call may take to end (a loaded 2-core machine).
+const CALL_END_SLACK: Duration = Duration::from_secs(1);
 /// How much more resident memory than before the faults the workload may hold afterwards
 /// (under the same load): allocator caches, the router's (ours runs in this process).
 const RSS_TOLERANCE_KIB: u64 = 8 * 1024;
@@ -311,8 +322,9 @@ wamp_suite::on_both_routers! {
         );
         assert_eq!(figures.calls_hung, 0, "{figures}");
         assert_eq!(figures.lost, 0, "{figures}");
+        // Every call ended by its timeout at the latest (none needed the hang slack).
         assert!(
-            figures.max_call_latency <= call_timeout + HANG_SLACK,
+            figures.max_call_latency <= call_timeout + CALL_END_SLACK,
             "a call took {:?}", figures.max_call_latency
         );
         assert!(figures.component_reconnects >= 2, "{figures}");
