@@ -390,6 +390,43 @@ wamp_suite::on_both_routers! {
     }
 
     #[tokio::test(flavor = "multi_thread")]
+    async fn messages_waiting_behind_an_incoming_hook_are_not_taken_for_a_stalled_router(router) {
+        // The first event's hook takes longer than the read timeout while the second waits,
+        // read and complete, in the buffer: that is no frame in progress.
+        let chain = Interceptors::new()
+            .incoming(|message: Message| match &message {
+                Message::Event { args, .. } if args.first() == Some(&Value::from(0)) => {
+                    Verdict::later(async move {
+                        tokio::time::sleep(Duration::from_millis(800)).await;
+                        Verdict::pass(message)
+                    })
+                }
+                _ => Verdict::pass(message),
+            })
+            .timeout(Duration::from_secs(5));
+        let transport = TransportConfig::new(&router.rs_url())
+            .unwrap()
+            .read_timeout(Duration::from_millis(200));
+        let options = JoinOptions::new("realm1").interceptors(chain);
+        let subscriber = within(LIMIT, "the join", Session::join(&transport, options))
+            .await
+            .unwrap();
+        let mut events = subscriber
+            .subscribe_stream("com.icpt.behind", SubscribeOptions::default())
+            .await
+            .unwrap();
+        let publisher = plain(router).await;
+        for i in 0..2i64 {
+            publisher.publish("com.icpt.behind", (i,)).acknowledged().await.unwrap();
+        }
+        for want in 0..2i64 {
+            let event = within(LIMIT, "an event", events.next()).await.unwrap();
+            assert_eq!(event.payload.args, vec![Value::from(want)]);
+        }
+        assert!(subscriber.is_joined(), "the session was given up");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
     async fn a_hook_that_never_decides_fails_its_message_with_timeout_and_the_session_goes_on(router) {
         let _callee = echo_callee(router, "com.icpt.stuck").await;
         let chain = Interceptors::new()

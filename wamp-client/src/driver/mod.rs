@@ -426,7 +426,8 @@ impl Driver {
             .write_since
             .filter(|_| self.transport_ok && self.conn.wants_write())
             .map(|t| t + self.conn.write_timeout);
-        let read = (self.reading && !self.paused && self.conn.in_frame())
+        let read = self
+            .waiting_for_frame()
             .then(|| self.read_at + self.conn.read_timeout);
         [
             self.core.poll_timeout(),
@@ -438,6 +439,13 @@ impl Driver {
         .into_iter()
         .flatten()
         .min()
+    }
+
+    /// Whether a frame is under way from the router: reading, and bytes of a frame buffered.
+    /// Not while reading waits (a full queue, an interceptor deciding): complete frames wait
+    /// in the buffer then, which is not the router's delay.
+    fn waiting_for_frame(&self) -> bool {
+        self.reading && !self.paused && !self.incoming.busy() && self.conn.in_frame()
     }
 
     /// Arms the one timer for `deadline`. A timer armed for an earlier instant is kept: it
@@ -482,10 +490,7 @@ impl Driver {
             tracing::warn!("{message}; the connection is given up");
             self.transport_failed(message);
         }
-        if self.reading
-            && !self.paused
-            && self.conn.in_frame()
-            && now >= self.read_at + self.conn.read_timeout
+        if self.waiting_for_frame() && now >= self.read_at + self.conn.read_timeout
         {
             let message = format!(
                 "a frame in progress got no bytes for {:?} (read timeout)",
