@@ -490,8 +490,7 @@ impl Driver {
             tracing::warn!("{message}; the connection is given up");
             self.transport_failed(message);
         }
-        if self.waiting_for_frame() && now >= self.read_at + self.conn.read_timeout
-        {
+        if self.waiting_for_frame() && now >= self.read_at + self.conn.read_timeout {
             let message = format!(
                 "a frame in progress got no bytes for {:?} (read timeout)",
                 self.conn.read_timeout
@@ -887,7 +886,10 @@ impl Driver {
         self.routes.clear();
         self.invocations.abort_all();
         if details.initiator == CloseInitiator::Transport {
+            // Gone, or not answering (a liveness probe or our GOODBYE unanswered in time):
+            // no close handshake that could only wait out its bound; the socket is dropped.
             self.reading = false;
+            self.transport_ok = false;
         }
         self.closed.send_replace(Some(details));
     }
