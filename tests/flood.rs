@@ -7,17 +7,6 @@
 //! The resident memory is sampled every 10 ms; each test prints its figures and asserts the
 //! growth of the peak over the memory before the flood. In a test binary of its own, the
 //! tests taking turns: resident memory is process-wide.
-//!
-//! The pausing flood and the invocation floods are `#[ignore]`d until a client bug is fixed:
-//! in `Driver::poll_step` (wamp-client/src/driver/mod.rs), when reading resumes after a pause,
-//! `read_frames` decodes what was buffered until the queue is full again and sets `paused`, and
-//! the next line (`self.paused = paused;`) sets it back to `false`, so the transport is read
-//! once more. A paused session therefore keeps reading into an unbounded buffer (1,000,000
-//! events taken off the pipe in 3 s while 267 were handled), and under an invocation flood
-//! the driver stalls with invocations in its buffer until its read timeout ends the session
-//! (`Connection::in_frame` counts complete frames waiting as a frame in progress). Assigning
-//! `self.paused = paused` only when not resuming makes all five pass (run them with
-//! `--include-ignored`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -196,7 +185,6 @@ async fn a_million_events_to_a_sleeping_handler_that_drops_the_oldest_stay_withi
     assert_bounded(&flood);
 }
 
-#[ignore = "client bug (reported): Driver::poll_step overwrites the pause read_frames sets, so a paused session keeps reading into an unbounded buffer"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_million_events_to_a_sleeping_handler_that_pauses_are_held_back_with_bounded_memory() {
     let _turn = TURN.lock().await;
@@ -294,7 +282,6 @@ async fn invocation_flood(interleave: bool) -> (Answers, u64) {
     (answers, growth)
 }
 
-#[ignore = "client bug (reported): Driver::poll_step overwrites the pause read_frames sets; the driver stalls and its read timeout ends the session"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hundred_thousand_invocations_to_a_slow_callee_stay_within_bounded_memory() {
     let _turn = TURN.lock().await;
@@ -306,7 +293,6 @@ async fn a_hundred_thousand_invocations_to_a_slow_callee_stay_within_bounded_mem
     );
 }
 
-#[ignore = "client bug (reported): Driver::poll_step overwrites the pause read_frames sets; the driver stalls and its read timeout ends the session"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hundred_thousand_invocations_sent_before_any_answer_is_read_are_all_answered() {
     let _turn = TURN.lock().await;
