@@ -8,44 +8,12 @@ use std::time::Duration;
 use wamp_client::{
     Component, LifecycleEvent, RetryPolicy, TransportConfig, TransportSpec, WampError,
 };
+use wamp_suite::measure::Counts;
 use wamp_suite::{Endpoint, FaultProxy};
 
 const CYCLES: usize = 100;
 const WARM_UP: usize = 10;
 const LIMIT: Duration = Duration::from_secs(120);
-
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd")
-        .map(|d| d.count())
-        .unwrap_or(0)
-}
-
-fn rss_kib() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: u64 = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0);
-    pages * 4
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Counts {
-    tasks: usize,
-    fds: usize,
-    rss_kib: u64,
-}
-
-fn counts() -> Counts {
-    Counts {
-        tasks: tokio::runtime::Handle::current()
-            .metrics()
-            .num_alive_tasks(),
-        fds: open_fds(),
-        rss_kib: rss_kib(),
-    }
-}
 
 /// The runs against each router take turns: the counts are process-wide (and our router runs
 /// in this process, so its descriptors and memory count too).
@@ -81,7 +49,7 @@ wamp_suite::on_both_routers! {
                         }
                     }
                     if cycle == WARM_UP {
-                        before = Some(counts());
+                        before = Some(Counts::now());
                     }
                     if cycle < CYCLES {
                         proxy.drop_connections();
@@ -91,7 +59,7 @@ wamp_suite::on_both_routers! {
             .await
             .expect("100 reconnects in time");
             let before = before.unwrap();
-            let after = counts();
+            let after = Counts::now();
             println!("{url}: after {WARM_UP} cycles {before:?}, after {CYCLES} cycles {after:?}");
             assert!(
                 after.tasks <= before.tasks + 2,
