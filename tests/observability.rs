@@ -332,6 +332,16 @@ wamp_suite::on_both_routers! {
         assert!(matches!(e, CallError::Timeout(_)), "{e:?}");
         let call = wait_closed("wamp_call", slow, 1).await.remove(0);
         assert_eq!(call.field("error"), Some("wamp.error.timeout"), "{call:?}");
+
+        // A call dropped by its caller is canceled: so says its span.
+        let dropped = tokio::time::timeout(
+            Duration::from_millis(100),
+            caller.call::<_, i64>(slow, (2,)),
+        )
+        .await;
+        assert!(dropped.is_err(), "{dropped:?}");
+        let calls = wait_closed("wamp_call", slow, 2).await;
+        assert_eq!(calls[1].field("error"), Some("wamp.error.canceled"), "{calls:?}");
     }
 
     #[tokio::test(flavor = "multi_thread")]

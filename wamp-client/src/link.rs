@@ -14,7 +14,7 @@ use wamp_core::value::{Dict, Str};
 use wamp_core::{Id, WampError};
 
 use crate::error::{CallError, Refusal, SessionError};
-use crate::observe::{EventMetrics, Stamp};
+use crate::observe::{EventMetrics, OpSpan};
 use crate::payload::{CallResult, Event, Payload};
 use crate::queue;
 
@@ -91,9 +91,9 @@ pub(crate) enum Command {
         payload: Payload,
         /// Where the acknowledgement goes; `None` for a publication without one.
         reply: Option<AckSender>,
-        /// The publication's span (disabled unless a subscriber wants it): the driver
-        /// records the request id in it.
-        span: tracing::Span,
+        /// The publication's span (none unless a subscriber wants it): the driver records
+        /// the request id in it.
+        span: OpSpan,
     },
     /// Stop taking invocations; answer when none is running.
     Drain {
@@ -114,15 +114,14 @@ pub(crate) type AckSender = oneshot::Sender<Result<Id, Refusal>>;
 #[derive(Debug)]
 pub(crate) struct CallWaiter {
     pub(crate) reply: oneshot::Sender<Result<CallResult, CallError>>,
-    /// Where progressive results go, when they were asked for.
-    pub(crate) progress: Option<ProgressResults>,
+    /// Where progressive results go, when they were asked for (boxed: a waiter, and so a
+    /// call's command, stays small).
+    pub(crate) progress: Option<Box<ProgressResults>>,
     /// The key the caller's handle knows the call by (to cancel it).
     pub(crate) key: u64,
-    /// The call's span (disabled unless a subscriber wants it): the driver records the
-    /// request id in it.
-    pub(crate) span: tracing::Span,
-    /// When the call was sent (for its duration, with the `metrics` feature).
-    pub(crate) sent: Stamp,
+    /// The call's span (none unless a subscriber wants it): the driver records the request
+    /// id in it, and why the call failed; it ends when the waiter is dropped, with the answer.
+    pub(crate) span: OpSpan,
 }
 
 /// Progressive results of one call on their way to the caller: a bounded queue with an
@@ -260,8 +259,8 @@ pub(crate) struct StartedInvocation {
     pub(crate) details: Dict,
     /// Where progressive results go, when the caller asked for them.
     pub(crate) progress: Option<ProgressSink>,
-    /// The invocation's span (disabled unless a subscriber wants it): its handler runs in it.
-    pub(crate) span: tracing::Span,
+    /// The invocation's span (none unless a subscriber wants it): its handler runs in it.
+    pub(crate) span: OpSpan,
 }
 
 /// How the driver runs an invocation: what a registered procedure is to the driver (the
@@ -317,6 +316,12 @@ impl ProgressSink {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_call_command_stays_within_128_bytes_so_that_moving_it_needs_no_memcpy() {
+        // Moving a larger command through the queue costs every call two `memcpy` calls.
+        assert!(std::mem::size_of::<Command>() <= 128);
+    }
 
     #[test]
     fn a_drop_counter_logs_once_per_episode_and_counts_every_drop() {

@@ -12,7 +12,7 @@
 //!
 //! | span | lasts | fields |
 //! |---|---|---|
-//! | `wamp_call` | from the call's start (`Session::call_with`, or the first poll of a `CallBuilder`) to its answer (or its drop: `error` is then `wamp.error.canceled`) | `uri` (the procedure), `request` (the CALL's request id, once sent), `session`, `realm`, `error` (when it failed: its error URI) |
+//! | `wamp_call` | from the call's start (`Session::call_with`, or the first poll of a `CallBuilder`) to its answer (or its drop once sent: `error` is then `wamp.error.canceled`) | `uri` (the procedure), `request` (the CALL's request id, once sent), `session`, `realm`, `error` (when it failed: its error URI) |
 //! | `wamp_invocation` | from the INVOCATION's arrival to the handler's answer (waiting for a run included) | `uri` (the procedure called), `request`, `registration`, `session`, `realm`, `error` (when the handler failed: its error URI) |
 //! | `wamp_publish` | from the publication's first poll to its acknowledgement (or to its hand-over to the session, without one) | `uri` (the topic), `request` (the PUBLISH's request id), `publication` (when acknowledged), `session`, `realm`, `error` |
 //! | `wamp_event` | one event handler's run on one event | `uri` (the topic), `subscription`, `publication`, `session`, `realm` |
@@ -20,7 +20,13 @@
 //! The spans of the session and of a component (`wamp_session`, `wamp_component`, at `INFO`)
 //! are the parents of what runs in them. Errors are recorded by URI only (for a call that
 //! failed without an ERROR: `wamp.error.timeout`, `wamp.error.canceled`, the close reason of
-//! a lost session, ...). Payloads and credentials are never logged, at any level.
+//! a lost session, `not_sent` for one the session could not send). Payloads and credentials
+//! are never logged, at any level.
+//!
+//! A disabled span travels with its operation as a null pointer (no allocation, nothing
+//! recorded): counted with callgrind, the spans cost a caller about 20 instructions of the
+//! ~12,650 a sequential call takes (0.15%), and 10 of the ~8,050 of a pipelined one, when no
+//! subscriber wants them.
 //!
 //! # Metrics
 //!
@@ -28,7 +34,13 @@
 //! wherever the recorder the application installs sends them (e.g. `metrics-exporter-prometheus`).
 //! Without a recorder they cost a no-op call; without the feature, nothing. The `realm`
 //! label is the realm of the session (or component); every other label has a fixed, small set
-//! of values.
+//! of values. Each session registers its handles once, when it joins: recording is then an
+//! atomic operation on a handle (and, for the call latency, one subtraction of instants: the
+//! answer's time is that of the read that brought it). Counted with callgrind, the feature
+//! with `metrics-exporter-prometheus`'s recorder installed costs a caller about 1.7% of the
+//! instructions of a sequential call (+220 of ~12,650) and 4.2% of a pipelined one (+335 of
+//! ~8,050, 1,000 in flight), two thirds of it in the exporter's histogram; compiled in without
+//! a recorder, 0.6% and 2.3%.
 //!
 //! | metric | kind | labels | what |
 //! |---|---|---|---|
@@ -62,16 +74,56 @@ use crate::error::{CallError, PublishError, SessionError};
 // ---------------------------------------------------------------------------------------------
 // Spans
 
+/// The span of one operation as it travels with the operation (in its future, its command, the
+/// driver's waiter): nothing but a null pointer when the span is disabled, so that a disabled
+/// span costs the operation no more than moving 8 bytes; the span itself, boxed, when a
+/// subscriber wants it.
+#[derive(Debug, Default)]
+pub(crate) struct OpSpan(Option<Box<Span>>);
+
+impl OpSpan {
+    #[inline]
+    fn new(span: Span) -> OpSpan {
+        OpSpan((!span.is_disabled()).then(|| Box::new(span)))
+    }
+
+    /// The same span again (another handle on it), to record into from elsewhere.
+    #[inline]
+    pub(crate) fn share(&self) -> OpSpan {
+        OpSpan(self.0.as_ref().map(|s| Box::new((**s).clone())))
+    }
+
+    /// Records `value` as the span's `field` (nothing when disabled).
+    #[inline]
+    pub(crate) fn record(&self, field: &'static str, value: impl tracing::Value) {
+        if let Some(span) = &self.0 {
+            span.record(field, value);
+        }
+    }
+
+    /// The span, when enabled.
+    #[inline]
+    pub(crate) fn get(&self) -> Option<&Span> {
+        self.0.as_deref()
+    }
+
+    /// The span, when enabled.
+    #[inline]
+    pub(crate) fn into_span(self) -> Option<Span> {
+        self.0.map(|s| *s)
+    }
+}
+
 /// The span of a call of `procedure` through the session of `details` (see the module docs).
-pub(crate) fn call_span(procedure: &str, details: &SessionDetails) -> Span {
-    tracing::debug_span!(
+pub(crate) fn call_span(procedure: &str, details: &SessionDetails) -> OpSpan {
+    OpSpan::new(tracing::debug_span!(
         "wamp_call",
         uri = procedure,
         request = Empty,
         session = details.session,
         realm = details.realm.as_str(),
         error = Empty,
-    )
+    ))
 }
 
 /// The span of an invocation of `procedure`.
@@ -80,9 +132,9 @@ pub(crate) fn invocation_span(
     request: Id,
     registration: Id,
     details: Option<&SessionDetails>,
-) -> Span {
+) -> OpSpan {
     let (session, realm) = details.map_or((0, ""), |d| (d.session, d.realm.as_str()));
-    tracing::debug_span!(
+    OpSpan::new(tracing::debug_span!(
         "wamp_invocation",
         uri = procedure,
         request,
@@ -90,12 +142,12 @@ pub(crate) fn invocation_span(
         session,
         realm,
         error = Empty,
-    )
+    ))
 }
 
 /// The span of a publication to `topic`.
-pub(crate) fn publish_span(topic: &str, details: &SessionDetails) -> Span {
-    tracing::debug_span!(
+pub(crate) fn publish_span(topic: &str, details: &SessionDetails) -> OpSpan {
+    OpSpan::new(tracing::debug_span!(
         "wamp_publish",
         uri = topic,
         request = Empty,
@@ -103,7 +155,7 @@ pub(crate) fn publish_span(topic: &str, details: &SessionDetails) -> Span {
         session = details.session,
         realm = details.realm.as_str(),
         error = Empty,
-    )
+    ))
 }
 
 /// The span of one event handler's run on one event.
@@ -124,15 +176,10 @@ pub(crate) fn event_span(
     )
 }
 
-/// `span` when it records anything: a clone to record into later (none when disabled, so
-/// that a disabled span costs nothing more).
-pub(crate) fn if_enabled(span: &Span) -> Option<Span> {
-    (!span.is_disabled()).then(|| span.clone())
-}
-
-/// Records why a call failed on its span: the error's URI.
-pub(crate) fn record_call_error(span: &Span, e: &CallError) {
-    if span.is_disabled() {
+/// Records why a call failed before it reached the driver on its span: the error's URI (or
+/// `not_sent`).
+pub(crate) fn record_call_error(span: &OpSpan, e: &CallError) {
+    if span.get().is_none() {
         return;
     }
     let uri: &str = match e {
@@ -147,15 +194,28 @@ pub(crate) fn record_call_error(span: &Span, e: &CallError) {
     span.record("error", uri);
 }
 
+/// Records why a call failed on its span: the ERROR's URI, `wamp.error.timeout`,
+/// `wamp.error.canceled`, or the close reason of the session lost.
+pub(crate) fn record_call_failure(span: &OpSpan, failure: &CallFailure) {
+    if span.get().is_none() {
+        return;
+    }
+    let uri: &str = match failure {
+        CallFailure::Error(e) => &e.uri,
+        CallFailure::Lost(d) => &d.reason,
+        CallFailure::Timeout(_) => error_uri::TIMEOUT,
+        CallFailure::Canceled => error_uri::CANCELED,
+    };
+    span.record("error", uri);
+}
+
 /// Records how a publication ended on its span: the publication id, or the error's URI.
-pub(crate) fn record_publish_outcome(span: &Span, outcome: &Result<Option<Id>, PublishError>) {
-    if span.is_disabled() {
+pub(crate) fn record_publish_outcome(span: &OpSpan, outcome: &Result<Option<Id>, PublishError>) {
+    if span.get().is_none() {
         return;
     }
     match outcome {
-        Ok(Some(publication)) => {
-            span.record("publication", publication);
-        }
+        Ok(Some(publication)) => span.record("publication", publication),
         Ok(None) => {}
         Err(e) => {
             let uri: &str = match e {
@@ -175,7 +235,7 @@ pub(crate) fn session_error_uri(e: &SessionError) -> &str {
         SessionError::Lost(d) => &d.reason,
         SessionError::PayloadTooLarge { .. } => error_uri::PAYLOAD_SIZE_EXCEEDED,
         SessionError::InvalidUri(_) => error_uri::INVALID_URI,
-        SessionError::NotJoined | SessionError::Encode(_) => "wamp.error.not_sent",
+        SessionError::NotJoined | SessionError::Encode(_) => "not_sent",
     }
 }
 
@@ -398,10 +458,18 @@ mod recorded {
             self.calls.increment(1);
         }
 
-        /// A call sent at `sent` was answered: with an error of class `error`, if any.
-        pub(crate) fn call_answered(&self, sent: Stamp, error: Option<&'static str>) {
-            if let Some(at) = sent.at {
-                self.call_duration.record(at.elapsed().as_secs_f64());
+        /// A call sent at `sent` was answered at `at` (`None`: now): with an error of class
+        /// `error`, if any.
+        pub(crate) fn call_answered(
+            &self,
+            sent: Stamp,
+            at: Option<std::time::Instant>,
+            error: Option<&'static str>,
+        ) {
+            if let Some(sent) = sent.at {
+                let at = at.unwrap_or_else(std::time::Instant::now);
+                self.call_duration
+                    .record(at.saturating_duration_since(sent).as_secs_f64());
             }
             if let Some(class) = error {
                 self.call_failed(class);
@@ -518,7 +586,13 @@ mod recorded {
             SessionMetrics(())
         }
         pub(crate) fn call_sent(&self) {}
-        pub(crate) fn call_answered(&self, _sent: Stamp, _error: Option<&'static str>) {}
+        pub(crate) fn call_answered(
+            &self,
+            _sent: Stamp,
+            _at: Option<std::time::Instant>,
+            _error: Option<&'static str>,
+        ) {
+        }
         pub(crate) fn call_failed(&self, _class: &'static str) {}
         pub(crate) fn published(&self) {}
         pub(crate) fn invocation(&self, _outcome: InvocationOutcome) {}
@@ -569,7 +643,9 @@ mod tests {
     }
 
     #[test]
-    fn a_disabled_span_is_not_cloned_to_record_into() {
-        assert!(if_enabled(&Span::none()).is_none());
+    fn a_disabled_span_travels_as_a_null_pointer() {
+        let span = OpSpan::new(Span::none());
+        assert!(span.get().is_none() && span.share().get().is_none());
+        assert_eq!(std::mem::size_of::<OpSpan>(), std::mem::size_of::<usize>());
     }
 }

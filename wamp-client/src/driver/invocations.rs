@@ -19,7 +19,6 @@ use wamp_core::{Id, WampError};
 use crate::link::{
     BoxFuture, DropCounter, ProgressSink, StartInvocation, StartedInvocation, Yielded,
 };
-use crate::observe;
 use crate::observe::{InvocationOutcome, SessionMetrics};
 use crate::options::RegisterOptions;
 use crate::payload::Payload;
@@ -150,15 +149,15 @@ impl Invocations {
         }
     }
 
-    fn run(&mut self, handler: &Arc<dyn StartInvocation>, invocation: StartedInvocation) {
+    fn run(&mut self, handler: &Arc<dyn StartInvocation>, mut invocation: StartedInvocation) {
         let request = invocation.request;
-        let span = invocation.span.clone();
-        let fut = {
-            let _entered = span.enter();
-            handler.start(invocation)
+        let span = std::mem::take(&mut invocation.span).into_span();
+        let fut = match &span {
+            Some(span) => span.in_scope(|| handler.start(invocation)),
+            None => handler.start(invocation),
         };
         let tx = self.tx.clone();
-        let recorded = observe::if_enabled(&span);
+        let recorded = span.clone();
         let task = async move {
             let result = match AssertUnwindSafe(fut).catch_unwind().await {
                 Ok(r) => r,
@@ -183,7 +182,10 @@ impl Invocations {
                 })
                 .await;
         };
-        let task = tokio::spawn(tracing::Instrument::instrument(task, span));
+        let task = match span {
+            Some(span) => tokio::spawn(tracing::Instrument::instrument(task, span)),
+            None => tokio::spawn(task),
+        };
         self.active += 1;
         self.slots
             .insert(request, Slot::Running(task.abort_handle()));
@@ -506,7 +508,7 @@ mod tests {
             payload: Payload::new(),
             details: wamp_core::Dict::new(),
             progress: None,
-            span: tracing::Span::none(),
+            span: Default::default(),
         }
     }
 

@@ -34,14 +34,13 @@ impl Driver {
                 procedure,
                 options,
                 payload,
-                mut waiter,
+                waiter,
             } => {
                 if waiter.reply.is_closed() {
                     return; // dropped by its caller before it was sent: never sent
                 }
                 let key = waiter.key;
-                let span = observe::if_enabled(&waiter.span);
-                waiter.sent = Stamp::at(now);
+                let traced = waiter.span.get().is_some();
                 match self.core.call(
                     now,
                     procedure,
@@ -51,15 +50,19 @@ impl Driver {
                     waiter,
                 ) {
                     Ok(request) => {
-                        if let Some(span) = span {
-                            span.record("request", request);
+                        if traced {
+                            if let Some(w) = self.core.call_waiter_mut(request) {
+                                w.span.record("request", request);
+                            }
                         }
                         self.routes.metrics.call_sent();
-                        self.routes.call_sent(key, request);
+                        self.routes.call_sent(key, request, Stamp::at(now));
                     }
                     Err(Refused { waiter, .. }) => {
                         self.routes.metrics.call_failed("not_sent");
-                        let _ = waiter.reply.send(Err(SessionError::NotJoined.into()));
+                        let e = SessionError::NotJoined;
+                        waiter.span.record("error", observe::session_error_uri(&e));
+                        let _ = waiter.reply.send(Err(e.into()));
                     }
                 }
             }
@@ -69,7 +72,9 @@ impl Driver {
                 };
                 if abandon {
                     self.routes.call_ended(key);
-                    drop(self.core.abandon_call(request, mode));
+                    if let Some(waiter) = self.core.abandon_call(request, mode) {
+                        waiter.span.record("error", error_uri::CANCELED);
+                    }
                 } else if let Err(e) = self.core.cancel(request, mode) {
                     tracing::debug!(error = %e, "cancel not sent");
                 }
@@ -122,9 +127,7 @@ impl Driver {
                 .publish(topic, options, payload.args, payload.kwargs, reply)
             {
                 Ok(request) => {
-                    if !span.is_disabled() {
-                        span.record("request", request);
-                    }
+                    span.record("request", request);
                     self.routes.metrics.published();
                 }
                 Err(Refused {
@@ -179,8 +182,11 @@ impl Driver {
     ) {
         match waiter {
             Waiter::Call(w) => {
-                self.routes.call_ended(w.key);
-                self.routes.metrics.call_answered(w.sent, Some("not_sent"));
+                let sent = self.routes.call_ended(w.key);
+                self.routes
+                    .metrics
+                    .call_answered(sent, None, Some("not_sent"));
+                w.span.record("error", observe::session_error_uri(&e));
                 let _ = w.reply.send(Err(e.into()));
             }
             Waiter::Ack(reply) => {
@@ -206,8 +212,11 @@ impl Driver {
                 kwargs,
                 ..
             } => {
-                self.routes.call_ended(waiter.key);
-                self.routes.metrics.call_answered(waiter.sent, None);
+                let sent = self.routes.call_ended(waiter.key);
+                // A RESULT comes in a frame just read: its time is the read's (no clock read).
+                self.routes
+                    .metrics
+                    .call_answered(sent, Some(self.read_at), None);
                 let _ = waiter.reply.send(Ok(CallResult {
                     payload: Payload::from_parts(args, kwargs),
                     details,
@@ -231,9 +240,11 @@ impl Driver {
             SessionEvent::CallFailed {
                 waiter, failure, ..
             } => {
-                self.routes.call_ended(waiter.key);
+                let sent = self.routes.call_ended(waiter.key);
                 let class = observe::call_failure_class(&failure);
-                self.routes.metrics.call_answered(waiter.sent, Some(class));
+                let at = matches!(failure, CallFailure::Error(_)).then_some(self.read_at);
+                self.routes.metrics.call_answered(sent, at, Some(class));
+                observe::record_call_failure(&waiter.span, &failure);
                 let _ = waiter.reply.send(Err(call_error(failure)));
             }
             SessionEvent::Acknowledged {

@@ -9,7 +9,7 @@ use wamp_core::value::{Dict, Str, Value};
 use wamp_core::Id;
 
 use crate::link::{EventSink, StartInvocation};
-use crate::observe::SessionMetrics;
+use crate::observe::{SessionMetrics, Stamp};
 use crate::payload::{Event, Payload};
 
 /// What a request makes live once the router acknowledges it.
@@ -40,8 +40,9 @@ pub(super) struct Routes {
     subscriptions: PeerIdMap<Subscribed>,
     /// What an acknowledgement will make live, by request id.
     promote: IdMap<Promote>,
-    /// Pending calls, by the key their handle knows them by.
-    calls: IdMap<Id>,
+    /// Pending calls, by the key their handle knows them by: the request, and when it was
+    /// sent (with the `metrics` feature).
+    calls: IdMap<(Id, Stamp)>,
     /// The session's metrics (set when it joins).
     pub(super) metrics: SessionMetrics,
 }
@@ -55,19 +56,22 @@ impl Routes {
         self.calls.clear();
     }
 
-    /// A call went out as `request`.
-    pub(super) fn call_sent(&mut self, key: u64, request: Id) {
-        self.calls.insert(key, request);
+    /// A call went out as `request` at `sent`.
+    pub(super) fn call_sent(&mut self, key: u64, request: Id, sent: Stamp) {
+        self.calls.insert(key, (request, sent));
     }
 
     /// The request of the pending call `key`.
     pub(super) fn call(&self, key: u64) -> Option<Id> {
-        self.calls.get(&key).copied()
+        self.calls.get(&key).map(|(request, _)| *request)
     }
 
-    /// Call `key` has its answer (or was given up).
-    pub(super) fn call_ended(&mut self, key: u64) {
-        self.calls.remove(&key);
+    /// Call `key` has its answer (or was given up): when it was sent.
+    pub(super) fn call_ended(&mut self, key: u64) -> Stamp {
+        self.calls
+            .remove(&key)
+            .map(|(_, sent)| sent)
+            .unwrap_or_default()
     }
 
     /// REGISTER went out as `request`: `handler` serves `procedure` once acknowledged.

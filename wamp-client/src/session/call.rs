@@ -14,7 +14,7 @@ use wamp_core::value::{Str, Value};
 use super::Session;
 use crate::error::{CallError, SessionError};
 use crate::link::{BoxFuture, CallWaiter, Command, ProgressResults, SessionShared};
-use crate::observe::{self, Stamp};
+use crate::observe;
 use crate::options::CallOptions;
 use crate::payload::{CallResult, Payload};
 use crate::queue::TrySendError;
@@ -58,9 +58,13 @@ impl Session {
     ) -> Call {
         let key = self.next_key();
         let mode = options.cancel_mode.unwrap_or(CancelMode::KillNoWait);
+        // The call's span travels with its waiter: the driver records the request id in it,
+        // and a failure, and it ends when the answer goes back.
         let span = observe::call_span(&procedure, &self.inner.details);
         if let Err(e) = uri::validate(&procedure, MatchPolicy::Exact, false) {
-            return Call::failed(self.clone(), key, mode, e.into(), span);
+            let e = e.into();
+            observe::record_call_error(&span, &e);
+            return Call::failed(self.clone(), key, mode, e);
         }
         let mut dict = options.to_dict();
         if progress.is_some() {
@@ -77,10 +81,9 @@ impl Session {
             payload,
             waiter: CallWaiter {
                 reply: tx,
-                progress,
+                progress: progress.map(Box::new),
                 key,
-                span: span.clone(),
-                sent: Stamp::default(),
+                span,
             },
         };
         Call {
@@ -88,7 +91,6 @@ impl Session {
             session: self.clone(),
             key,
             mode,
-            span,
         }
     }
 
@@ -170,8 +172,6 @@ pub struct Call {
     key: u64,
     /// How the router is asked to cancel the call when it is dropped.
     mode: CancelMode,
-    /// The call's `wamp_call` span (see the `observe` module): it ends with the answer.
-    span: tracing::Span,
 }
 
 /// Where a call is. No allocation on the way but a full command queue.
@@ -204,30 +204,13 @@ impl std::fmt::Debug for Call {
 }
 
 impl Call {
-    fn failed(
-        session: Session,
-        key: u64,
-        mode: CancelMode,
-        e: CallError,
-        span: tracing::Span,
-    ) -> Self {
+    fn failed(session: Session, key: u64, mode: CancelMode, e: CallError) -> Self {
         Call {
             state: State::Failed(Some(e)),
             session,
             key,
             mode,
-            span,
         }
-    }
-
-    /// The call has its answer: a failure is recorded on its span, which ends.
-    fn finish(&mut self, answer: Result<CallResult, CallError>) -> Poll<<Self as Future>::Output> {
-        self.state = State::Done;
-        if let Err(e) = &answer {
-            observe::record_call_error(&self.span, e);
-        }
-        self.span = tracing::Span::none();
-        Poll::Ready(answer)
     }
 
     /// A handle that cancels this call, usable from anywhere while the call is awaited.
@@ -269,8 +252,8 @@ impl Future for Call {
                             this.state = State::Sending(sending, rx);
                         }
                         Err(TrySendError::Closed(_)) => {
-                            let lost = this.session.lost().into();
-                            return this.finish(Err(lost));
+                            this.state = State::Done;
+                            return Poll::Ready(Err(this.session.lost().into()));
                         }
                     }
                 }
@@ -284,8 +267,8 @@ impl Future for Call {
                         this.state = State::Waiting(rx);
                     }
                     Poll::Ready(Err(_)) => {
-                        let lost = this.session.lost().into();
-                        return this.finish(Err(lost));
+                        this.state = State::Done;
+                        return Poll::Ready(Err(this.session.lost().into()));
                     }
                 },
                 State::Waiting(rx) => {
@@ -294,13 +277,14 @@ impl Future for Call {
                         Poll::Ready(Ok(answer)) => answer,
                         Poll::Ready(Err(_)) => Err(this.session.lost().into()),
                     };
-                    return this.finish(answer);
+                    this.state = State::Done;
+                    return Poll::Ready(answer);
                 }
                 State::Failed(e) => {
                     let e = e.take();
                     this.state = State::Done;
                     if let Some(e) = e {
-                        return this.finish(Err(e));
+                        return Poll::Ready(Err(e));
                     }
                 }
                 State::Done => {
@@ -316,9 +300,6 @@ impl Drop for Call {
     /// timeout of its own) is canceled at the router; one never sent is simply never sent.
     fn drop(&mut self) {
         if matches!(self.state, State::Waiting(_) | State::Sending(..)) {
-            if !self.span.is_disabled() {
-                self.span.record("error", "wamp.error.canceled");
-            }
             self.session.send_always(Command::Cancel {
                 key: self.key,
                 mode: self.mode,

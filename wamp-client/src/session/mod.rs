@@ -264,7 +264,7 @@ impl Session {
         topic: &str,
         payload: Payload,
         options: PublishOptions,
-        span: &tracing::Span,
+        span: &crate::observe::OpSpan,
     ) -> Result<Option<Id>, PublishError> {
         uri::validate(topic, MatchPolicy::Exact, false)?;
         let opts = options.to_dict();
@@ -276,7 +276,7 @@ impl Session {
                     options: opts,
                     payload,
                     reply: Some(reply),
-                    span: span.clone(),
+                    span: span.share(),
                 })
                 .await?;
             return Ok(Some(id));
@@ -286,7 +286,7 @@ impl Session {
             options: opts,
             payload,
             reply: None,
-            span: span.clone(),
+            span: span.share(),
         };
         match self.inner.commands.send(command).await {
             Ok(()) => Ok(None),

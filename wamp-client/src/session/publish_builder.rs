@@ -15,7 +15,7 @@ use wamp_core::Id;
 use super::Session;
 use crate::error::{PublishError, Refusal, SessionError};
 use crate::link::{BoxFuture, Command};
-use crate::observe;
+use crate::observe::{self, OpSpan};
 use crate::options::PublishOptions;
 use crate::payload::{kwargs_dict, Payload};
 use crate::queue::TrySendError;
@@ -40,13 +40,13 @@ enum Pending {
         session: Session,
         sending: BoxFuture<Result<(), Command>>,
         ack: Option<Ack>,
-        span: tracing::Span,
+        span: OpSpan,
     },
     /// Sent, waiting for the broker's acknowledgement.
     Waiting {
         session: Session,
         ack: Ack,
-        span: tracing::Span,
+        span: OpSpan,
     },
     Done,
 }
@@ -73,7 +73,7 @@ impl Pending {
     /// Polls the publication to its end: the publication id when acknowledged. Its
     /// `wamp_publish` span (see the `observe` module) ends with it.
     fn poll_publish(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Id>, PublishError>> {
-        let mut span = tracing::Span::none();
+        let mut span = OpSpan::default();
         let outcome = match self.poll_steps(cx, &mut span) {
             Poll::Pending => return Poll::Pending,
             Poll::Ready(outcome) => outcome,
@@ -86,7 +86,7 @@ impl Pending {
     fn poll_steps(
         &mut self,
         cx: &mut Context<'_>,
-        span: &mut tracing::Span,
+        span: &mut OpSpan,
     ) -> Poll<Result<Option<Id>, PublishError>> {
         loop {
             match self {
@@ -115,12 +115,12 @@ impl Pending {
                         options: options.to_dict(),
                         payload,
                         reply,
-                        span: span.clone(),
+                        span: span.share(),
                     };
                     match session.inner.commands.try_send(command) {
                         Ok(()) => match ack {
                             Some(ack) => {
-                                let span = std::mem::replace(span, tracing::Span::none());
+                                let span = std::mem::take(span);
                                 *self = Pending::Waiting { session, ack, span }
                             }
                             None => return Poll::Ready(Ok(None)),
@@ -133,7 +133,7 @@ impl Pending {
                                     async move { s.inner.commands.send(command).await },
                                 ),
                                 ack,
-                                span: std::mem::replace(span, tracing::Span::none()),
+                                span: std::mem::take(span),
                             };
                         }
                         Err(TrySendError::Closed(_)) => {
