@@ -25,8 +25,8 @@
 //!
 //! A disabled span travels with its operation as a null pointer (no allocation, nothing
 //! recorded): counted with callgrind, the spans cost a caller about 20 instructions of the
-//! ~12,650 a sequential call takes (0.15%), and 10 of the ~8,050 of a pipelined one, when no
-//! subscriber wants them.
+//! ~12,650 a sequential call takes (0.15%), and 10 of the ~8,050 of a pipelined one, without
+//! a subscriber; with a `fmt` subscriber at `INFO`, about 40 (0.3% and 0.45%).
 //!
 //! # Metrics
 //!
