@@ -342,6 +342,12 @@ wamp_suite::on_both_routers! {
         assert!(dropped.is_err(), "{dropped:?}");
         let calls = wait_closed("wamp_call", slow, 2).await;
         assert_eq!(calls[1].field("error"), Some("wamp.error.canceled"), "{calls:?}");
+        // Both invocations were interrupted (the timed-out call is canceled at the router too).
+        let invocations = wait_closed("wamp_invocation", slow, 2).await;
+        for inv in &invocations {
+            assert_eq!(inv.field("error"), Some("wamp.error.canceled"), "{invocations:?}");
+            assert!(inv.lasted.unwrap() < Duration::from_secs(3), "{inv:?}");
+        }
     }
 
     #[tokio::test(flavor = "multi_thread")]

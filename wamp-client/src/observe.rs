@@ -13,7 +13,7 @@
 //! | span | lasts | fields |
 //! |---|---|---|
 //! | `wamp_call` | from the call's start (`Session::call_with`, or the first poll of a `CallBuilder`) to its answer (or its drop once sent: `error` is then `wamp.error.canceled`) | `uri` (the procedure), `request` (the CALL's request id, once sent), `session`, `realm`, `error` (when it failed: its error URI) |
-//! | `wamp_invocation` | from the INVOCATION's arrival to the handler's answer (waiting for a run included) | `uri` (the procedure called), `request`, `registration`, `session`, `realm`, `error` (when the handler failed: its error URI) |
+//! | `wamp_invocation` | from the INVOCATION's arrival to the handler's answer (waiting for a run included) | `uri` (the procedure called), `request`, `registration`, `session`, `realm`, `error` (the handler's error URI; `wamp.error.canceled` when interrupted, `wamp.error.unavailable` when refused) |
 //! | `wamp_publish` | from the publication's first poll to its acknowledgement (or to its hand-over to the session, without one) | `uri` (the topic), `request` (the PUBLISH's request id), `publication` (when acknowledged), `session`, `realm`, `error` |
 //! | `wamp_event` | one event handler's run on one event | `uri` (the topic), `subscription`, `publication`, `session`, `realm` |
 //!

@@ -137,6 +137,7 @@ impl Invocations {
             );
             self.slots.insert(request, Slot::Refused);
             self.metrics.invocation(InvocationOutcome::Refused);
+            invocation.span.record("error", error_uri::UNAVAILABLE);
             let message = format!(
                 "the callee runs {} invocations at once and {} more wait",
                 self.limit, self.capacity
@@ -158,6 +159,8 @@ impl Invocations {
         };
         let tx = self.tx.clone();
         let recorded = span.clone();
+        // An invocation aborted (interrupted, or its session gone) says so on its span.
+        let unfinished = Unfinished(span.clone());
         let task = async move {
             let result = match AssertUnwindSafe(fut).catch_unwind().await {
                 Ok(r) => r,
@@ -174,6 +177,7 @@ impl Invocations {
             if let (Some(span), Err(e)) = (&recorded, &result) {
                 span.record("error", e.uri.as_str());
             }
+            unfinished.finished();
             let _ = tx
                 .send(Yielded {
                     request,
@@ -256,7 +260,13 @@ impl Invocations {
                 true
             }
             Some(Slot::Waiting) => {
-                self.waiting.retain(|(_, i)| i.request != request);
+                self.waiting.retain(|(_, i)| {
+                    let keep = i.request != request;
+                    if !keep {
+                        i.span.record("error", error_uri::CANCELED);
+                    }
+                    keep
+                });
                 self.metrics.invocation(InvocationOutcome::Interrupted);
                 true
             }
@@ -307,6 +317,25 @@ impl Invocations {
             for w in self.drain_waiters.drain(..) {
                 let _ = w.send(());
             }
+        }
+    }
+}
+
+/// The span of a running invocation until it ends: dropped before [`finished`](Self::finished)
+/// (the task was aborted), it records `error = wamp.error.canceled`. Nothing when the span is
+/// disabled.
+struct Unfinished(Option<tracing::Span>);
+
+impl Unfinished {
+    fn finished(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for Unfinished {
+    fn drop(&mut self) {
+        if let Some(span) = &self.0 {
+            span.record("error", error_uri::CANCELED);
         }
     }
 }
