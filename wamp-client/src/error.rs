@@ -122,9 +122,9 @@ op_error!(
         Deserialize(ValueError) = "cannot deserialize the result: {0}",
         /// The call's timeout ([`CallOptions::timeout`](crate::CallOptions::timeout), or the
         /// session's default) passed before the result came; CANCEL was sent to the router.
-        Timeout(Duration) = "no result within {0:?}",
+        Timeout(Duration) = "wamp.error.timeout: no result within {0:?}",
         /// The call was canceled here (the router could not cancel it).
-        Canceled = "call canceled",
+        Canceled = "wamp.error.canceled: call canceled",
         /// A conversion in the caller's own code failed: what `?` makes of a [`ValueError`]
         /// (building a [`Payload`](crate::Payload), reading a result with
         /// [`CallResult::kwargs_as`](crate::CallResult::kwargs_as), ...). The call's own
@@ -235,6 +235,32 @@ impl JoinError {
             JoinError::InvalidRealm(_) | JoinError::Authentication { .. } => false,
             JoinError::Refused(d) => !join_refusal_is_fatal(&d.reason),
             JoinError::Session(_) | JoinError::Timeout(_) => true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn call_errors_say_their_uri() {
+        let application = CallError::Application(WampError::new("com.example.error.refused"));
+        let lost = CallError::Session(SessionError::Lost(CloseDetails {
+            reason: "wamp.close.transport_lost".into(),
+            message: None,
+            initiator: wamp_core::session::CloseInitiator::Transport,
+        }));
+        for (e, uri) in [
+            (application, "com.example.error.refused"),
+            (
+                CallError::Timeout(Duration::from_secs(1)),
+                "wamp.error.timeout",
+            ),
+            (CallError::Canceled, "wamp.error.canceled"),
+            (lost, "wamp.close.transport_lost"),
+        ] {
+            assert!(e.to_string().contains(uri), "{e}");
         }
     }
 }
