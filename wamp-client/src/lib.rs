@@ -52,8 +52,13 @@
 //! - `tracing-subscriber` (default): [`run`] sets up `tracing` output to standard error when
 //!   the application has none. Without it, `run` logs only through a subscriber the
 //!   application installs.
+//! - `metrics`: calls, latency, errors, invocations, publications, events, reconnects and
+//!   time to ready through the `metrics` facade (see [`observe`]); spans are always there.
 //! - `testing`: `wamp_client::testing`, a scripted fake router over in-memory pipes for
 //!   tests of applications (and of this crate) on paused time.
+//!
+//! Every message in and out can be seen, changed, dropped or refused by an ordered chain of
+//! interceptors ([`intercept`]).
 
 // The macros name this crate `::wamp_client`, in its own tests too.
 extern crate self as wamp_client;
