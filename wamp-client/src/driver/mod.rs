@@ -234,6 +234,16 @@ fn now() -> Instant {
     tokio::time::Instant::now().into_std()
 }
 
+/// The earlier of two deadlines, either of which may be absent.
+#[inline]
+fn earlier(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) => a,
+        (None, b) => b,
+    }
+}
+
 impl Driver {
     /// Runs the join: HELLO, the challenges, until WELCOME or the end of the session.
     async fn join_phase(&mut self) -> Result<SessionDetails, JoinError> {
@@ -273,21 +283,8 @@ impl Driver {
 
     fn poll_step(&mut self, cx: &mut Context<'_>, take_commands: bool) -> Poll<()> {
         let mut progress = false;
-        // A message whose interceptor decided later: the ones behind it follow.
-        if self.outgoing.busy() {
-            if let Poll::Ready(outcome) = self.outgoing.poll(now(), cx) {
-                self.apply_outgoing(outcome);
-                self.pump();
-                progress = true;
-            }
-        }
-        if self.incoming.busy() {
-            let now = now();
-            if let Poll::Ready(outcome) = self.incoming.poll(now, cx) {
-                self.apply_incoming(now, outcome);
-                self.read_frames(now);
-                progress = true;
-            }
+        if self.outgoing.busy() || self.incoming.busy() {
+            progress = self.poll_interceptors(cx);
         }
         // Answers come only from running invocations: with none, the channel is left alone.
         // Like commands, they wait while the router is slow to take what we write (a
@@ -362,6 +359,29 @@ impl Driver {
         }
     }
 
+    /// A message whose interceptor decided later: once decided, the ones behind it follow.
+    /// Out of line: with no interceptor deciding, a step does not pay for it.
+    #[inline(never)]
+    fn poll_interceptors(&mut self, cx: &mut Context<'_>) -> bool {
+        let mut progress = false;
+        if self.outgoing.busy() {
+            if let Poll::Ready(outcome) = self.outgoing.poll(now(), cx) {
+                self.apply_outgoing(outcome);
+                self.pump();
+                progress = true;
+            }
+        }
+        if self.incoming.busy() {
+            let now = now();
+            if let Poll::Ready(outcome) = self.incoming.poll(now, cx) {
+                self.apply_incoming(now, outcome);
+                self.read_frames(now);
+                progress = true;
+            }
+        }
+        progress
+    }
+
     /// Takes and handles the commands queued, if they may be taken now. When other requests
     /// are in flight (or several commands came at once), more commands are likely on their
     /// way from tasks that are ready to run: the batch waits for one yield of this task, so
@@ -429,16 +449,14 @@ impl Driver {
         let read = self
             .waiting_for_frame()
             .then(|| self.read_at + self.conn.read_timeout);
-        [
-            self.core.poll_timeout(),
-            write,
-            read,
-            self.outgoing.deadline(),
-            self.incoming.deadline(),
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+        let mut earliest = earlier(self.core.poll_timeout(), earlier(write, read));
+        if self.outgoing.busy() || self.incoming.busy() {
+            earliest = earlier(
+                earliest,
+                earlier(self.outgoing.deadline(), self.incoming.deadline()),
+            );
+        }
+        earliest
     }
 
     /// Whether a frame is under way from the router: reading, and bytes of a frame buffered.
@@ -599,8 +617,8 @@ impl Driver {
                         tracing::trace!(message = msg.name(), "received");
                         if self.incoming.is_empty() {
                             self.handle(now, msg);
-                        } else if let Some(outcome) = self.incoming.run(now, msg) {
-                            self.apply_incoming(now, outcome);
+                        } else {
+                            self.intercept_incoming(now, msg);
                         }
                     }
                     Err(e) => {
@@ -638,8 +656,8 @@ impl Driver {
                 sent = true;
                 if self.outgoing.is_empty() {
                     self.send(msg);
-                } else if let Some(outcome) = self.outgoing.run(now(), msg) {
-                    self.apply_outgoing(outcome);
+                } else {
+                    self.intercept_outgoing(msg);
                 }
             }
             if !sent {
@@ -709,6 +727,23 @@ impl Driver {
             self.reading = false;
         }
         self.deliver_events();
+    }
+
+    /// Runs a message on its way out through the interceptors; out of line, so that a session
+    /// without any does not pay for the room their outcome takes.
+    #[inline(never)]
+    fn intercept_outgoing(&mut self, msg: Message) {
+        if let Some(outcome) = self.outgoing.run(now(), msg) {
+            self.apply_outgoing(outcome);
+        }
+    }
+
+    /// Runs a message received through the interceptors (out of line, as above).
+    #[inline(never)]
+    fn intercept_incoming(&mut self, now: Instant, msg: Message) {
+        if let Some(outcome) = self.incoming.run(now, msg) {
+            self.apply_incoming(now, outcome);
+        }
     }
 
     /// What the interceptors decided about a message on its way out (see the table of
