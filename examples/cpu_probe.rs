@@ -9,6 +9,9 @@
 //!     target/release/examples/cpu_probe rs://127.0.0.1:8081 caller 20000
 //! ```
 //!
+//! `WINDOW=1` makes the calls one at a time; `INTERCEPTORS=N` gives the caller's session N
+//! interceptors that pass every message on.
+//!
 //! Divide the instructions collected by the calls made (the number given plus `WINDOW` for
 //! the warm-up, 1000 by default). `current` (default) or `multi` as a fourth argument picks the
 //! runtime; on `multi`, collect without `--toggle-collect` and subtract two runs of different
@@ -16,7 +19,15 @@
 
 use std::time::Duration;
 
-use wamp_client::{Invocation, JoinOptions, Payload, Session, TransportConfig, WampError};
+use wamp_client::{
+    Interceptor, Interceptors, Invocation, JoinOptions, Payload, Session, TransportConfig,
+    WampError,
+};
+
+/// An interceptor that passes every message on unchanged.
+struct PassOn;
+
+impl Interceptor for PassOn {}
 
 /// Bound on the whole run.
 const LIMIT: Duration = Duration::from_secs(600);
@@ -89,8 +100,15 @@ fn main() {
     } else {
         transport
     };
+    // INTERCEPTORS=N: N interceptors that pass every message on (what the chain costs).
+    let interceptors: usize = std::env::var("INTERCEPTORS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    let chain = (0..interceptors).fold(Interceptors::new(), |chain, _| chain.push(PassOn));
+    let options = JoinOptions::new("realm1").interceptors(chain);
     let session = runtime
-        .block_on(Session::join(&transport, JoinOptions::new("realm1")))
+        .block_on(Session::join(&transport, options))
         .expect("join");
     if role == "callee" {
         runtime.block_on(async {

@@ -81,19 +81,22 @@ impl Role {
     }
 }
 
-/// What the chain decided about one message.
+/// What the chain decided about one message. A refusal is boxed: passing is the common case,
+/// and the outcome moves by value.
 pub(super) enum Outcome {
     Pass(Message),
-    /// Dropped or failed: `error` is the hook's, or `wamp.error.canceled` for a drop.
-    Refused {
-        role: Role,
-        /// The message's name, for the log.
-        name: &'static str,
-        dropped: bool,
-        error: WampError,
-        /// What a `State` message was, to handle it as received.
-        original: Option<Message>,
-    },
+    Refused(Box<Refusal>),
+}
+
+/// A message dropped or failed: `error` is the hook's, or `wamp.error.canceled` for a drop.
+pub(super) struct Refusal {
+    pub(super) role: Role,
+    /// The message's name, for the log.
+    pub(super) name: &'static str,
+    pub(super) dropped: bool,
+    pub(super) error: WampError,
+    /// What a `State` message was, to handle it as received.
+    pub(super) original: Option<Message>,
 }
 
 type Decide = Pin<Box<dyn Future<Output = Verdict> + Send + 'static>>;
@@ -141,17 +144,17 @@ impl Pipeline {
 
     /// Runs `message` through the chain: the outcome, or `None` when a hook decides later
     /// (then [`poll`](Self::poll) gives it).
-    pub(super) fn run(&mut self, now: Instant, message: Message) -> Option<Outcome> {
+    pub(super) fn run(&mut self, message: Message) -> Option<Outcome> {
         debug_assert!(self.parked.is_none());
         let role = Role::of(self.direction, &message);
         let name = message.name();
         // A message whose refusal is not allowed is kept, to be handled as received.
         let original = (role == Role::State).then(|| message.clone());
-        self.advance(now, role, name, original, 0, Verdict::pass(message))
+        self.advance(role, name, original, 0, Verdict::pass(message))
     }
 
     /// The outcome of the parked message, once its hook has decided.
-    pub(super) fn poll(&mut self, now: Instant, cx: &mut Context<'_>) -> Poll<Outcome> {
+    pub(super) fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Outcome> {
         let Some(parked) = self.parked.as_mut() else {
             return Poll::Pending;
         };
@@ -167,10 +170,10 @@ impl Pipeline {
             next,
             ..
         } = self.parked.take().expect("parked above");
-        match self.advance(now, role, name, original, next, verdict) {
+        match self.advance(role, name, original, next, verdict) {
             Some(outcome) => Poll::Ready(outcome),
             // Parked again: polled at once, so that its wake-up is registered.
-            None => self.poll(now, cx),
+            None => self.poll(cx),
         }
     }
 
@@ -197,7 +200,6 @@ impl Pipeline {
 
     fn advance(
         &mut self,
-        now: Instant,
         role: Role,
         name: &'static str,
         original: Option<Message>,
@@ -225,7 +227,7 @@ impl Pipeline {
                         original,
                         next,
                         decide,
-                        deadline: now + self.chain.timeout,
+                        deadline: super::now() + self.chain.timeout,
                     });
                     return None;
                 }
@@ -256,11 +258,11 @@ fn refused(
             WampError::with_message(error_uri::CANCELED, "dropped by an interceptor"),
         ),
     };
-    Outcome::Refused {
+    Outcome::Refused(Box::new(Refusal {
         role,
         name,
         dropped,
         error,
         original,
-    }
+    }))
 }

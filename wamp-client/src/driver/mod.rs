@@ -46,7 +46,7 @@ mod requests;
 mod routes;
 
 use auth::{JoinAuth, JoinOutcome};
-use intercept::{Outcome, Pipeline, Role};
+use intercept::{Outcome, Pipeline, Refusal, Role};
 pub(crate) use invocations::limit_concurrency;
 use invocations::Invocations;
 use routes::Routes;
@@ -365,15 +365,15 @@ impl Driver {
     fn poll_interceptors(&mut self, cx: &mut Context<'_>) -> bool {
         let mut progress = false;
         if self.outgoing.busy() {
-            if let Poll::Ready(outcome) = self.outgoing.poll(now(), cx) {
+            if let Poll::Ready(outcome) = self.outgoing.poll(cx) {
                 self.apply_outgoing(outcome);
                 self.pump();
                 progress = true;
             }
         }
         if self.incoming.busy() {
-            let now = now();
-            if let Poll::Ready(outcome) = self.incoming.poll(now, cx) {
+            if let Poll::Ready(outcome) = self.incoming.poll(cx) {
+                let now = now();
                 self.apply_incoming(now, outcome);
                 self.read_frames(now);
                 progress = true;
@@ -733,7 +733,7 @@ impl Driver {
     /// without any does not pay for the room their outcome takes.
     #[inline(never)]
     fn intercept_outgoing(&mut self, msg: Message) {
-        if let Some(outcome) = self.outgoing.run(now(), msg) {
+        if let Some(outcome) = self.outgoing.run(msg) {
             self.apply_outgoing(outcome);
         }
     }
@@ -741,7 +741,7 @@ impl Driver {
     /// Runs a message received through the interceptors (out of line, as above).
     #[inline(never)]
     fn intercept_incoming(&mut self, now: Instant, msg: Message) {
-        if let Some(outcome) = self.incoming.run(now, msg) {
+        if let Some(outcome) = self.incoming.run(msg) {
             self.apply_incoming(now, outcome);
         }
     }
@@ -749,15 +749,15 @@ impl Driver {
     /// What the interceptors decided about a message on its way out (see the table of
     /// [`crate::intercept`]).
     fn apply_outgoing(&mut self, outcome: Outcome) {
-        let (role, name, dropped, error) = match outcome {
+        let Refusal {
+            role,
+            name,
+            dropped,
+            error,
+            ..
+        } = match outcome {
             Outcome::Pass(msg) => return self.send(msg),
-            Outcome::Refused {
-                role,
-                name,
-                dropped,
-                error,
-                ..
-            } => (role, name, dropped, error),
+            Outcome::Refused(refusal) => *refusal,
         };
         tracing::debug!(message = name, dropped, error = %error.uri, "an interceptor refused a message on its way out");
         match role {
@@ -787,15 +787,15 @@ impl Driver {
     /// What the interceptors decided about a message received (see the table of
     /// [`crate::intercept`]).
     fn apply_incoming(&mut self, now: Instant, outcome: Outcome) {
-        let (role, name, dropped, error, original) = match outcome {
+        let Refusal {
+            role,
+            name,
+            dropped,
+            error,
+            original,
+        } = match outcome {
             Outcome::Pass(msg) => return self.handle(now, msg),
-            Outcome::Refused {
-                role,
-                name,
-                dropped,
-                error,
-                original,
-            } => (role, name, dropped, error, original),
+            Outcome::Refused(refusal) => *refusal,
         };
         tracing::debug!(message = name, dropped, error = %error.uri, "an interceptor refused a message received");
         match role {
