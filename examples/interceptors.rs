@@ -33,14 +33,14 @@ struct Counter {
 }
 
 impl Interceptor for Counter {
-    fn outgoing(&self, message: Message) -> Verdict {
+    fn outgoing(&self, _message: &mut Message) -> Verdict {
         self.sent.fetch_add(1, Ordering::Relaxed);
-        Verdict::pass(message)
+        Verdict::pass()
     }
 
-    fn incoming(&self, message: Message) -> Verdict {
+    fn incoming(&self, _message: &mut Message) -> Verdict {
         self.received.fetch_add(1, Ordering::Relaxed);
-        Verdict::pass(message)
+        Verdict::pass()
     }
 }
 
@@ -51,10 +51,10 @@ struct CallTimer {
 }
 
 impl Interceptor for CallTimer {
-    fn outgoing(&self, message: Message) -> Verdict {
+    fn outgoing(&self, message: &mut Message) -> Verdict {
         if let Message::Call {
             request, procedure, ..
-        } = &message
+        } = message
         {
             let mut started = self.started.lock().unwrap();
             // Bounded: a call whose answer never comes is forgotten with the others.
@@ -63,11 +63,11 @@ impl Interceptor for CallTimer {
             }
             started.insert(*request, (procedure.to_string(), Instant::now()));
         }
-        Verdict::pass(message)
+        Verdict::pass()
     }
 
-    fn incoming(&self, message: Message) -> Verdict {
-        if let Message::Result { request, .. } | Message::Error { request, .. } = &message {
+    fn incoming(&self, message: &mut Message) -> Verdict {
+        if let Message::Result { request, .. } | Message::Error { request, .. } = &*message {
             if let Some((procedure, at)) = self.started.lock().unwrap().remove(request) {
                 println!(
                     "call {request} to {procedure} answered {} after {:?}",
@@ -76,38 +76,38 @@ impl Interceptor for CallTimer {
                 );
             }
         }
-        Verdict::pass(message)
+        Verdict::pass()
     }
 }
 
-fn announce_client_version(mut message: Message) -> Verdict {
-    if let Message::Hello { details, .. } = &mut message {
+fn announce_client_version(message: &mut Message) -> Verdict {
+    if let Message::Hello { details, .. } = message {
         let mut extra = wamp_client::Dict::new();
         extra.insert("client_version".into(), env!("CARGO_PKG_VERSION").into());
         details.insert("authextra".into(), wamp_client::Value::Dict(extra));
     }
-    Verdict::pass(message)
+    Verdict::pass()
 }
 
-fn stamp_correlation_id(mut message: Message) -> Verdict {
+fn stamp_correlation_id(message: &mut Message) -> Verdict {
     if let Message::Call {
         request, options, ..
-    } = &mut message
+    } = message
     {
         options.insert("x_correlation_id".into(), format!("corr-{request}").into());
     }
-    Verdict::pass(message)
+    Verdict::pass()
 }
 
-fn refuse_secret_topics(message: Message) -> Verdict {
-    match &message {
+fn refuse_secret_topics(message: &mut Message) -> Verdict {
+    match message {
         Message::Publish { topic, .. } if topic.starts_with("com.example.secret.") => {
             Verdict::fail(WampError::with_message(
                 "wamp.error.not_authorized",
                 "publications to com.example.secret.* are refused by this client",
             ))
         }
-        _ => Verdict::pass(message),
+        _ => Verdict::pass(),
     }
 }
 

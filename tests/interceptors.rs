@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use wamp_client::auth::{AuthMethod, Authentication, Authenticator};
-use wamp_client::intercept::{Interceptor, Interceptors, Message, Verdict};
+use wamp_client::intercept::{Decided, Interceptor, Interceptors, Message, Verdict};
 use wamp_client::{
     Component, Dict, JoinError, JoinOptions, PublishError, Session, SubscribeOptions,
     TransportConfig, Value, WampError,
@@ -77,26 +77,26 @@ impl Counter {
 }
 
 impl Interceptor for Counter {
-    fn outgoing(&self, message: Message) -> Verdict {
+    fn outgoing(&self, message: &mut Message) -> Verdict {
         self.seen.lock().unwrap().push((true, message.name()));
-        Verdict::pass(message)
+        Verdict::pass()
     }
 
-    fn incoming(&self, message: Message) -> Verdict {
+    fn incoming(&self, message: &mut Message) -> Verdict {
         self.seen.lock().unwrap().push((false, message.name()));
-        Verdict::pass(message)
+        Verdict::pass()
     }
 }
 
-fn forbid_secret_topics(message: Message) -> Verdict {
-    match &message {
+fn forbid_secret_topics(message: &mut Message) -> Verdict {
+    match &*message {
         Message::Publish { topic, .. } if topic.starts_with("com.icpt.secret.") => {
             Verdict::fail(WampError::with_message(
                 "wamp.error.not_authorized",
                 "publications to com.icpt.secret.* are refused here",
             ))
         }
-        _ => Verdict::pass(message),
+        _ => Verdict::pass(),
     }
 }
 
@@ -118,11 +118,11 @@ wamp_suite::on_both_routers! {
 
         let key = SigningKey::from_hex(CRYPTOSIGN_SEED_HEX).unwrap();
         let authextra = key.hello_extra(None);
-        let chain = Interceptors::new().outgoing(move |mut message: Message| {
-            if let Message::Hello { details, .. } = &mut message {
+        let chain = Interceptors::new().outgoing(move |message: &mut Message| {
+            if let Message::Hello { details, .. } = message {
                 details.insert("authextra".into(), Value::Dict(authextra.clone()));
             }
-            Verdict::pass(message)
+            Verdict::pass()
         });
         let session = cryptosign_join(router, chain).await.unwrap();
         assert_eq!(session.details().authid.as_deref(), Some(CRYPTOSIGN_AUTHID));
@@ -137,25 +137,25 @@ wamp_suite::on_both_routers! {
         let answered = Arc::new(Mutex::new(Vec::<u64>::new()));
         let (seen, results) = (stamped.clone(), answered.clone());
         let chain = Interceptors::new()
-            .outgoing(|mut message: Message| {
-                if let Message::Call { request, options, .. } = &mut message {
+            .outgoing(|message: &mut Message| {
+                if let Message::Call { request, options, .. } = message {
                     options.insert("x_correlation_id".into(), format!("corr-{request}").into());
                 }
-                Verdict::pass(message)
+                Verdict::pass()
             })
             // Runs after the first: sees its stamp.
-            .outgoing(move |message: Message| {
-                if let Message::Call { request, options, .. } = &message {
+            .outgoing(move |message: &mut Message| {
+                if let Message::Call { request, options, .. } = &*message {
                     let id = options.get("x_correlation_id").and_then(Value::as_str).unwrap_or("");
                     seen.lock().unwrap().push((*request, id.to_owned()));
                 }
-                Verdict::pass(message)
+                Verdict::pass()
             })
-            .incoming(move |message: Message| {
-                if let Message::Result { request, .. } = &message {
+            .incoming(move |message: &mut Message| {
+                if let Message::Result { request, .. } = &*message {
                     results.lock().unwrap().push(*request);
                 }
-                Verdict::pass(message)
+                Verdict::pass()
             });
         let caller = join(router, chain).await;
         for i in 0..5i64 {
@@ -242,12 +242,12 @@ wamp_suite::on_both_routers! {
     #[tokio::test(flavor = "multi_thread")]
     async fn a_call_failed_or_dropped_on_its_way_out_fails_with_the_hooks_error_or_canceled(router) {
         let _callee = echo_callee(router, "com.icpt.out").await;
-        let chain = Interceptors::new().outgoing(|message: Message| match &message {
+        let chain = Interceptors::new().outgoing(|message: &mut Message| match &*message {
             Message::Call { args, .. } if args.first() == Some(&Value::from(1)) => {
                 Verdict::fail(WampError::new("com.icpt.error.refused"))
             }
             Message::Call { args, .. } if args.first() == Some(&Value::from(2)) => Verdict::discard(),
-            _ => Verdict::pass(message),
+            _ => Verdict::pass(),
         });
         let caller = join(router, chain).await;
         let e = caller.call::<_, i64>("com.icpt.out", (1,)).await.unwrap_err();
@@ -263,11 +263,11 @@ wamp_suite::on_both_routers! {
     #[tokio::test(flavor = "multi_thread")]
     async fn a_result_failed_on_its_way_in_fails_the_call_with_the_hooks_error(router) {
         let _callee = echo_callee(router, "com.icpt.in").await;
-        let chain = Interceptors::new().incoming(|message: Message| match &message {
+        let chain = Interceptors::new().incoming(|message: &mut Message| match &*message {
             Message::Result { args, .. } if args.first() == Some(&Value::from(13)) => {
                 Verdict::fail(WampError::new("com.icpt.error.unlucky"))
             }
-            _ => Verdict::pass(message),
+            _ => Verdict::pass(),
         });
         let caller = join(router, chain).await;
         let e = caller.call::<_, i64>("com.icpt.in", (13,)).await.unwrap_err();
@@ -278,11 +278,11 @@ wamp_suite::on_both_routers! {
 
     #[tokio::test(flavor = "multi_thread")]
     async fn an_invocation_refused_by_the_callees_hook_is_answered_with_its_error(router) {
-        let chain = Interceptors::new().incoming(|message: Message| match &message {
+        let chain = Interceptors::new().incoming(|message: &mut Message| match &*message {
             Message::Invocation { args, .. } if args.first() == Some(&Value::from(0)) => {
                 Verdict::fail(WampError::new("com.icpt.error.zero"))
             }
-            _ => Verdict::pass(message),
+            _ => Verdict::pass(),
         });
         let callee = join(router, chain).await;
         let ran = Arc::new(AtomicUsize::new(0));
@@ -304,11 +304,11 @@ wamp_suite::on_both_routers! {
 
     #[tokio::test(flavor = "multi_thread")]
     async fn events_dropped_by_a_hook_are_not_delivered_and_the_others_are(router) {
-        let chain = Interceptors::new().incoming(|message: Message| match &message {
+        let chain = Interceptors::new().incoming(|message: &mut Message| match &*message {
             Message::Event { args, .. } if args.first().and_then(Value::as_i64).is_some_and(|n| n % 2 == 1) => {
                 Verdict::discard()
             }
-            _ => Verdict::pass(message),
+            _ => Verdict::pass(),
         });
         let subscriber = join(router, chain).await;
         let mut events = subscriber
@@ -333,22 +333,22 @@ wamp_suite::on_both_routers! {
         let order = Arc::new(Mutex::new(Vec::<i64>::new()));
         let seen = order.clone();
         let chain = Interceptors::new()
-            .outgoing(|message: Message| {
+            .outgoing(|message: &mut Message| {
                 // Calls with a smaller argument wait longer: order must hold all the same.
-                let delay = match &message {
+                let delay = match &*message {
                     Message::Call { args, .. } => 50 - 10 * args[0].as_i64().unwrap_or(0),
                     _ => 0,
                 };
-                Verdict::later(async move {
+                Verdict::later(move |message| async move {
                     tokio::time::sleep(Duration::from_millis(delay.max(0) as u64)).await;
-                    Verdict::pass(message)
+                    Decided::Pass(message)
                 })
             })
-            .outgoing(move |message: Message| {
-                if let Message::Call { args, .. } = &message {
+            .outgoing(move |message: &mut Message| {
+                if let Message::Call { args, .. } = &*message {
                     seen.lock().unwrap().push(args[0].as_i64().unwrap());
                 }
-                Verdict::pass(message)
+                Verdict::pass()
             });
         let caller = join(router, chain).await;
         let calls: Vec<_> = (0..5i64)
@@ -362,14 +362,14 @@ wamp_suite::on_both_routers! {
 
     #[tokio::test(flavor = "multi_thread")]
     async fn an_incoming_hook_that_decides_later_keeps_the_events_in_order(router) {
-        let chain = Interceptors::new().incoming(|message: Message| {
-            let delay = match &message {
+        let chain = Interceptors::new().incoming(|message: &mut Message| {
+            let delay = match &*message {
                 Message::Event { args, .. } => 40 - 10 * args[0].as_i64().unwrap_or(0),
                 _ => 0,
             };
-            Verdict::later(async move {
+            Verdict::later(move |message| async move {
                 tokio::time::sleep(Duration::from_millis(delay.max(0) as u64)).await;
-                Verdict::pass(message)
+                Decided::Pass(message)
             })
         });
         let subscriber = join(router, chain).await;
@@ -394,14 +394,14 @@ wamp_suite::on_both_routers! {
         // The first event's hook takes longer than the read timeout while the second waits,
         // read and complete, in the buffer: that is no frame in progress.
         let chain = Interceptors::new()
-            .incoming(|message: Message| match &message {
+            .incoming(|message: &mut Message| match &*message {
                 Message::Event { args, .. } if args.first() == Some(&Value::from(0)) => {
-                    Verdict::later(async move {
+                    Verdict::later(|message| async move {
                         tokio::time::sleep(Duration::from_millis(800)).await;
-                        Verdict::pass(message)
+                        Decided::Pass(message)
                     })
                 }
-                _ => Verdict::pass(message),
+                _ => Verdict::pass(),
             })
             .timeout(Duration::from_secs(5));
         let transport = TransportConfig::new(&router.rs_url())
@@ -430,11 +430,11 @@ wamp_suite::on_both_routers! {
     async fn a_hook_that_never_decides_fails_its_message_with_timeout_and_the_session_goes_on(router) {
         let _callee = echo_callee(router, "com.icpt.stuck").await;
         let chain = Interceptors::new()
-            .outgoing(|message: Message| match &message {
+            .outgoing(|message: &mut Message| match &*message {
                 Message::Call { args, .. } if args.first() == Some(&Value::from(0)) => {
-                    Verdict::later(std::future::pending())
+                    Verdict::later(|_message| std::future::pending())
                 }
-                _ => Verdict::pass(message),
+                _ => Verdict::pass(),
             })
             .timeout(Duration::from_millis(300));
         let caller = join(router, chain).await;
@@ -449,11 +449,11 @@ wamp_suite::on_both_routers! {
     #[tokio::test(flavor = "multi_thread")]
     async fn a_hook_that_panics_fails_its_message_with_runtime_error_and_the_session_goes_on(router) {
         let _callee = echo_callee(router, "com.icpt.panic").await;
-        let chain = Interceptors::new().outgoing(|message: Message| match &message {
+        let chain = Interceptors::new().outgoing(|message: &mut Message| match &*message {
             Message::Call { args, .. } if args.first() == Some(&Value::from(0)) => {
                 panic!("a hook bug")
             }
-            _ => Verdict::pass(message),
+            _ => Verdict::pass(),
         });
         let caller = join(router, chain).await;
         let e = caller.call::<_, i64>("com.icpt.panic", (0,)).await.unwrap_err();
@@ -464,12 +464,12 @@ wamp_suite::on_both_routers! {
 
     #[tokio::test(flavor = "multi_thread")]
     async fn a_hello_failed_by_a_hook_fails_the_join_with_its_uri(router) {
-        let chain = Interceptors::new().outgoing(|message: Message| match &message {
+        let chain = Interceptors::new().outgoing(|message: &mut Message| match &*message {
             Message::Hello { .. } => Verdict::fail(WampError::with_message(
                 "com.icpt.error.not_today",
                 "no sessions today",
             )),
-            _ => Verdict::pass(message),
+            _ => Verdict::pass(),
         });
         let transport = TransportConfig::new(&router.rs_url()).unwrap();
         let options = JoinOptions::new("realm1").interceptors(chain);
@@ -481,9 +481,9 @@ wamp_suite::on_both_routers! {
 
     #[tokio::test(flavor = "multi_thread")]
     async fn a_welcome_failed_by_a_hook_fails_the_join_with_its_uri(router) {
-        let chain = Interceptors::new().incoming(|message: Message| match &message {
+        let chain = Interceptors::new().incoming(|message: &mut Message| match &*message {
             Message::Welcome { .. } => Verdict::fail(WampError::new("com.icpt.error.unwelcome")),
-            _ => Verdict::pass(message),
+            _ => Verdict::pass(),
         });
         let transport = TransportConfig::new(&router.rs_url()).unwrap();
         let options = JoinOptions::new("realm1").interceptors(chain);
@@ -495,9 +495,9 @@ wamp_suite::on_both_routers! {
 
     #[tokio::test(flavor = "multi_thread")]
     async fn a_subscribed_a_hook_fails_is_handled_as_received_because_the_router_holds_the_subscription(router) {
-        let chain = Interceptors::new().incoming(|message: Message| match &message {
+        let chain = Interceptors::new().incoming(|message: &mut Message| match &*message {
             Message::Subscribed { .. } => Verdict::fail(WampError::new("com.icpt.error.no")),
-            _ => Verdict::pass(message),
+            _ => Verdict::pass(),
         });
         let subscriber = join(router, chain).await;
         let mut events = subscriber

@@ -9,8 +9,8 @@
 //! every session of the component gets the chain. Outgoing messages pass the chain in the
 //! order it was built, incoming ones too.
 //!
-//! Each hook takes the message and returns a [`Verdict`]: pass it on (changed or not), drop
-//! it, or fail it with a [`WampError`]. What dropping and failing mean depends on the message:
+//! Each hook sees the message by reference (and may change it in place) and returns a
+//! [`Verdict`]: pass it on, drop it, or fail it with a [`WampError`]. What dropping and failing mean depends on the message:
 //!
 //! | message | dropped | failed with `error` |
 //! |---|---|---|
@@ -30,7 +30,8 @@
 //! makes (the ERROR for a refused INVOCATION) go out without passing the outgoing hooks.
 //!
 //! A hook runs on the session's I/O task, in order with every other message: keep it quick.
-//! One that must wait (ask a token service, say) returns [`Verdict::later`] with a future:
+//! One that must wait (ask a token service, say) returns [`Verdict::later`], which takes the
+//! message and gives a future of what becomes of it ([`Decided`]):
 //! the messages behind it wait for it, in order (the session stops reading while an incoming
 //! hook waits, and stops taking commands while an outgoing one does), up to
 //! [`Interceptors::timeout`] (10 s by default), after which the message fails with
@@ -43,18 +44,18 @@
 //!
 //! let chain = Interceptors::new()
 //!     // Stamp a correlation id into every call's options.
-//!     .outgoing(|mut message: Message| {
-//!         if let Message::Call { options, request, .. } = &mut message {
+//!     .outgoing(|message: &mut Message| {
+//!         if let Message::Call { options, request, .. } = message {
 //!             options.insert("x_correlation_id".into(), format!("req-{request}").into());
 //!         }
-//!         Verdict::pass(message)
+//!         Verdict::pass()
 //!     })
 //!     // Refuse publications to a forbidden topic.
-//!     .outgoing(|message: Message| match &message {
+//!     .outgoing(|message: &mut Message| match message {
 //!         Message::Publish { topic, .. } if topic.starts_with("com.example.secret.") => {
 //!             Verdict::fail(WampError::new("wamp.error.not_authorized"))
 //!         }
-//!         _ => Verdict::pass(message),
+//!         _ => Verdict::pass(),
 //!     });
 //! let options = JoinOptions::new("realm1").interceptors(chain);
 //! # let _ = options;
@@ -69,28 +70,31 @@ use std::time::Duration;
 pub use wamp_core::message::Message;
 use wamp_core::WampError;
 
-/// A hook on every message a session sends and receives. Both hooks pass the message on
-/// unchanged unless overridden. See the [module docs](self) for what dropping and failing
-/// each message does.
+/// A hook on every message a session sends and receives. Each hook sees the message by
+/// reference: it may change it in place, and says with its [`Verdict`] whether it goes on.
+/// Both hooks pass every message on unchanged unless overridden. See the [module docs](self)
+/// for what dropping and failing each message does.
 pub trait Interceptor: Send + Sync + 'static {
     /// A message about to be sent.
-    fn outgoing(&self, message: Message) -> Verdict {
-        Verdict::pass(message)
+    fn outgoing(&self, message: &mut Message) -> Verdict {
+        let _ = message;
+        Verdict::pass()
     }
 
     /// A message received, before the session acts on it.
-    fn incoming(&self, message: Message) -> Verdict {
-        Verdict::pass(message)
+    fn incoming(&self, message: &mut Message) -> Verdict {
+        let _ = message;
+        Verdict::pass()
     }
 }
 
 /// A shared interceptor (the application keeps a handle on it, to read what it counted, say).
 impl<T: Interceptor> Interceptor for Arc<T> {
-    fn outgoing(&self, message: Message) -> Verdict {
+    fn outgoing(&self, message: &mut Message) -> Verdict {
         (**self).outgoing(message)
     }
 
-    fn incoming(&self, message: Message) -> Verdict {
+    fn incoming(&self, message: &mut Message) -> Verdict {
         (**self).incoming(message)
     }
 }
@@ -99,17 +103,22 @@ impl<T: Interceptor> Interceptor for Arc<T> {
 #[must_use = "a verdict does nothing unless returned from the hook"]
 pub struct Verdict(pub(crate) Decision);
 
+/// What a hook that decides later does with the message it is given.
+pub(crate) type Decide = Box<dyn FnOnce(Message) -> DecideFuture + Send + 'static>;
+pub(crate) type DecideFuture = Pin<Box<dyn Future<Output = Decided> + Send + 'static>>;
+
 pub(crate) enum Decision {
-    Pass(Message),
+    Pass,
     Drop,
     Fail(WampError),
-    Later(Pin<Box<dyn Future<Output = Verdict> + Send + 'static>>),
+    Later(Decide),
 }
 
 impl Verdict {
-    /// Passes `message` on (to the next hook, then to the wire or the session).
-    pub fn pass(message: Message) -> Verdict {
-        Verdict(Decision::Pass(message))
+    /// The message goes on, as the hook left it (to the next hook, then to the wire or the
+    /// session).
+    pub fn pass() -> Verdict {
+        Verdict(Decision::Pass)
     }
 
     /// Drops the message.
@@ -122,21 +131,66 @@ impl Verdict {
         Verdict(Decision::Fail(error))
     }
 
-    /// Decides later: the messages behind this one wait for `decision`, up to
-    /// [`Interceptors::timeout`].
-    pub fn later(decision: impl Future<Output = Verdict> + Send + 'static) -> Verdict {
-        Verdict(Decision::Later(Box::pin(decision)))
+    /// Decides later: `decide` gets the message and returns a future of what becomes of it;
+    /// the messages behind this one wait for it, up to [`Interceptors::timeout`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use wamp_client::intercept::{Decided, Interceptors, Message, Verdict};
+    ///
+    /// let chain = Interceptors::new().outgoing(|message: &mut Message| match message {
+    ///     Message::Call { .. } => Verdict::later(|mut message| async move {
+    ///         // Ask a token service, say, then stamp the call.
+    ///         tokio::time::sleep(Duration::from_millis(1)).await;
+    ///         if let Message::Call { options, .. } = &mut message {
+    ///             options.insert("x_token".into(), "t-1".into());
+    ///         }
+    ///         Decided::Pass(message)
+    ///     }),
+    ///     _ => Verdict::pass(),
+    /// });
+    /// # let _ = chain;
+    /// ```
+    pub fn later<F, Fut>(decide: F) -> Verdict
+    where
+        F: FnOnce(Message) -> Fut + Send + 'static,
+        Fut: Future<Output = Decided> + Send + 'static,
+    {
+        Verdict(Decision::Later(Box::new(move |message| {
+            Box::pin(decide(message)) as DecideFuture
+        })))
     }
 }
 
 impl fmt::Debug for Verdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The message is not shown: it may carry a secret (AUTHENTICATE's signature).
         f.write_str(match &self.0 {
-            Decision::Pass(_) => "Verdict::Pass",
+            Decision::Pass => "Verdict::Pass",
             Decision::Drop => "Verdict::Drop",
             Decision::Fail(_) => "Verdict::Fail",
             Decision::Later(_) => "Verdict::Later",
+        })
+    }
+}
+
+/// What a hook that decided later ([`Verdict::later`]) decided: the message goes on (changed
+/// or not), is dropped, or fails with an error.
+pub enum Decided {
+    /// The message goes on.
+    Pass(Message),
+    /// The message is dropped.
+    Discard,
+    /// The message fails with this error.
+    Fail(WampError),
+}
+
+impl fmt::Debug for Decided {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The message is not shown: it may carry a secret (AUTHENTICATE's signature).
+        f.write_str(match self {
+            Decided::Pass(_) => "Decided::Pass",
+            Decided::Discard => "Decided::Discard",
+            Decided::Fail(_) => "Decided::Fail",
         })
     }
 }
@@ -191,12 +245,12 @@ impl Interceptors {
     }
 
     /// Adds an interceptor with only an outgoing hook.
-    pub fn outgoing(self, hook: impl Fn(Message) -> Verdict + Send + Sync + 'static) -> Self {
+    pub fn outgoing(self, hook: impl Fn(&mut Message) -> Verdict + Send + Sync + 'static) -> Self {
         self.push(Outgoing(hook))
     }
 
     /// Adds an interceptor with only an incoming hook.
-    pub fn incoming(self, hook: impl Fn(Message) -> Verdict + Send + Sync + 'static) -> Self {
+    pub fn incoming(self, hook: impl Fn(&mut Message) -> Verdict + Send + Sync + 'static) -> Self {
         self.push(Incoming(hook))
     }
 
@@ -234,16 +288,16 @@ impl Interceptors {
 
 struct Outgoing<F>(F);
 
-impl<F: Fn(Message) -> Verdict + Send + Sync + 'static> Interceptor for Outgoing<F> {
-    fn outgoing(&self, message: Message) -> Verdict {
+impl<F: Fn(&mut Message) -> Verdict + Send + Sync + 'static> Interceptor for Outgoing<F> {
+    fn outgoing(&self, message: &mut Message) -> Verdict {
         (self.0)(message)
     }
 }
 
 struct Incoming<F>(F);
 
-impl<F: Fn(Message) -> Verdict + Send + Sync + 'static> Interceptor for Incoming<F> {
-    fn incoming(&self, message: Message) -> Verdict {
+impl<F: Fn(&mut Message) -> Verdict + Send + Sync + 'static> Interceptor for Incoming<F> {
+    fn incoming(&self, message: &mut Message) -> Verdict {
         (self.0)(message)
     }
 }

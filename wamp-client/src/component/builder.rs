@@ -527,9 +527,9 @@ impl ComponentBuilder {
     /// struct Count(std::sync::atomic::AtomicU64);
     ///
     /// impl Interceptor for Count {
-    ///     fn outgoing(&self, message: Message) -> Verdict {
+    ///     fn outgoing(&self, _message: &mut Message) -> Verdict {
     ///         self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    ///         Verdict::pass(message)
+    ///         Verdict::pass()
     ///     }
     /// }
     ///

@@ -3,9 +3,7 @@
 //! ([`Verdict::later`](crate::intercept::Verdict::later)) parks the direction until its
 //! future is done or its deadline passes.
 
-use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -13,7 +11,7 @@ use wamp_core::message::{Message, RequestType};
 use wamp_core::uri::error_uri;
 use wamp_core::{Id, WampError};
 
-use crate::intercept::{Decision, Direction, Interceptors, Verdict};
+use crate::intercept::{DecideFuture, Decided, Decision, Direction, Interceptors};
 
 /// What a message is to the session: what dropping or failing it must do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,16 +97,12 @@ pub(super) struct Refusal {
     pub(super) original: Option<Message>,
 }
 
-type Decide = Pin<Box<dyn Future<Output = Verdict> + Send + 'static>>;
-
 /// A message whose hook decides later.
 struct Parked {
-    role: Role,
-    name: &'static str,
-    original: Option<Message>,
+    key: Key,
     /// The hook after the one deciding.
     next: usize,
-    decide: Decide,
+    decide: DecideFuture,
     deadline: Instant,
 }
 
@@ -146,11 +140,7 @@ impl Pipeline {
     /// (then [`poll`](Self::poll) gives it).
     pub(super) fn run(&mut self, message: Message) -> Option<Outcome> {
         debug_assert!(self.parked.is_none());
-        let role = Role::of(self.direction, &message);
-        let name = message.name();
-        // A message whose refusal is not allowed is kept, to be handled as received.
-        let original = (role == Role::State).then(|| message.clone());
-        self.advance(role, name, original, 0, Verdict::pass(message))
+        self.advance(None, 0, message)
     }
 
     /// The outcome of the parked message, once its hook has decided.
@@ -158,19 +148,18 @@ impl Pipeline {
         let Some(parked) = self.parked.as_mut() else {
             return Poll::Pending;
         };
-        let verdict = match catch_unwind(AssertUnwindSafe(|| parked.decide.as_mut().poll(cx))) {
+        let decided = match catch_unwind(AssertUnwindSafe(|| parked.decide.as_mut().poll(cx))) {
             Ok(Poll::Pending) => return Poll::Pending,
-            Ok(Poll::Ready(v)) => v,
-            Err(_) => panicked(parked.name),
+            Ok(Poll::Ready(decided)) => decided,
+            Err(_) => Decided::Fail(panicked(parked.key.name)),
         };
-        let Parked {
-            role,
-            name,
-            original,
-            next,
-            ..
-        } = self.parked.take().expect("parked above");
-        match self.advance(role, name, original, next, verdict) {
+        let Parked { key, next, .. } = self.parked.take().expect("parked above");
+        let message = match decided {
+            Decided::Pass(message) => message,
+            Decided::Discard => return Poll::Ready(refused(key, None)),
+            Decided::Fail(e) => return Poll::Ready(refused(key, Some(e))),
+        };
+        match self.advance(Some(key), next, message) {
             Some(outcome) => Poll::Ready(outcome),
             // Parked again: polled at once, so that its wake-up is registered.
             None => self.poll(cx),
@@ -184,7 +173,7 @@ impl Pipeline {
         }
         let p = self.parked.take()?;
         tracing::warn!(
-            message = p.name,
+            message = p.key.name,
             timeout = ?self.chain.timeout,
             "an interceptor did not decide in time; the message fails"
         );
@@ -195,65 +184,86 @@ impl Pipeline {
                 self.chain.timeout
             ),
         );
-        Some(refused(p.role, p.name, p.original, Decision::Fail(error)))
+        Some(refused(p.key, Some(error)))
     }
 
-    fn advance(
-        &mut self,
-        role: Role,
-        name: &'static str,
-        original: Option<Message>,
-        mut next: usize,
-        mut verdict: Verdict,
-    ) -> Option<Outcome> {
-        loop {
-            match verdict.0 {
-                Decision::Pass(message) => {
-                    let Some(hook) = self.chain.chain.get(next) else {
-                        return Some(Outcome::Pass(message));
+    /// Runs the hooks from `next` on over `message`, which each sees in place.
+    /// Runs the hooks from `next` on over `message`, which each sees in place. `key` is the
+    /// message's description when it was taken before (by a hook that decided later); else
+    /// it is made only if the message is refused.
+    fn advance(&mut self, key: Option<Key>, next: usize, mut message: Message) -> Option<Outcome> {
+        let direction = self.direction;
+        for (i, hook) in self.chain.chain.iter().enumerate().skip(next) {
+            let verdict = catch_unwind(AssertUnwindSafe(|| match direction {
+                Direction::Outgoing => hook.outgoing(&mut message),
+                Direction::Incoming => hook.incoming(&mut message),
+            }));
+            let error = match verdict.map(|v| v.0) {
+                Ok(Decision::Pass) => continue,
+                Ok(Decision::Drop) => None,
+                Ok(Decision::Fail(e)) => Some(e),
+                Ok(Decision::Later(decide)) => {
+                    let key = key.unwrap_or_else(|| Key::of(direction, &message));
+                    let decide = match catch_unwind(AssertUnwindSafe(|| decide(message))) {
+                        Ok(decide) => decide,
+                        Err(_) => {
+                            let error = panicked(key.name);
+                            return Some(refused(key, Some(error)));
+                        }
                     };
-                    next += 1;
-                    let direction = self.direction;
-                    verdict = catch_unwind(AssertUnwindSafe(|| match direction {
-                        Direction::Outgoing => hook.outgoing(message),
-                        Direction::Incoming => hook.incoming(message),
-                    }))
-                    .unwrap_or_else(|_| panicked(name));
-                }
-                Decision::Later(decide) => {
                     self.parked = Some(Parked {
-                        role,
-                        name,
-                        original,
-                        next,
+                        key,
+                        next: i + 1,
                         decide,
                         deadline: super::now() + self.chain.timeout,
                     });
                     return None;
                 }
-                refusal => return Some(refused(role, name, original, refusal)),
-            }
+                Err(_) => Some(panicked(message.name())),
+            };
+            let key = key.unwrap_or_else(|| Key::of(direction, &message));
+            return Some(refused(key, error));
+        }
+        Some(Outcome::Pass(message))
+    }
+}
+
+/// What a refusal needs to know of its message.
+struct Key {
+    role: Role,
+    /// The message's name, for the log.
+    name: &'static str,
+    /// A message whose refusal is not allowed, kept to be handled as received.
+    original: Option<Message>,
+}
+
+impl Key {
+    /// The key of `message` (refusals are rare: a message that cannot be refused is copied).
+    fn of(direction: Direction, message: &Message) -> Key {
+        let role = Role::of(direction, message);
+        Key {
+            role,
+            name: message.name(),
+            original: (role == Role::State).then(|| message.clone()),
         }
     }
 }
 
-fn panicked(name: &'static str) -> Verdict {
+fn panicked(name: &'static str) -> WampError {
     tracing::error!(message = name, "an interceptor panicked; the message fails");
-    Verdict::fail(WampError::with_message(
-        error_uri::RUNTIME_ERROR,
-        "an interceptor panicked",
-    ))
+    WampError::with_message(error_uri::RUNTIME_ERROR, "an interceptor panicked")
 }
 
-fn refused(
-    role: Role,
-    name: &'static str,
-    original: Option<Message>,
-    decision: Decision,
-) -> Outcome {
-    let (dropped, error) = match decision {
-        Decision::Fail(e) => (false, e),
-        _ => (
+/// A refusal: failed with `error`, or dropped (`None`).
+fn refused(key: Key, error: Option<WampError>) -> Outcome {
+    let Key {
+        role,
+        name,
+        original,
+    } = key;
+    let (dropped, error) = match error {
+        Some(e) => (false, e),
+        None => (
             true,
             WampError::with_message(error_uri::CANCELED, "dropped by an interceptor"),
         ),
