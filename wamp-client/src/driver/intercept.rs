@@ -215,7 +215,7 @@ impl Pipeline {
                         key,
                         next: i + 1,
                         decide,
-                        deadline: super::now() + self.chain.timeout,
+                        deadline: tokio::time::Instant::now().into_std() + self.chain.timeout,
                     });
                     return None;
                 }
