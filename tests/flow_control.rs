@@ -8,9 +8,8 @@
 //!   most `max_invocations` at once, queues a bounded number and answers the rest
 //!   `wamp.error.unavailable`.
 
-use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
@@ -18,7 +17,7 @@ use wamp_client::{
     Component, Event, EventStream, Invocation, JoinOptions, Overflow, Payload, Session,
     SubscribeOptions, WampError,
 };
-use wamp_suite::{within, TestRouter};
+use wamp_suite::{within, CapturedLog, TestRouter};
 
 const LIMIT: Duration = Duration::from_secs(60);
 /// How many events (or progressive results) a burst has.
@@ -42,28 +41,12 @@ fn number(event: &Event) -> u64 {
 
 /// The WARN lines logged in this test binary (a subscriber installed once, for every test).
 #[derive(Clone, Default)]
-struct Warnings(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for Warnings {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
+struct Warnings(CapturedLog);
 
 impl Warnings {
     /// The lines logged that contain `needle`.
     fn lines_with(&self, needle: &str) -> usize {
-        let text =
-            String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned();
-        text.lines().filter(|l| l.contains(needle)).count()
+        self.0.text().lines().filter(|l| l.contains(needle)).count()
     }
 }
 
@@ -71,11 +54,10 @@ fn warnings() -> &'static Warnings {
     static WARNINGS: OnceLock<Warnings> = OnceLock::new();
     WARNINGS.get_or_init(|| {
         let captured = Warnings::default();
-        let writer = captured.clone();
         let subscriber = tracing_subscriber::fmt()
             .with_max_level(tracing::Level::WARN)
             .with_ansi(false)
-            .with_writer(move || writer.clone())
+            .with_writer(captured.0.clone())
             .finish();
         tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
         captured

@@ -12,7 +12,7 @@ use wamp_client::{
     Component, ComponentHandle, LifecycleEvent, LifecycleEvents, MatchPolicy, RegisterOptions,
     Revocation, RevocationKind, Session,
 };
-use wamp_suite::{within, RouterKind, TestRouter};
+use wamp_suite::{within, CapturedLog, RouterKind, TestRouter};
 
 const LIMIT: Duration = Duration::from_secs(20);
 
@@ -210,7 +210,7 @@ async fn a_revoked_procedure_is_tried_again_at_once_then_with_doubling_delays() 
     use wamp_core::{Dict, Value};
 
     // What the client logs, on this thread (the paused runtime runs every task here).
-    let log = Captured::default();
+    let log = CapturedLog::default();
     let _logging = tracing::subscriber::set_default(
         tracing_subscriber::fmt()
             .with_writer(log.clone())
@@ -288,33 +288,4 @@ async fn a_revoked_procedure_is_tried_again_at_once_then_with_doubling_delays() 
     handle.ready().await.unwrap();
     let (stopped, ()) = tokio::join!(handle.stop(), peer.goodbye());
     stopped.unwrap();
-}
-
-/// A `tracing` writer into memory.
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-
-    fn make_writer(&'a self) -> Captured {
-        self.clone()
-    }
 }

@@ -12,8 +12,6 @@
 //! PBKDF2), and with wrong credentials, and neither side may log a secret, a private key, a
 //! derived key or a SCRAM server key.
 
-use std::io;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -30,43 +28,19 @@ use wamp_suite::auth::{
     CRYPTOSIGN_AUTHID, CRYPTOSIGN_SEED_HEX, SCRAM_ARGON2, SCRAM_AUTHID, SCRAM_PASSWORD,
     SCRAM_PBKDF2, TICKET_AUTHID, TICKET_SECRET,
 };
-use wamp_suite::AuthTransport;
+use wamp_suite::{AuthTransport, CapturedLog};
 
 const TICKET: &str = "tkt-5ecr3t-Q9v7Zx1";
 const TOKEN: &str = "tok-B3arer-W2k8Lm4";
 const PAYLOAD: &str = "pay-c0nf1dential-R4n8";
 
-/// Everything the subscriber wrote.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
-    }
-}
-
 /// Installs the test's subscriber (once for the binary): every target, every level, into the
 /// buffer, spans' fields and closes included; `log` records too.
-fn install() -> Captured {
-    static CAPTURED: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+fn install() -> CapturedLog {
+    static CAPTURED: std::sync::OnceLock<CapturedLog> = std::sync::OnceLock::new();
     CAPTURED
         .get_or_init(|| {
-            let captured = Captured::default();
+            let captured = CapturedLog::default();
             let writer = captured.clone();
             let subscriber = tracing_subscriber::fmt()
                 .with_max_level(tracing::Level::TRACE)

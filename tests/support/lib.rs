@@ -59,6 +59,7 @@ pub mod auth;
 pub mod callees;
 mod certs;
 mod freeze;
+mod log;
 pub mod measure;
 mod node;
 mod ours;
@@ -71,6 +72,7 @@ mod venv;
 pub mod workload;
 
 pub use freeze::Frozen;
+pub use log::CapturedLog;
 pub use node::{free_port, CrossbarNode};
 pub use ours::{ours, Ours, OursNode};
 pub use peer::{bytes_from_json, bytes_to_json, example_binary, peers_dir, Peer};
