@@ -13,7 +13,7 @@ use std::time::Duration;
 use wamp_client::auth::{AuthMethod, Authentication, Authenticator};
 use wamp_client::intercept::{Decided, Interceptor, Interceptors, Message, Verdict};
 use wamp_client::{
-    Component, Dict, JoinError, JoinOptions, PublishError, Session, SubscribeOptions,
+    Component, Dict, EventStream, JoinError, JoinOptions, PublishError, Session, SubscribeOptions,
     TransportConfig, Value, WampError,
 };
 use wamp_core::auth::cryptosign::SigningKey;
@@ -107,6 +107,32 @@ async fn echo_callee(router: &dyn TestRouter, procedure: &str) -> Session {
         .await
         .unwrap();
     callee
+}
+
+/// A stream of the events `session` gets on `topic`.
+async fn events_of(session: &Session, topic: &str) -> EventStream {
+    session
+        .subscribe_stream(topic, SubscribeOptions::default())
+        .await
+        .unwrap()
+}
+
+/// Publishes each of `numbers` to `topic` from a session of its own, acknowledged.
+async fn publish_each(router: &dyn TestRouter, topic: &str, numbers: std::ops::Range<i64>) {
+    let publisher = plain(router).await;
+    for i in numbers {
+        publisher.publish(topic, (i,)).acknowledged().await.unwrap();
+    }
+}
+
+/// The first argument of each of the next `n` events.
+async fn next_numbers(events: &mut EventStream, n: usize) -> Vec<i64> {
+    let mut got = Vec::new();
+    while got.len() < n {
+        let event = within(LIMIT, "an event", events.next()).await.unwrap();
+        got.push(event.payload.args[0].as_i64().unwrap());
+    }
+    got
 }
 
 wamp_suite::on_both_routers! {
@@ -311,20 +337,9 @@ wamp_suite::on_both_routers! {
             _ => Verdict::pass(),
         });
         let subscriber = join(router, chain).await;
-        let mut events = subscriber
-            .subscribe_stream("com.icpt.evens", SubscribeOptions::default())
-            .await
-            .unwrap();
-        let publisher = plain(router).await;
-        for i in 0..10i64 {
-            publisher.publish("com.icpt.evens", (i,)).acknowledged().await.unwrap();
-        }
-        let mut got = Vec::new();
-        while got.len() < 5 {
-            let event = within(LIMIT, "an event", events.next()).await.unwrap();
-            got.push(event.payload.args[0].as_i64().unwrap());
-        }
-        assert_eq!(got, vec![0, 2, 4, 6, 8]);
+        let mut events = events_of(&subscriber, "com.icpt.evens").await;
+        publish_each(router, "com.icpt.evens", 0..10).await;
+        assert_eq!(next_numbers(&mut events, 5).await, vec![0, 2, 4, 6, 8]);
     }
 
     #[tokio::test(flavor = "multi_thread")]
@@ -373,20 +388,9 @@ wamp_suite::on_both_routers! {
             })
         });
         let subscriber = join(router, chain).await;
-        let mut events = subscriber
-            .subscribe_stream("com.icpt.slow_in", SubscribeOptions::default())
-            .await
-            .unwrap();
-        let publisher = plain(router).await;
-        for i in 0..5i64 {
-            publisher.publish("com.icpt.slow_in", (i,)).acknowledged().await.unwrap();
-        }
-        let mut got = Vec::new();
-        while got.len() < 5 {
-            let event = within(LIMIT, "an event", events.next()).await.unwrap();
-            got.push(event.payload.args[0].as_i64().unwrap());
-        }
-        assert_eq!(got, vec![0, 1, 2, 3, 4]);
+        let mut events = events_of(&subscriber, "com.icpt.slow_in").await;
+        publish_each(router, "com.icpt.slow_in", 0..5).await;
+        assert_eq!(next_numbers(&mut events, 5).await, vec![0, 1, 2, 3, 4]);
     }
 
     #[tokio::test(flavor = "multi_thread")]
@@ -411,14 +415,8 @@ wamp_suite::on_both_routers! {
         let subscriber = within(LIMIT, "the join", Session::join(&transport, options))
             .await
             .unwrap();
-        let mut events = subscriber
-            .subscribe_stream("com.icpt.behind", SubscribeOptions::default())
-            .await
-            .unwrap();
-        let publisher = plain(router).await;
-        for i in 0..2i64 {
-            publisher.publish("com.icpt.behind", (i,)).acknowledged().await.unwrap();
-        }
+        let mut events = events_of(&subscriber, "com.icpt.behind").await;
+        publish_each(router, "com.icpt.behind", 0..2).await;
         for want in 0..2i64 {
             let event = within(LIMIT, "an event", events.next()).await.unwrap();
             assert_eq!(event.payload.args, vec![Value::from(want)]);
@@ -500,12 +498,8 @@ wamp_suite::on_both_routers! {
             _ => Verdict::pass(),
         });
         let subscriber = join(router, chain).await;
-        let mut events = subscriber
-            .subscribe_stream("com.icpt.held", SubscribeOptions::default())
-            .await
-            .unwrap();
-        let publisher = plain(router).await;
-        publisher.publish("com.icpt.held", (1,)).acknowledged().await.unwrap();
+        let mut events = events_of(&subscriber, "com.icpt.held").await;
+        publish_each(router, "com.icpt.held", 1..2).await;
         let event = within(LIMIT, "the event", events.next()).await.unwrap();
         assert_eq!(event.payload.args, vec![Value::from(1)]);
     }
