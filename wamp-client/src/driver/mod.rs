@@ -803,14 +803,7 @@ impl Driver {
                 self.core.fail_request(request, error, true);
                 self.deliver_events();
             }
-            Role::Invocation(request) => self.send(Message::Error {
-                request_type: RequestType::Invocation,
-                request,
-                details: wamp_core::Dict::new(),
-                error: error.uri.into(),
-                args: error.args,
-                kwargs: error.kwargs,
-            }),
+            Role::Invocation(request) => self.send(Message::invocation_error(request, error)),
             Role::Join => self.core.abort(&error.uri, error.message()),
             Role::State => {
                 tracing::warn!(

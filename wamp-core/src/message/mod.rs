@@ -270,6 +270,18 @@ impl fmt::Debug for Message {
 }
 
 impl Message {
+    /// The ERROR that answers invocation `request` with `error`.
+    pub fn invocation_error(request: Id, error: crate::error::WampError) -> Message {
+        Message::Error {
+            request_type: RequestType::Invocation,
+            request,
+            details: Dict::new(),
+            error: error.uri.into(),
+            args: error.args,
+            kwargs: error.kwargs,
+        }
+    }
+
     /// The message code.
     pub fn code(&self) -> u64 {
         match self {

@@ -61,7 +61,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::{ProtocolError, WampError};
 use crate::id::{Id, PeerIdMap, PeerIdSet};
-use crate::message::{Message, RequestType};
+use crate::message::Message;
 use crate::uri::{close_uri, error_uri};
 use crate::value::{Dict, Str, Value};
 
@@ -703,7 +703,8 @@ impl<C, A> ClientSession<C, A> {
         if self.phase != Phase::Established {
             return;
         }
-        self.transmit.push_back(invocation_error(request, error));
+        self.transmit
+            .push_back(Message::invocation_error(request, error));
     }
 
     /// Sends CALL. The waiter comes back with [`SessionEvent::Result`] or
@@ -926,7 +927,8 @@ impl<C, A> ClientSession<C, A> {
         if self.invocations.remove(&request).is_none() {
             return Err(CommandError::NoSuchInvocation(request));
         }
-        self.transmit.push_back(invocation_error(request, error));
+        self.transmit
+            .push_back(Message::invocation_error(request, error));
         Ok(())
     }
 
@@ -1394,17 +1396,6 @@ impl<C, A> ClientSession<C, A> {
             }
         }
         Ok(())
-    }
-}
-
-fn invocation_error(request: Id, error: WampError) -> Message {
-    Message::Error {
-        request_type: RequestType::Invocation,
-        request,
-        details: Dict::new(),
-        error: error.uri.into(),
-        args: error.args,
-        kwargs: error.kwargs,
     }
 }
 

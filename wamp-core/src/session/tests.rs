@@ -1,4 +1,5 @@
 use super::*;
+use crate::message::RequestType;
 use crate::uri::close_uri;
 
 type S = ClientSession<u32, u32>;

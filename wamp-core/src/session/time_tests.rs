@@ -1,6 +1,7 @@
 //! Deadlines, probes and cancellation, with made-up instants: no clock, no sleeps.
 
 use super::*;
+use crate::message::RequestType;
 
 type S = ClientSession<u32, u32>;
 
